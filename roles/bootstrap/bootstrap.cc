@@ -1,0 +1,354 @@
+#include "roles/bootstrap/bootstrap.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "roles/metrics/registry.h"
+
+namespace yz::roles {
+
+using core::Frame;
+using core::LinkId;
+using core::LogLevel;
+using core::MessageType;
+using core::NodeId;
+using core::PeerInfo;
+using core::Role;
+
+Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
+    : env_(env),
+      config_(std::move(config)),
+      onboarding_total_(metrics::BuildCounter()
+                            .Name("yz_onboarding_total")
+                            .Help("Onboardings coordinated by this bootstrap, by result")
+                            .Register(env.metrics())),
+      refused_total_(metrics::BuildCounter()
+                         .Name("yz_bootstrap_refused_total")
+                         .Help("Requests the bootstrap refused, by reason")
+                         .Register(env.metrics())) {}
+
+void Bootstrap::start() {
+  running_ = true;
+  started_at_ = env_.now();
+  env_.log(LogLevel::kInfo, "started", {{"role", "bootstrap"}});
+}
+
+void Bootstrap::stop() {
+  running_ = false;
+  for (const auto& [link, client] : clients_) env_.close(link);
+  clients_.clear();
+}
+
+void Bootstrap::on_link_accepted(LinkId link) {
+  if (!running_) return;
+  clients_[link] = Client{};
+}
+
+void Bootstrap::on_link_opened(LinkId link) {
+  // The bootstrap never dials; a stray open is closed.
+  env_.close(link);
+}
+
+void Bootstrap::on_link_closed(LinkId link, std::string_view) {
+  if (!running_) return;
+  auto it = clients_.find(link);
+  if (it == clients_.end()) return;
+  const NodeId id = it->second.info.node_id;
+  clients_.erase(it);
+  std::erase(bridges_, link);
+  if (auto onboarding = onboardings_.find(id);
+      onboarding != onboardings_.end() && onboarding->second.newcomer_link == link) {
+    if (onboarding->second.timer != 0) env_.cancel_timer(onboarding->second.timer);
+    onboarding_by_request_.erase(onboarding->second.request_id);
+    onboardings_.erase(onboarding);
+  }
+}
+
+void Bootstrap::send(LinkId link, Frame frame) {
+  if (clients_.contains(link)) env_.send(link, std::move(frame));
+}
+
+void Bootstrap::refuse(LinkId link, std::string code, std::string text) {
+  refused_total_.Add({{"reason", code}}).Increment();
+  env_.log(LogLevel::kWarn, "refused", {{"code", code}, {"message", text}});
+  Frame error = Frame::Of(MessageType::kError);
+  error.code = std::move(code);
+  error.text = std::move(text);
+  send(link, std::move(error));
+}
+
+void Bootstrap::on_frame(LinkId link, Frame&& frame) {
+  if (!running_) return;
+  auto it = clients_.find(link);
+  if (it == clients_.end()) return;
+  Client& client = it->second;
+  if (!client.greeted) {
+    if (frame.type != MessageType::kDhtPeerHello || frame.node_id.is_zero()) {
+      refuse(link, "not_handshake", "the first frame must be dht_peer_hello");
+      env_.close(link);
+      clients_.erase(it);
+      return;
+    }
+    client.greeted = true;
+    client.info = PeerInfo{frame.node_id, frame.metadata};
+    Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+    connected.node_id = config_.node_id;
+    connected.metadata.role = Role::kBootstrap;
+    connected.metadata.address = config_.listen_address;
+    connected.metadata.protocol_version = config_.protocol_version;
+    connected.metadata.build_id = config_.build_id;
+    connected.metadata.name = config_.name;
+    send(link, std::move(connected));
+    return;
+  }
+  handle(link, client, std::move(frame));
+}
+
+void Bootstrap::handle(LinkId link, Client& client, Frame&& frame) {
+  if (frame.type == MessageType::kRegister) {
+    handle_register(link, client, frame);
+    return;
+  }
+  if (!client.registered) {
+    refuse(link, "not_registered", "register before anything else");
+    return;
+  }
+  switch (frame.type) {
+    case MessageType::kGetPeersOrGenesis:
+      handle_get_peers_or_genesis(link, client);
+      return;
+    case MessageType::kOnboardingPeerResponse:
+    case MessageType::kError:
+      if (client.info.metadata.role == Role::kBridge) handle_bridge_answer(frame);
+      return;
+    case MessageType::kInvitationAccepted:
+      handle_invitation_accepted(link, client, frame);
+      return;
+    case MessageType::kBridgeHealthUpdate:
+      return;  // kept for the operator's logs; bridge choice is by link state
+    default:
+      refuse(link, "unknown_message",
+             std::string(core::message_type_name(frame.type)) + " is not a bootstrap request");
+  }
+}
+
+void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame) {
+  if (frame.metadata.protocol_version != config_.protocol_version) {
+    refuse(link, "version_mismatch",
+           "protocol version " + std::to_string(frame.metadata.protocol_version) +
+               ", this bootstrap speaks " + std::to_string(config_.protocol_version));
+    return;
+  }
+  if (frame.node_id != client.info.node_id) {
+    refuse(link, "id_mismatch", "register names another node than the handshake");
+    return;
+  }
+  const bool bridge = frame.metadata.role == Role::kBridge;
+  if (bridge && frame.text != config_.bridge_auth) {
+    refuse(link, "bad_auth", "bridge authentication failed");
+    return;
+  }
+  client.registered = true;
+  client.info.metadata = frame.metadata;
+  Frame registered = Frame::Of(MessageType::kRegistered);
+  if (bridge) {
+    if (std::find(bridges_.begin(), bridges_.end(), link) == bridges_.end())
+      bridges_.push_back(link);
+    for (const auto& [id, member] : members_) registered.nodes.push_back(member);
+  }
+  env_.log(LogLevel::kInfo, "registered",
+           {{"peer", frame.node_id.short_hex()},
+            {"role", std::string(core::role_name(frame.metadata.role))}});
+  send(link, std::move(registered));
+}
+
+void Bootstrap::handle_get_peers_or_genesis(LinkId link, Client& client) {
+  const NodeId id = client.info.node_id;
+  Frame reply = Frame::Of(MessageType::kPeersOrGenesis);
+  if (members_.contains(id)) {
+    // A member rediscovering peers: the members closest to it.
+    std::vector<PeerInfo> peers;
+    for (const auto& [member_id, member] : members_)
+      if (member_id != id) peers.push_back(member);
+    std::sort(peers.begin(), peers.end(), [&](const PeerInfo& a, const PeerInfo& b) {
+      return core::closer_to(id, a.node_id, b.node_id);
+    });
+    if (peers.size() > config_.timing.k) peers.resize(config_.timing.k);
+    reply.nodes = std::move(peers);
+    send(link, std::move(reply));
+    return;
+  }
+  if (!genesis_) {
+    if (client.info.metadata.role != Role::kGenesis) {
+      send(link, std::move(reply));  // neither genesis nor onboarding: not ready yet
+      return;
+    }
+    genesis_ = id;
+    members_[id] = client.info;
+    reply.flag = true;
+    env_.log(LogLevel::kInfo, "genesis_designated", {{"peer", id.short_hex()}});
+    send(link, std::move(reply));
+    announce_member(client.info);
+    return;
+  }
+  if (client.info.metadata.role == Role::kGenesis) {
+    refuse(link, "genesis_exists", "the network already has a genesis node");
+    return;
+  }
+  if (onboardings_.contains(id)) {
+    reply.onboarding_started = true;
+    send(link, std::move(reply));
+    return;
+  }
+  Onboarding& onboarding = onboardings_[id];
+  onboarding.newcomer_link = link;
+  onboarding.newcomer = client.info;
+  reply.onboarding_started = true;
+  send(link, std::move(reply));
+  ask_next_bridge(id);
+}
+
+std::vector<LinkId> Bootstrap::live_bridges() const {
+  std::vector<LinkId> live;
+  for (LinkId link : bridges_)
+    if (clients_.contains(link)) live.push_back(link);
+  return live;
+}
+
+void Bootstrap::ask_next_bridge(const NodeId& newcomer) {
+  auto it = onboardings_.find(newcomer);
+  if (it == onboardings_.end()) return;
+  Onboarding& onboarding = it->second;
+  const std::vector<LinkId> bridges = live_bridges();
+  if (onboarding.bridges_tried >= bridges.size()) {
+    if (bridges.empty()) onboarding.last_error = "no bridge available";
+    fail_onboarding(newcomer);
+    return;
+  }
+  const LinkId bridge = bridges[(next_bridge_ + onboarding.bridges_tried) % bridges.size()];
+  ++onboarding.bridges_tried;
+  onboarding_by_request_.erase(onboarding.request_id);
+  onboarding.request_id = next_request_id_++;
+  onboarding_by_request_[onboarding.request_id] = newcomer;
+  Frame ask = Frame::Of(MessageType::kGetOnboardingPeer, onboarding.request_id);
+  ask.target = newcomer;
+  ask.metadata = onboarding.newcomer.metadata;
+  send(bridge, std::move(ask));
+  onboarding.timer = env_.start_timer(config_.timing.onboarding_bridge_timeout, [this, newcomer] {
+    auto found = onboardings_.find(newcomer);
+    if (found == onboardings_.end()) return;
+    found->second.timer = 0;
+    found->second.last_error = "findNode timeout - taking too long";
+    env_.log(LogLevel::kWarn, "bridge_timeout", {{"newcomer", newcomer.short_hex()}});
+    ask_next_bridge(newcomer);
+  });
+}
+
+void Bootstrap::handle_bridge_answer(const Frame& frame) {
+  auto by_request = onboarding_by_request_.find(frame.request_id);
+  if (by_request == onboarding_by_request_.end()) {
+    env_.log(LogLevel::kDebug, "late_bridge_answer",
+             {{"request", std::to_string(frame.request_id)}});
+    return;  // we gave up on that bridge already
+  }
+  const NodeId newcomer = by_request->second;
+  onboarding_by_request_.erase(by_request);
+  auto it = onboardings_.find(newcomer);
+  if (it == onboardings_.end()) return;
+  Onboarding& onboarding = it->second;
+  if (onboarding.timer != 0) env_.cancel_timer(onboarding.timer);
+  onboarding.timer = 0;
+  if (frame.type == MessageType::kError || frame.nodes.empty()) {
+    onboarding.last_error = frame.text.empty() ? "bridge found no helper" : frame.text;
+    ask_next_bridge(newcomer);
+    return;
+  }
+  onboarding.helper = frame.nodes.front();
+  onboarding.invitation = frame.invitation;
+  onboarding.awaiting_acceptance = true;
+  Frame relay = Frame::Of(MessageType::kSendInvitation);
+  relay.invitation = frame.invitation;
+  relay.nodes.push_back(onboarding.helper);
+  send(onboarding.newcomer_link, std::move(relay));
+}
+
+void Bootstrap::handle_invitation_accepted(LinkId link, Client& client, const Frame& frame) {
+  auto it = onboardings_.find(client.info.node_id);
+  if (it == onboardings_.end() || !it->second.awaiting_acceptance) {
+    refuse(link, "no_invitation", "no invitation is pending for this node");
+    return;
+  }
+  const Onboarding& onboarding = it->second;
+  if (frame.invitation.nonce != onboarding.invitation.nonce ||
+      frame.token.node_id != client.info.node_id ||
+      frame.token.issuer != onboarding.invitation.inviter) {
+    refuse(link, "bad_token", "membership token does not cite the pending invitation");
+    return;
+  }
+  finish_onboarding(it);
+}
+
+void Bootstrap::finish_onboarding(std::map<NodeId, Onboarding>::iterator it) {
+  const Onboarding onboarding = it->second;
+  onboardings_.erase(it);
+  next_bridge_++;
+  members_[onboarding.newcomer.node_id] = onboarding.newcomer;
+  onboarding_total_.Add({{"result", "success"}}).Increment();
+  env_.log(LogLevel::kInfo, "onboarding_succeeded",
+           {{"newcomer", onboarding.newcomer.node_id.short_hex()},
+            {"helper", onboarding.helper.node_id.short_hex()}});
+  // Each side learns the other's address; the newcomer dials its helper.
+  Frame to_newcomer = Frame::Of(MessageType::kPeerIntroduction);
+  to_newcomer.nodes.push_back(onboarding.helper);
+  send(onboarding.newcomer_link, std::move(to_newcomer));
+  for (const auto& [link, client] : clients_) {
+    if (client.info.node_id == onboarding.helper.node_id) {
+      Frame to_helper = Frame::Of(MessageType::kPeerIntroduction);
+      to_helper.nodes.push_back(onboarding.newcomer);
+      send(link, std::move(to_helper));
+      break;
+    }
+  }
+  announce_member(onboarding.newcomer);
+}
+
+void Bootstrap::fail_onboarding(const NodeId& newcomer) {
+  auto it = onboardings_.find(newcomer);
+  if (it == onboardings_.end()) return;
+  const Onboarding onboarding = it->second;
+  onboardings_.erase(it);
+  onboarding_by_request_.erase(onboarding.request_id);
+  onboarding_total_.Add({{"result", "failure"}}).Increment();
+  const std::string error =
+      "Onboarding failed: " +
+      (onboarding.last_error.empty() ? std::string("no bridge answered") : onboarding.last_error);
+  env_.log(LogLevel::kWarn, "onboarding_failed",
+           {{"newcomer", newcomer.short_hex()}, {"error", error}});
+  Frame failed = Frame::Of(MessageType::kOnboardingFailed);
+  failed.text = error;
+  send(onboarding.newcomer_link, std::move(failed));
+}
+
+void Bootstrap::announce_member(const PeerInfo& member) {
+  for (LinkId bridge : live_bridges()) {
+    Frame joined = Frame::Of(MessageType::kMemberJoined);
+    joined.nodes.push_back(member);
+    send(bridge, std::move(joined));
+  }
+}
+
+core::ProcessStatus Bootstrap::status() {
+  core::ProcessStatus s;
+  s.name = config_.name;
+  s.role = Role::kBootstrap;
+  s.node_id = config_.node_id;
+  s.healthy = running_;
+  s.uptime = env_.now() - started_at_;
+  s.connected_peers = clients_.size();
+  s.routing_table_size = members_.size();
+  s.member = true;
+  s.bootstrap_connected = true;
+  return s;
+}
+
+}  // namespace yz::roles

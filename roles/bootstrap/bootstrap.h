@@ -1,0 +1,84 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "roles/core/env.h"
+#include "roles/core/process.h"
+#include "roles/metrics/counter.h"
+#include "roles/metrics/family.h"
+
+namespace yz::roles {
+
+// Rendezvous and coordinator. Not a DHT member: it registers processes,
+// designates genesis, asks bridges to broker each newcomer's onboarding (one
+// bridge at a time, onboarding_bridge_timeout each), relays the invitation,
+// introduces newcomer and helper, and announces new members to the bridges.
+class Bootstrap : public core::Process {
+ public:
+  Bootstrap(core::Env& env, core::ProcessConfig config);
+
+  void start() override;
+  void stop() override;
+  void on_link_accepted(core::LinkId link) override;
+  void on_link_opened(core::LinkId link) override;
+  void on_link_closed(core::LinkId link, std::string_view reason) override;
+  void on_frame(core::LinkId link, core::Frame&& frame) override;
+  core::ProcessStatus status() override;
+  std::size_t peers_missing_handler() override { return 0; }
+
+  std::size_t member_count() const { return members_.size(); }
+
+ private:
+  struct Client {
+    bool greeted = false;  // handshake done
+    bool registered = false;
+    core::PeerInfo info;
+  };
+  struct Onboarding {
+    core::LinkId newcomer_link = 0;
+    core::PeerInfo newcomer;
+    std::size_t bridges_tried = 0;
+    std::uint64_t request_id = 0;  // of the get_onboarding_peer in flight
+    core::TimerId timer = 0;
+    bool awaiting_acceptance = false;
+    core::PeerInfo helper;
+    core::Invitation invitation;
+    std::string last_error;
+  };
+
+  void handle(core::LinkId link, Client& client, core::Frame&& frame);
+  void handle_register(core::LinkId link, Client& client, const core::Frame& frame);
+  void handle_get_peers_or_genesis(core::LinkId link, Client& client);
+  void handle_bridge_answer(const core::Frame& frame);
+  void handle_invitation_accepted(core::LinkId link, Client& client, const core::Frame& frame);
+  void ask_next_bridge(const core::NodeId& newcomer);
+  void fail_onboarding(const core::NodeId& newcomer);
+  void finish_onboarding(std::map<core::NodeId, Onboarding>::iterator it);
+  void announce_member(const core::PeerInfo& member);
+  void refuse(core::LinkId link, std::string code, std::string text);
+  void send(core::LinkId link, core::Frame frame);
+  std::vector<core::LinkId> live_bridges() const;
+
+  core::Env& env_;
+  core::ProcessConfig config_;
+  bool running_ = false;
+  core::TimePoint started_at_ = 0;
+  std::map<core::LinkId, Client> clients_;
+  std::map<core::NodeId, core::PeerInfo> members_;
+  std::optional<core::NodeId> genesis_;
+  // Bridges in registration order, and where the next onboarding starts so
+  // the load spreads.
+  std::vector<core::LinkId> bridges_;
+  std::size_t next_bridge_ = 0;
+  std::map<core::NodeId, Onboarding> onboardings_;
+  std::map<std::uint64_t, core::NodeId> onboarding_by_request_;
+  std::uint64_t next_request_id_ = 1;
+  metrics::Family<metrics::Counter>& onboarding_total_;
+  metrics::Family<metrics::Counter>& refused_total_;
+};
+
+}  // namespace yz::roles

@@ -1,0 +1,219 @@
+#include "roles/core/dht.h"
+
+#include <utility>
+#include <vector>
+
+#include "roles/core/core_metrics.h"
+
+namespace yz::core {
+
+Dht::Dht(Env& env, CoreMetrics& metrics, const Timing& timing, const FaultSet& faults,
+         const PeerInfo& self, RoutingTable& routing_table, PeerLinks& links)
+    : env_(env),
+      metrics_(metrics),
+      timing_(timing),
+      faults_(faults),
+      self_(self),
+      routing_table_(routing_table),
+      links_(links) {}
+
+void Dht::handle_peer_connected(const PeerInfo& peer) {
+  if (faults_.has(Fault::kEarlyReturnRace) && routing_table_.contains(peer.node_id)) {
+    // The incident's early return (KademliaDHT.js:1458): the peer "already
+    // exists", so get_or_create_peer_node is skipped and this link never gets
+    // its DHT listener. Pings still work; every DHT message is dropped.
+    env_.log(LogLevel::kDebug, "peer_already_in_routing_table",
+             {{"peer", peer.node_id.short_hex()}});
+    return;
+  }
+  get_or_create_peer_node(peer);
+}
+
+void Dht::get_or_create_peer_node(const PeerInfo& peer) {
+  peer_nodes_.try_emplace(peer.node_id, peer);
+  ConnectionManager* manager = links_.current(peer.node_id);
+  if (manager == nullptr) return;
+  const bool attached =
+      manager->attach_dht_listener([this](ConnectionManager& from, Frame&& frame) {
+        handle_peer_message(from, std::move(frame));
+      });
+  if (attached) {
+    env_.log(LogLevel::kDebug, "dht_handler_attached",
+             {{"peer", peer.node_id.short_hex()}, {"link", std::to_string(manager->link())}});
+  }
+}
+
+ConnectionManager& Dht::connect(const PeerInfo& peer) {
+  if (ConnectionManager* current = links_.current(peer.node_id)) return *current;
+  ConnectionManager& manager = links_.dial(peer);
+  get_or_create_peer_node(peer);
+  return manager;
+}
+
+Duration Dht::find_node_timeout(const NodeId& peer) const {
+  return links_.connected(peer) ? timing_.find_node_timeout_connected : timing_.find_node_timeout;
+}
+
+void Dht::request(const PeerInfo& peer, Frame frame, Duration timeout, ResponseCallback done) {
+  const std::uint64_t id = next_request_id_++;
+  frame.request_id = id;
+  ConnectionManager& manager = connect(peer);
+  PendingRequest pending{peer, manager.link(), frame, 0, env_.now(), std::move(done)};
+  pending.timer = env_.start_timer(timeout, [this, id] {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    it->second.timer = 0;
+    if (it->second.frame.type == MessageType::kFindNode) {
+      ++find_node_timeouts_;
+      metrics_.find_node_timeouts.Increment();
+    }
+    env_.log(LogLevel::kDebug, "request_timeout",
+             {{"peer", it->second.peer.node_id.short_hex()},
+              {"type", std::string(message_type_name(it->second.frame.type))}});
+    complete_request(id, nullptr);
+  });
+  pending_.emplace(id, std::move(pending));
+  manager.send(std::move(frame));
+}
+
+void Dht::respond(ConnectionManager& to, Frame frame) { to.send(std::move(frame)); }
+
+void Dht::complete_request(std::uint64_t request_id, const Frame* response) {
+  auto it = pending_.find(request_id);
+  if (it == pending_.end()) return;
+  PendingRequest pending = std::move(it->second);
+  pending_.erase(it);
+  if (pending.timer != 0) env_.cancel_timer(pending.timer);
+  if (pending.done) pending.done(response);
+}
+
+void Dht::on_link_gone(LinkId link) {
+  std::vector<std::uint64_t> affected;
+  for (const auto& [id, pending] : pending_)
+    if (pending.link == link) affected.push_back(id);
+  for (std::uint64_t id : affected) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) continue;
+    // A duplicate link was replaced: the request may never have been read,
+    // so ask again on the link that stays. Answers are idempotent.
+    ConnectionManager* replacement = links_.current(it->second.peer.node_id);
+    if (replacement != nullptr && replacement->link() != link) {
+      it->second.link = replacement->link();
+      replacement->send(it->second.frame);
+      continue;
+    }
+    complete_request(id, nullptr);
+  }
+}
+
+void Dht::on_peer_lost(const NodeId& peer) { peer_nodes_.erase(peer); }
+
+void Dht::handle_peer_message(ConnectionManager& from, Frame&& frame) {
+  switch (frame.type) {
+    case MessageType::kFindNodeResponse:
+    case MessageType::kStoreResponse:
+    case MessageType::kFindValueResponse:
+    case MessageType::kInvitationCreated:
+    case MessageType::kError: {
+      auto it = pending_.find(frame.request_id);
+      if (it == pending_.end() || it->second.peer.node_id != from.peer().node_id) {
+        metrics_.dropped("late_response").Increment();
+        return;
+      }
+      complete_request(frame.request_id, &frame);
+      return;
+    }
+    case MessageType::kFindNode:
+      answer_find_node(from, frame);
+      return;
+    case MessageType::kStore: {
+      store_[frame.key] = frame.value;
+      Frame reply = Frame::Of(MessageType::kStoreResponse, frame.request_id);
+      reply.flag = true;
+      respond(from, std::move(reply));
+      return;
+    }
+    case MessageType::kFindValue: {
+      Frame reply = Frame::Of(MessageType::kFindValueResponse, frame.request_id);
+      if (auto it = store_.find(frame.key); it != store_.end()) {
+        reply.flag = true;
+        reply.value = it->second;
+      } else {
+        NodeId key_id;  // keys are looked up by the id they name when they name one
+        if (auto parsed = NodeId::from_hex(frame.key)) key_id = *parsed;
+        reply.nodes = routing_table_.closest(key_id, timing_.k, is_passive);
+      }
+      respond(from, std::move(reply));
+      return;
+    }
+    default:
+      break;
+  }
+  if (role_handler_) {
+    role_handler_(from, std::move(frame));
+    return;
+  }
+  Frame error = Frame::Of(MessageType::kError, frame.request_id);
+  error.code = "unknown_message";
+  error.text = std::string(message_type_name(frame.type)) + " is not handled by this role";
+  respond(from, std::move(error));
+}
+
+void Dht::answer_find_node(ConnectionManager& from, const Frame& frame) {
+  const NodeId requester = from.peer().node_id;
+  Frame reply = Frame::Of(MessageType::kFindNodeResponse, frame.request_id);
+  reply.nodes = routing_table_.closest(frame.target, timing_.k, [&](const PeerInfo& peer) {
+    return peer.node_id == requester || is_passive(peer);
+  });
+  respond(from, std::move(reply));
+}
+
+void Dht::find_node(const NodeId& target, LookupCallback done) {
+  const std::uint64_t id = next_lookup_id_++;
+  auto lookup = std::make_unique<Lookup>(self_.node_id, target, timing_.k, timing_.alpha);
+  lookup->add_candidates(routing_table_.closest(target, timing_.k, is_passive));
+  lookups_.emplace(id, ActiveLookup{std::move(lookup), env_.now(), std::move(done)});
+  advance_lookup(id);
+}
+
+void Dht::advance_lookup(std::uint64_t lookup_id) {
+  auto it = lookups_.find(lookup_id);
+  if (it == lookups_.end()) return;
+  Lookup& lookup = *it->second.lookup;
+  if (lookup.done()) {
+    ActiveLookup finished = std::move(it->second);
+    lookups_.erase(it);
+    LookupResult result = finished.lookup->result();
+    result.duration = env_.now() - finished.started_at;
+    metrics_.find_node_duration.Observe(static_cast<double>(result.duration) / kSecond);
+    if (finished.done) finished.done(result);
+    return;
+  }
+  for (const PeerInfo& peer : lookup.next_queries()) {
+    Frame query = Frame::Of(MessageType::kFindNode);
+    query.target = lookup.target();
+    const NodeId asked = peer.node_id;
+    request(peer, std::move(query), find_node_timeout(asked),
+            [this, lookup_id, asked](const Frame* response) {
+              auto found = lookups_.find(lookup_id);
+              if (found == lookups_.end()) return;
+              if (response != nullptr && response->type == MessageType::kFindNodeResponse) {
+                found->second.lookup->on_answer(asked, response->nodes);
+              } else {
+                found->second.lookup->on_failure(asked);
+              }
+              advance_lookup(lookup_id);
+            });
+  }
+}
+
+std::size_t Dht::peers_missing_handler() {
+  std::size_t missing = 0;
+  for (ConnectionManager* manager : links_.established()) {
+    if (!manager->dht_listener_attached() && routing_table_.contains(manager->peer().node_id))
+      ++missing;
+  }
+  return missing;
+}
+
+}  // namespace yz::core

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "roles/core/connection_manager.h"
+#include "roles/core/env.h"
+#include "roles/core/faults.h"
+#include "roles/core/frame.h"
+#include "roles/core/lookup.h"
+#include "roles/core/peer_links.h"
+#include "roles/core/routing_table.h"
+#include "roles/core/timing.h"
+
+namespace yz::core {
+
+class CoreMetrics;
+
+// The Kademlia layer of one member: which peers it has a peer node for (and
+// so a DHT listener on their link), requests and their responses matched by
+// request_id, iterative lookups, and the answers to find_node, store and
+// find_value. Messages that belong to a role (create_invitation_for_peer)
+// go to the role through on_role_request.
+class Dht {
+ public:
+  using RoleRequestHandler = std::function<void(ConnectionManager& from, Frame&& frame)>;
+  // The response, or null when the request timed out or its link failed.
+  using ResponseCallback = std::function<void(const Frame* response)>;
+  using LookupCallback = std::function<void(const LookupResult& result)>;
+
+  Dht(Env& env, CoreMetrics& metrics, const Timing& timing, const FaultSet& faults,
+      const PeerInfo& self, RoutingTable& routing_table, PeerLinks& links);
+
+  void set_role_request_handler(RoleRequestHandler handler) { role_handler_ = std::move(handler); }
+
+  // The routing table reports a connected peer (its on_node_added callback).
+  // This is the function of the incident: with the fault early_return_race
+  // on, it returns early when the table already holds the peer, and since the
+  // table records a peer before it calls back, that is always.
+  void handle_peer_connected(const PeerInfo& peer);
+
+  // Creates the peer node if it does not exist and attaches the DHT listener
+  // to the peer's current link. Idempotent: the listener is attached once.
+  void get_or_create_peer_node(const PeerInfo& peer);
+
+  // The link to use for `peer`: its current one, or a new dial. A dial the
+  // DHT makes itself gets its listener before the link even opens.
+  ConnectionManager& connect(const PeerInfo& peer);
+
+  // Sends a request to `peer` (dialling if needed) and calls `done` once
+  // with the response, or with null on timeout or when no link remains.
+  void request(const PeerInfo& peer, Frame frame, Duration timeout, ResponseCallback done);
+  void respond(ConnectionManager& to, Frame frame);
+  // find_node's timeout: longer to a peer we already have a link to.
+  Duration find_node_timeout(const NodeId& peer) const;
+
+  // Iterative find_node, seeded with the closest connected peers.
+  void find_node(const NodeId& target, LookupCallback done);
+
+  // Link bookkeeping from PeerLinks.
+  void on_link_gone(LinkId link);
+  void on_peer_lost(const NodeId& peer);
+
+  // Connected routing-table peers whose link has no DHT listener.
+  std::size_t peers_missing_handler();
+  bool has_peer_node(const NodeId& peer) const { return peer_nodes_.contains(peer); }
+  std::size_t peer_node_count() const { return peer_nodes_.size(); }
+  std::uint64_t find_node_timeouts() const { return find_node_timeouts_; }
+
+  // Bridges are passive: never handed out as contacts, never asked in lookups.
+  static bool is_passive(const PeerInfo& peer) { return peer.metadata.role == Role::kBridge; }
+
+ private:
+  struct PendingRequest {
+    PeerInfo peer;
+    LinkId link = 0;
+    Frame frame;  // kept to resend if its link is replaced by another
+    TimerId timer = 0;
+    TimePoint sent_at = 0;
+    ResponseCallback done;
+  };
+  struct ActiveLookup {
+    std::unique_ptr<Lookup> lookup;
+    TimePoint started_at = 0;
+    LookupCallback done;
+  };
+
+  void handle_peer_message(ConnectionManager& from, Frame&& frame);
+  void answer_find_node(ConnectionManager& from, const Frame& frame);
+  void complete_request(std::uint64_t request_id, const Frame* response);
+  void advance_lookup(std::uint64_t lookup_id);
+
+  Env& env_;
+  CoreMetrics& metrics_;
+  const Timing& timing_;
+  const FaultSet& faults_;
+  PeerInfo self_;
+  RoutingTable& routing_table_;
+  PeerLinks& links_;
+  RoleRequestHandler role_handler_;
+  std::map<NodeId, PeerInfo> peer_nodes_;
+  std::map<std::uint64_t, PendingRequest> pending_;
+  std::uint64_t next_request_id_ = 1;
+  std::map<std::uint64_t, ActiveLookup> lookups_;
+  std::uint64_t next_lookup_id_ = 1;
+  std::map<std::string, std::string> store_;
+  std::uint64_t find_node_timeouts_ = 0;
+};
+
+}  // namespace yz::core

@@ -1,0 +1,369 @@
+#include "roles/core/dht_member.h"
+
+#include <utility>
+
+#include "roles/metrics/registry.h"
+
+namespace yz::core {
+
+DhtMember::DhtMember(Env& env, ProcessConfig config)
+    : env_(env),
+      config_(std::move(config)),
+      self_{config_.node_id,
+            PeerMetadata{config_.role, config_.listen_address, config_.protocol_version,
+                         config_.build_id, config_.name}},
+      metrics_(env.metrics()),
+      routing_table_(config_.node_id, config_.timing.k),
+      links_(env, metrics_, self_,
+             PeerLinks::Callbacks{
+                 [this](ConnectionManager& manager) { on_peer_link_established(manager); },
+                 [this](const PeerInfo& peer, LinkId) {
+                   routing_table_.remove(peer.node_id);
+                   dht_.on_peer_lost(peer.node_id);
+                 },
+                 [this](LinkId link) { dht_.on_link_gone(link); }}),
+      dht_(env, metrics_, config_.timing, config_.faults, self_, routing_table_, links_),
+      health_(config_.timing) {
+  routing_table_.set_on_node_added(
+      [this](const PeerInfo& peer, RoutingTable::Placement) { dht_.handle_peer_connected(peer); });
+  routing_table_.set_skip_callback_for_replacement(
+      config_.faults.has(Fault::kReplacementCacheNoCallback));
+  dht_.set_role_request_handler(
+      [this](ConnectionManager& from, Frame&& frame) { on_role_request(from, std::move(frame)); });
+  env.metrics().AddCollectCallback([this] {
+    const std::size_t connected = links_.connected_count();
+    metrics_.healthy.Set(health_.healthy(env_.now(), connected) ? 1 : 0);
+    metrics_.connected_peers.Set(static_cast<double>(connected));
+    metrics_.routing_table_size.Set(static_cast<double>(routing_table_.size()));
+    metrics_.peers_missing_handler.Set(static_cast<double>(dht_.peers_missing_handler()));
+    metrics_.links_inbound.Set(static_cast<double>(links_.inbound_count()));
+    metrics_.links_outbound.Set(static_cast<double>(links_.outbound_count()));
+  });
+}
+
+void DhtMember::start() {
+  running_ = true;
+  health_.start(env_.now());
+  log(LogLevel::kInfo, "started",
+      {{"role", std::string(role_name(config_.role))}, {"node_id", self_.node_id.to_hex()}});
+  connect_bootstrap();
+  schedule_health_check();
+}
+
+void DhtMember::stop() {
+  if (!running_) return;
+  running_ = false;
+  health_.stop();
+  links_.close_all();
+  if (bootstrap_link_ != 0) env_.close(bootstrap_link_);
+  bootstrap_link_ = 0;
+  bootstrap_state_ = BootstrapState::kDisconnected;
+}
+
+// ---- links ----------------------------------------------------------------
+
+void DhtMember::on_link_accepted(LinkId link) {
+  if (!running_) return;
+  links_.on_link_accepted(link);
+}
+
+void DhtMember::on_link_opened(LinkId link) {
+  if (!running_) return;
+  if (link == bootstrap_link_) {
+    bootstrap_state_ = BootstrapState::kHandshake;
+    Frame hello = Frame::Of(MessageType::kDhtPeerHello);
+    hello.node_id = self_.node_id;
+    hello.metadata = self_.metadata;
+    env_.send(link, std::move(hello));
+    return;
+  }
+  links_.on_link_opened(link);
+}
+
+void DhtMember::on_link_closed(LinkId link, std::string_view reason) {
+  if (!running_) return;
+  if (link == bootstrap_link_) {
+    log(LogLevel::kWarn, "bootstrap_disconnected", {{"reason", std::string(reason)}});
+    bootstrap_link_ = 0;
+    bootstrap_state_ = BootstrapState::kDisconnected;
+    // A newcomer mid-onboarding will never hear the outcome on this link.
+    if (onboarding_in_progress_) end_onboarding_attempt();
+    return;
+  }
+  links_.on_link_closed(link);
+}
+
+void DhtMember::on_frame(LinkId link, Frame&& frame) {
+  if (!running_) return;
+  if (link == bootstrap_link_) {
+    handle_bootstrap_frame(std::move(frame));
+    return;
+  }
+  links_.on_frame(link, std::move(frame));
+}
+
+void DhtMember::on_peer_link_established(ConnectionManager& manager) {
+  routing_table_path(manager);
+}
+
+void DhtMember::routing_table_path(ConnectionManager& manager) {
+  // RoutingTable records the peer, then fires on_node_added, which lands in
+  // Dht::handle_peer_connected: the incident's path.
+  routing_table_.handle_peer_connected(manager.peer());
+}
+
+// ---- the bootstrap link ---------------------------------------------------
+
+void DhtMember::connect_bootstrap() {
+  if (config_.bootstrap_address.empty() || bootstrap_state_ != BootstrapState::kDisconnected)
+    return;
+  bootstrap_state_ = BootstrapState::kDialling;
+  bootstrap_link_ = env_.dial(config_.bootstrap_address);
+}
+
+void DhtMember::send_to_bootstrap(Frame frame) {
+  if (bootstrap_link_ == 0) return;
+  env_.send(bootstrap_link_, std::move(frame));
+}
+
+void DhtMember::handle_bootstrap_frame(Frame&& frame) {
+  if (bootstrap_state_ == BootstrapState::kHandshake) {
+    if (frame.type != MessageType::kDhtPeerConnected) {
+      log(LogLevel::kWarn, "bootstrap_handshake_refused",
+          {{"first_frame", std::string(message_type_name(frame.type))}});
+      return;
+    }
+    bootstrap_state_ = BootstrapState::kReady;
+    Frame reg = Frame::Of(MessageType::kRegister);
+    reg.node_id = self_.node_id;
+    reg.metadata = self_.metadata;
+    if (config_.role == Role::kBridge) reg.text = config_.bridge_auth;
+    send_to_bootstrap(std::move(reg));
+    return;
+  }
+  switch (frame.type) {
+    case MessageType::kRegistered:
+      on_registered(frame);
+      return;
+    case MessageType::kPeersOrGenesis:
+      handle_peers_or_genesis(frame);
+      return;
+    case MessageType::kSendInvitation:
+      handle_send_invitation(frame);
+      return;
+    case MessageType::kPeerIntroduction:
+      handle_peer_introduction(frame);
+      return;
+    case MessageType::kOnboardingFailed:
+      handle_onboarding_failed(frame);
+      return;
+    case MessageType::kError:
+      log(LogLevel::kWarn, "bootstrap_error", {{"code", frame.code}, {"message", frame.text}});
+      if (onboarding_in_progress_) end_onboarding_attempt();
+      return;
+    default:
+      on_bootstrap_frame(std::move(frame));
+  }
+}
+
+void DhtMember::on_registered(const Frame&) {
+  // A newcomer asks to join; a member back from a lost bootstrap link asks
+  // for peers.
+  ask_for_peers_or_genesis();
+}
+
+void DhtMember::on_bootstrap_frame(Frame&& frame) {
+  metrics_.dropped("unexpected_bootstrap_message").Increment();
+  log(LogLevel::kWarn, "unexpected_bootstrap_message",
+      {{"type", std::string(message_type_name(frame.type))}});
+}
+
+// ---- onboarding, newcomer's half (see roles/ONBOARDING.md) -----------------
+
+void DhtMember::ask_for_peers_or_genesis() {
+  if (!bootstrap_ready() || onboarding_in_progress_) return;
+  if (!member_) {
+    onboarding_in_progress_ = true;
+    // If the bootstrap never answers, try again rather than wait forever.
+    onboarding_give_up_timer_ = env_.start_timer(config_.timing.onboarding_give_up, [this] {
+      onboarding_give_up_timer_ = 0;
+      if (onboarding_in_progress_) {
+        log(LogLevel::kWarn, "onboarding_no_answer", {});
+        end_onboarding_attempt();
+      }
+    });
+  }
+  send_to_bootstrap(Frame::Of(MessageType::kGetPeersOrGenesis));
+}
+
+void DhtMember::end_onboarding_attempt() {
+  onboarding_in_progress_ = false;
+  if (onboarding_give_up_timer_ != 0) env_.cancel_timer(onboarding_give_up_timer_);
+  onboarding_give_up_timer_ = 0;
+}
+
+void DhtMember::handle_peers_or_genesis(const Frame& frame) {
+  if (frame.flag) {
+    end_onboarding_attempt();
+    log(LogLevel::kInfo, "designated_genesis", {});
+    // Genesis signs its own membership token: the root of every chain.
+    become_member(MembershipToken{self_.node_id, self_.node_id, 0});
+    return;
+  }
+  if (frame.onboarding_started) return;  // the outcome comes later
+  if (member_) {
+    // Emergency discovery as a member: link to the peers we were given.
+    for (const PeerInfo& peer : frame.nodes)
+      if (peer.node_id != self_.node_id) dht_.connect(peer);
+    return;
+  }
+  // The network has no genesis yet: ask again shortly.
+  end_onboarding_attempt();
+  env_.start_timer(config_.timing.emergency_throttle / 10, [this] {
+    if (!member_) ask_for_peers_or_genesis();
+  });
+}
+
+void DhtMember::handle_send_invitation(const Frame& frame) {
+  const Invitation& invitation = frame.invitation;
+  const std::int64_t now_ms = env_.now() / kMillisecond;
+  const char* problem = nullptr;
+  if (member_) {
+    problem = "already a member";
+  } else if (invitation.invitee != self_.node_id) {
+    problem = "invitation is for another node";
+  } else if (invitation.expires_at_ms <= now_ms) {
+    problem = "invitation expired";
+  } else if (frame.nodes.empty() || frame.nodes.front().node_id != invitation.inviter) {
+    problem = "inviter does not match the invitation";
+  }
+  if (problem != nullptr) {
+    log(LogLevel::kWarn, "invitation_refused", {{"reason", problem}});
+    return;
+  }
+  inviter_ = frame.nodes.front();
+  token_ = MembershipToken{self_.node_id, invitation.inviter, invitation.nonce};
+  Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
+  accepted.invitation = invitation;
+  accepted.token = token_;
+  send_to_bootstrap(std::move(accepted));
+}
+
+void DhtMember::handle_peer_introduction(const Frame& frame) {
+  if (member_) return;  // the helper's copy: the newcomer will dial us
+  end_onboarding_attempt();
+  become_member(token_);
+  for (const PeerInfo& peer : frame.nodes)
+    if (peer.node_id != self_.node_id) dht_.connect(peer);
+  // Joining ends with a lookup of our own id, which links us to the peers
+  // closest to us (the lookup dials everyone it asks).
+  dht_.find_node(self_.node_id, [this](const LookupResult& result) {
+    if (result.timed_out()) {
+      log(LogLevel::kWarn, "self_lookup_failed", {{"error", "findNode timeout"}});
+      return;
+    }
+    log(LogLevel::kInfo, "joined",
+        {{"closest", std::to_string(result.closest.size())},
+         {"connected", std::to_string(links_.connected_count())}});
+  });
+}
+
+void DhtMember::handle_onboarding_failed(const Frame& frame) {
+  end_onboarding_attempt();
+  ++onboarding_failures_;
+  metrics_.onboarding_failures.Increment();
+  log(LogLevel::kError, "onboarding_failed", {{"error", frame.text}});
+}
+
+void DhtMember::become_member(const MembershipToken& token) {
+  member_ = true;
+  token_ = token;
+}
+
+// ---- onboarding, helper's half ---------------------------------------------
+
+void DhtMember::on_role_request(ConnectionManager& from, Frame&& frame) {
+  if (frame.type != MessageType::kCreateInvitationForPeer) {
+    Frame error = Frame::Of(MessageType::kError, frame.request_id);
+    error.code = "unknown_message";
+    error.text = std::string(message_type_name(frame.type)) + " is not handled by a DHT node";
+    dht_.respond(from, std::move(error));
+    return;
+  }
+  if (!member_) {
+    Frame error = Frame::Of(MessageType::kError, frame.request_id);
+    error.code = "not_a_member";
+    error.text = "only a member can invite";
+    dht_.respond(from, std::move(error));
+    return;
+  }
+  Frame reply = Frame::Of(MessageType::kInvitationCreated, frame.request_id);
+  reply.invitation =
+      Invitation{self_.node_id, frame.target,
+                 (env_.now() + config_.timing.invitation_expiry) / kMillisecond, env_.random()};
+  metrics_.invitations.Add({{"result", "created"}}).Increment();
+  log(LogLevel::kInfo, "invitation_created",
+      {{"invitee", frame.target.short_hex()}, {"bridge", from.peer().node_id.short_hex()}});
+  dht_.respond(from, std::move(reply));
+}
+
+// ---- health ------------------------------------------------------------------
+
+void DhtMember::schedule_health_check() {
+  env_.start_timer(config_.timing.health_check_interval, [this] {
+    if (!running_) return;
+    run_health_check();
+    schedule_health_check();
+  });
+}
+
+void DhtMember::run_health_check() {
+  const std::size_t connected = links_.connected_count();
+  const auto emergency =
+      health_.check(env_.now(), Health::Observation{connected, routing_table_.size()});
+  if (connected == 0) {
+    metrics_.health_check_failures.Increment();
+    log(LogLevel::kWarn, "health_check_failed",
+        {{"connections", "0"}, {"failures", std::to_string(health_.consecutive_failures())}});
+  }
+  // Liveness: every link is pinged. A link without a DHT listener still
+  // answers, which is why the incident looked healthy from the outside.
+  for (ConnectionManager* manager : links_.established()) manager->send_ping();
+  const bool healthy = health_.healthy(env_.now(), connected);
+  metrics_.healthy.Set(healthy ? 1 : 0);
+  on_health_checked(healthy);
+  if (emergency != Health::Emergency::kNone) on_emergency(emergency);
+}
+
+void DhtMember::on_emergency(Health::Emergency emergency) {
+  log(LogLevel::kWarn, "emergency_peer_discovery",
+      {{"connected", std::to_string(links_.connected_count())},
+       {"routing", std::to_string(routing_table_.size())},
+       {"zero", emergency == Health::Emergency::kZeroConnections ? "true" : "false"}});
+  if (bootstrap_state_ == BootstrapState::kDisconnected) {
+    connect_bootstrap();  // registering again asks for peers
+    return;
+  }
+  ask_for_peers_or_genesis();
+}
+
+ProcessStatus DhtMember::status() {
+  ProcessStatus s;
+  s.name = config_.name;
+  s.role = config_.role;
+  s.node_id = self_.node_id;
+  s.connected_peers = links_.connected_count();
+  s.healthy = health_.healthy(env_.now(), s.connected_peers);
+  s.uptime = env_.now() - health_.started_at();
+  s.routing_table_size = routing_table_.size();
+  s.health_failures = health_.consecutive_failures();
+  s.peers_missing_handler = dht_.peers_missing_handler();
+  s.dropped_no_handler = static_cast<std::uint64_t>(metrics_.dropped("no_handler").Value());
+  s.find_node_timeouts = dht_.find_node_timeouts();
+  s.onboarding_failures = onboarding_failures_;
+  s.bootstrap_connected = bootstrap_ready();
+  s.member = member_;
+  return s;
+}
+
+}  // namespace yz::core

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "roles/core/core_metrics.h"
+#include "roles/core/dht.h"
+#include "roles/core/health.h"
+#include "roles/core/peer_links.h"
+#include "roles/core/process.h"
+#include "roles/core/routing_table.h"
+
+namespace yz::core {
+
+// What genesis, bridges and DHT nodes share: links, routing table, DHT,
+// health with emergency peer discovery, the link to the bootstrap, and both
+// member-side halves of onboarding (the newcomer's and the helper's). The
+// whole onboarding flow, step by step, is described in roles/ONBOARDING.md.
+class DhtMember : public Process {
+ public:
+  DhtMember(Env& env, ProcessConfig config);
+
+  void start() override;
+  void stop() override;
+  void on_link_accepted(LinkId link) override;
+  void on_link_opened(LinkId link) override;
+  void on_link_closed(LinkId link, std::string_view reason) override;
+  void on_frame(LinkId link, Frame&& frame) override;
+  ProcessStatus status() override;
+  std::size_t peers_missing_handler() override { return dht_.peers_missing_handler(); }
+
+  Dht& dht() { return dht_; }
+  RoutingTable& routing_table() { return routing_table_; }
+  PeerLinks& links() { return links_; }
+  const PeerInfo& self() const { return self_; }
+  bool is_member() const { return member_; }
+
+ protected:
+  // A peer link finished its handshake. The default is the path every link
+  // of a plain node takes: ConnectionManager -> RoutingTable -> Dht.
+  virtual void on_peer_link_established(ConnectionManager& manager);
+  // A DHT message the Dht does not answer itself. The default is the
+  // helper's half of onboarding: create_invitation_for_peer.
+  virtual void on_role_request(ConnectionManager& from, Frame&& frame);
+  // Registered with the bootstrap. The default asks to join the network.
+  virtual void on_registered(const Frame& registered);
+  // A coordination frame from the bootstrap that the member logic does not
+  // handle; roles override to take theirs.
+  virtual void on_bootstrap_frame(Frame&& frame);
+  // Too few connections; the default asks the bootstrap again.
+  virtual void on_emergency(Health::Emergency emergency);
+  virtual void on_health_checked(bool healthy) { (void)healthy; }
+
+  void routing_table_path(ConnectionManager& manager);
+  void send_to_bootstrap(Frame frame);
+  bool bootstrap_ready() const { return bootstrap_state_ == BootstrapState::kReady; }
+  void ask_for_peers_or_genesis();
+  void become_member(const MembershipToken& token);
+  void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+    env_.log(level, event, fields);
+  }
+
+  Env& env_;
+  ProcessConfig config_;
+  PeerInfo self_;
+  CoreMetrics metrics_;
+  RoutingTable routing_table_;
+  PeerLinks links_;
+  Dht dht_;
+  Health health_;
+
+ private:
+  enum class BootstrapState : std::uint8_t { kDisconnected, kDialling, kHandshake, kReady };
+
+  void connect_bootstrap();
+  void handle_bootstrap_frame(Frame&& frame);
+  void handle_peers_or_genesis(const Frame& frame);
+  void handle_send_invitation(const Frame& frame);
+  void handle_peer_introduction(const Frame& frame);
+  void handle_onboarding_failed(const Frame& frame);
+  void schedule_health_check();
+  void run_health_check();
+  void end_onboarding_attempt();
+
+  bool running_ = false;
+  bool member_ = false;
+  MembershipToken token_;
+  LinkId bootstrap_link_ = 0;
+  BootstrapState bootstrap_state_ = BootstrapState::kDisconnected;
+  bool onboarding_in_progress_ = false;
+  TimerId onboarding_give_up_timer_ = 0;
+  PeerInfo inviter_;
+  std::uint64_t onboarding_failures_ = 0;
+};
+
+}  // namespace yz::core

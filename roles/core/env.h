@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "roles/core/frame.h"
+
+namespace yz::metrics {
+class Registry;
+}
+
+namespace yz::core {
+
+// Nanoseconds. In the simulator, virtual time since the run started; in the
+// runtime, a monotonic clock.
+using TimePoint = std::int64_t;
+using Duration = std::int64_t;
+
+constexpr Duration kMillisecond = 1'000'000;
+constexpr Duration kSecond = 1'000 * kMillisecond;
+
+// Identifies one link of one process. The driver picks the values; the core
+// only compares them.
+using LinkId = std::uint64_t;
+using TimerId = std::uint64_t;
+
+enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarn, kError };
+
+struct LogField {
+  std::string_view key;
+  std::string value;
+};
+
+// Everything a role may do to the world. The core holds no sockets, threads,
+// clocks or randomness of its own: the runtime implements this with gRPC and
+// Boost.Asio, the simulator with a virtual clock, network and seeded PRNG.
+// All calls come from, and all callbacks run on, the one thread that drives
+// the process's core.
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  virtual TimePoint now() const = 0;
+
+  // Runs `fn` once after `delay`, unless cancelled first.
+  virtual TimerId start_timer(Duration delay, std::function<void()> fn) = 0;
+  virtual void cancel_timer(TimerId timer) = 0;
+
+  // Queues a frame on an open link. Frames on one link arrive in order;
+  // frames sent on a link that is closed or closing are discarded.
+  virtual void send(LinkId link, Frame frame) = 0;
+
+  // Starts opening a link to `address`. The driver later calls exactly one of
+  // Process::on_link_opened or Process::on_link_closed for the returned id.
+  virtual LinkId dial(const std::string& address) = 0;
+
+  // Closes a link. The remote side sees on_link_closed; this side does not.
+  virtual void close(LinkId link) = 0;
+
+  virtual std::uint64_t random() = 0;
+
+  virtual void log(LogLevel level, std::string_view event,
+                   std::initializer_list<LogField> fields) = 0;
+
+  virtual metrics::Registry& metrics() = 0;
+};
+
+}  // namespace yz::core

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace yz::core {
+
+// Named, off-by-default switches that put back a bug the original system
+// shipped, so the simulator and a real cluster can reproduce it on demand.
+// Each switch changes the one decision its bug made and nothing else.
+enum class Fault : std::uint8_t {
+  // Dht::handle_peer_connected returns early when the routing table already
+  // holds the peer, so the link never gets its DHT listener (the incident).
+  kEarlyReturnRace,
+  // A full k-bucket sends the peer to the replacement cache without firing
+  // on_node_added, so its link never gets a DHT listener either.
+  kReplacementCacheNoCallback,
+};
+
+struct FaultInfo {
+  Fault fault;
+  std::string_view name;
+  std::string_view summary;
+};
+
+std::span<const FaultInfo> all_faults();
+std::optional<Fault> fault_from_name(std::string_view name);
+std::string_view fault_name(Fault fault);
+
+class FaultSet {
+ public:
+  void enable(Fault fault) { bits_ |= bit(fault); }
+  bool has(Fault fault) const { return (bits_ & bit(fault)) != 0; }
+  bool empty() const { return bits_ == 0; }
+  // Enabled faults' names, in registry order.
+  std::vector<std::string> names() const;
+
+ private:
+  static std::uint32_t bit(Fault fault) { return 1u << static_cast<unsigned>(fault); }
+  std::uint32_t bits_ = 0;
+};
+
+}  // namespace yz::core

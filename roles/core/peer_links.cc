@@ -1,0 +1,206 @@
+#include "roles/core/peer_links.h"
+
+#include <utility>
+
+#include "roles/core/core_metrics.h"
+
+namespace yz::core {
+
+PeerLinks::PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Callbacks callbacks)
+    : env_(env), metrics_(metrics), self_(std::move(self)), callbacks_(std::move(callbacks)) {}
+
+ConnectionManager& PeerLinks::dial(const PeerInfo& peer) {
+  if (auto it = dialling_.find(peer.node_id); it != dialling_.end()) return *managers_[it->second];
+  const LinkId link = env_.dial(peer.metadata.address);
+  auto manager = std::make_unique<ConnectionManager>(env_, metrics_, link, Direction::kOutbound);
+  manager->set_peer(peer);
+  auto& ref = *manager;
+  managers_[link] = std::move(manager);
+  dialling_[peer.node_id] = link;
+  return ref;
+}
+
+void PeerLinks::on_link_accepted(LinkId link) {
+  retired_.clear();
+  managers_[link] = std::make_unique<ConnectionManager>(env_, metrics_, link, Direction::kInbound);
+}
+
+void PeerLinks::on_link_opened(LinkId link) {
+  retired_.clear();
+  auto* manager = this->manager(link);
+  if (manager == nullptr) {
+    // Given up on before it opened (a duplicate, or a close from above).
+    env_.close(link);
+    return;
+  }
+  manager->set_state(ConnectionManager::State::kAwaitingConnected);
+  Frame hello = Frame::Of(MessageType::kDhtPeerHello);
+  hello.node_id = self_.node_id;
+  hello.metadata = self_.metadata;
+  manager->send_handshake(std::move(hello));
+}
+
+void PeerLinks::on_frame(LinkId link, Frame&& frame) {
+  retired_.clear();
+  auto* manager = this->manager(link);
+  if (manager == nullptr) {
+    metrics_.dropped("unknown_link").Increment();
+    return;
+  }
+  switch (manager->state()) {
+    case ConnectionManager::State::kEstablished:
+      if (frame.type == MessageType::kDhtPeerHello ||
+          frame.type == MessageType::kDhtPeerConnected) {
+        metrics_.dropped("duplicate_handshake").Increment();
+        return;
+      }
+      manager->handle_frame(std::move(frame));
+      return;
+    case ConnectionManager::State::kAwaitingHello: {
+      if (frame.type != MessageType::kDhtPeerHello || frame.node_id.is_zero() ||
+          frame.node_id == self_.node_id) {
+        metrics_.dropped("not_handshake").Increment();
+        env_.log(LogLevel::kWarn, "handshake_refused",
+                 {{"link", std::to_string(link)},
+                  {"first_frame", std::string(message_type_name(frame.type))}});
+        Frame error = Frame::Of(MessageType::kError);
+        error.code = "not_handshake";
+        error.text = "the first frame on a peer link must be dht_peer_hello from another node";
+        manager->send_handshake(std::move(error));
+        close(link, "not_handshake");
+        return;
+      }
+      manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
+      Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+      connected.node_id = self_.node_id;
+      connected.metadata = self_.metadata;
+      manager->send_handshake(std::move(connected));
+      complete_handshake(*manager);
+      return;
+    }
+    case ConnectionManager::State::kAwaitingConnected: {
+      const NodeId expected = manager->peer().node_id;
+      if (frame.type != MessageType::kDhtPeerConnected ||
+          (!expected.is_zero() && frame.node_id != expected)) {
+        metrics_.dropped("not_handshake").Increment();
+        env_.log(LogLevel::kWarn, "handshake_refused",
+                 {{"link", std::to_string(link)},
+                  {"first_frame", std::string(message_type_name(frame.type))},
+                  {"expected", expected.short_hex()}});
+        close(link, "not_handshake");
+        return;
+      }
+      manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
+      complete_handshake(*manager);
+      return;
+    }
+    case ConnectionManager::State::kDialling:
+      metrics_.dropped("not_handshake").Increment();
+      return;
+  }
+}
+
+bool PeerLinks::keeps_new_link(const ConnectionManager& existing,
+                               const ConnectionManager& fresh) const {
+  auto dialler = [this](const ConnectionManager& m) {
+    return m.direction() == Direction::kOutbound ? self_.node_id : m.peer().node_id;
+  };
+  const NodeId old_dialler = dialler(existing);
+  const NodeId new_dialler = dialler(fresh);
+  // The same side dialled twice: the newer link is a reconnect and replaces.
+  if (old_dialler == new_dialler) return true;
+  return new_dialler < old_dialler;
+}
+
+void PeerLinks::complete_handshake(ConnectionManager& manager) {
+  const NodeId peer = manager.peer().node_id;
+  if (auto it = dialling_.find(peer); it != dialling_.end() && it->second == manager.link())
+    dialling_.erase(it);
+
+  auto existing_it = current_.find(peer);
+  if (existing_it != current_.end()) {
+    ConnectionManager& existing = *managers_[existing_it->second];
+    if (!keeps_new_link(existing, manager)) {
+      // Frames that waited for this link go out on the one we keep.
+      for (auto& frame : manager.take_pending()) existing.send(std::move(frame));
+      close(manager.link(), "duplicate_link");
+      return;
+    }
+    const LinkId old_link = existing_it->second;
+    existing_it->second = manager.link();
+    manager.set_state(ConnectionManager::State::kEstablished);
+    manager.flush_pending();
+    close(old_link, "duplicate_link");
+    callbacks_.on_established(manager);
+    return;
+  }
+  current_[peer] = manager.link();
+  manager.set_state(ConnectionManager::State::kEstablished);
+  manager.flush_pending();
+  callbacks_.on_established(manager);
+}
+
+void PeerLinks::on_link_closed(LinkId link) {
+  retired_.clear();
+  if (managers_.contains(link)) forget(link);
+}
+
+void PeerLinks::close(LinkId link, std::string_view reason) {
+  if (!managers_.contains(link)) return;
+  env_.log(LogLevel::kDebug, "link_closed",
+           {{"link", std::to_string(link)}, {"reason", std::string(reason)}});
+  env_.close(link);
+  forget(link);
+}
+
+void PeerLinks::forget(LinkId link) {
+  auto it = managers_.find(link);
+  const PeerInfo peer = it->second->peer();
+  if (auto d = dialling_.find(peer.node_id); d != dialling_.end() && d->second == link)
+    dialling_.erase(d);
+  const auto cur = current_.find(peer.node_id);
+  const bool was_current = cur != current_.end() && cur->second == link;
+  if (was_current) current_.erase(cur);
+  // Not destroyed yet: we may be inside one of this manager's callbacks.
+  retired_.push_back(std::move(it->second));
+  managers_.erase(it);
+  if (callbacks_.on_link_gone) callbacks_.on_link_gone(link);
+  if (was_current && callbacks_.on_peer_lost) callbacks_.on_peer_lost(peer, link);
+}
+
+void PeerLinks::close_all() {
+  std::vector<LinkId> links;
+  for (const auto& [link, manager] : managers_) links.push_back(link);
+  for (LinkId link : links) close(link, "shutdown");
+}
+
+ConnectionManager* PeerLinks::manager(LinkId link) {
+  auto it = managers_.find(link);
+  return it == managers_.end() ? nullptr : it->second.get();
+}
+
+ConnectionManager* PeerLinks::current(const NodeId& peer) {
+  if (auto it = current_.find(peer); it != current_.end()) return managers_[it->second].get();
+  if (auto it = dialling_.find(peer); it != dialling_.end()) return managers_[it->second].get();
+  return nullptr;
+}
+
+bool PeerLinks::connected(const NodeId& peer) const { return current_.contains(peer); }
+
+std::vector<ConnectionManager*> PeerLinks::established() {
+  std::vector<ConnectionManager*> out;
+  out.reserve(current_.size());
+  for (const auto& [peer, link] : current_) out.push_back(managers_[link].get());
+  return out;
+}
+
+std::size_t PeerLinks::inbound_count() const {
+  std::size_t n = 0;
+  for (const auto& [peer, link] : current_)
+    if (managers_.at(link)->direction() == Direction::kInbound) ++n;
+  return n;
+}
+
+std::size_t PeerLinks::outbound_count() const { return current_.size() - inbound_count(); }
+
+}  // namespace yz::core

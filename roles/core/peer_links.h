@@ -1,0 +1,79 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "roles/core/connection_manager.h"
+#include "roles/core/env.h"
+#include "roles/core/frame.h"
+
+namespace yz::core {
+
+class CoreMetrics;
+
+// The links of one DHT member: a ConnectionManager per link, the handshake,
+// and which link is the current one for each peer. It knows nothing of the
+// DHT: it reports an established link and a lost peer to its owner, which
+// wires them to the routing table and the DHT.
+class PeerLinks {
+ public:
+  struct Callbacks {
+    // A link finished its handshake and is now the peer's current link.
+    std::function<void(ConnectionManager&)> on_established;
+    // The peer's current link closed and no other link to it remains.
+    std::function<void(const PeerInfo& peer, LinkId link)> on_peer_lost;
+    // Any link closed (current or not), so requests sent on it can fail fast.
+    std::function<void(LinkId link)> on_link_gone;
+  };
+
+  PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Callbacks callbacks);
+
+  // Dials `peer` and returns its manager, in state kDialling.
+  ConnectionManager& dial(const PeerInfo& peer);
+
+  void on_link_accepted(LinkId link);
+  void on_link_opened(LinkId link);
+  void on_link_closed(LinkId link);
+  void on_frame(LinkId link, Frame&& frame);
+
+  // Closes a link from this side.
+  void close(LinkId link, std::string_view reason);
+  void close_all();
+
+  bool owns(LinkId link) const { return managers_.contains(link); }
+  ConnectionManager* manager(LinkId link);
+  // The peer's current manager: established, or dialling when that is all
+  // there is. Null when the peer has no link.
+  ConnectionManager* current(const NodeId& peer);
+  bool connected(const NodeId& peer) const;
+
+  // Peers with an established current link, in id order.
+  std::vector<ConnectionManager*> established();
+  std::size_t connected_count() const { return current_.size(); }
+  std::size_t inbound_count() const;
+  std::size_t outbound_count() const;
+
+ private:
+  void complete_handshake(ConnectionManager& manager);
+  // Of two links between the same pair, keep the one dialled by the smaller
+  // node id: both ends decide alike without talking about it.
+  bool keeps_new_link(const ConnectionManager& existing, const ConnectionManager& fresh) const;
+  // Drops a link from the tables and tells the owner.
+  void forget(LinkId link);
+
+  Env& env_;
+  CoreMetrics& metrics_;
+  PeerInfo self_;
+  Callbacks callbacks_;
+  std::map<LinkId, std::unique_ptr<ConnectionManager>> managers_;
+  std::map<NodeId, LinkId> current_;   // established links only
+  std::map<NodeId, LinkId> dialling_;  // outbound links not yet established
+  // Managers closed during an event are destroyed at the next one, never
+  // while one of their own callbacks is still on the stack.
+  std::vector<std::unique_ptr<ConnectionManager>> retired_;
+};
+
+}  // namespace yz::core

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "roles/core/env.h"
+#include "roles/core/faults.h"
+#include "roles/core/frame.h"
+#include "roles/core/node_id.h"
+#include "roles/core/timing.h"
+
+namespace yz::core {
+
+// Everything a role instance needs to know about itself at start.
+struct ProcessConfig {
+  std::string name;
+  Role role = Role::kNode;
+  NodeId node_id;
+  std::string listen_address;     // where peers dial this process
+  std::string bootstrap_address;  // empty for the bootstrap itself
+  Timing timing;
+  FaultSet faults;
+  std::string bridge_auth;  // bridges present it; the bootstrap checks it
+  std::uint32_t protocol_version = 1;
+  std::string build_id = "yz-dev";
+};
+
+// What /health reports and what the simulator's health table prints.
+struct ProcessStatus {
+  std::string name;
+  Role role = Role::kNode;
+  NodeId node_id;
+  bool healthy = false;
+  Duration uptime = 0;
+  std::size_t connected_peers = 0;
+  std::size_t routing_table_size = 0;
+  std::uint32_t health_failures = 0;
+  std::size_t peers_missing_handler = 0;
+  std::uint64_t dropped_no_handler = 0;
+  std::uint64_t find_node_timeouts = 0;
+  std::uint64_t onboarding_failures = 0;
+  bool bootstrap_connected = false;
+  bool member = false;
+};
+
+// One role instance, driven by events. A driver (runtime or simulator) calls
+// these from one thread, one at a time; the process acts only through Env.
+class Process {
+ public:
+  virtual ~Process() = default;
+
+  virtual void start() = 0;
+  // Closes every link. The process handles no event after this.
+  virtual void stop() = 0;
+
+  virtual void on_link_accepted(LinkId link) = 0;  // someone dialled us
+  virtual void on_link_opened(LinkId link) = 0;    // our dial succeeded
+  // The remote side closed the link, or our dial failed.
+  virtual void on_link_closed(LinkId link, std::string_view reason) = 0;
+  virtual void on_frame(LinkId link, Frame&& frame) = 0;
+
+  virtual ProcessStatus status() = 0;
+  // Cheap check the simulator runs after every step: connected routing-table
+  // peers whose link has no DHT listener.
+  virtual std::size_t peers_missing_handler() = 0;
+};
+
+}  // namespace yz::core

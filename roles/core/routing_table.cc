@@ -1,0 +1,168 @@
+#include "roles/core/routing_table.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace yz::core {
+namespace {
+
+using PeerDeque = std::deque<PeerInfo>;
+
+PeerDeque::iterator Find(PeerDeque& peers, const NodeId& id) {
+  return std::find_if(peers.begin(), peers.end(),
+                      [&](const PeerInfo& p) { return p.node_id == id; });
+}
+
+PeerDeque::const_iterator Find(const PeerDeque& peers, const NodeId& id) {
+  return std::find_if(peers.begin(), peers.end(),
+                      [&](const PeerInfo& p) { return p.node_id == id; });
+}
+
+// Bit `index` of `id`, counting from the least significant bit, matching
+// NodeId::highest_bit and bucket_index.
+bool BitAt(const NodeId& id, int index) {
+  const auto byte = id.bytes()[NodeId::kBytes - 1 - index / 8];
+  return ((byte >> (index % 8)) & 1) != 0;
+}
+
+}  // namespace
+
+RoutingTable::RoutingTable(NodeId self, std::size_t k)
+    : self_(self), k_(k), buckets_(NodeId::kBits) {}
+
+RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer) {
+  const int index = bucket_index(self_, peer.node_id);
+  // A link to ourselves is not a routing entry. kUpdated is the closest
+  // "nothing new was learned" answer, and no callback fires: listeners
+  // must never see self as a node that was added.
+  if (index < 0) return Placement::kUpdated;
+
+  Bucket& bucket = buckets_[index];
+  Placement placement;
+  if (auto it = Find(bucket.entries, peer.node_id); it != bucket.entries.end()) {
+    bucket.entries.erase(it);
+    bucket.entries.push_back(peer);
+    placement = Placement::kUpdated;
+  } else if (bucket.entries.size() < k_) {
+    // remove() keeps a bucket full while it has replacements, so this is only
+    // defensive: a peer must never sit in both lists at once.
+    if (auto rit = Find(bucket.replacements, peer.node_id); rit != bucket.replacements.end()) {
+      bucket.replacements.erase(rit);
+    }
+    bucket.entries.push_back(peer);
+    ++size_;
+    placement = Placement::kAdded;
+  } else {
+    if (auto rit = Find(bucket.replacements, peer.node_id); rit != bucket.replacements.end()) {
+      bucket.replacements.erase(rit);
+    }
+    bucket.replacements.push_back(peer);
+    while (bucket.replacements.size() > k_) bucket.replacements.pop_front();
+    placement = Placement::kReplacementCache;
+  }
+
+  // The callback runs only after the entry is recorded: the DHT's early-return
+  // fault depends on finding the peer already present (see DESIGN.md).
+  const bool skip = placement == Placement::kReplacementCache && skip_callback_for_replacement_;
+  if (on_node_added_ && !skip) on_node_added_(peer, placement);
+  return placement;
+}
+
+bool RoutingTable::remove(const NodeId& peer) {
+  const int index = bucket_index(self_, peer);
+  if (index < 0) return false;
+  Bucket& bucket = buckets_[index];
+  if (auto it = Find(bucket.entries, peer); it != bucket.entries.end()) {
+    bucket.entries.erase(it);
+    --size_;
+    if (!bucket.replacements.empty()) {
+      bucket.entries.push_back(std::move(bucket.replacements.back()));
+      bucket.replacements.pop_back();
+      ++size_;
+    }
+    return true;
+  }
+  if (auto rit = Find(bucket.replacements, peer); rit != bucket.replacements.end()) {
+    bucket.replacements.erase(rit);
+  }
+  return false;
+}
+
+bool RoutingTable::contains(const NodeId& peer) const {
+  const int index = bucket_index(self_, peer);
+  if (index < 0) return false;
+  const auto& entries = buckets_[index].entries;
+  return Find(entries, peer) != entries.end();
+}
+
+std::optional<PeerInfo> RoutingTable::get(const NodeId& peer) const {
+  const int index = bucket_index(self_, peer);
+  if (index < 0) return std::nullopt;
+  const auto& entries = buckets_[index].entries;
+  if (auto it = Find(entries, peer); it != entries.end()) return *it;
+  return std::nullopt;
+}
+
+std::vector<PeerInfo> RoutingTable::closest(
+    const NodeId& target, std::size_t count,
+    const std::function<bool(const PeerInfo&)>& exclude) const {
+  std::vector<PeerInfo> out;
+  if (count == 0 || size_ == 0) return out;
+
+  // Every entry of bucket i agrees with self above bit i and differs at bit
+  // i, so its distance to `target` agrees with t = self ^ target above bit i
+  // and has bit i equal to !t[i]. Whole buckets therefore order by distance:
+  // first the buckets whose t bit is set, highest index first (their distances
+  // have a 0 where t has its 1), then those whose t bit is clear, lowest index
+  // first. Visiting buckets in that order lets us stop after the bucket that
+  // completes `count` candidates instead of scanning the whole table.
+  const NodeId t = self_ ^ target;
+  std::vector<std::pair<NodeId, const PeerInfo*>> candidates;
+  candidates.reserve(std::min(size_, count + k_));
+
+  auto gather = [&](int index) {
+    for (const PeerInfo& p : buckets_[index].entries) {
+      if (exclude && exclude(p)) continue;
+      candidates.emplace_back(p.node_id ^ target, &p);
+    }
+    return candidates.size() >= count;
+  };
+
+  bool done = false;
+  for (int i = NodeId::kBits - 1; i >= 0 && !done; --i) {
+    if (BitAt(t, i)) done = gather(i);
+  }
+  for (int i = 0; i < NodeId::kBits && !done; ++i) {
+    if (!BitAt(t, i)) done = gather(i);
+  }
+
+  const std::size_t n = std::min(count, candidates.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n),
+                    candidates.end(),
+                    [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(*candidates[i].second);
+  return out;
+}
+
+std::vector<PeerInfo> RoutingTable::all() const {
+  std::vector<PeerInfo> out;
+  out.reserve(size_);
+  for (const Bucket& bucket : buckets_) {
+    out.insert(out.end(), bucket.entries.begin(), bucket.entries.end());
+  }
+  return out;
+}
+
+std::size_t RoutingTable::replacement_count() const {
+  std::size_t total = 0;
+  for (const Bucket& bucket : buckets_) total += bucket.replacements.size();
+  return total;
+}
+
+std::size_t RoutingTable::bucket_size(int index) const {
+  if (index < 0 || index >= NodeId::kBits) return 0;
+  return buckets_[static_cast<std::size_t>(index)].entries.size();
+}
+
+}  // namespace yz::core

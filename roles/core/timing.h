@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "roles/core/env.h"
+
+namespace yz::core {
+
+// The original system's timing constants and sizes. Every one can be
+// overridden (by a scenario in the simulator, by a flag in the runtime) so
+// tests can shorten periods without touching code.
+struct Timing {
+  Duration health_check_interval = 30 * kSecond;
+  std::uint32_t health_failure_limit = 10;
+  // A node counts as healthy with no peers for this long after it starts.
+  Duration startup_grace = 60 * kSecond;
+  Duration find_node_timeout_connected = 10 * kSecond;
+  // To a peer that has no link yet: covers the dial and the answer.
+  Duration find_node_timeout = 3 * kSecond;
+  // The bootstrap waits this long for each bridge's get_onboarding_peer.
+  Duration onboarding_bridge_timeout = 10 * kSecond;
+  // A bridge waits this long for each helper's create_invitation_for_peer.
+  Duration invitation_timeout = 10 * kSecond;
+  Duration invitation_expiry = 30 * 60 * kSecond;
+  // Emergency peer discovery runs at most this often with 0 connections,
+  // and at most every emergency_throttle_connected otherwise.
+  Duration emergency_throttle = 30 * kSecond;
+  Duration emergency_throttle_connected = 120 * kSecond;
+  std::uint32_t emergency_min_connections = 3;
+  std::uint32_t emergency_min_routing_entries = 4;
+  // A newcomer that heard nothing of its onboarding for this long asks again.
+  Duration onboarding_give_up = 60 * kSecond;
+  std::size_t k = 20;
+  std::size_t alpha = 3;
+  // Helpers a bridge tries for one newcomer.
+  std::size_t helper_candidates = 3;
+};
+
+}  // namespace yz::core

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "roles/core/faults.h"
+#include "sim/simulator.h"
+
+namespace yz::sim {
+
+struct CliOptions {
+  std::string command;  // run | explore | faults | help | version
+  std::string scenario_path;
+  std::uint64_t seed = 1;
+  std::uint64_t runs = 0;
+  core::FaultSet faults;
+  bool no_scenario_faults = false;
+  Strategy strategy = Strategy::kRandom;
+  bool json = false;
+  bool check = false;
+  std::string trace_path;
+};
+
+struct CliParse {
+  std::optional<CliOptions> options;
+  std::string error;  // names the offending flag or value
+};
+
+CliParse parse_cli(const std::vector<std::string>& args);
+std::string usage();
+
+}  // namespace yz::sim

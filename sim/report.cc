@@ -1,0 +1,201 @@
+#include "sim/report.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace yz::sim {
+namespace {
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+          out += buffer;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string hex64(std::uint64_t v) {
+  char buffer[20];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(v));
+  return buffer;
+}
+
+std::string seconds(std::int64_t ns) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3f", static_cast<double>(ns) / 1e9);
+  return buffer;
+}
+
+void node_row(std::ostringstream& out, const NodeReport& n) {
+  char buffer[200];
+  std::snprintf(buffer, sizeof buffer,
+                "  %-16s %-9s %s  connections=%-3llu routing=%-3llu failures=%-4llu"
+                " missing_handler=%llu dropped_no_handler=%llu\n",
+                n.name.c_str(), n.role.c_str(), n.node_id.substr(0, 8).c_str(),
+                static_cast<unsigned long long>(n.connected_peers),
+                static_cast<unsigned long long>(n.routing_table_size),
+                static_cast<unsigned long long>(n.health_failures),
+                static_cast<unsigned long long>(n.peers_missing_handler),
+                static_cast<unsigned long long>(n.dropped_no_handler));
+  out << buffer;
+}
+
+}  // namespace
+
+std::string health_table(const RunResult& r) {
+  std::ostringstream out;
+  out << "scenario " << r.scenario << "  seed " << r.seed << "  faults ["
+      << (r.faults.empty() ? "none" : "");
+  for (std::size_t i = 0; i < r.faults.size(); ++i) out << (i ? "," : "") << r.faults[i];
+  out << "]  events " << r.events << "  virtual " << r.virtual_seconds << " s  trace_hash "
+      << hex64(r.trace_hash) << "\n\n";
+
+  std::uint64_t healthy = 0;
+  for (const auto& n : r.nodes) healthy += n.healthy;
+  out << "HEALTHY (" << healthy << "):\n";
+  for (const auto& n : r.nodes)
+    if (n.healthy) node_row(out, n);
+  out << "\nUNHEALTHY (" << r.nodes.size() - healthy << "):\n";
+  for (const auto& n : r.nodes)
+    if (!n.healthy) node_row(out, n);
+
+  std::uint64_t dht_total = 0, dht_healthy = 0, bridges = 0, bridges_healthy = 0;
+  bool genesis_healthy = false;
+  for (const auto& n : r.nodes) {
+    if (n.role == "node") {
+      ++dht_total;
+      dht_healthy += n.healthy;
+    } else if (n.role == "bridge") {
+      ++bridges;
+      bridges_healthy += n.healthy;
+    } else if (n.role == "genesis") {
+      genesis_healthy = n.healthy;
+    }
+  }
+  out << "\n"
+      << dht_healthy << "/" << dht_total << " DHT nodes healthy, genesis "
+      << (genesis_healthy ? "healthy" : "UNHEALTHY") << ", " << bridges_healthy << "/" << bridges
+      << " bridges healthy\n";
+  out << "find_node timeouts " << r.summary.find_node_timeouts << ", onboarding failures "
+      << r.summary.onboarding_failures << ", frames dropped for want of a handler "
+      << r.summary.dropped_no_handler << "\n";
+  if (r.invariant_violations.empty()) {
+    out << "invariants: none violated\n";
+  } else {
+    out << "invariants violated (" << r.invariant_violations.size() << "):\n";
+    for (const auto& v : r.invariant_violations)
+      out << "  " << v.invariant << " first broke on " << v.node << " at step " << v.step
+          << " (t=" << seconds(v.virtual_time_ns) << " s)\n";
+  }
+  if (r.lookup_checks.issued > 0)
+    out << "lookup checks: " << r.lookup_checks.exact << "/" << r.lookup_checks.issued
+        << " agree with brute force (" << r.lookup_checks.completed << " completed)\n";
+  return out.str();
+}
+
+std::string to_json(const RunResult& r) {
+  std::ostringstream out;
+  out << "{\"scenario\":" << json_string(r.scenario) << ",\"seed\":" << r.seed << ",\"faults\":[";
+  for (std::size_t i = 0; i < r.faults.size(); ++i)
+    out << (i ? "," : "") << json_string(r.faults[i]);
+  out << "],\"trace_hash\":\"" << hex64(r.trace_hash) << "\",\"events\":" << r.events
+      << ",\"virtual_seconds\":" << r.virtual_seconds << ",\"nodes\":[";
+  for (std::size_t i = 0; i < r.nodes.size(); ++i) {
+    const auto& n = r.nodes[i];
+    out << (i ? "," : "") << "{\"name\":" << json_string(n.name)
+        << ",\"role\":" << json_string(n.role) << ",\"node_id\":" << json_string(n.node_id)
+        << ",\"healthy\":" << (n.healthy ? "true" : "false")
+        << ",\"connected_peers\":" << n.connected_peers
+        << ",\"routing_table_size\":" << n.routing_table_size
+        << ",\"health_failures\":" << n.health_failures
+        << ",\"peers_missing_handler\":" << n.peers_missing_handler
+        << ",\"dropped_no_handler\":" << n.dropped_no_handler
+        << ",\"find_node_timeouts\":" << n.find_node_timeouts
+        << ",\"onboarding_failures\":" << n.onboarding_failures << "}";
+  }
+  out << "],\"summary\":{\"healthy\":" << r.summary.healthy
+      << ",\"unhealthy\":" << r.summary.unhealthy
+      << ",\"find_node_timeouts\":" << r.summary.find_node_timeouts
+      << ",\"onboarding_failures\":" << r.summary.onboarding_failures
+      << ",\"dropped_no_handler\":" << r.summary.dropped_no_handler
+      << "},\"invariant_violations\":[";
+  for (std::size_t i = 0; i < r.invariant_violations.size(); ++i) {
+    const auto& v = r.invariant_violations[i];
+    out << (i ? "," : "") << "{\"invariant\":" << json_string(v.invariant)
+        << ",\"node\":" << json_string(v.node) << ",\"step\":" << v.step
+        << ",\"virtual_time\":" << seconds(v.virtual_time_ns) << "}";
+  }
+  out << "]";
+  if (r.lookup_checks.issued > 0)
+    out << ",\"lookup_checks\":{\"issued\":" << r.lookup_checks.issued
+        << ",\"completed\":" << r.lookup_checks.completed << ",\"exact\":" << r.lookup_checks.exact
+        << "}";
+  out << "}\n";
+  return out.str();
+}
+
+std::string explore_table(const ExploreResult& r) {
+  std::ostringstream out;
+  out << "explored " << r.runs << " runs of " << r.scenario << " (seeds " << r.first_seed << ".."
+      << r.first_seed + r.runs - 1 << "), faults [";
+  for (std::size_t i = 0; i < r.faults.size(); ++i) out << (i ? "," : "") << r.faults[i];
+  out << "]\n";
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.1f", r.wall_seconds > 0 ? r.runs / r.wall_seconds : 0.0);
+  out << "distinct trace hashes " << r.distinct_trace_hashes << ", events " << r.total_events
+      << ", " << rate << " runs/s\n";
+  out << "unhealthy processes per run:\n";
+  for (const auto& [unhealthy, runs] : r.unhealthy_histogram)
+    out << "  " << unhealthy << " unhealthy: " << runs << " runs\n";
+  out << "failing runs " << r.failing_seeds.size() << "/" << r.runs;
+  if (!r.failing_seeds.empty()) {
+    out << "; replay one with: yzsim run " << r.scenario << " --seed " << r.failing_seeds.front();
+    out << "\nfailing seeds:";
+    for (std::size_t i = 0; i < r.failing_seeds.size() && i < 20; ++i)
+      out << " " << r.failing_seeds[i];
+    if (r.failing_seeds.size() > 20) out << " ... (--json lists all)";
+  }
+  out << "\n";
+  return out.str();
+}
+
+std::string to_json(const ExploreResult& r) {
+  std::ostringstream out;
+  out << "{\"scenario\":" << json_string(r.scenario) << ",\"faults\":[";
+  for (std::size_t i = 0; i < r.faults.size(); ++i)
+    out << (i ? "," : "") << json_string(r.faults[i]);
+  out << "],\"first_seed\":" << r.first_seed << ",\"runs\":" << r.runs
+      << ",\"distinct_trace_hashes\":" << r.distinct_trace_hashes
+      << ",\"events\":" << r.total_events << ",\"wall_seconds\":" << r.wall_seconds
+      << ",\"unhealthy_histogram\":{";
+  bool first = true;
+  for (const auto& [unhealthy, runs] : r.unhealthy_histogram) {
+    out << (first ? "" : ",") << "\"" << unhealthy << "\":" << runs;
+    first = false;
+  }
+  out << "},\"failing_seeds\":[";
+  for (std::size_t i = 0; i < r.failing_seeds.size(); ++i)
+    out << (i ? "," : "") << r.failing_seeds[i];
+  out << "]}\n";
+  return out.str();
+}
+
+}  // namespace yz::sim

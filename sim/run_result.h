@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace yz::sim {
+
+struct NodeReport {
+  std::string name;
+  std::string role;
+  std::string node_id;
+  bool healthy = false;
+  std::uint64_t connected_peers = 0;
+  std::uint64_t routing_table_size = 0;
+  std::uint64_t health_failures = 0;
+  std::uint64_t peers_missing_handler = 0;
+  std::uint64_t dropped_no_handler = 0;
+  std::uint64_t find_node_timeouts = 0;
+  std::uint64_t onboarding_failures = 0;
+};
+
+struct InvariantViolation {
+  std::string invariant;
+  std::string node;
+  std::uint64_t step = 0;
+  std::int64_t virtual_time_ns = 0;
+};
+
+struct LookupCheckResult {
+  std::uint64_t issued = 0;
+  std::uint64_t completed = 0;
+  // Lookups whose k closest equal the brute-force k closest of all members.
+  std::uint64_t exact = 0;
+};
+
+struct RunSummary {
+  std::uint64_t healthy = 0;
+  std::uint64_t unhealthy = 0;
+  std::uint64_t find_node_timeouts = 0;
+  std::uint64_t onboarding_failures = 0;
+  std::uint64_t dropped_no_handler = 0;
+};
+
+struct RunResult {
+  std::string scenario;
+  std::uint64_t seed = 0;
+  std::vector<std::string> faults;
+  std::uint64_t trace_hash = 0;
+  std::uint64_t events = 0;
+  double virtual_seconds = 0;
+  std::vector<NodeReport> nodes;
+  RunSummary summary;
+  std::vector<InvariantViolation> invariant_violations;  // first step of each, in step order
+  LookupCheckResult lookup_checks;
+};
+
+}  // namespace yz::sim

@@ -1,0 +1,213 @@
+#include "sim/scenario.h"
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "yz/sim/v1/scenario.pb.h"
+
+namespace yz::sim {
+namespace {
+
+namespace pb = google::protobuf;
+using core::kMillisecond;
+
+class CollectErrors : public pb::io::ErrorCollector {
+ public:
+  explicit CollectErrors(std::string origin) : origin_(std::move(origin)) {}
+  void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
+    if (first_.empty())
+      first_ = origin_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
+               message;
+  }
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string origin_;
+  std::string first_;
+};
+
+// Names where a field of a parsed message sits in the file.
+class Locator {
+ public:
+  Locator(std::string origin, const pb::TextFormat::ParseInfoTree* tree)
+      : origin_(std::move(origin)), tree_(tree) {}
+
+  std::string at(const pb::Message& msg, const char* field, int index = -1) const {
+    const auto* descriptor = msg.GetDescriptor()->FindFieldByName(field);
+    if (tree_ != nullptr && descriptor != nullptr) {
+      const auto location = tree_->GetLocation(descriptor, index);
+      if (location.line >= 0)
+        return origin_ + ":" + std::to_string(location.line + 1) + ":" +
+               std::to_string(location.column + 1) + ": ";
+    }
+    return origin_ + ": ";
+  }
+  Locator nested(const pb::Message& msg, const char* field, int index = -1) const {
+    const auto* descriptor = msg.GetDescriptor()->FindFieldByName(field);
+    return Locator(origin_,
+                   tree_ && descriptor ? tree_->GetTreeForNested(descriptor, index) : nullptr);
+  }
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+  const pb::TextFormat::ParseInfoTree* tree_;
+};
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+core::Role role_of(v1::Role role) {
+  switch (role) {
+    case v1::BOOTSTRAP:
+      return core::Role::kBootstrap;
+    case v1::GENESIS:
+      return core::Role::kGenesis;
+    case v1::BRIDGE:
+      return core::Role::kBridge;
+    case v1::NODE:
+      return core::Role::kNode;
+    default:
+      return core::Role::kUnspecified;
+  }
+}
+
+// Overrides a Timing field when the scenario sets it (0 keeps the default).
+void apply_timing(const v1::Timing& t, core::Timing& timing) {
+  auto ms = [](std::uint64_t v, core::Duration& out) {
+    if (v != 0) out = static_cast<core::Duration>(v) * kMillisecond;
+  };
+  ms(t.health_check_interval_ms(), timing.health_check_interval);
+  if (t.health_failure_limit() != 0) timing.health_failure_limit = t.health_failure_limit();
+  ms(t.startup_grace_ms(), timing.startup_grace);
+  ms(t.find_node_timeout_connected_ms(), timing.find_node_timeout_connected);
+  ms(t.find_node_timeout_ms(), timing.find_node_timeout);
+  ms(t.onboarding_bridge_timeout_ms(), timing.onboarding_bridge_timeout);
+  ms(t.invitation_timeout_ms(), timing.invitation_timeout);
+  ms(t.invitation_expiry_ms(), timing.invitation_expiry);
+  ms(t.emergency_throttle_ms(), timing.emergency_throttle);
+  if (t.k() != 0) timing.k = t.k();
+  if (t.alpha() != 0) timing.alpha = t.alpha();
+}
+
+std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& out) {
+  if (proto.duration_ms() == 0) return where.at(proto, "duration_ms") + "duration_ms must be > 0";
+  out.name = proto.name();
+  out.description = proto.description();
+  out.duration = static_cast<core::Duration>(proto.duration_ms()) * kMillisecond;
+
+  out.latency_min = 500 * core::kMillisecond / 1000;  // 500 us
+  out.latency_max = 20 * kMillisecond;
+  if (proto.has_latency()) {
+    const auto& latency = proto.latency();
+    if (latency.max_us() < latency.min_us())
+      return where.at(proto, "latency") + "latency max_us (" + std::to_string(latency.max_us()) +
+             ") is below min_us (" + std::to_string(latency.min_us()) + ")";
+    if (latency.max_us() == 0) return where.at(proto, "latency") + "latency max_us must be > 0";
+    out.latency_min = static_cast<core::Duration>(latency.min_us()) * 1000;
+    out.latency_max = static_cast<core::Duration>(latency.max_us()) * 1000;
+  }
+  apply_timing(proto.timing(), out.timing);
+  if (out.timing.alpha > out.timing.k)
+    return where.at(proto, "timing") + "timing alpha must not exceed k";
+
+  std::set<std::string> names;
+  int bootstraps = 0;
+  int genesis = 0;
+  for (int i = 0; i < proto.process_size(); ++i) {
+    const auto& p = proto.process(i);
+    const Locator at = where.nested(proto, "process", i);
+    if (!valid_name(p.name()))
+      return where.at(proto, "process", i) + "process name '" + p.name() +
+             "' must be 1-64 characters of [A-Za-z0-9._-]";
+    const core::Role role = role_of(p.role());
+    if (role == core::Role::kUnspecified)
+      return where.at(proto, "process", i) + "process '" + p.name() + "' has no role";
+    if (!names.insert(p.name()).second)
+      return at.at(p, "name") + "process name '" + p.name() + "' is used twice";
+    bootstraps += role == core::Role::kBootstrap;
+    genesis += role == core::Role::kGenesis;
+    out.processes.push_back(ProcessSpec{
+        p.name(), role, static_cast<core::Duration>(p.start_at_ms()) * kMillisecond, 0});
+  }
+  for (int i = 0; i < proto.node_group_size(); ++i) {
+    const auto& g = proto.node_group(i);
+    const Locator at = where.nested(proto, "node_group", i);
+    if (!valid_name(g.name_prefix() + "1"))
+      return at.at(g, "name_prefix") + "node_group name_prefix '" + g.name_prefix() +
+             "' must be characters of [A-Za-z0-9._-]";
+    if (g.count() == 0) return where.at(proto, "node_group", i) + "node_group count must be > 0";
+    for (std::uint32_t n = 1; n <= g.count(); ++n) {
+      const std::string name = g.name_prefix() + std::to_string(n);
+      if (!names.insert(name).second)
+        return where.at(proto, "node_group", i) + "process name '" + name + "' is used twice";
+      out.processes.push_back(ProcessSpec{
+          name, core::Role::kNode,
+          static_cast<core::Duration>(g.first_start_ms() + (n - 1) * g.start_interval_ms()) *
+              kMillisecond,
+          static_cast<core::Duration>(g.start_jitter_ms()) * kMillisecond});
+    }
+  }
+  if (bootstraps != 1)
+    return where.origin() + ": a scenario needs exactly one BOOTSTRAP process, found " +
+           std::to_string(bootstraps);
+  if (genesis != 1)
+    return where.origin() + ": a scenario needs exactly one GENESIS process, found " +
+           std::to_string(genesis);
+  for (int i = 0; i < proto.fault_size(); ++i) {
+    const auto fault = core::fault_from_name(proto.fault(i));
+    if (!fault)
+      return where.at(proto, "fault", i) + "unknown fault '" + proto.fault(i) +
+             "' (yzsim faults lists them)";
+    out.faults.enable(*fault);
+  }
+  out.bridge_auth = proto.bridge_auth().empty() ? "sim-bridge-auth" : proto.bridge_auth();
+  if (proto.has_lookup_check()) {
+    out.lookup_checks = proto.lookup_check().count();
+    out.lookup_check_at = static_cast<core::Duration>(proto.lookup_check().at_ms()) * kMillisecond;
+    if (out.lookup_check_at >= out.duration)
+      return where.at(proto, "lookup_check") + "lookup_check at_ms must be before duration_ms";
+  }
+  return {};
+}
+
+}  // namespace
+
+ScenarioLoad parse_scenario(const std::string& text, const std::string& origin) {
+  v1::Scenario proto;
+  pb::TextFormat::Parser parser;
+  CollectErrors errors(origin);
+  pb::TextFormat::ParseInfoTree tree;
+  parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(&tree);
+  if (!parser.ParseFromString(text, &proto)) {
+    return ScenarioLoad{std::nullopt, errors.first().empty()
+                                          ? origin + ": not a yz.sim.v1.Scenario text proto"
+                                          : errors.first()};
+  }
+  Scenario scenario;
+  const std::string problem = validate(proto, Locator(origin, &tree), scenario);
+  if (!problem.empty()) return ScenarioLoad{std::nullopt, problem};
+  return ScenarioLoad{std::move(scenario), {}};
+}
+
+ScenarioLoad load_scenario_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return ScenarioLoad{std::nullopt, path + ": cannot open scenario file"};
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_scenario(buffer.str(), path);
+}
+
+}  // namespace yz::sim

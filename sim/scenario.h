@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "roles/core/faults.h"
+#include "roles/core/frame.h"
+#include "roles/core/timing.h"
+
+namespace yz::sim {
+
+struct ProcessSpec {
+  std::string name;
+  core::Role role = core::Role::kNode;
+  core::Duration start_at = 0;
+  core::Duration start_jitter = 0;  // drawn per run from the seed
+};
+
+// A validated scenario, in the form the simulator runs.
+struct Scenario {
+  std::string name;
+  std::string description;
+  core::Duration duration = 0;
+  core::Duration latency_min = 0;
+  core::Duration latency_max = 0;
+  core::Timing timing;
+  std::vector<ProcessSpec> processes;  // declaration order
+  core::FaultSet faults;
+  std::string bridge_auth;
+  std::uint32_t lookup_checks = 0;
+  core::Duration lookup_check_at = 0;
+};
+
+struct ScenarioLoad {
+  std::optional<Scenario> scenario;
+  // "FILE:LINE:COLUMN: problem" when the scenario was refused.
+  std::string error;
+};
+
+// Parses and validates a yz.sim.v1.Scenario text proto. Every refusal names
+// the problem and, where there is one, its line.
+ScenarioLoad parse_scenario(const std::string& text, const std::string& origin);
+ScenarioLoad load_scenario_file(const std::string& path);
+
+}  // namespace yz::sim

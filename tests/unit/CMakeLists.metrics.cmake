@@ -1,0 +1,1 @@
+yz_add_test(metrics_test SOURCES metrics_test.cc LIBS yz_metrics)

@@ -1,0 +1,444 @@
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "roles/metrics/counter.h"
+#include "roles/metrics/family.h"
+#include "roles/metrics/gauge.h"
+#include "roles/metrics/histogram.h"
+#include "roles/metrics/registry.h"
+#include "roles/metrics/text_serializer.h"
+
+namespace yz::metrics {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// The message of the std::invalid_argument that `f` throws, so tests can
+// check that the message names the offending metric or label.
+std::string InvalidArgumentMessage(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected std::invalid_argument";
+  return "";
+}
+
+// ---------------------------------------------------------------- Counter
+
+TEST(CounterTest, StartsAtZeroAndIncrements) {
+  Counter counter;
+  EXPECT_EQ(counter.Value(), 0.0);
+  counter.Increment();
+  counter.Increment(2.5);
+  EXPECT_EQ(counter.Value(), 3.5);
+}
+
+TEST(CounterTest, IgnoresNegativeAndNanIncrements) {
+  Counter counter;
+  counter.Increment(2);
+  counter.Increment(-1);
+  counter.Increment(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_EQ(counter.Value(), 2.0);
+}
+
+// ---------------------------------------------------------------- Gauge
+
+TEST(GaugeTest, SetIncrementDecrement) {
+  Gauge gauge;
+  EXPECT_EQ(gauge.Value(), 0.0);
+  gauge.Set(10);
+  gauge.Increment();
+  gauge.Increment(4);
+  gauge.Decrement();
+  gauge.Decrement(20);
+  EXPECT_EQ(gauge.Value(), -6.0);
+}
+
+// ---------------------------------------------------------------- Histogram
+
+TEST(HistogramTest, BucketsAreCumulativeAndUpperBoundInclusive) {
+  Histogram histogram({1, 2, 5});
+  for (double v : {0.5, 1.0, 1.5, 2.0, 4.0, 7.0}) histogram.Observe(v);
+  EXPECT_THAT(histogram.boundaries(), ElementsAre(1, 2, 5));
+  EXPECT_THAT(histogram.CumulativeCounts(), ElementsAre(2u, 4u, 5u, 6u));
+  EXPECT_EQ(histogram.count(), 6u);
+  EXPECT_EQ(histogram.sum(), 16.0);
+}
+
+TEST(HistogramTest, EmptyHistogramHasZeroBuckets) {
+  Histogram histogram({0.1, 1});
+  EXPECT_THAT(histogram.CumulativeCounts(), ElementsAre(0u, 0u, 0u));
+  EXPECT_EQ(histogram.count(), 0u);
+  EXPECT_EQ(histogram.sum(), 0.0);
+}
+
+TEST(HistogramTest, NoBoundariesMeansOnlyTheInfBucket) {
+  Histogram histogram({});
+  histogram.Observe(-3);
+  histogram.Observe(3);
+  EXPECT_THAT(histogram.CumulativeCounts(), ElementsAre(2u));
+}
+
+TEST(HistogramTest, NanGoesToInfBucketOnly) {
+  Histogram histogram({1});
+  histogram.Observe(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_THAT(histogram.CumulativeCounts(), ElementsAre(0u, 1u));
+  EXPECT_TRUE(std::isnan(histogram.sum()));
+}
+
+TEST(HistogramTest, TrailingInfBoundaryIsDropped) {
+  Histogram histogram({1, std::numeric_limits<double>::infinity()});
+  EXPECT_THAT(histogram.boundaries(), ElementsAre(1));
+  EXPECT_EQ(histogram.CumulativeCounts().size(), 2u);
+}
+
+TEST(HistogramTest, RejectsUnsortedDuplicateOrNanBoundaries) {
+  EXPECT_THROW(Histogram({2, 1}), std::invalid_argument);
+  EXPECT_THROW(Histogram({1, 1}), std::invalid_argument);
+  EXPECT_THROW(Histogram({1, std::numeric_limits<double>::quiet_NaN()}), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------- Family
+
+TEST(FamilyTest, SameLabelsReturnSameMetric) {
+  Registry registry;
+  auto& family = BuildCounter().Name("requests_total").Help("Requests").Register(registry);
+  Counter& a = family.Add({{"method", "get"}});
+  Counter& b = family.Add({{"method", "post"}});
+  EXPECT_NE(&a, &b);
+  // Adding many more must not move existing metrics: callers keep references.
+  for (int i = 0; i < 1000; ++i) family.Add({{"method", "m" + std::to_string(i)}});
+  EXPECT_EQ(&family.Add({{"method", "get"}}), &a);
+  EXPECT_EQ(family.metrics().size(), 1002u);
+}
+
+TEST(FamilyTest, HistogramAddKeepsOriginalBoundaries) {
+  Registry registry;
+  auto& family = BuildHistogram().Name("latency_seconds").Help("Latency").Register(registry);
+  Histogram& h = family.Add({}, {1, 2});
+  EXPECT_EQ(&family.Add({}, {5}), &h);
+  EXPECT_THAT(h.boundaries(), ElementsAre(1, 2));
+}
+
+TEST(FamilyTest, HasAndRemove) {
+  Registry registry;
+  auto& family = BuildGauge().Name("peers").Help("Peers").Register(registry);
+  Gauge& gauge = family.Add({{"peer", "a"}});
+  EXPECT_TRUE(family.Has({{"peer", "a"}}));
+  EXPECT_FALSE(family.Has({{"peer", "b"}}));
+  family.Remove(&gauge);
+  EXPECT_FALSE(family.Has({{"peer", "a"}}));
+  EXPECT_TRUE(family.metrics().empty());
+}
+
+TEST(FamilyTest, InvalidLabelNamesThrowNamingTheLabel) {
+  Registry registry;
+  auto& family = BuildCounter().Name("x_total").Help("X").Register(registry);
+  for (const char* bad : {"", "1abc", "has-dash", "has.dot", "__reserved", "le", "quantile"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(InvalidArgumentMessage([&] {
+                  family.Add({{bad, "v"}});
+                }),
+                HasSubstr("\"" + std::string(bad) + "\""));
+  }
+  EXPECT_TRUE(family.metrics().empty());
+  // Valid ones, including a single leading underscore and digits after the first character.
+  family.Add({{"_a1", "v"}, {"Z9_", "v"}});
+  EXPECT_EQ(family.metrics().size(), 1u);
+}
+
+TEST(FamilyTest, LabelMayNotRepeatAConstantLabel) {
+  Registry registry;
+  auto& family = BuildGauge().Name("g").Help("G").Labels({{"role", "core"}}).Register(registry);
+  EXPECT_THAT(InvalidArgumentMessage([&] {
+                family.Add({{"role", "other"}});
+              }),
+              HasSubstr("\"role\""));
+}
+
+// ---------------------------------------------------------------- Registry
+
+TEST(RegistryTest, SameNameAndTypeReturnsExistingFamily) {
+  Registry registry;
+  auto& a = BuildGauge().Name("g").Help("first").Register(registry);
+  auto& b = BuildGauge().Name("g").Help("second").Register(registry);
+  EXPECT_EQ(&a, &b);
+  EXPECT_EQ(b.help(), "first");
+  EXPECT_EQ(b.name(), "g");
+}
+
+TEST(RegistryTest, SameNameDifferentTypeThrows) {
+  Registry registry;
+  BuildHistogram().Name("thing").Help("T").Register(registry);
+  EXPECT_THAT(
+      InvalidArgumentMessage([&] { BuildGauge().Name("thing").Help("T").Register(registry); }),
+      HasSubstr("\"thing\""));
+}
+
+TEST(RegistryTest, SameNameDifferentConstantLabelsThrows) {
+  Registry registry;
+  BuildGauge().Name("g").Help("G").Labels({{"a", "1"}}).Register(registry);
+  EXPECT_THROW(BuildGauge().Name("g").Help("G").Labels({{"a", "2"}}).Register(registry),
+               std::invalid_argument);
+}
+
+TEST(RegistryTest, InvalidMetricNamesThrowNamingTheMetric) {
+  Registry registry;
+  for (const char* bad : {"", "1abc", "has-dash", "has space", "ünicode"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(
+        InvalidArgumentMessage([&] { BuildGauge().Name(bad).Help("h").Register(registry); }),
+        HasSubstr("\"" + std::string(bad) + "\""));
+  }
+  EXPECT_TRUE(registry.families().empty());
+  BuildGauge().Name("_ok:name9").Help("h").Register(registry);
+  EXPECT_EQ(registry.families().size(), 1u);
+}
+
+TEST(RegistryTest, InvalidConstantLabelThrowsNamingIt) {
+  Registry registry;
+  EXPECT_THAT(InvalidArgumentMessage([&] {
+                BuildGauge().Name("g").Help("h").Labels({{"bad-label", "v"}}).Register(registry);
+              }),
+              HasSubstr("\"bad-label\""));
+}
+
+TEST(RegistryTest, RejectsWhatPromtoolWouldReject) {
+  Registry registry;
+  EXPECT_THAT(
+      InvalidArgumentMessage([&] { BuildCounter().Name("requests").Help("h").Register(registry); }),
+      HasSubstr("\"requests\""));
+  EXPECT_THAT(InvalidArgumentMessage([&] { BuildGauge().Name("no_help").Register(registry); }),
+              HasSubstr("\"no_help\""));
+  EXPECT_THROW(BuildGauge().Name("peer_count").Help("h").Register(registry), std::invalid_argument);
+  EXPECT_THROW(BuildGauge().Name("x_sum").Help("h").Register(registry), std::invalid_argument);
+  EXPECT_THROW(BuildCounter().Name("x_bucket").Help("h").Register(registry), std::invalid_argument);
+  EXPECT_TRUE(registry.families().empty());
+}
+
+// ---------------------------------------------------------------- Serialization
+
+TEST(SerializeTextTest, ExactOutputForSmallRegistry) {
+  Registry registry;
+  auto& requests = BuildCounter()
+                       .Name("yz_requests_total")
+                       .Help("Requests served")
+                       .Labels({{"node", "n1"}})
+                       .Register(registry);
+  requests.Add({{"method", "get"}}).Increment(3);
+  requests.Add({{"method", "find_node"}}).Increment();
+  BuildGauge().Name("yz_connected_peers").Help("Peers").Register(registry).Add({}).Set(-2);
+  auto& duration = BuildHistogram().Name("yz_duration_seconds").Help("Duration").Register(registry);
+  Histogram& h = duration.Add({}, {0.005, 0.1, 1});
+  h.Observe(0.05);
+  h.Observe(0.1);
+  h.Observe(3);
+  BuildGauge().Name("yz_empty").Help("Nothing yet").Register(registry);
+
+  EXPECT_EQ(SerializeText(registry),
+            "# HELP yz_connected_peers Peers\n"
+            "# TYPE yz_connected_peers gauge\n"
+            "yz_connected_peers -2\n"
+            "# HELP yz_duration_seconds Duration\n"
+            "# TYPE yz_duration_seconds histogram\n"
+            "yz_duration_seconds_bucket{le=\"0.005\"} 0\n"
+            "yz_duration_seconds_bucket{le=\"0.1\"} 2\n"
+            "yz_duration_seconds_bucket{le=\"1\"} 2\n"
+            "yz_duration_seconds_bucket{le=\"+Inf\"} 3\n"
+            "yz_duration_seconds_sum 3.15\n"
+            "yz_duration_seconds_count 3\n"
+            "# HELP yz_empty Nothing yet\n"
+            "# TYPE yz_empty gauge\n"
+            "# HELP yz_requests_total Requests served\n"
+            "# TYPE yz_requests_total counter\n"
+            "yz_requests_total{method=\"find_node\",node=\"n1\"} 1\n"
+            "yz_requests_total{method=\"get\",node=\"n1\"} 3\n");
+}
+
+TEST(SerializeTextTest, HistogramWithLabelsPutsLeLast) {
+  Registry registry;
+  auto& family = BuildHistogram().Name("lookup_seconds").Help("L").Register(registry);
+  family.Add({{"type", "find"}}, {1}).Observe(0.5);
+  EXPECT_EQ(SerializeText(registry),
+            "# HELP lookup_seconds L\n"
+            "# TYPE lookup_seconds histogram\n"
+            "lookup_seconds_bucket{type=\"find\",le=\"1\"} 1\n"
+            "lookup_seconds_bucket{type=\"find\",le=\"+Inf\"} 1\n"
+            "lookup_seconds_sum{type=\"find\"} 0.5\n"
+            "lookup_seconds_count{type=\"find\"} 1\n");
+}
+
+TEST(SerializeTextTest, EscapesLabelValuesAndHelp) {
+  Registry registry;
+  BuildGauge()
+      .Name("g")
+      .Help("back\\slash \"quoted\"\nsecond line")
+      .Register(registry)
+      .Add({{"path", "C:\\dir \"x\"\nend"}})
+      .Set(1);
+  EXPECT_EQ(SerializeText(registry),
+            "# HELP g back\\\\slash \"quoted\"\\nsecond line\n"
+            "# TYPE g gauge\n"
+            "g{path=\"C:\\\\dir \\\"x\\\"\\nend\"} 1\n");
+}
+
+TEST(SerializeTextTest, FormatsNumbers) {
+  Registry registry;
+  auto& family = BuildGauge().Name("n").Help("N").Register(registry);
+  const std::pair<const char*, double> cases[] = {
+      {"a_int", 3},
+      {"b_million", 1e6},
+      {"c_negative", -42},
+      {"d_fraction", 0.1},
+      {"e_small", 1e-5},
+      {"f_huge", 1e300},
+      {"g_big_int", 9007199254740993.0},  // 2^53 + 1 is not a double; rounds to 2^53.
+      {"h_pos_inf", std::numeric_limits<double>::infinity()},
+      {"i_neg_inf", -std::numeric_limits<double>::infinity()},
+      {"j_nan", std::numeric_limits<double>::quiet_NaN()},
+      {"k_neg_zero", -0.0},
+      {"l_third", 1.0 / 3},
+  };
+  for (const auto& [label, value] : cases) family.Add({{"case", label}}).Set(value);
+  EXPECT_EQ(SerializeText(registry),
+            "# HELP n N\n"
+            "# TYPE n gauge\n"
+            "n{case=\"a_int\"} 3\n"
+            "n{case=\"b_million\"} 1000000\n"
+            "n{case=\"c_negative\"} -42\n"
+            "n{case=\"d_fraction\"} 0.1\n"
+            "n{case=\"e_small\"} 1e-05\n"
+            "n{case=\"f_huge\"} 1e+300\n"
+            "n{case=\"g_big_int\"} 9007199254740992\n"
+            "n{case=\"h_pos_inf\"} +Inf\n"
+            "n{case=\"i_neg_inf\"} -Inf\n"
+            "n{case=\"j_nan\"} NaN\n"
+            "n{case=\"k_neg_zero\"} 0\n"
+            "n{case=\"l_third\"} 0.3333333333333333\n");
+}
+
+TEST(SerializeTextTest, OutputDoesNotDependOnRegistrationOrder) {
+  auto build = [](bool reversed) {
+    auto registry = std::make_unique<Registry>();
+    auto add_gauge = [&] {
+      auto& g = BuildGauge().Name("a_gauge_value").Help("A").Register(*registry);
+      if (reversed) {
+        g.Add({{"k", "2"}}).Set(2);
+        g.Add({{"k", "1"}}).Set(1);
+      } else {
+        g.Add({{"k", "1"}}).Set(1);
+        g.Add({{"k", "2"}}).Set(2);
+      }
+    };
+    auto add_counter = [&] {
+      BuildCounter().Name("b_total").Help("B").Register(*registry).Add({}).Increment();
+    };
+    if (reversed) {
+      add_counter();
+      add_gauge();
+    } else {
+      add_gauge();
+      add_counter();
+    }
+    return SerializeText(*registry);
+  };
+  const std::string forward = build(false);
+  EXPECT_EQ(forward, build(true));
+  EXPECT_LT(forward.find("a_gauge_value{k=\"1\"}"), forward.find("a_gauge_value{k=\"2\"}"));
+  EXPECT_LT(forward.find("a_gauge_value"), forward.find("b_total"));
+}
+
+TEST(SerializeTextTest, CollectCallbacksRunFirst) {
+  Registry registry;
+  Gauge& size = BuildGauge().Name("table_size").Help("S").Register(registry).Add({});
+  int table = 0;
+  registry.AddCollectCallback([&] { size.Set(table); });
+  table = 7;
+  EXPECT_THAT(SerializeText(registry), HasSubstr("table_size 7\n"));
+  table = 9;
+  EXPECT_THAT(SerializeText(registry), HasSubstr("table_size 9\n"));
+}
+
+// ---------------------------------------------------------------- promtool
+
+constexpr const char* kPromtool = "/usr/bin/promtool";
+
+// Runs `promtool check metrics` on `page`; returns its exit status and puts
+// what it printed in `output`.
+int PromtoolCheck(const std::string& page, std::string& output) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string stem = "yz_metrics_test_" + std::to_string(::getpid());
+  const auto input = dir / (stem + ".prom");
+  const auto report = dir / (stem + ".out");
+  std::ofstream(input) << page;
+  const std::string command = std::string(kPromtool) + " check metrics < " + input.string() +
+                              " > " + report.string() + " 2>&1";
+  const int status = std::system(command.c_str());
+  std::stringstream text;
+  text << std::ifstream(report).rdbuf();
+  output = text.str();
+  std::filesystem::remove(input);
+  std::filesystem::remove(report);
+  if (status == -1 || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+TEST(PromtoolTest, AcceptsEveryMetricType) {
+  if (!std::filesystem::exists(kPromtool)) GTEST_SKIP() << kPromtool << " not installed";
+  Registry registry;
+  auto& received = BuildCounter()
+                       .Name("yz_dht_messages_received_total")
+                       .Help("Frames received on peer links, by message type")
+                       .Labels({{"role", "core"}})
+                       .Register(registry);
+  received.Add({{"type", "ping"}}).Increment(12);
+  received.Add({{"type", "find_node"}}).Increment(0.5);
+  BuildCounter().Name("yz_unused_total").Help("Never incremented").Register(registry);
+  auto& peers =
+      BuildGauge().Name("yz_connected_peers").Help("Peers with a link").Register(registry);
+  peers.Add({}).Set(3);
+  auto& odd = BuildGauge()
+                  .Name("yz_odd_values")
+                  .Help("Escapes \\ and\nnewlines; \"quotes\" stay")
+                  .Register(registry);
+  odd.Add({{"value", "back\\slash \"quote\"\nnewline"}})
+      .Set(std::numeric_limits<double>::infinity());
+  odd.Add({{"value", "nan"}}).Set(std::numeric_limits<double>::quiet_NaN());
+  odd.Add({{"value", "tiny"}}).Set(1e-9);
+  auto& duration = BuildHistogram()
+                       .Name("yz_find_node_duration_seconds")
+                       .Help("Duration of complete iterative find_node lookups")
+                       .Register(registry);
+  Histogram& h = duration.Add({}, {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+  for (double v : {0.001, 0.02, 0.3, 42.0}) h.Observe(v);
+  duration.Add({{"outcome", "timeout"}}, {1});
+
+  const std::string page = SerializeText(registry);
+  std::string output;
+  EXPECT_EQ(PromtoolCheck(page, output), 0) << output << "\n--- page ---\n" << page;
+}
+
+// Guards the test above against passing because promtool never really ran.
+TEST(PromtoolTest, RejectsABrokenPage) {
+  if (!std::filesystem::exists(kPromtool)) GTEST_SKIP() << kPromtool << " not installed";
+  std::string output;
+  EXPECT_NE(PromtoolCheck("# TYPE requests counter\nrequests 1\n", output), 0);
+}
+
+}  // namespace
+}  // namespace yz::metrics
