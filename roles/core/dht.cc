@@ -38,6 +38,7 @@ void Dht::get_or_create_peer_node(const PeerInfo& peer) {
         handle_peer_message(from, std::move(frame));
       });
   if (attached) {
+    links_.mark_served(peer.node_id);
     env_.log(LogLevel::kDebug, "dht_handler_attached",
              {{"peer", peer.node_id.short_hex()}, {"link", std::to_string(manager->link())}});
   }
@@ -168,10 +169,12 @@ void Dht::answer_find_node(ConnectionManager& from, const Frame& frame) {
   respond(from, std::move(reply));
 }
 
-void Dht::find_node(const NodeId& target, LookupCallback done) {
+void Dht::find_node(const NodeId& target, LookupCallback done,
+                    const std::vector<PeerInfo>& extra_seeds) {
   const std::uint64_t id = next_lookup_id_++;
   auto lookup = std::make_unique<Lookup>(self_.node_id, target, timing_.k, timing_.alpha);
   lookup->add_candidates(routing_table_.closest(target, timing_.k, is_passive));
+  lookup->add_candidates(extra_seeds);
   lookups_.emplace(id, ActiveLookup{std::move(lookup), env_.now(), std::move(done)});
   advance_lookup(id);
 }
@@ -209,10 +212,8 @@ void Dht::advance_lookup(std::uint64_t lookup_id) {
 
 std::size_t Dht::peers_missing_handler() {
   std::size_t missing = 0;
-  for (ConnectionManager* manager : links_.established()) {
-    if (!manager->dht_listener_attached() && routing_table_.contains(manager->peer().node_id))
-      ++missing;
-  }
+  for (const NodeId& peer : links_.unserved())
+    if (routing_table_.contains(peer)) ++missing;
   return missing;
 }
 

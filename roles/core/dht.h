@@ -57,8 +57,10 @@ class Dht {
   // find_node's timeout: longer to a peer we already have a link to.
   Duration find_node_timeout(const NodeId& peer) const;
 
-  // Iterative find_node, seeded with the closest connected peers.
-  void find_node(const NodeId& target, LookupCallback done);
+  // Iterative find_node, seeded with the closest connected peers plus
+  // `extra_seeds` (a newcomer's helper, whose link may still be opening).
+  void find_node(const NodeId& target, LookupCallback done,
+                 const std::vector<PeerInfo>& extra_seeds = {});
 
   // Link bookkeeping from PeerLinks.
   void on_link_gone(LinkId link);

@@ -253,19 +253,35 @@ void DhtMember::handle_peer_introduction(const Frame& frame) {
   if (member_) return;  // the helper's copy: the newcomer will dial us
   end_onboarding_attempt();
   become_member(token_);
-  for (const PeerInfo& peer : frame.nodes)
-    if (peer.node_id != self_.node_id) dht_.connect(peer);
-  // Joining ends with a lookup of our own id, which links us to the peers
-  // closest to us (the lookup dials everyone it asks).
-  dht_.find_node(self_.node_id, [this](const LookupResult& result) {
-    if (result.timed_out()) {
-      log(LogLevel::kWarn, "self_lookup_failed", {{"error", "findNode timeout"}});
-      return;
-    }
-    log(LogLevel::kInfo, "joined",
-        {{"closest", std::to_string(result.closest.size())},
-         {"connected", std::to_string(links_.connected_count())}});
-  });
+  // Joining ends with a lookup of our own id, seeded with the helper: it
+  // links us to the peers closest to us (the lookup dials everyone it asks).
+  dht_.find_node(
+      self_.node_id,
+      [this](const LookupResult& result) {
+        if (result.timed_out()) {
+          log(LogLevel::kWarn, "self_lookup_failed", {{"error", "findNode timeout"}});
+          return;
+        }
+        log(LogLevel::kInfo, "joined",
+            {{"closest", std::to_string(result.closest.size())},
+             {"connected", std::to_string(links_.connected_count())}});
+        // Kademlia's join: refresh every bucket farther than the closest
+        // neighbour, so this node knows (and is known in) every part of the
+        // id space, not only its own neighbourhood.
+        if (!result.closest.empty())
+          refresh_buckets_from(bucket_index(self_.node_id, result.closest.front().node_id) + 1);
+      },
+      frame.nodes);
+}
+
+void DhtMember::refresh_buckets_from(int bucket) {
+  // One lookup at a time, nearest bucket first, so a join adds a bounded
+  // amount of traffic at any moment.
+  while (bucket < NodeId::kBits && routing_table_.bucket_size(bucket) >= config_.timing.k) ++bucket;
+  if (bucket >= NodeId::kBits || !running_) return;
+  const NodeId target =
+      NodeId::in_bucket(self_.node_id, bucket, env_.random(), env_.random(), env_.random());
+  dht_.find_node(target, [this, bucket](const LookupResult&) { refresh_buckets_from(bucket + 1); });
 }
 
 void DhtMember::handle_onboarding_failed(const Frame& frame) {

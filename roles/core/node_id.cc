@@ -36,6 +36,18 @@ NodeId NodeId::from_words(std::uint64_t a, std::uint64_t b, std::uint64_t c) {
   return NodeId(bytes);
 }
 
+NodeId NodeId::in_bucket(const NodeId& self, int bucket, std::uint64_t a, std::uint64_t b,
+                         std::uint64_t c) {
+  Bytes distance = from_words(a, b, c).bytes_;
+  for (int bit = kBits - 1; bit > bucket; --bit) {
+    const int byte = kBytes - 1 - bit / 8;
+    distance[byte] &= static_cast<std::uint8_t>(~(1u << (bit % 8)));
+  }
+  if (bucket >= 0)
+    distance[kBytes - 1 - bucket / 8] |= static_cast<std::uint8_t>(1u << (bucket % 8));
+  return self ^ NodeId(distance);
+}
+
 std::string NodeId::to_hex() const {
   std::string out(kBytes * 2, '0');
   for (int i = 0; i < kBytes; ++i) {

@@ -37,6 +37,12 @@ class NodeId {
   auto operator<=>(const NodeId&) const = default;
   bool operator==(const NodeId&) const = default;
 
+  // An id whose distance from `self` has its highest set bit at `bucket`
+  // (so it falls in that k-bucket of self's table); the lower bits come
+  // from `a`, `b`, `c` as in from_words.
+  static NodeId in_bucket(const NodeId& self, int bucket, std::uint64_t a, std::uint64_t b,
+                          std::uint64_t c);
+
   // Index of the highest set bit (0..159), or -1 for the zero id. For a XOR
   // distance this is the k-bucket the peer belongs in.
   int highest_bit() const;

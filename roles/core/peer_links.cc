@@ -131,13 +131,19 @@ void PeerLinks::complete_handshake(ConnectionManager& manager) {
     manager.set_state(ConnectionManager::State::kEstablished);
     manager.flush_pending();
     close(old_link, "duplicate_link");
-    callbacks_.on_established(manager);
-    return;
+  } else {
+    current_[peer] = manager.link();
+    manager.set_state(ConnectionManager::State::kEstablished);
+    manager.flush_pending();
   }
-  current_[peer] = manager.link();
-  manager.set_state(ConnectionManager::State::kEstablished);
-  manager.flush_pending();
   callbacks_.on_established(manager);
+  // The owner's path has run: the link has its listener now or it never will.
+  ConnectionManager* current = this->current(peer);
+  if (current != nullptr && current->established() && !current->dht_listener_attached()) {
+    unserved_.insert(peer);
+  } else {
+    unserved_.erase(peer);
+  }
 }
 
 void PeerLinks::on_link_closed(LinkId link) {
@@ -160,7 +166,10 @@ void PeerLinks::forget(LinkId link) {
     dialling_.erase(d);
   const auto cur = current_.find(peer.node_id);
   const bool was_current = cur != current_.end() && cur->second == link;
-  if (was_current) current_.erase(cur);
+  if (was_current) {
+    current_.erase(cur);
+    unserved_.erase(peer.node_id);
+  }
   // Not destroyed yet: we may be inside one of this manager's callbacks.
   retired_.push_back(std::move(it->second));
   managers_.erase(it);

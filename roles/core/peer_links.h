@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -53,6 +54,12 @@ class PeerLinks {
   // Peers with an established current link, in id order.
   std::vector<ConnectionManager*> established();
   std::size_t connected_count() const { return current_.size(); }
+  // Peers whose established current link has no DHT listener, kept up to
+  // date as links come and go so that checking the missing-handler
+  // invariant after every simulator step costs nothing in a correct run.
+  const std::set<NodeId>& unserved() const { return unserved_; }
+  // The DHT attached a listener to this peer's link.
+  void mark_served(const NodeId& peer) { unserved_.erase(peer); }
   std::size_t inbound_count() const;
   std::size_t outbound_count() const;
 
@@ -74,6 +81,7 @@ class PeerLinks {
   // Managers closed during an event are destroyed at the next one, never
   // while one of their own callbacks is still on the stack.
   std::vector<std::unique_ptr<ConnectionManager>> retired_;
+  std::set<NodeId> unserved_;
 };
 
 }  // namespace yz::core
