@@ -49,16 +49,15 @@ class Xoshiro256 {
   std::uint64_t s_[4];
 };
 
-// FNV-1a, 64-bit: the trace hash. Simple, specified, and byte-order free as
-// long as callers feed it bytes in a fixed order.
+// The trace hash: FNV-1a's xor-then-multiply step applied to whole 64-bit
+// words (not bytes), then a final avalanche. Specified here, independent of
+// byte order, and cheap enough to run on every event.
 class Fnv1a64 {
  public:
-  void add_byte(std::uint8_t b) {
-    hash_ ^= b;
-    hash_ *= 0x100000001b3ULL;
-  }
   void add_u64(std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) add_byte(static_cast<std::uint8_t>(v >> (8 * i)));
+    hash_ ^= v;
+    hash_ *= 0x100000001b3ULL;
+    hash_ ^= hash_ >> 29;
   }
   std::uint64_t value() const { return hash_; }
 

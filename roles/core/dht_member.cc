@@ -342,9 +342,11 @@ void DhtMember::run_health_check() {
     log(LogLevel::kWarn, "health_check_failed",
         {{"connections", "0"}, {"failures", std::to_string(health_.consecutive_failures())}});
   }
-  // Liveness: every link is pinged. A link without a DHT listener still
-  // answers, which is why the incident looked healthy from the outside.
-  for (ConnectionManager* manager : links_.established()) manager->send_ping();
+  // Liveness: the side that dialled a link pings it. A link without a DHT
+  // listener still answers, which is why the incident looked healthy from
+  // the outside.
+  for (ConnectionManager* manager : links_.established())
+    if (manager->direction() == Direction::kOutbound) manager->send_ping();
   const bool healthy = health_.healthy(env_.now(), connected);
   metrics_.healthy.Set(healthy ? 1 : 0);
   on_health_checked(healthy);

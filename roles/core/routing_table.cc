@@ -6,7 +6,7 @@
 namespace yz::core {
 namespace {
 
-using PeerDeque = std::deque<PeerInfo>;
+using PeerDeque = std::vector<PeerInfo>;
 
 PeerDeque::iterator Find(PeerDeque& peers, const NodeId& id) {
   return std::find_if(peers.begin(), peers.end(),
@@ -51,13 +51,14 @@ RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer
     }
     bucket.entries.push_back(peer);
     ++size_;
+    if (bucket.entries.size() == 1) nonempty_.insert(index);
     placement = Placement::kAdded;
   } else {
     if (auto rit = Find(bucket.replacements, peer.node_id); rit != bucket.replacements.end()) {
       bucket.replacements.erase(rit);
     }
     bucket.replacements.push_back(peer);
-    while (bucket.replacements.size() > k_) bucket.replacements.pop_front();
+    while (bucket.replacements.size() > k_) bucket.replacements.erase(bucket.replacements.begin());
     placement = Placement::kReplacementCache;
   }
 
@@ -80,6 +81,7 @@ bool RoutingTable::remove(const NodeId& peer) {
       bucket.replacements.pop_back();
       ++size_;
     }
+    if (bucket.entries.empty()) nonempty_.erase(index);
     return true;
   }
   if (auto rit = Find(bucket.replacements, peer); rit != bucket.replacements.end()) {
@@ -128,12 +130,14 @@ std::vector<PeerInfo> RoutingTable::closest(
     return candidates.size() >= count;
   };
 
+  // Only non-empty buckets are visited: a table of n peers fills about
+  // log2(n) of its 160 buckets.
   bool done = false;
-  for (int i = NodeId::kBits - 1; i >= 0 && !done; --i) {
-    if (BitAt(t, i)) done = gather(i);
+  for (auto it = nonempty_.rbegin(); it != nonempty_.rend() && !done; ++it) {
+    if (BitAt(t, *it)) done = gather(*it);
   }
-  for (int i = 0; i < NodeId::kBits && !done; ++i) {
-    if (!BitAt(t, i)) done = gather(i);
+  for (auto it = nonempty_.begin(); it != nonempty_.end() && !done; ++it) {
+    if (!BitAt(t, *it)) done = gather(*it);
   }
 
   const std::size_t n = std::min(count, candidates.size());

@@ -1,9 +1,9 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "roles/core/frame.h"
@@ -61,14 +61,17 @@ class RoutingTable {
 
  private:
   struct Bucket {
-    std::deque<PeerInfo> entries;       // front = least recently seen
-    std::deque<PeerInfo> replacements;  // back = most recently seen
+    // Vectors, not deques: a table has 160 buckets and most stay empty, and
+    // an empty deque still allocates. Buckets hold at most k entries.
+    std::vector<PeerInfo> entries;       // front = least recently seen
+    std::vector<PeerInfo> replacements;  // back = most recently seen
   };
 
   NodeId self_;
   std::size_t k_;
   std::vector<Bucket> buckets_;
   std::size_t size_ = 0;
+  std::set<int> nonempty_;  // indices of buckets with entries
   NodeAddedCallback on_node_added_;
   bool skip_callback_for_replacement_ = false;
 };
