@@ -71,13 +71,21 @@ CoreMetrics::CoreMetrics(metrics::Registry& registry)
                           .Name("yz_dht_messages_dropped_total")
                           .Help("Frames dropped, by reason (no_handler: no DHT listener on the "
                                 "link)")
-                          .Register(registry)) {}
+                          .Register(registry)),
+      handshake_rejected_family_(metrics::BuildCounter()
+                                     .Name("yz_handshake_rejected_total")
+                                     .Help("Links closed before or at the handshake, by reason")
+                                     .Register(registry)) {}
 
 metrics::Counter& CoreMetrics::received(MessageType type) {
   auto& slot = received_by_type_[static_cast<std::size_t>(type)];
   if (slot == nullptr)
     slot = &received_family_.Add({{"type", std::string(message_type_name(type))}});
   return *slot;
+}
+
+metrics::Counter& CoreMetrics::handshake_rejected(std::string_view reason) {
+  return handshake_rejected_family_.Add({{"reason", std::string(reason)}});
 }
 
 metrics::Counter& CoreMetrics::dropped(std::string_view reason) {

@@ -19,6 +19,7 @@ class CoreMetrics {
 
   metrics::Counter& received(MessageType type);
   metrics::Counter& dropped(std::string_view reason);
+  metrics::Counter& handshake_rejected(std::string_view reason);
 
   metrics::Counter& find_node_timeouts;
   metrics::Histogram& find_node_duration;
@@ -35,6 +36,7 @@ class CoreMetrics {
  private:
   metrics::Family<metrics::Counter>& received_family_;
   metrics::Family<metrics::Counter>& dropped_family_;
+  metrics::Family<metrics::Counter>& handshake_rejected_family_;
   std::array<metrics::Counter*, kMessageTypeCount> received_by_type_{};
   metrics::Counter* dropped_no_handler_ = nullptr;
 };

@@ -14,7 +14,7 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
                          config_.build_id, config_.name}},
       metrics_(env.metrics()),
       routing_table_(config_.node_id, config_.timing.k),
-      links_(env, metrics_, self_,
+      links_(env, metrics_, self_, config_.timing.handshake_timeout,
              PeerLinks::Callbacks{
                  [this](ConnectionManager& manager) { on_peer_link_established(manager); },
                  [this](const PeerInfo& peer, LinkId) {

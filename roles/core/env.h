@@ -59,6 +59,13 @@ class Env {
 
   // Closes a link. The remote side sees on_link_closed; this side does not.
   virtual void close(LinkId link) = 0;
+  // The same, saying why (a short snake_case reason such as "not_handshake"),
+  // for drivers that can tell the remote side: the runtime turns it into the
+  // stream's gRPC status.
+  virtual void close(LinkId link, std::string_view reason) {
+    (void)reason;
+    close(link);
+  }
 
   virtual std::uint64_t random() = 0;
 

@@ -6,8 +6,13 @@
 
 namespace yz::core {
 
-PeerLinks::PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Callbacks callbacks)
-    : env_(env), metrics_(metrics), self_(std::move(self)), callbacks_(std::move(callbacks)) {}
+PeerLinks::PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Duration handshake_timeout,
+                     Callbacks callbacks)
+    : env_(env),
+      metrics_(metrics),
+      self_(std::move(self)),
+      handshake_timeout_(handshake_timeout),
+      callbacks_(std::move(callbacks)) {}
 
 ConnectionManager& PeerLinks::dial(const PeerInfo& peer) {
   if (auto it = dialling_.find(peer.node_id); it != dialling_.end()) return *managers_[it->second];
@@ -23,6 +28,26 @@ ConnectionManager& PeerLinks::dial(const PeerInfo& peer) {
 void PeerLinks::on_link_accepted(LinkId link) {
   retired_.clear();
   managers_[link] = std::make_unique<ConnectionManager>(env_, metrics_, link, Direction::kInbound);
+  // A peer that opens a stream and never says hello must not hold it forever.
+  env_.start_timer(handshake_timeout_, [this, link] {
+    ConnectionManager* manager = this->manager(link);
+    if (manager == nullptr || manager->established()) return;
+    metrics_.handshake_rejected("handshake_timeout").Increment();
+    env_.log(LogLevel::kWarn, "handshake_timeout", {{"link", std::to_string(link)}});
+    close(link, "handshake_timeout");
+  });
+}
+
+void PeerLinks::refuse(ConnectionManager& manager, std::string_view code, std::string text) {
+  metrics_.handshake_rejected(code).Increment();
+  env_.log(
+      LogLevel::kWarn, "handshake_refused",
+      {{"link", std::to_string(manager.link())}, {"reason", std::string(code)}, {"detail", text}});
+  Frame error = Frame::Of(MessageType::kError);
+  error.code = std::string(code);
+  error.text = std::move(text);
+  manager.send_handshake(std::move(error));
+  close(manager.link(), code);
 }
 
 void PeerLinks::on_link_opened(LinkId link) {
@@ -57,17 +82,20 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
       manager->handle_frame(std::move(frame));
       return;
     case ConnectionManager::State::kAwaitingHello: {
-      if (frame.type != MessageType::kDhtPeerHello || frame.node_id.is_zero() ||
-          frame.node_id == self_.node_id) {
-        metrics_.dropped("not_handshake").Increment();
-        env_.log(LogLevel::kWarn, "handshake_refused",
-                 {{"link", std::to_string(link)},
-                  {"first_frame", std::string(message_type_name(frame.type))}});
-        Frame error = Frame::Of(MessageType::kError);
-        error.code = "not_handshake";
-        error.text = "the first frame on a peer link must be dht_peer_hello from another node";
-        manager->send_handshake(std::move(error));
-        close(link, "not_handshake");
+      if (frame.type != MessageType::kDhtPeerHello) {
+        refuse(*manager, "not_handshake",
+               "the first frame on a peer link must be dht_peer_hello, got " +
+                   std::string(message_type_name(frame.type)));
+        return;
+      }
+      if (frame.node_id.is_zero() || frame.node_id == self_.node_id) {
+        refuse(*manager, "bad_peer_id", "dht_peer_hello must carry another node's id");
+        return;
+      }
+      if (frame.metadata.protocol_version != self_.metadata.protocol_version) {
+        refuse(*manager, "version_mismatch",
+               "protocol version " + std::to_string(frame.metadata.protocol_version) +
+                   ", this node speaks " + std::to_string(self_.metadata.protocol_version));
         return;
       }
       manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
@@ -80,14 +108,21 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
     }
     case ConnectionManager::State::kAwaitingConnected: {
       const NodeId expected = manager->peer().node_id;
-      if (frame.type != MessageType::kDhtPeerConnected ||
-          (!expected.is_zero() && frame.node_id != expected)) {
-        metrics_.dropped("not_handshake").Increment();
-        env_.log(LogLevel::kWarn, "handshake_refused",
-                 {{"link", std::to_string(link)},
-                  {"first_frame", std::string(message_type_name(frame.type))},
-                  {"expected", expected.short_hex()}});
-        close(link, "not_handshake");
+      if (frame.type != MessageType::kDhtPeerConnected) {
+        refuse(*manager, "not_handshake",
+               "expected dht_peer_connected, got " + std::string(message_type_name(frame.type)));
+        return;
+      }
+      if (!expected.is_zero() && frame.node_id != expected) {
+        refuse(
+            *manager, "peer_id_mismatch",
+            "dialled " + expected.short_hex() + " but " + frame.node_id.short_hex() + " answered");
+        return;
+      }
+      if (frame.metadata.protocol_version != self_.metadata.protocol_version) {
+        refuse(*manager, "version_mismatch",
+               "protocol version " + std::to_string(frame.metadata.protocol_version) +
+                   ", this node speaks " + std::to_string(self_.metadata.protocol_version));
         return;
       }
       manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
@@ -155,7 +190,7 @@ void PeerLinks::close(LinkId link, std::string_view reason) {
   if (!managers_.contains(link)) return;
   env_.log(LogLevel::kDebug, "link_closed",
            {{"link", std::to_string(link)}, {"reason", std::string(reason)}});
-  env_.close(link);
+  env_.close(link, reason);
   forget(link);
 }
 

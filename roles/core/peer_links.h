@@ -30,7 +30,8 @@ class PeerLinks {
     std::function<void(LinkId link)> on_link_gone;
   };
 
-  PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Callbacks callbacks);
+  PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Duration handshake_timeout,
+            Callbacks callbacks);
 
   // Dials `peer` and returns its manager, in state kDialling.
   ConnectionManager& dial(const PeerInfo& peer);
@@ -70,10 +71,13 @@ class PeerLinks {
   bool keeps_new_link(const ConnectionManager& existing, const ConnectionManager& fresh) const;
   // Drops a link from the tables and tells the owner.
   void forget(LinkId link);
+  // Answers a bad handshake with an error frame, counts it and closes.
+  void refuse(ConnectionManager& manager, std::string_view code, std::string text);
 
   Env& env_;
   CoreMetrics& metrics_;
   PeerInfo self_;
+  Duration handshake_timeout_;
   Callbacks callbacks_;
   std::map<LinkId, std::unique_ptr<ConnectionManager>> managers_;
   std::map<NodeId, LinkId> current_;   // established links only

@@ -31,6 +31,8 @@ struct Timing {
   std::uint32_t emergency_min_routing_entries = 4;
   // A newcomer that heard nothing of its onboarding for this long asks again.
   Duration onboarding_give_up = 60 * kSecond;
+  // An accepted link that has not finished its handshake by then is closed.
+  Duration handshake_timeout = 10 * kSecond;
   std::size_t k = 20;
   std::size_t alpha = 3;
   // Helpers a bridge tries for one newcomer.

@@ -34,6 +34,7 @@ struct Options {
   std::uint64_t interval_ms = 20;
   std::string scenario_path;
   bool print_scenario = false;
+  bool generator_flags = false;  // --nodes, --lookups or --interval-ms given
 };
 
 constexpr char kUsage[] =
@@ -51,6 +52,8 @@ std::string ParseArgs(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     auto number = [&](std::uint64_t& out) { return i + 1 < argc && ParseU64(argv[++i], out); };
+    if (flag == "--nodes" || flag == "--lookups" || flag == "--interval-ms")
+      o.generator_flags = true;
     if (flag == "--nodes") {
       if (!number(o.nodes) || o.nodes == 0) return "--nodes needs a positive integer";
     } else if (flag == "--lookups") {
@@ -71,6 +74,9 @@ std::string ParseArgs(int argc, char** argv, Options& o) {
       return "unknown flag '" + std::string(flag) + "'";
     }
   }
+  if (!o.scenario_path.empty() && (o.generator_flags || o.print_scenario))
+    return "--scenario runs a file as it is: --nodes, --lookups, --interval-ms and "
+           "--print-scenario only shape the generated scenario";
   return {};
 }
 
@@ -146,7 +152,7 @@ int main(int argc, char** argv) {
   const yz::sim::ScenarioLoad load =
       o.scenario_path.empty() ? yz::sim::parse_scenario(ScaleScenarioText(o), "<scale_sim>")
                               : yz::sim::load_scenario_file(o.scenario_path);
-  if (o.print_scenario && o.scenario_path.empty()) {
+  if (o.print_scenario) {
     std::fputs(ScaleScenarioText(o).c_str(), stdout);
     return load.scenario ? 0 : 2;
   }

@@ -1,4 +1,6 @@
 // yzsim's flags: bad ones are refused with a message naming them, exit 2.
+#include "sim/cli.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -7,8 +9,6 @@
 #include <fstream>
 #include <memory>
 #include <string>
-
-#include "sim/cli.h"
 
 namespace yz::sim {
 namespace {

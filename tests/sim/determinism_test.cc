@@ -52,7 +52,8 @@ TEST(Determinism, SameSeedSameRunInOneProcess) {
 TEST(Determinism, DifferentSeedsDifferentRuns) {
   const Scenario scenario = load_or_die("incident-15.textproto");
   EXPECT_NE(run_once(scenario, 1).trace_hash, run_once(scenario, 2).trace_hash);
-  EXPECT_NE(run_once(scenario, 1).trace_hash, run_once(scenario, 1, early_return_race()).trace_hash);
+  EXPECT_NE(run_once(scenario, 1).trace_hash,
+            run_once(scenario, 1, early_return_race()).trace_hash);
 }
 
 TEST(Determinism, TracingDoesNotChangeTheRun) {

@@ -1,9 +1,9 @@
 // Bad scenario files are refused with the problem and its line.
+#include "sim/scenario.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "sim/scenario.h"
 
 namespace yz::sim {
 namespace {

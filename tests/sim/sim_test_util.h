@@ -19,8 +19,8 @@ inline Scenario load_or_die(const std::string& name) {
   return load.scenario ? *load.scenario : Scenario{};
 }
 
-inline RunResult run_once(const Scenario& scenario, std::uint64_t seed,
-                          core::FaultSet faults = {}, std::ostream* trace = nullptr) {
+inline RunResult run_once(const Scenario& scenario, std::uint64_t seed, core::FaultSet faults = {},
+                          std::ostream* trace = nullptr) {
   RunOptions options;
   options.seed = seed;
   options.faults = faults;

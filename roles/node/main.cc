@@ -1,0 +1,6 @@
+// yz-node: the node role as a process. Everything but the role is shared.
+#include "roles/runtime/process_main.h"
+
+int main(int argc, char** argv) {
+  return yz::runtime::run_role_process(yz::core::Role::kNode, argc, argv);
+}

@@ -1,0 +1,66 @@
+#include "roles/runtime/asio_env.h"
+
+#include <sys/random.h>
+
+#include <stdexcept>
+
+namespace yz::runtime {
+
+AsioEnv::AsioEnv(boost::asio::io_context& io, Transport& transport, Logger& logger,
+                 metrics::Registry& registry)
+    : io_(io), transport_(transport), logger_(logger), registry_(registry) {}
+
+AsioEnv::~AsioEnv() {
+  for (auto& [id, timer] : timers_) timer->cancel();
+}
+
+core::TimePoint AsioEnv::now() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                              started_)
+      .count();
+}
+
+core::TimerId AsioEnv::start_timer(core::Duration delay, std::function<void()> fn) {
+  const core::TimerId id = next_timer_++;
+  auto timer = std::make_unique<boost::asio::steady_timer>(io_, std::chrono::nanoseconds(delay));
+  timer->async_wait([this, id, fn = std::move(fn)](const boost::system::error_code& error) {
+    if (error) return;  // cancelled
+    auto it = timers_.find(id);
+    if (it == timers_.end()) return;
+    // Keep the timer object alive until its handler has returned.
+    auto timer_alive = std::move(it->second);
+    timers_.erase(it);
+    fn();
+  });
+  timers_[id] = std::move(timer);
+  return id;
+}
+
+void AsioEnv::cancel_timer(core::TimerId timer) {
+  auto it = timers_.find(timer);
+  if (it == timers_.end()) return;
+  it->second->cancel();
+  timers_.erase(it);
+}
+
+void AsioEnv::send(core::LinkId link, core::Frame frame) { transport_.send(link, frame); }
+
+core::LinkId AsioEnv::dial(const std::string& address) { return transport_.dial(address); }
+
+void AsioEnv::close(core::LinkId link) { transport_.close(link, "closed"); }
+
+void AsioEnv::close(core::LinkId link, std::string_view reason) { transport_.close(link, reason); }
+
+std::uint64_t AsioEnv::random() {
+  std::uint64_t value = 0;
+  if (getrandom(&value, sizeof value, 0) != sizeof value)
+    throw std::runtime_error("getrandom failed");
+  return value;
+}
+
+void AsioEnv::log(core::LogLevel level, std::string_view event,
+                  std::initializer_list<core::LogField> fields) {
+  logger_.log(level, event, fields);
+}
+
+}  // namespace yz::runtime

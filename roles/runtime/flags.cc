@@ -1,0 +1,598 @@
+#include "roles/runtime/flags.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <limits>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include "roles/runtime/duration.h"
+#include "roles/runtime/logger.h"
+
+#ifndef YZ_VERSION
+#define YZ_VERSION "0.1.0"
+#endif
+
+namespace yz::runtime {
+namespace {
+
+// Validates a value and stores it; returns "" or why the value is bad (the
+// caller adds which flag or variable it came from).
+using Setter = std::function<std::string(std::string_view value, RuntimeFlags& flags)>;
+// The default as --help shows it, from a RuntimeFlags holding the defaults.
+using Shower = std::function<std::string(const RuntimeFlags& defaults)>;
+
+enum class Kind {
+  kValue,
+  kSwitch,  // no value; sets a bool
+  kAction,  // no value; answers at once (--help, --version)
+};
+
+struct Flag {
+  std::string name;  // without the dashes
+  std::string value_name;
+  std::string help;
+  Kind kind = Kind::kValue;
+  // Readable from YZ_<NAME>. Off for per-invocation actions, which would
+  // make every process started with that environment exit at once.
+  bool from_env = true;
+  Setter set;
+  Shower show;
+};
+
+constexpr std::size_t kMaxSecretBytes = 64 * 1024;
+
+std::string process_name(core::Role role) { return "yz-" + std::string(core::role_name(role)); }
+
+bool needs_bridge_auth(core::Role role) {
+  // Bridges present the secret; the bootstrap checks it.
+  return role == core::Role::kBridge || role == core::Role::kBootstrap;
+}
+
+// Quotes a user-supplied value for an error line, escaping control
+// characters so that the error stays on one line.
+std::string show(std::string_view value) {
+  std::string out = "'";
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string errno_text(int err) { return std::generic_category().message(err); }
+
+bool is_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_';
+}
+
+template <typename T>
+std::optional<T> parse_positive(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  if (value == 0 || value > std::numeric_limits<T>::max()) return std::nullopt;
+  return static_cast<T>(value);
+}
+
+Setter address_setter(std::string RuntimeFlags::*field, bool allow_port_zero) {
+  return [field, allow_port_zero](std::string_view value, RuntimeFlags& flags) -> std::string {
+    const auto parsed = parse_host_port(value);
+    if (!parsed) {
+      return "expected HOST:PORT with a port 0-65535 (IPv6 in brackets, e.g. [::1]:4000)";
+    }
+    if (!allow_port_zero && parsed->port == 0) {
+      return "port 0 only makes sense for listening; give the server's real port";
+    }
+    flags.*field = std::string(value);
+    return {};
+  };
+}
+
+Flag duration_flag(std::string name, core::Duration core::Timing::*field, std::string help) {
+  Flag flag;
+  flag.name = std::move(name);
+  flag.value_name = "DURATION";
+  flag.help = std::move(help);
+  flag.set = [field](std::string_view value, RuntimeFlags& flags) -> std::string {
+    const auto parsed = parse_duration(value);
+    if (!parsed) return "expected a duration such as 250ms, 30s, 2m or 1h (a bare number is ms)";
+    // A zero period would spin the timer loop or expire everything at once.
+    if (*parsed == 0) return "must be greater than zero";
+    flags.timing.*field = *parsed;
+    return {};
+  };
+  flag.show = [field](const RuntimeFlags& defaults) {
+    return format_duration(defaults.timing.*field);
+  };
+  return flag;
+}
+
+template <typename T>
+Flag count_flag(std::string name, T core::Timing::*field, std::string help) {
+  Flag flag;
+  flag.name = std::move(name);
+  flag.value_name = "N";
+  flag.help = std::move(help);
+  flag.set = [field](std::string_view value, RuntimeFlags& flags) -> std::string {
+    const auto parsed = parse_positive<T>(value);
+    if (!parsed) {
+      return "expected a positive integer up to " + std::to_string(std::numeric_limits<T>::max());
+    }
+    flags.timing.*field = *parsed;
+    return {};
+  };
+  flag.show = [field](const RuntimeFlags& defaults) {
+    return std::to_string(defaults.timing.*field);
+  };
+  return flag;
+}
+
+std::string valid_fault_names() {
+  std::string out;
+  for (const auto& info : core::all_faults()) {
+    if (!out.empty()) out += ", ";
+    out += info.name;
+  }
+  return out;
+}
+
+std::vector<Flag> flag_table(core::Role role) {
+  std::vector<Flag> table;
+  const auto add = [&table](std::string name, std::string value_name, std::string help, Setter set,
+                            Shower show) {
+    table.push_back(Flag{std::move(name), std::move(value_name), std::move(help), Kind::kValue,
+                         true, std::move(set), std::move(show)});
+  };
+  const auto add_no_value = [&table](std::string name, std::string help, Kind kind) {
+    table.push_back(Flag{std::move(name), "", std::move(help), kind, false, nullptr, nullptr});
+  };
+
+  add("listen", "HOST:PORT",
+      "Address for peer links; port 0 picks a free one, written to <data-dir>/ports.json.",
+      address_setter(&RuntimeFlags::listen, true), [](const RuntimeFlags& d) { return d.listen; });
+  add("http", "HOST:PORT",
+      "Address for /health, /metrics and /status; port 0 picks a free one, written to "
+      "<data-dir>/ports.json.",
+      address_setter(&RuntimeFlags::http, true), [](const RuntimeFlags& d) { return d.http; });
+  add("bootstrap", "HOST:PORT",
+      role == core::Role::kBootstrap ? "Another bootstrap's address (unused by yz-bootstrap)."
+                                     : "The bootstrap server's address (required).",
+      address_setter(&RuntimeFlags::bootstrap, false),
+      [](const RuntimeFlags& d) { return d.bootstrap; });
+  add(
+      "name", "NAME", "This process's name in logs, metrics and peer metadata.",
+      [](std::string_view value, RuntimeFlags& flags) -> std::string {
+        // The name becomes a path component of the default data dir and a
+        // metrics label, so keep it to characters safe in both.
+        if (value.empty() || value.size() > 64 || value == "." || value == "..") {
+          return "expected 1-64 characters of A-Z a-z 0-9 . _ -";
+        }
+        for (const char c : value) {
+          if (!is_name_char(c)) return "expected 1-64 characters of A-Z a-z 0-9 . _ -";
+        }
+        flags.name = std::string(value);
+        return {};
+      },
+      [](const RuntimeFlags& d) { return d.name; });
+  add(
+      "data-dir", "DIR", "Where the node id and ports.json live; created (mode 0700) if missing.",
+      [](std::string_view value, RuntimeFlags& flags) -> std::string {
+        if (value.empty()) return "expected a directory path";
+        flags.data_dir = std::string(value);
+        return {};
+      },
+      [](const RuntimeFlags& d) { return d.data_dir; });
+  add(
+      "fault", "NAME",
+      "Turn on a named fault that reproduces a bug of the original system; repeatable, or "
+      "comma-separated (" +
+          valid_fault_names() + ").",
+      [](std::string_view value, RuntimeFlags& flags) -> std::string {
+        std::size_t start = 0;
+        while (true) {
+          const std::size_t comma = value.find(',', start);
+          const std::string_view item =
+              value.substr(start, comma == std::string_view::npos ? value.npos : comma - start);
+          const auto fault = core::fault_from_name(item);
+          if (!fault) {
+            // Name the bad item only when it is not the whole value, which
+            // the caller already shows.
+            return "unknown fault" + (item == value ? "" : " " + show(item)) +
+                   "; valid faults: " + valid_fault_names();
+          }
+          flags.faults.enable(*fault);
+          if (comma == std::string_view::npos) return {};
+          start = comma + 1;
+        }
+      },
+      [](const RuntimeFlags&) { return std::string(); });
+
+  table.push_back(duration_flag("health-check-interval", &core::Timing::health_check_interval,
+                                "How often a health check runs; one with 0 peers is a failure."));
+  table.push_back(count_flag("health-failure-limit", &core::Timing::health_failure_limit,
+                             "Consecutive failed health checks that make a node unhealthy."));
+  table.push_back(duration_flag("startup-grace", &core::Timing::startup_grace,
+                                "A node counts as healthy with no peers for this long after it "
+                                "starts."));
+  table.push_back(duration_flag("find-node-timeout-connected",
+                                &core::Timing::find_node_timeout_connected,
+                                "find_node timeout to a peer with an open link."));
+  table.push_back(duration_flag("find-node-timeout", &core::Timing::find_node_timeout,
+                                "find_node timeout to a peer with no link yet (covers the dial)."));
+  table.push_back(duration_flag("onboarding-bridge-timeout",
+                                &core::Timing::onboarding_bridge_timeout,
+                                "How long the bootstrap waits for each bridge's "
+                                "get_onboarding_peer."));
+  table.push_back(duration_flag("invitation-timeout", &core::Timing::invitation_timeout,
+                                "How long a bridge waits for each helper's "
+                                "create_invitation_for_peer."));
+  table.push_back(duration_flag("invitation-expiry", &core::Timing::invitation_expiry,
+                                "Lifetime of a signed invitation."));
+  table.push_back(duration_flag("emergency-throttle", &core::Timing::emergency_throttle,
+                                "Least time between emergency peer discoveries at 0 "
+                                "connections."));
+  table.push_back(duration_flag("emergency-throttle-connected",
+                                &core::Timing::emergency_throttle_connected,
+                                "Least time between emergency peer discoveries with some "
+                                "connections."));
+  table.push_back(count_flag("emergency-min-connections", &core::Timing::emergency_min_connections,
+                             "Fewer connections than this (and few routing entries) start "
+                             "emergency peer discovery."));
+  table.push_back(count_flag("emergency-min-routing-entries",
+                             &core::Timing::emergency_min_routing_entries,
+                             "Fewer routing entries than this (and few connections) start "
+                             "emergency peer discovery."));
+  table.push_back(duration_flag("onboarding-give-up", &core::Timing::onboarding_give_up,
+                                "A newcomer that heard nothing of its onboarding for this long "
+                                "asks again."));
+  table.push_back(
+      count_flag("k", &core::Timing::k, "Kademlia bucket size and lookup result size."));
+  table.push_back(
+      count_flag("alpha", &core::Timing::alpha, "Parallel requests per lookup step (at most k)."));
+  table.push_back(count_flag("helper-candidates", &core::Timing::helper_candidates,
+                             "Onboarding helpers a bridge tries for one newcomer."));
+
+  add(
+      "log-level", "LEVEL", "Least severe log level written: debug, info, warn or error.",
+      [](std::string_view value, RuntimeFlags& flags) -> std::string {
+        const auto level = parse_log_level(value);
+        if (!level) return "expected debug, info, warn or error";
+        flags.log_level = *level;
+        return {};
+      },
+      [](const RuntimeFlags& d) { return std::string(log_level_name(d.log_level)); });
+  add(
+      "log-format", "FORMAT", "Log line format: text (logfmt) or json (one object per line).",
+      [](std::string_view value, RuntimeFlags& flags) -> std::string {
+        if (value == "text") {
+          flags.log_format = RuntimeFlags::LogFormat::kText;
+        } else if (value == "json") {
+          flags.log_format = RuntimeFlags::LogFormat::kJson;
+        } else {
+          return "expected text or json";
+        }
+        return {};
+      },
+      [](const RuntimeFlags& d) {
+        return std::string(d.log_format == RuntimeFlags::LogFormat::kJson ? "json" : "text");
+      });
+  add(
+      "bridge-auth-file", "PATH",
+      needs_bridge_auth(role)
+          ? "File holding the shared bridge secret (else env BRIDGE_AUTH; one is required)."
+          : "File holding the shared bridge secret (used only by yz-bridge and yz-bootstrap).",
+      [](std::string_view value, RuntimeFlags& flags) -> std::string {
+        if (value.empty()) return "expected a file path";
+        flags.bridge_auth_file = std::string(value);
+        return {};
+      },
+      [](const RuntimeFlags&) { return std::string(); });
+
+  add_no_value("check-config", "Validate the flags and the data dir, then exit 0.", Kind::kSwitch);
+  add_no_value("help", "Print this help and exit.", Kind::kAction);
+  add_no_value("version", "Print the version and exit.", Kind::kAction);
+  return table;
+}
+
+// The flags a role starts with before any argument or variable is applied,
+// with the defaults that depend on others (name, data dir) filled in.
+RuntimeFlags defaults_for(core::Role role) {
+  RuntimeFlags flags;
+  flags.role = role;
+  flags.name = std::string(core::role_name(role));
+  flags.data_dir = ".yz/" + flags.name;
+  return flags;
+}
+
+// Word-wraps `text` into lines of at most `width` columns (a longer word
+// keeps its own line), each starting with `indent`.
+std::string wrap(std::string_view text, std::string_view indent, std::size_t width) {
+  std::string out;
+  std::string line(indent);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (word.empty()) continue;
+    if (line.size() > indent.size() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line = std::string(indent);
+    }
+    if (line.size() > indent.size()) line += ' ';
+    line += word;
+  }
+  return out + line + "\n";
+}
+
+std::string help_text(core::Role role) {
+  const std::string program = process_name(role);
+  std::string out = "Usage: " + program + " [flags]\n\n";
+  out +=
+      "Each flag takes `--flag VALUE` or `--flag=VALUE`. A flag not given is read from the\n"
+      "environment variable shown, when set and non-empty.\n\n";
+  for (const FlagInfo& info : describe_flags(role)) {
+    out += "  " + info.name;
+    if (!info.value_name.empty()) out += " " + info.value_name;
+    std::string text = info.help;
+    std::string notes;
+    if (!info.default_value.empty()) notes = "default " + info.default_value;
+    if (!info.env_var.empty()) notes += (notes.empty() ? "" : "; ") + ("env " + info.env_var);
+    if (!notes.empty()) text += " (" + notes + ")";
+    out += "\n" + wrap(text, "      ", 80);
+  }
+  out +=
+      "\nThe bridge secret comes from --bridge-auth-file or env BRIDGE_AUTH, never from the\n"
+      "command line (where `ps` shows it to every user).\n"
+      "Exit status 2: a bad flag, an unusable data dir or a port in use.\n";
+  return out;
+}
+
+FlagsParse fail(std::string error) {
+  FlagsParse result;
+  result.exit_code = 2;
+  result.error = std::move(error);
+  return result;
+}
+
+// Reads a secret file. Returns "" on success, else the errno text or reason.
+std::string read_secret_file(const std::string& path, std::string* secret) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_text(errno);
+  std::string content;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return errno_text(err);
+    }
+    if (n == 0) break;
+    content.append(buf, static_cast<std::size_t>(n));
+    if (content.size() > kMaxSecretBytes) {
+      ::close(fd);
+      return "larger than " + std::to_string(kMaxSecretBytes) + " bytes";
+    }
+  }
+  ::close(fd);
+  *secret = std::move(content);
+  return {};
+}
+
+// Secrets written with `echo` or mounted from a Kubernetes Secret often end
+// in a newline that is not part of the secret.
+std::string trim_trailing_newlines(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+std::string_view version() { return YZ_VERSION; }
+
+std::string env_var_name(std::string_view flag_name) {
+  while (!flag_name.empty() && flag_name.front() == '-') flag_name.remove_prefix(1);
+  std::string out = "YZ_";
+  for (const char c : flag_name) {
+    out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::optional<HostPort> parse_host_port(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    // Brackets are only for IPv6 (with an optional %zone).
+    if (host.find(':') == std::string_view::npos) return std::nullopt;
+    for (const char c : host) {
+      if (!is_name_char(c) && c != ':' && c != '%') return std::nullopt;
+    }
+  } else {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    // An unbracketed IPv6 address is ambiguous: which ':' starts the port?
+    for (const char c : host) {
+      if (!is_name_char(c)) return std::nullopt;
+    }
+  }
+  if (host.empty() || port.empty() || port.size() > 5) return std::nullopt;
+  unsigned value = 0;
+  for (const char c : port) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > 65535) return std::nullopt;
+  return HostPort{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+std::string format_host_port(std::string_view host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string_view::npos;
+  return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+}
+
+std::vector<FlagInfo> describe_flags(core::Role role) {
+  const RuntimeFlags defaults = defaults_for(role);
+  std::vector<FlagInfo> out;
+  for (const Flag& flag : flag_table(role)) {
+    FlagInfo info;
+    info.name = "--" + flag.name;
+    info.value_name = flag.value_name;
+    if (flag.from_env) info.env_var = env_var_name(flag.name);
+    info.help = flag.help;
+    if (flag.show) info.default_value = flag.show(defaults);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
+                       const std::function<const char*(const char*)>& getenv) {
+  const std::vector<Flag> table = flag_table(role);
+  RuntimeFlags flags;
+  flags.role = role;
+  std::set<std::string> given;
+  std::string auth_file_source = "--bridge-auth-file";
+
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h") return FlagsParse{std::nullopt, 0, help_text(role), {}};
+    if (arg.size() < 2 || arg[0] != '-') {
+      return fail("unexpected argument " + show(arg) + " (see --help)");
+    }
+    const bool double_dash = arg[1] == '-';
+    std::string_view body = std::string_view(arg).substr(double_dash ? 2 : 1);
+    std::optional<std::string_view> inline_value;
+    if (const std::size_t eq = body.find('='); eq != std::string_view::npos) {
+      inline_value = body.substr(eq + 1);
+      body = body.substr(0, eq);
+    }
+    const std::string name(body);
+    // Refused by name, before the unknown-flag error could echo the value.
+    if (name == "bridge-auth") {
+      return fail(
+          "refusing --bridge-auth: a secret on the command line is visible to every user in "
+          "`ps`; use --bridge-auth-file PATH or env BRIDGE_AUTH");
+    }
+    const Flag* flag = nullptr;
+    for (const Flag& candidate : table) {
+      if (candidate.name == name) flag = &candidate;
+    }
+    if (!double_dash || flag == nullptr) {
+      return fail("unknown flag " + show((double_dash ? "--" : "-") + name) + " (see --help)");
+    }
+
+    if (flag->kind != Kind::kValue) {
+      if (inline_value) return fail("flag --" + name + " takes no value");
+      if (name == "help") return FlagsParse{std::nullopt, 0, help_text(role), {}};
+      if (name == "version") {
+        return FlagsParse{
+            std::nullopt, 0, process_name(role) + " " + std::string(version()) + "\n", {}};
+      }
+      if (name == "check-config") flags.check_config = true;
+      continue;
+    }
+
+    std::string_view value;
+    if (inline_value) {
+      value = *inline_value;
+    } else if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) {
+      value = args[++i];
+    } else {
+      // A following "--flag" is far more likely a forgotten value than a
+      // value that starts with dashes (which --flag=VALUE still allows).
+      return fail("flag --" + name + " needs a value (" + flag->value_name + ")");
+    }
+    if (const std::string why = flag->set(value, flags); !why.empty()) {
+      return fail("invalid --" + name + " " + show(value) + ": " + why);
+    }
+    given.insert(name);
+  }
+
+  for (const Flag& flag : table) {
+    if (!flag.from_env || given.count(flag.name) != 0) continue;
+    const std::string var = env_var_name(flag.name);
+    const char* raw = getenv(var.c_str());
+    // Empty counts as unset: compose files and shells often define a
+    // variable as empty to mean "not configured".
+    if (raw == nullptr || *raw == '\0') continue;
+    if (const std::string why = flag.set(raw, flags); !why.empty()) {
+      return fail("invalid " + var + " " + show(raw) + ": " + why);
+    }
+    if (flag.name == "bridge-auth-file") auth_file_source = var;
+  }
+
+  if (flags.name.empty()) flags.name = std::string(core::role_name(role));
+  if (flags.data_dir.empty()) flags.data_dir = ".yz/" + flags.name;
+
+  if (role != core::Role::kBootstrap && flags.bootstrap.empty()) {
+    return fail("missing --bootstrap HOST:PORT (or env " + env_var_name("bootstrap") + "), which " +
+                process_name(role) + " requires");
+  }
+  if (flags.timing.alpha > flags.timing.k) {
+    return fail("--alpha " + std::to_string(flags.timing.alpha) + " exceeds --k " +
+                std::to_string(flags.timing.k) +
+                ": a lookup step cannot ask more peers than a bucket holds");
+  }
+
+  if (needs_bridge_auth(role)) {
+    if (!flags.bridge_auth_file.empty()) {
+      std::string secret;
+      if (const std::string why = read_secret_file(flags.bridge_auth_file, &secret); !why.empty()) {
+        return fail("cannot read " + auth_file_source + " " + show(flags.bridge_auth_file) + ": " +
+                    why);
+      }
+      flags.bridge_auth = trim_trailing_newlines(std::move(secret));
+      if (flags.bridge_auth.empty()) {
+        return fail(auth_file_source + " " + show(flags.bridge_auth_file) +
+                    " holds an empty secret");
+      }
+    } else if (const char* env = getenv("BRIDGE_AUTH"); env != nullptr && *env != '\0') {
+      flags.bridge_auth = trim_trailing_newlines(env);
+    }
+    if (flags.bridge_auth.empty()) {
+      return fail("missing the bridge secret, which " + process_name(role) +
+                  " requires: set --bridge-auth-file PATH or env BRIDGE_AUTH");
+    }
+  }
+
+  FlagsParse result;
+  result.flags = std::move(flags);
+  return result;
+}
+
+}  // namespace yz::runtime

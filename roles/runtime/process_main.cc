@@ -1,0 +1,166 @@
+#include "roles/runtime/process_main.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <iostream>
+#include <memory>
+
+#include "roles/core/dht_member.h"
+#include "roles/make_process.h"
+#include "roles/metrics/process_metrics.h"
+#include "roles/metrics/registry.h"
+#include "roles/runtime/asio_env.h"
+#include "roles/runtime/data_dir.h"
+#include "roles/runtime/endpoints.h"
+#include "roles/runtime/flags.h"
+#include "roles/runtime/http_server.h"
+#include "roles/runtime/logger.h"
+#include "roles/runtime/transport.h"
+
+namespace yz::runtime {
+namespace {
+
+constexpr std::size_t kMaxFrameBytes = 1 << 20;  // 1 MiB
+
+std::string program_name(core::Role role) { return "yz-" + std::string(core::role_name(role)); }
+
+int fail(core::Role role, const std::string& message) {
+  std::cerr << program_name(role) << ": " << message << "\n";
+  return 2;
+}
+
+std::uint64_t os_random() {
+  std::uint64_t value = 0;
+  if (getrandom(&value, sizeof value, 0) != sizeof value) return 0;
+  return value;
+}
+
+// "127.0.0.1:0" with the port the server got -> "127.0.0.1:43121".
+std::string with_port(const std::string& host_port, int port) {
+  const auto colon = host_port.rfind(':');
+  return host_port.substr(0, colon) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+int run_role_process(core::Role role, int argc, char** argv) {
+  const FlagsParse parsed = parse_flags(role, std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.output.empty()) std::cout << parsed.output;
+  if (!parsed.flags) return parsed.error.empty() ? parsed.exit_code : fail(role, parsed.error);
+  const RuntimeFlags& flags = *parsed.flags;
+
+  if (std::string error = prepare_data_dir(flags.data_dir); !error.empty())
+    return fail(role, error);
+  std::string id_error;
+  const auto node_id = load_or_create_node_id(flags.data_dir, os_random, &id_error);
+  if (!node_id) return fail(role, id_error);
+  if (flags.check_config) {
+    std::cout << program_name(role) << ": configuration ok\n";
+    return 0;
+  }
+
+  boost::asio::io_context io;
+  metrics::Registry registry;
+  metrics::AddProcessMetrics(registry);
+  metrics::AddBuildInfo(registry, "0.1.0", std::string(core::role_name(role)));
+  Logger logger(flags.name, role, flags.log_level, flags.log_format);
+
+  std::unique_ptr<core::Process> process;
+  Transport transport(
+      io,
+      Transport::Events{
+          [&](core::LinkId link) { process->on_link_accepted(link); },
+          [&](core::LinkId link) { process->on_link_opened(link); },
+          [&](core::LinkId link, std::string_view reason) {
+            process->on_link_closed(link, reason);
+          },
+          [&](core::LinkId link, core::Frame&& frame) {
+            process->on_frame(link, std::move(frame));
+          },
+          [&](core::LinkId link, const std::string& problem) {
+            metrics::BuildCounter()
+                .Name("yz_dht_messages_dropped_total")
+                .Help("Frames dropped, by reason (no_handler: no DHT listener on the link)")
+                .Register(registry)
+                .Add({{"reason", "malformed"}})
+                .Increment();
+            logger.log(core::LogLevel::kWarn, "malformed_frame",
+                       {{"link", std::to_string(link)}, {"problem", problem}});
+          }},
+      flags.bootstrap, kMaxFrameBytes);
+
+  // gRPC server: the role's link service, health and reflection.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &grpc_port);
+  // Without this, gRPC shares a port that is already in use instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxFrameBytes));
+  builder.RegisterService(role == core::Role::kBootstrap ? &transport.bootstrap_service()
+                                                         : &transport.peer_link_service());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || grpc_port == 0)
+    return fail(role, "--listen " + flags.listen + ": cannot listen (address in use or invalid)");
+  const std::string listen_address = with_port(flags.listen, grpc_port);
+
+  core::ProcessConfig config;
+  config.name = flags.name;
+  config.role = role;
+  config.node_id = *node_id;
+  config.listen_address = listen_address;
+  config.bootstrap_address = role == core::Role::kBootstrap ? "" : flags.bootstrap;
+  config.timing = flags.timing;
+  config.faults = flags.faults;
+  config.bridge_auth = flags.bridge_auth;
+
+  AsioEnv env(io, transport, logger, registry);
+  process = roles::make_process(env, config);
+
+  HttpServer http(
+      io, [&](const HttpRequest& request) { return handle_endpoint(request, *process, registry); });
+  if (std::string error = http.listen(flags.http); !error.empty()) {
+    server->Shutdown();
+    return fail(role, "--http " + error);
+  }
+  const std::string http_address = with_port(flags.http, http.port());
+  if (std::string error = write_ports_file(flags.data_dir, listen_address, http_address,
+                                           static_cast<int>(getpid()));
+      !error.empty()) {
+    server->Shutdown();
+    return fail(role, error);
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+  logger.log(core::LogLevel::kInfo, "listening",
+             {{"grpc", listen_address},
+              {"http", http_address},
+              {"node_id", node_id->to_hex()},
+              {"data_dir", flags.data_dir}});
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    logger.log(core::LogLevel::kInfo, "stopping", {{"signal", std::to_string(signal)}});
+    process->stop();  // closes every link from our side
+    http.stop();
+    io.stop();
+  });
+
+  boost::asio::post(io, [&] { process->start(); });
+  io.run();
+
+  // The io thread is ours again: let in-flight streams end, then go.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  transport.shutdown();
+  return 0;
+}
+
+}  // namespace yz::runtime

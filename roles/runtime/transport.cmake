@@ -1,0 +1,14 @@
+add_library(yz_runtime STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/asio_env.cc
+  ${CMAKE_CURRENT_LIST_DIR}/frame_codec.cc
+  ${CMAKE_CURRENT_LIST_DIR}/process_main.cc
+  ${CMAKE_CURRENT_LIST_DIR}/transport.cc)
+target_link_libraries(yz_runtime PUBLIC yz_roles yz_runtime_base yz_runtime_http yz_proto_wire
+                                        gRPC::grpc++ gRPC::grpc++_reflection Boost::headers)
+target_compile_options(yz_runtime PRIVATE ${YZ_WARNINGS})
+
+foreach(role bootstrap genesis bridge node)
+  add_executable(yz-${role} ${PROJECT_SOURCE_DIR}/roles/${role}/main.cc)
+  target_link_libraries(yz-${role} PRIVATE yz_runtime)
+  target_compile_options(yz-${role} PRIVATE ${YZ_WARNINGS})
+endforeach()

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "roles/core/env.h"
+#include "roles/core/frame.h"
+
+namespace grpc {
+class Service;
+}
+
+namespace yz::runtime {
+
+class Stream;
+
+// Every peer link as one gRPC bidirectional stream (PeerLink.Connect, or
+// Bootstrap.Connect to the bootstrap). gRPC's threads only decode and post:
+// every event reaches the core on the io_context's thread, in order per
+// link, and every call from the core is made on that thread.
+class Transport {
+ public:
+  struct Events {
+    std::function<void(core::LinkId)> accepted;
+    std::function<void(core::LinkId)> opened;
+    std::function<void(core::LinkId, std::string_view reason)> closed;
+    std::function<void(core::LinkId, core::Frame&&)> frame;
+    // A frame that could not be decoded; the link is closed after it.
+    std::function<void(core::LinkId, const std::string& problem)> malformed;
+  };
+
+  Transport(boost::asio::io_context& io, Events events, std::string bootstrap_address,
+            std::size_t max_frame_bytes);
+  ~Transport();
+
+  // Services to register on the process's gRPC server.
+  grpc::Service& peer_link_service();
+  grpc::Service& bootstrap_service();
+
+  // Called on the io thread, by the core through its Env.
+  core::LinkId dial(const std::string& address);
+  void send(core::LinkId link, const core::Frame& frame);
+  void close(core::LinkId link, std::string_view reason);
+
+  // Cancels every stream and waits (bounded) until gRPC has let go of them.
+  void shutdown();
+  std::size_t open_streams() const;
+
+  // Internal, for the streams.
+  core::LinkId next_link_id();
+  void post_accepted(std::shared_ptr<Stream> stream);
+  void post_opened(core::LinkId link);
+  void post_frame(core::LinkId link, core::Frame&& frame);
+  void post_malformed(core::LinkId link, std::string problem);
+  void post_done(core::LinkId link, std::string reason);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace yz::runtime

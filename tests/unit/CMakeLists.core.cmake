@@ -1,0 +1,6 @@
+yz_add_test(connection_manager_test SOURCES connection_manager_test.cc LIBS yz_core)
+yz_add_test(peer_links_test SOURCES peer_links_test.cc LIBS yz_core)
+yz_add_test(lookup_test SOURCES lookup_test.cc LIBS yz_core)
+yz_add_test(dht_test SOURCES dht_test.cc LIBS yz_core)
+yz_add_test(health_test SOURCES health_test.cc LIBS yz_core)
+yz_add_test(faults_test SOURCES faults_test.cc LIBS yz_core)

@@ -1,0 +1,196 @@
+#include "roles/core/connection_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "roles/core/core_metrics.h"
+#include "tests/unit/fake_env.h"
+
+namespace yz::core {
+namespace {
+
+using testing::FakeEnv;
+using testing::Sample;
+
+constexpr LinkId kLink = 7;
+constexpr char kNoHandler[] = R"(yz_dht_messages_dropped_total{reason="no_handler"})";
+
+class ConnectionManagerTest : public ::testing::Test {
+ protected:
+  ConnectionManager& Established() {
+    manager_.set_state(ConnectionManager::State::kEstablished);
+    return manager_;
+  }
+
+  FakeEnv env_;
+  CoreMetrics metrics_{env_.metrics()};
+  ConnectionManager manager_{env_, metrics_, kLink, Direction::kInbound};
+};
+
+TEST_F(ConnectionManagerTest, InitialStateFollowsDirection) {
+  ConnectionManager outbound(env_, metrics_, 8, Direction::kOutbound);
+  EXPECT_EQ(outbound.state(), ConnectionManager::State::kDialling);
+  EXPECT_EQ(manager_.state(), ConnectionManager::State::kAwaitingHello);
+  EXPECT_FALSE(manager_.established());
+  EXPECT_FALSE(manager_.dht_listener_attached());
+  EXPECT_EQ(manager_.last_rtt(), -1);
+}
+
+// The incident looked healthy from outside because liveness does not depend
+// on a DHT listener: the manager answers ping itself.
+TEST_F(ConnectionManagerTest, AnswersPingWithPongWithoutListener) {
+  auto& manager = Established();
+  ASSERT_FALSE(manager.dht_listener_attached());
+
+  EXPECT_EQ(manager.handle_frame(Frame::Of(MessageType::kPing, 42)),
+            ConnectionManager::Delivery::kAnsweredPing);
+
+  ASSERT_EQ(env_.sent.size(), 1u);
+  EXPECT_EQ(env_.sent[0].link, kLink);
+  EXPECT_EQ(env_.sent[0].frame.type, MessageType::kPong);
+  EXPECT_EQ(env_.sent[0].frame.request_id, 42u);
+  EXPECT_EQ(manager.dropped_no_handler(), 0u);
+  EXPECT_EQ(Sample(env_.metrics(), R"(yz_dht_messages_received_total{type="ping"})"), 1.0);
+}
+
+TEST_F(ConnectionManagerTest, PongRecordsRoundTrip) {
+  auto& manager = Established();
+  env_.advance(3 * kSecond);
+  manager.send_ping();
+  ASSERT_EQ(env_.sent.size(), 1u);
+  const Frame ping = env_.sent[0].frame;
+  EXPECT_EQ(ping.type, MessageType::kPing);
+
+  env_.advance(5 * kMillisecond);
+  EXPECT_EQ(manager.handle_frame(Frame::Of(MessageType::kPong, ping.request_id)),
+            ConnectionManager::Delivery::kPong);
+  EXPECT_EQ(manager.last_rtt(), 5 * kMillisecond);
+  EXPECT_EQ(manager.last_pong_at(), 3 * kSecond + 5 * kMillisecond);
+
+  // The same pong again matches nothing in flight and changes nothing.
+  env_.advance(kSecond);
+  manager.handle_frame(Frame::Of(MessageType::kPong, ping.request_id));
+  EXPECT_EQ(manager.last_rtt(), 5 * kMillisecond);
+}
+
+TEST_F(ConnectionManagerTest, UnknownPongIsIgnoredAndNeverDelivered) {
+  auto& manager = Established();
+  int delivered = 0;
+  manager.attach_dht_listener([&](ConnectionManager&, Frame&&) { ++delivered; });
+  EXPECT_EQ(manager.handle_frame(Frame::Of(MessageType::kPong, 999)),
+            ConnectionManager::Delivery::kPong);
+  EXPECT_EQ(manager.last_rtt(), -1);
+  EXPECT_EQ(delivered, 0);
+}
+
+TEST_F(ConnectionManagerTest, NoPingBeforeEstablished) {
+  manager_.send_ping();
+  EXPECT_TRUE(env_.sent.empty());
+}
+
+// Pings to a peer that never answers are bounded: the oldest is forgotten.
+TEST_F(ConnectionManagerTest, ForgetsOldestPingBeyondEight) {
+  auto& manager = Established();
+  for (int i = 0; i < 9; ++i) manager.send_ping();
+  ASSERT_EQ(env_.sent.size(), 9u);
+  env_.advance(kMillisecond);
+  manager.handle_frame(Frame::Of(MessageType::kPong, env_.sent[0].frame.request_id));
+  EXPECT_EQ(manager.last_rtt(), -1);
+  manager.handle_frame(Frame::Of(MessageType::kPong, env_.sent[1].frame.request_id));
+  EXPECT_EQ(manager.last_rtt(), kMillisecond);
+}
+
+TEST_F(ConnectionManagerTest, DropsAndCountsFrameWithoutListener) {
+  auto& manager = Established();
+  EXPECT_EQ(Sample(env_.metrics(), kNoHandler), std::nullopt);
+
+  Frame find = Frame::Of(MessageType::kFindNode, 5);
+  EXPECT_EQ(manager.handle_frame(std::move(find)), ConnectionManager::Delivery::kDroppedNoHandler);
+  EXPECT_EQ(manager.handle_frame(Frame::Of(MessageType::kCreateInvitationForPeer, 6)),
+            ConnectionManager::Delivery::kDroppedNoHandler);
+
+  EXPECT_EQ(manager.dropped_no_handler(), 2u);
+  EXPECT_EQ(Sample(env_.metrics(), kNoHandler), 2.0);
+  EXPECT_EQ(Sample(env_.metrics(), R"(yz_dht_messages_received_total{type="find_node"})"), 1.0);
+  EXPECT_TRUE(env_.sent.empty());  // dropped silently: no error goes back
+}
+
+TEST_F(ConnectionManagerTest, DeliversToListener) {
+  auto& manager = Established();
+  std::vector<Frame> got;
+  ConnectionManager* from = nullptr;
+  ASSERT_TRUE(manager.attach_dht_listener([&](ConnectionManager& m, Frame&& f) {
+    from = &m;
+    got.push_back(std::move(f));
+  }));
+  Frame find = Frame::Of(MessageType::kFindNode, 11);
+  find.target = NodeId::from_words(1, 2, 3);
+  EXPECT_EQ(manager.handle_frame(std::move(find)), ConnectionManager::Delivery::kDelivered);
+
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(from, &manager);
+  EXPECT_EQ(got[0].type, MessageType::kFindNode);
+  EXPECT_EQ(got[0].request_id, 11u);
+  EXPECT_EQ(got[0].target, NodeId::from_words(1, 2, 3));
+  EXPECT_EQ(manager.dropped_no_handler(), 0u);
+  EXPECT_EQ(Sample(env_.metrics(), kNoHandler), std::nullopt);
+}
+
+// The guard behind get_or_create_peer_node's idempotence.
+TEST_F(ConnectionManagerTest, AttachIsIdempotent) {
+  auto& manager = Established();
+  int first = 0;
+  int second = 0;
+  EXPECT_TRUE(manager.attach_dht_listener([&](ConnectionManager&, Frame&&) { ++first; }));
+  EXPECT_FALSE(manager.attach_dht_listener([&](ConnectionManager&, Frame&&) { ++second; }));
+  EXPECT_TRUE(manager.dht_listener_attached());
+
+  manager.handle_frame(Frame::Of(MessageType::kStore, 1));
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 0);
+}
+
+TEST_F(ConnectionManagerTest, QueuesUntilEstablishedThenFlushesInOrder) {
+  for (std::uint64_t id = 1; id <= 3; ++id) manager_.send(Frame::Of(MessageType::kFindNode, id));
+  EXPECT_TRUE(env_.sent.empty());
+  EXPECT_EQ(manager_.pending_frames(), 3u);
+
+  // Handshake frames bypass the queue: they are what establishes the link.
+  manager_.send_handshake(Frame::Of(MessageType::kDhtPeerConnected));
+  ASSERT_EQ(env_.sent.size(), 1u);
+  EXPECT_EQ(env_.sent[0].frame.type, MessageType::kDhtPeerConnected);
+
+  manager_.set_state(ConnectionManager::State::kEstablished);
+  manager_.flush_pending();
+  EXPECT_EQ(manager_.pending_frames(), 0u);
+  ASSERT_EQ(env_.sent.size(), 4u);
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    EXPECT_EQ(env_.sent[i].link, kLink);
+    EXPECT_EQ(env_.sent[i].frame.request_id, i);
+  }
+
+  manager_.send(Frame::Of(MessageType::kStore, 4));
+  ASSERT_EQ(env_.sent.size(), 5u);
+  EXPECT_EQ(env_.sent[4].frame.request_id, 4u);
+  EXPECT_EQ(manager_.pending_frames(), 0u);
+}
+
+TEST_F(ConnectionManagerTest, TakePendingHandsOverAndEmpties) {
+  manager_.send(Frame::Of(MessageType::kFindNode, 1));
+  manager_.send(Frame::Of(MessageType::kStore, 2));
+  std::vector<Frame> taken = manager_.take_pending();
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].request_id, 1u);
+  EXPECT_EQ(taken[1].request_id, 2u);
+  EXPECT_EQ(manager_.pending_frames(), 0u);
+
+  manager_.set_state(ConnectionManager::State::kEstablished);
+  manager_.flush_pending();
+  EXPECT_TRUE(env_.sent.empty());
+}
+
+}  // namespace
+}  // namespace yz::core
