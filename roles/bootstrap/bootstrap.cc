@@ -150,6 +150,13 @@ void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame)
   }
   client.registered = true;
   client.info.metadata = frame.metadata;
+  // A member back after a restart may listen on a new address: record it
+  // and tell the bridges, whose links to the old one are gone.
+  if (auto member = members_.find(frame.node_id); member != members_.end()) {
+    const bool moved = member->second.metadata.address != frame.metadata.address;
+    member->second = client.info;
+    if (moved) announce_member(client.info);
+  }
   Frame registered = Frame::Of(MessageType::kRegistered);
   if (bridge) {
     if (std::find(bridges_.begin(), bridges_.end(), link) == bridges_.end())

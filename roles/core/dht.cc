@@ -56,6 +56,7 @@ Duration Dht::find_node_timeout(const NodeId& peer) const {
 }
 
 void Dht::request(const PeerInfo& peer, Frame frame, Duration timeout, ResponseCallback done) {
+  if (shut_down_) return;
   const std::uint64_t id = next_request_id_++;
   frame.request_id = id;
   ConnectionManager& manager = connect(peer);
@@ -108,6 +109,14 @@ void Dht::on_link_gone(LinkId link) {
 }
 
 void Dht::on_peer_lost(const NodeId& peer) { peer_nodes_.erase(peer); }
+
+void Dht::shutdown() {
+  shut_down_ = true;
+  for (auto& [id, pending] : pending_)
+    if (pending.timer != 0) env_.cancel_timer(pending.timer);
+  pending_.clear();
+  lookups_.clear();
+}
 
 void Dht::handle_peer_message(ConnectionManager& from, Frame&& frame) {
   switch (frame.type) {
@@ -171,6 +180,7 @@ void Dht::answer_find_node(ConnectionManager& from, const Frame& frame) {
 
 void Dht::find_node(const NodeId& target, LookupCallback done,
                     const std::vector<PeerInfo>& extra_seeds) {
+  if (shut_down_) return;
   const std::uint64_t id = next_lookup_id_++;
   auto lookup = std::make_unique<Lookup>(self_.node_id, target, timing_.k, timing_.alpha);
   lookup->add_candidates(routing_table_.closest(target, timing_.k, is_passive));

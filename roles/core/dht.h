@@ -62,6 +62,10 @@ class Dht {
   void find_node(const NodeId& target, LookupCallback done,
                  const std::vector<PeerInfo>& extra_seeds = {});
 
+  // Before the process closes its links: ends every lookup and request
+  // without calling back, so nothing dials or fires after a stop.
+  void shutdown();
+
   // Link bookkeeping from PeerLinks.
   void on_link_gone(LinkId link);
   void on_peer_lost(const NodeId& peer);
@@ -110,6 +114,7 @@ class Dht {
   std::uint64_t next_lookup_id_ = 1;
   std::map<std::string, std::string> store_;
   std::uint64_t find_node_timeouts_ = 0;
+  bool shut_down_ = false;
 };
 
 }  // namespace yz::core

@@ -54,6 +54,7 @@ void DhtMember::stop() {
   if (!running_) return;
   running_ = false;
   health_.stop();
+  dht_.shutdown();
   links_.close_all();
   if (bootstrap_link_ != 0) env_.close(bootstrap_link_);
   bootstrap_link_ = 0;
@@ -211,10 +212,18 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
     return;
   }
   if (frame.onboarding_started) return;  // the outcome comes later
-  if (member_) {
-    // Emergency discovery as a member: link to the peers we were given.
-    for (const PeerInfo& peer : frame.nodes)
-      if (peer.node_id != self_.node_id) dht_.connect(peer);
+  if (!frame.nodes.empty()) {
+    if (member_) {
+      // Emergency discovery as a member: link to the peers we were given.
+      for (const PeerInfo& peer : frame.nodes)
+        if (peer.node_id != self_.node_id) dht_.connect(peer);
+      return;
+    }
+    // The bootstrap knows us as a member already: we restarted with the
+    // same identity. Rejoin through the peers it gave us.
+    end_onboarding_attempt();
+    log(LogLevel::kInfo, "rejoining", {{"peers", std::to_string(frame.nodes.size())}});
+    join_through(frame.nodes);
     return;
   }
   // The network has no genesis yet: ask again shortly.
@@ -252,9 +261,14 @@ void DhtMember::handle_send_invitation(const Frame& frame) {
 void DhtMember::handle_peer_introduction(const Frame& frame) {
   if (member_) return;  // the helper's copy: the newcomer will dial us
   end_onboarding_attempt();
+  join_through(frame.nodes);
+}
+
+void DhtMember::join_through(const std::vector<PeerInfo>& peers) {
   become_member(token_);
-  // Joining ends with a lookup of our own id, seeded with the helper: it
-  // links us to the peers closest to us (the lookup dials everyone it asks).
+  // Joining ends with a lookup of our own id, seeded with the peers we were
+  // given (whose links may still be opening): it links us to the peers
+  // closest to us, since the lookup dials everyone it asks.
   dht_.find_node(
       self_.node_id,
       [this](const LookupResult& result) {
@@ -271,7 +285,7 @@ void DhtMember::handle_peer_introduction(const Frame& frame) {
         if (!result.closest.empty())
           refresh_buckets_from(bucket_index(self_.node_id, result.closest.front().node_id) + 1);
       },
-      frame.nodes);
+      peers);
 }
 
 void DhtMember::refresh_buckets_from(int bucket) {

@@ -81,6 +81,7 @@ class DhtMember : public Process {
   void schedule_health_check();
   void run_health_check();
   void end_onboarding_attempt();
+  void join_through(const std::vector<PeerInfo>& peers);
   void refresh_buckets_from(int bucket);
 
   bool running_ = false;

@@ -29,7 +29,12 @@ void PeerLinks::on_link_accepted(LinkId link) {
   retired_.clear();
   managers_[link] = std::make_unique<ConnectionManager>(env_, metrics_, link, Direction::kInbound);
   // A peer that opens a stream and never says hello must not hold it forever.
-  env_.start_timer(handshake_timeout_, [this, link] {
+  start_handshake_timer(link);
+}
+
+void PeerLinks::start_handshake_timer(LinkId link) {
+  handshake_timers_[link] = env_.start_timer(handshake_timeout_, [this, link] {
+    handshake_timers_.erase(link);
     ConnectionManager* manager = this->manager(link);
     if (manager == nullptr || manager->established()) return;
     metrics_.handshake_rejected("handshake_timeout").Increment();
@@ -63,6 +68,8 @@ void PeerLinks::on_link_opened(LinkId link) {
   hello.node_id = self_.node_id;
   hello.metadata = self_.metadata;
   manager->send_handshake(std::move(hello));
+  // A peer that accepts and never answers must not keep requests queued.
+  start_handshake_timer(link);
 }
 
 void PeerLinks::on_frame(LinkId link, Frame&& frame) {
@@ -148,6 +155,10 @@ bool PeerLinks::keeps_new_link(const ConnectionManager& existing,
 }
 
 void PeerLinks::complete_handshake(ConnectionManager& manager) {
+  if (auto timer = handshake_timers_.find(manager.link()); timer != handshake_timers_.end()) {
+    env_.cancel_timer(timer->second);
+    handshake_timers_.erase(timer);
+  }
   const NodeId peer = manager.peer().node_id;
   if (auto it = dialling_.find(peer); it != dialling_.end() && it->second == manager.link())
     dialling_.erase(it);
@@ -156,8 +167,9 @@ void PeerLinks::complete_handshake(ConnectionManager& manager) {
   if (existing_it != current_.end()) {
     ConnectionManager& existing = *managers_[existing_it->second];
     if (!keeps_new_link(existing, manager)) {
-      // Frames that waited for this link go out on the one we keep.
-      for (auto& frame : manager.take_pending()) existing.send(std::move(frame));
+      // Frames that waited for this link are dropped with it: their owner
+      // hears on_link_gone and sends them again on the link we keep.
+      manager.take_pending();
       close(manager.link(), "duplicate_link");
       return;
     }
@@ -213,6 +225,8 @@ void PeerLinks::forget(LinkId link) {
 }
 
 void PeerLinks::close_all() {
+  for (const auto& [link, timer] : handshake_timers_) env_.cancel_timer(timer);
+  handshake_timers_.clear();
   std::vector<LinkId> links;
   for (const auto& [link, manager] : managers_) links.push_back(link);
   for (LinkId link : links) close(link, "shutdown");

@@ -71,6 +71,7 @@ class PeerLinks {
   bool keeps_new_link(const ConnectionManager& existing, const ConnectionManager& fresh) const;
   // Drops a link from the tables and tells the owner.
   void forget(LinkId link);
+  void start_handshake_timer(LinkId link);
   // Answers a bad handshake with an error frame, counts it and closes.
   void refuse(ConnectionManager& manager, std::string_view code, std::string text);
 
@@ -86,6 +87,7 @@ class PeerLinks {
   // while one of their own callbacks is still on the stack.
   std::vector<std::unique_ptr<ConnectionManager>> retired_;
   std::set<NodeId> unserved_;
+  std::map<LinkId, TimerId> handshake_timers_;
 };
 
 }  // namespace yz::core

@@ -18,6 +18,30 @@ using testing::Sample;
 constexpr LinkId kLink = 7;
 constexpr char kNoHandler[] = R"(yz_dht_messages_dropped_total{reason="no_handler"})";
 
+// The fake's clock underpins every timeout test in this directory, so its
+// ordering promise is checked once here.
+TEST(FakeEnvTest, FiresTimersInTimeThenCreationOrder) {
+  FakeEnv env;
+  std::vector<std::string> fired;
+  env.start_timer(2 * kSecond, [&] { fired.push_back("b@2"); });
+  env.start_timer(1 * kSecond, [&] { fired.push_back("a@1"); });
+  env.start_timer(2 * kSecond, [&] { fired.push_back("c@2"); });
+  const TimerId cancelled = env.start_timer(kSecond, [&] { fired.push_back("cancelled"); });
+  env.start_timer(kSecond, [&] {
+    // Started while firing, due inside the same advance.
+    env.start_timer(kSecond / 2, [&] { fired.push_back("nested@1.5"); });
+  });
+  env.start_timer(3 * kSecond, [&] { fired.push_back("late@3"); });
+  env.cancel_timer(cancelled);
+
+  env.advance(2 * kSecond);
+  EXPECT_EQ(fired, (std::vector<std::string>{"a@1", "nested@1.5", "b@2", "c@2"}));
+  EXPECT_EQ(env.now(), 2 * kSecond);
+  EXPECT_EQ(env.pending_timers(), 1u);
+  env.advance(kSecond);
+  EXPECT_EQ(fired.back(), "late@3");
+}
+
 class ConnectionManagerTest : public ::testing::Test {
  protected:
   ConnectionManager& Established() {

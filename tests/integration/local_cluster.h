@@ -1,0 +1,60 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness.h"
+
+namespace yz::integration {
+
+struct ClusterOptions {
+  int nodes = 15;
+  int bridges = 2;
+  // Flags every process gets (timings shortened for tests).
+  std::vector<std::string> common_flags;
+  // Flags genesis, bridges and nodes get (faults).
+  std::vector<std::string> dht_flags;
+};
+
+// bootstrap, genesis, bridge-node-1..B and dht-node-1..N as separate
+// processes on 127.0.0.1 with ephemeral ports, each with its own data dir
+// under one temporary folder. Every process is stopped by PID when the
+// cluster goes out of scope.
+class LocalCluster {
+ public:
+  struct Member {
+    std::string name;
+    std::string role;
+    std::string data_dir;
+    std::string log;
+    std::vector<std::string> argv;
+    Child child;
+  };
+
+  explicit LocalCluster(ClusterOptions options);
+  ~LocalCluster();
+
+  // Starts everything in dependency order, each once its predecessor wrote
+  // its ports file. Returns an empty string or what went wrong.
+  std::string start();
+
+  std::vector<Member>& members() { return members_; }
+  Member& member(const std::string& name);
+  std::string http_address(const Member& member) const;
+  HttpReply health(const Member& member) const;
+  // Starts a stopped member again with the same flags and data dir.
+  std::string restart(Member& member);
+  const std::string& dir() const { return dir_; }
+  std::string bootstrap_address() const { return bootstrap_address_; }
+
+ private:
+  std::string launch(Member& member);
+
+  ClusterOptions options_;
+  std::string dir_;
+  std::string bootstrap_address_;
+  std::vector<Member> members_;
+};
+
+}  // namespace yz::integration
