@@ -268,6 +268,8 @@ std::vector<Flag> flag_table(core::Role role) {
   table.push_back(duration_flag("onboarding-give-up", &core::Timing::onboarding_give_up,
                                 "A newcomer that heard nothing of its onboarding for this long "
                                 "asks again."));
+  table.push_back(duration_flag("handshake-timeout", &core::Timing::handshake_timeout,
+                                "A link whose handshake has not finished by then is closed."));
   table.push_back(
       count_flag("k", &core::Timing::k, "Kademlia bucket size and lookup result size."));
   table.push_back(

@@ -82,6 +82,7 @@ const std::vector<std::string>& TimingFlagNames() {
       "--emergency-throttle",
       "--emergency-throttle-connected",
       "--emergency-min-connections",
+      "--handshake-timeout",
       "--emergency-min-routing-entries",
       "--onboarding-give-up",
       "--k",
