@@ -22,6 +22,7 @@
 #include "roles/runtime/flags.h"
 #include "roles/runtime/http_server.h"
 #include "roles/runtime/logger.h"
+#include "roles/runtime/peer_status.h"
 #include "roles/runtime/transport.h"
 
 namespace yz::runtime {
@@ -125,8 +126,9 @@ int run_role_process(core::Role role, int argc, char** argv) {
   AsioEnv env(io, transport, logger, registry);
   process = roles::make_process(env, config);
 
-  HttpServer http(
-      io, [&](const HttpRequest& request) { return handle_endpoint(request, *process, registry); });
+  HttpServer http(io, [&](const HttpRequest& request) {
+    return handle_endpoint(request, *process, registry, [&] { return peer_status_json(*process); });
+  });
   if (std::string error = http.listen(flags.http); !error.empty()) {
     server->Shutdown();
     return fail(role, "--http " + error);

@@ -83,6 +83,16 @@ TEST_F(HealthyCluster, EveryRolesMetricsPassPromtool) {
   }
 }
 
+TEST_F(HealthyCluster, StatusListsLinksAllServedByTheDht) {
+  ASSERT_TRUE(eventually(all_healthy, std::chrono::seconds(60)));
+  auto& m = cluster_->member("dht-node-3");
+  const HttpReply status = http_get(cluster_->http_address(m), "/status");
+  ASSERT_EQ(status.status, 200);
+  EXPECT_NE(status.body.find("\"links\":[{"), std::string::npos) << status.body;
+  EXPECT_NE(status.body.find("\"dhtListener\":true"), std::string::npos) << status.body;
+  EXPECT_EQ(status.body.find("\"dhtListener\":false"), std::string::npos) << status.body;
+}
+
 TEST_F(HealthyCluster, UnknownPathIs404) {
   auto& m = cluster_->member("dht-node-2");
   EXPECT_EQ(http_get(cluster_->http_address(m), "/nope").status, 404);

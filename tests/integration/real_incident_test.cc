@@ -86,6 +86,16 @@ TEST(IncidentInRealProcesses, EarlyReturnRaceIsolatesMostNodes) {
   EXPECT_GT(sum_metric(cluster, "node", "yz_onboarding_failures_total"), 0);
   EXPECT_GT(sum_metric(cluster, "bootstrap", "yz_onboarding_total{result=\"failure\"}"), 0);
   EXPECT_GT(sum_metric(cluster, "node", "yz_peers_missing_handler"), 0);
+
+  // /status shows the incident's signature on some node: a live link the
+  // DHT does not listen on.
+  bool unserved_link_seen = false;
+  for (auto& m : cluster.members()) {
+    if (m.role != "node") continue;
+    const HttpReply status = http_get(cluster.http_address(m), "/status");
+    if (status.body.find("\"dhtListener\":false") != std::string::npos) unserved_link_seen = true;
+  }
+  EXPECT_TRUE(unserved_link_seen);
 }
 
 }  // namespace

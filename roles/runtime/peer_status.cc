@@ -1,0 +1,38 @@
+#include "roles/runtime/peer_status.h"
+
+#include <sstream>
+
+#include "roles/core/dht_member.h"
+#include "roles/runtime/endpoints.h"
+
+namespace yz::runtime {
+
+std::string peer_status_json(core::Process& process) {
+  auto* member = dynamic_cast<core::DhtMember*>(&process);
+  if (member == nullptr) return {};
+  std::ostringstream out;
+  out << "\"links\":[";
+  bool first = true;
+  for (core::ConnectionManager* link : member->links().established()) {
+    const core::PeerInfo& peer = link->peer();
+    out << (first ? "" : ",") << "{\"nodeId\":" << JsonString(peer.node_id.to_hex())
+        << ",\"name\":" << JsonString(peer.metadata.name)
+        << ",\"role\":" << JsonString(core::role_name(peer.metadata.role))
+        << ",\"address\":" << JsonString(peer.metadata.address) << ",\"direction\":\""
+        << (link->direction() == core::Direction::kInbound ? "inbound" : "outbound")
+        << "\",\"dhtListener\":" << (link->dht_listener_attached() ? "true" : "false")
+        << ",\"inRoutingTable\":"
+        << (member->routing_table().contains(peer.node_id) ? "true" : "false") << ",\"lastRttMs\":";
+    if (link->last_rtt() >= 0) {
+      out << static_cast<double>(link->last_rtt()) / core::kMillisecond;
+    } else {
+      out << "null";
+    }
+    out << "}";
+    first = false;
+  }
+  out << "]";
+  return out.str();
+}
+
+}  // namespace yz::runtime
