@@ -1,5 +1,6 @@
 #include "roles/runtime/process_main.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -9,8 +10,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cctype>
 #include <iostream>
 #include <memory>
+#include <mutex>
 
 #include "roles/core/dht_member.h"
 #include "roles/make_process.h"
@@ -49,6 +52,37 @@ std::string with_port(const std::string& host_port, int port) {
   return host_port.substr(0, colon) + ":" + std::to_string(port);
 }
 
+// gRPC's own log lines go to stderr as usual, except while the server binds
+// its port: then they are held, so that a failure there reads as the one
+// line `fail` prints, and are written out afterwards only if it succeeded.
+std::mutex grpc_log_mu;
+std::string* grpc_log_held = nullptr;
+
+void grpc_log(gpr_log_func_args* args) {
+  const std::string line = "grpc " + std::string(gpr_log_severity_string(args->severity)) + " " +
+                           args->file + ":" + std::to_string(args->line) + "] " + args->message +
+                           "\n";
+  std::lock_guard lock(grpc_log_mu);
+  if (grpc_log_held != nullptr) {
+    *grpc_log_held += line;
+  } else {
+    std::cerr << line;
+  }
+}
+
+// The OS's reason in gRPC's error text, e.g. os_error:"Address already in
+// use" -> "address already in use"; "" when there is none.
+std::string os_error_in(const std::string& grpc_text) {
+  const std::string key = "os_error:\"";
+  const auto start = grpc_text.find(key);
+  if (start == std::string::npos) return {};
+  const auto end = grpc_text.find('"', start + key.size());
+  std::string reason = grpc_text.substr(start + key.size(), end - start - key.size());
+  if (!reason.empty())
+    reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+  return reason;
+}
+
 }  // namespace
 
 int run_role_process(core::Role role, int argc, char** argv) {
@@ -85,15 +119,17 @@ int run_role_process(core::Role role, int argc, char** argv) {
           [&](core::LinkId link, core::Frame&& frame) {
             process->on_frame(link, std::move(frame));
           },
-          [&](core::LinkId link, const std::string& problem) {
+          [&](core::LinkId link, std::string_view reason, const std::string& problem) {
             metrics::BuildCounter()
                 .Name("yz_dht_messages_dropped_total")
                 .Help("Frames dropped, by reason (no_handler: no DHT listener on the link)")
                 .Register(registry)
-                .Add({{"reason", "malformed"}})
+                .Add({{"reason", std::string(reason)}})
                 .Increment();
-            logger.log(core::LogLevel::kWarn, "malformed_frame",
-                       {{"link", std::to_string(link)}, {"problem", problem}});
+            logger.log(core::LogLevel::kWarn, "frame_refused",
+                       {{"link", std::to_string(link)},
+                        {"reason", std::string(reason)},
+                        {"problem", problem}});
           }},
       flags.bootstrap, kMaxFrameBytes);
 
@@ -105,12 +141,27 @@ int run_role_process(core::Role role, int argc, char** argv) {
   builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &grpc_port);
   // Without this, gRPC shares a port that is already in use instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(kMaxFrameBytes));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(kMaxFrameBytes * Transport::kHardFrameLimitFactor));
   builder.RegisterService(role == core::Role::kBootstrap ? &transport.bootstrap_service()
                                                          : &transport.peer_link_service());
+  gpr_set_log_function(grpc_log);
+  std::string grpc_start_log;
+  {
+    std::lock_guard lock(grpc_log_mu);
+    grpc_log_held = &grpc_start_log;
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || grpc_port == 0)
-    return fail(role, "--listen " + flags.listen + ": cannot listen (address in use or invalid)");
+  {
+    std::lock_guard lock(grpc_log_mu);
+    grpc_log_held = nullptr;
+  }
+  if (!server || grpc_port == 0) {
+    const std::string reason = os_error_in(grpc_start_log);
+    return fail(role, "--listen " + flags.listen + ": " +
+                          (reason.empty() ? "cannot listen (address in use or invalid)" : reason));
+  }
+  std::cerr << grpc_start_log;
   const std::string listen_address = with_port(flags.listen, grpc_port);
 
   core::ProcessConfig config;

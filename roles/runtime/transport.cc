@@ -21,6 +21,7 @@ grpc::Status status_for(std::string_view reason) {
       reason == "version_mismatch")
     return {grpc::StatusCode::FAILED_PRECONDITION, message};
   if (reason == "malformed") return {grpc::StatusCode::INVALID_ARGUMENT, message};
+  if (reason == "oversized") return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
   if (reason == "handshake_timeout") return {grpc::StatusCode::DEADLINE_EXCEEDED, message};
   if (reason == "shutdown") return {grpc::StatusCode::UNAVAILABLE, message};
   return grpc::Status::OK;
@@ -83,10 +84,16 @@ class Stream {
 
   // Decodes on gRPC's thread; the core only sees well-formed frames.
   void deliver(const v1::Frame& in) {
+    if (const std::size_t size = in.ByteSizeLong(); size > transport_.max_frame_bytes()) {
+      transport_.post_refused(id_, "oversized",
+                              "frame of " + std::to_string(size) + " bytes exceeds the limit of " +
+                                  std::to_string(transport_.max_frame_bytes()));
+      return;
+    }
     core::Frame frame;
     std::string problem = decode_frame(in, frame);
     if (!problem.empty()) {
-      transport_.post_malformed(id_, std::move(problem));
+      transport_.post_refused(id_, "malformed", std::move(problem));
       return;
     }
     transport_.post_frame(id_, std::move(frame));
@@ -310,7 +317,7 @@ core::LinkId Transport::next_link_id() { return impl_->next_id.fetch_add(1); }
 core::LinkId Transport::dial(const std::string& address) {
   const core::LinkId id = next_link_id();
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(static_cast<int>(impl_->max_frame_bytes));
+  args.SetMaxReceiveMessageSize(static_cast<int>(impl_->max_frame_bytes * kHardFrameLimitFactor));
   args.SetMaxSendMessageSize(static_cast<int>(impl_->max_frame_bytes));
   auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   auto stream = std::make_shared<ClientStream>(*this, id, std::move(channel),
@@ -366,17 +373,22 @@ void Transport::post_frame(core::LinkId link, core::Frame&& frame) {
   });
 }
 
-void Transport::post_malformed(core::LinkId link, std::string problem) {
-  boost::asio::post(impl_->io, [this, link, problem = std::move(problem)] {
-    if (!impl_->streams.contains(link)) return;
-    if (impl_->events.malformed) impl_->events.malformed(link, problem);
-    auto it = impl_->streams.find(link);
-    if (it == impl_->streams.end()) return;
-    auto stream = std::move(it->second);
-    impl_->streams.erase(it);
-    stream->close(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, problem));
-    if (impl_->events.closed) impl_->events.closed(link, "malformed frame: " + problem);
-  });
+std::size_t Transport::max_frame_bytes() const { return impl_->max_frame_bytes; }
+
+void Transport::post_refused(core::LinkId link, std::string_view reason, std::string problem) {
+  boost::asio::post(impl_->io,
+                    [this, link, reason = std::string(reason), problem = std::move(problem)] {
+                      if (!impl_->streams.contains(link)) return;
+                      if (impl_->events.refused) impl_->events.refused(link, reason, problem);
+                      auto it = impl_->streams.find(link);
+                      if (it == impl_->streams.end()) return;
+                      auto stream = std::move(it->second);
+                      impl_->streams.erase(it);
+                      const grpc::Status status = status_for(reason);
+                      stream->close(grpc::Status(status.error_code(), reason + ": " + problem));
+                      if (impl_->events.closed)
+                        impl_->events.closed(link, reason + " frame: " + problem);
+                    });
 }
 
 void Transport::post_done(core::LinkId link, std::string reason) {

@@ -30,10 +30,14 @@ class Transport {
     std::function<void(core::LinkId)> opened;
     std::function<void(core::LinkId, std::string_view reason)> closed;
     std::function<void(core::LinkId, core::Frame&&)> frame;
-    // A frame that could not be decoded; the link is closed after it.
-    std::function<void(core::LinkId, const std::string& problem)> malformed;
+    // A frame refused before the core saw it (reason "malformed" or
+    // "oversized"); the link is closed after it.
+    std::function<void(core::LinkId, std::string_view reason, const std::string& problem)> refused;
   };
 
+  // Frames over max_frame_bytes are refused and counted. gRPC itself stops
+  // reading at kHardFrameLimitFactor times that, without telling us.
+  static constexpr std::size_t kHardFrameLimitFactor = 4;
   Transport(boost::asio::io_context& io, Events events, std::string bootstrap_address,
             std::size_t max_frame_bytes);
   ~Transport();
@@ -56,7 +60,8 @@ class Transport {
   void post_accepted(std::shared_ptr<Stream> stream);
   void post_opened(core::LinkId link);
   void post_frame(core::LinkId link, core::Frame&& frame);
-  void post_malformed(core::LinkId link, std::string problem);
+  void post_refused(core::LinkId link, std::string_view reason, std::string problem);
+  std::size_t max_frame_bytes() const;
   void post_done(core::LinkId link, std::string reason);
 
  private:

@@ -62,8 +62,20 @@ std::string LocalCluster::start() {
   if (dir_.empty()) return "cannot create a temporary folder";
   if (auto error = launch(members_.front()); !error.empty()) return error;
   bootstrap_address_ = *port_of(members_.front().data_dir, "listen");
-  for (std::size_t i = 1; i < members_.size(); ++i)
-    if (auto error = launch(members_[i]); !error.empty()) return error;
+  for (std::size_t i = 1; i < members_.size(); ++i) {
+    Member& m = members_[i];
+    if (auto error = launch(m); !error.empty()) return error;
+    if (options_.one_join_at_a_time && m.role == "node") {
+      // Bounded: a node that neither joins nor fails is reported by the test.
+      eventually(
+          [&] {
+            const HttpReply status = http_get(http_address(m), "/status");
+            return json_true(status.body, "member") ||
+                   json_number(status.body, "onboardingFailures", 0) > 0;
+          },
+          std::chrono::seconds(20));
+    }
+  }
   return {};
 }
 

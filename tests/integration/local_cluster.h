@@ -15,6 +15,10 @@ struct ClusterOptions {
   std::vector<std::string> common_flags;
   // Flags genesis, bridges and nodes get (faults).
   std::vector<std::string> dht_flags;
+  // Start each node only once the previous one has joined or failed its
+  // first onboarding, as containers coming up one after another would;
+  // otherwise nodes are started back to back and join concurrently.
+  bool one_join_at_a_time = false;
 };
 
 // bootstrap, genesis, bridge-node-1..B and dht-node-1..N as separate

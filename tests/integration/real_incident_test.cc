@@ -8,7 +8,7 @@
 namespace yz::integration {
 namespace {
 
-// The original's timings scaled down ~5x, keeping the relation the incident
+// The original's timings scaled down ~10x, keeping the relation the incident
 // depends on: a bridge's find_node waits as long as the bootstrap waits for
 // the bridge, so a stalled lookup always loses to the bootstrap's timer.
 const std::vector<std::string> kFastTimings = {"--health-check-interval",
@@ -18,13 +18,13 @@ const std::vector<std::string> kFastTimings = {"--health-check-interval",
                                                "--health-failure-limit",
                                                "3",
                                                "--find-node-timeout-connected",
-                                               "2s",
-                                               "--find-node-timeout",
                                                "1s",
+                                               "--find-node-timeout",
+                                               "500ms",
                                                "--onboarding-bridge-timeout",
-                                               "2s",
+                                               "1s",
                                                "--invitation-timeout",
-                                               "2s",
+                                               "1s",
                                                "--emergency-throttle",
                                                "2s"};
 
@@ -65,6 +65,7 @@ TEST(IncidentInRealProcesses, EarlyReturnRaceIsolatesMostNodes) {
   ClusterOptions options;
   options.common_flags = kFastTimings;
   options.dht_flags = {"--fault", "early_return_race"};
+  options.one_join_at_a_time = true;
   LocalCluster cluster(options);
   ASSERT_EQ(cluster.start(), "");
 

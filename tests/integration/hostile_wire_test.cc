@@ -1,0 +1,559 @@
+// A hostile client against a real DHT node's PeerLink port: every kind of
+// bad input gets a clear gRPC status and a counted metric, never a crash,
+// and the node keeps serving its cluster afterwards.
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/local_cluster.h"
+#include "yz/v1/peer.grpc.pb.h"
+
+namespace yz::integration {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr std::uint32_t kProtocolVersion = 1;
+constexpr char kTarget[] = "dht-node-1";
+
+std::string code_name(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    default:
+      return "code " + std::to_string(static_cast<int>(code));
+  }
+}
+
+std::string describe(const grpc::Status& status) {
+  return code_name(status.error_code()) + " \"" + status.error_message() + "\"";
+}
+
+// A node id no cluster member has: 40 hex digits built from `n`.
+std::string fake_id(std::uint32_t n) {
+  char buf[41];
+  std::snprintf(buf, sizeof buf, "baddcafe%032x", n);
+  return buf;
+}
+
+v1::Frame hello(const std::string& peer_id, std::uint32_t version = kProtocolVersion) {
+  v1::Frame frame;
+  auto* m = frame.mutable_dht_peer_hello();
+  m->set_peer_id(peer_id);
+  m->mutable_metadata()->set_role(v1::ROLE_NODE);
+  m->mutable_metadata()->set_protocol_version(version);
+  m->mutable_metadata()->set_build_id("hostile-wire-test");
+  m->mutable_metadata()->set_name("hostile");
+  return frame;
+}
+
+v1::Frame find_node(std::uint64_t request_id, const std::string& target) {
+  v1::Frame frame;
+  frame.set_request_id(request_id);
+  frame.mutable_find_node()->set_target(target);
+  return frame;
+}
+
+// One PeerLink.Connect call from the test, with the synchronous API. The
+// deadline only stops a hung test; every status the tests expect comes from
+// the node long before it.
+class Call {
+ public:
+  explicit Call(const std::string& address, std::chrono::seconds deadline = seconds(20))
+      : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
+        stub_(v1::PeerLink::NewStub(channel_)) {
+    context_.set_deadline(std::chrono::system_clock::now() + deadline);
+    stream_ = stub_->Connect(&context_);
+  }
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+  ~Call() {
+    if (!finished_) {
+      context_.TryCancel();
+      stream_->Finish();
+    }
+  }
+
+  bool write(const v1::Frame& frame) { return stream_->Write(frame); }
+  bool read(v1::Frame& frame) { return stream_->Read(&frame); }
+  void writes_done() { stream_->WritesDone(); }
+
+  // Reads until the node ends the stream, then returns its status.
+  grpc::Status drain(std::vector<v1::Frame>* frames = nullptr) {
+    v1::Frame frame;
+    while (stream_->Read(&frame))
+      if (frames != nullptr) frames->push_back(frame);
+    finished_ = true;
+    return stream_->Finish();
+  }
+
+  // A valid hello and the node's dht_peer_connected; "" or what went wrong.
+  std::string handshake(const std::string& peer_id) {
+    if (!write(hello(peer_id))) return "the node ended the stream before the hello";
+    v1::Frame reply;
+    if (!read(reply)) return "the node ended the stream instead of answering the hello";
+    if (!reply.has_dht_peer_connected())
+      return "expected dht_peer_connected, got " + reply.ShortDebugString();
+    return {};
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::PeerLink::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::Frame, v1::Frame>> stream_;
+  bool finished_ = false;
+};
+
+// Raw TCP to the gRPC port, for bytes no gRPC client would send.
+class RawSocket {
+ public:
+  explicit RawSocket(const std::string& host_port) {
+    const auto colon = host_port.rfind(':');
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1))));
+    inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
+  ~RawSocket() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  bool connected() const { return fd_ >= 0; }
+  // Best effort: the node may hang up part way, which is its right.
+  void send_bytes(const std::string& bytes) {
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+      const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      sent += static_cast<std::size_t>(n);
+    }
+  }
+  // Reads until the node closes the connection (true) or 5 s pass with
+  // nothing to read (false).
+  bool closed_by_peer() {
+    char buf[4096];
+    while (true) {
+      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n == 0) return true;
+      if (n < 0) return errno == ECONNRESET;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// HTTP/2 by hand: just enough to open PeerLink.Connect and send DATA.
+std::string h2_frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream,
+                     const std::string& payload, std::size_t claimed_length = 0) {
+  const std::size_t length = claimed_length != 0 ? claimed_length : payload.size();
+  std::string out;
+  out += static_cast<char>((length >> 16) & 0xff);
+  out += static_cast<char>((length >> 8) & 0xff);
+  out += static_cast<char>(length & 0xff);
+  out += static_cast<char>(type);
+  out += static_cast<char>(flags);
+  out += static_cast<char>((stream >> 24) & 0x7f);
+  out += static_cast<char>((stream >> 16) & 0xff);
+  out += static_cast<char>((stream >> 8) & 0xff);
+  out += static_cast<char>(stream & 0xff);
+  return out + payload;
+}
+
+// HPACK "literal header field without indexing, new name", no Huffman.
+std::string hpack_literal(const std::string& name, const std::string& value) {
+  std::string out(1, '\0');
+  out += static_cast<char>(name.size());
+  out += name;
+  out += static_cast<char>(value.size());
+  return out + value;
+}
+
+// The connection preface, an empty SETTINGS and the request HEADERS that
+// open PeerLink.Connect on stream 1.
+std::string h2_open_peer_link(const std::string& authority) {
+  constexpr std::uint8_t kHeaders = 1, kSettings = 4, kEndHeaders = 4;
+  const std::string headers =
+      hpack_literal(":method", "POST") + hpack_literal(":scheme", "http") +
+      hpack_literal(":path", "/yz.v1.PeerLink/Connect") + hpack_literal(":authority", authority) +
+      hpack_literal("content-type", "application/grpc") + hpack_literal("te", "trailers");
+  return std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + h2_frame(kSettings, 0, 0, "") +
+         h2_frame(kHeaders, kEndHeaders, 1, headers);
+}
+
+// A gRPC length-prefixed message claiming `claimed` bytes of which only
+// `body` follows.
+std::string grpc_message(const std::string& body, std::uint32_t claimed) {
+  std::string out(1, '\0');  // not compressed
+  out += static_cast<char>((claimed >> 24) & 0xff);
+  out += static_cast<char>((claimed >> 16) & 0xff);
+  out += static_cast<char>((claimed >> 8) & 0xff);
+  out += static_cast<char>(claimed & 0xff);
+  return out + body;
+}
+
+class HostileWire : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ClusterOptions options;
+    options.nodes = 2;
+    options.bridges = 1;
+    options.common_flags = {"--health-check-interval", "1s", "--startup-grace", "5s",
+                            "--handshake-timeout",     "1s"};
+    cluster_ = new LocalCluster(options);
+    start_error_ = cluster_->start();
+    // Small enough to mesh: the target links to every member but the
+    // bootstrap and itself, and the attacks must leave it exactly so.
+    cluster_peers_ = static_cast<long>(cluster_->members().size()) - 2;
+    if (start_error_.empty() &&
+        !eventually([] { return all_healthy() && target_meshed(); }, seconds(60)))
+      start_error_ = "the cluster did not become healthy and meshed within 60 s";
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  void SetUp() override { ASSERT_EQ(start_error_, ""); }
+  void TearDown() override { expect_node_survived(); }
+
+  static bool all_healthy() {
+    for (auto& m : cluster_->members()) {
+      const HttpReply reply = cluster_->health(m);
+      if (reply.status != 200 || !json_true(reply.body, "healthy")) return false;
+      if (m.role == "bootstrap") continue;
+      if (json_number(reply.body, "connectedPeers") <= 0) return false;
+      if (json_number(reply.body, "routingTableSize") <= 0) return false;
+      if (json_number(reply.body, "peersMissingHandler") != 0) return false;
+    }
+    return true;
+  }
+
+  static LocalCluster::Member& target() { return cluster_->member(kTarget); }
+  static long target_peers() {
+    return json_number(cluster_->health(target()).body, "connectedPeers");
+  }
+  static bool target_meshed() { return target_peers() == cluster_peers_; }
+  static std::string listen_address() { return port_of(target().data_dir, "listen").value_or(""); }
+
+  static double metric(const std::string& series) {
+    const HttpReply reply = http_get(cluster_->http_address(target()), "/metrics");
+    return metric_value(reply.body, series).value_or(0);
+  }
+  static std::string rejected(const std::string& reason) {
+    return "yz_handshake_rejected_total{reason=\"" + reason + "\"}";
+  }
+  static std::string dropped(const std::string& reason) {
+    return "yz_dht_messages_dropped_total{reason=\"" + reason + "\"}";
+  }
+  // True once `series` on the target reaches `at_least` (counters move on
+  // the node's io thread, so give the scrape a moment to see them).
+  static bool counted(const std::string& series, double at_least) {
+    return eventually([&] { return metric(series) >= at_least; }, seconds(5));
+  }
+
+  // The attacked node is still up, healthy, linked to its cluster, and a
+  // legitimate peer still gets find_node answered.
+  void expect_node_survived() {
+    if (!start_error_.empty()) return;
+    auto& node = target();
+    ASSERT_TRUE(node.child.running()) << kTarget << " died; its log says:\n" << read_file(node.log);
+    const HttpReply health = cluster_->health(node);
+    EXPECT_EQ(health.status, 200) << "/health of " << kTarget << ": " << health.body;
+    EXPECT_GT(json_number(health.body, "connectedPeers"), 0)
+        << kTarget << " lost every peer: " << health.body;
+    EXPECT_TRUE(eventually(all_healthy, seconds(20))) << "the cluster did not stay healthy";
+    // Every hostile link is gone again and every cluster link is still up.
+    EXPECT_TRUE(eventually(target_meshed, seconds(10)))
+        << kTarget << " has " << target_peers() << " connected peers, expected its "
+        << cluster_peers_ << " cluster peers and no hostile link";
+
+    Call call(listen_address());
+    ASSERT_EQ(call.handshake(fake_id(0xfeed)), "") << "a legitimate hello after the attack";
+    ASSERT_TRUE(call.write(find_node(42, fake_id(0x42))));
+    v1::Frame reply;
+    bool answered = false;
+    while (!answered && call.read(reply)) {
+      if (reply.has_find_node_response() && reply.request_id() == 42) answered = true;
+    }
+    ASSERT_TRUE(answered) << kTarget << " did not answer a legitimate find_node";
+    // The node knows genesis and the other DHT node.
+    EXPECT_GE(reply.find_node_response().nodes_size(), 1) << reply.ShortDebugString();
+    call.writes_done();
+    const grpc::Status status = call.drain();
+    EXPECT_TRUE(status.ok()) << "a clean half-close should end OK, got " << describe(status);
+  }
+
+  static LocalCluster* cluster_;
+  static std::string start_error_;
+  static long cluster_peers_;
+};
+
+LocalCluster* HostileWire::cluster_ = nullptr;
+std::string HostileWire::start_error_;
+long HostileWire::cluster_peers_ = 0;
+
+TEST_F(HostileWire, FirstFrameNotHelloIsFailedPreconditionNotHandshake) {
+  const double before = metric(rejected("not_handshake"));
+  Call call(listen_address());
+  v1::Frame ping;
+  ping.mutable_ping();
+  call.write(ping);
+  std::vector<v1::Frame> frames;
+  const grpc::Status status = call.drain(&frames);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << "a ping before the hello must end the stream with FAILED_PRECONDITION "
+         "\"not_handshake\", got "
+      << describe(status);
+  EXPECT_NE(status.error_message().find("not_handshake"), std::string::npos) << describe(status);
+  ASSERT_EQ(frames.size(), 1u) << "expected exactly one error frame before the close";
+  EXPECT_EQ(frames[0].error().code(), "not_handshake") << frames[0].ShortDebugString();
+  EXPECT_TRUE(counted(rejected("not_handshake"), before + 1))
+      << rejected("not_handshake") << " stayed at " << metric(rejected("not_handshake"));
+}
+
+TEST_F(HostileWire, WrongProtocolVersionIsFailedPreconditionVersionMismatch) {
+  const double before = metric(rejected("version_mismatch"));
+  Call call(listen_address());
+  call.write(hello(fake_id(2), 99));
+  std::vector<v1::Frame> frames;
+  const grpc::Status status = call.drain(&frames);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << "a hello with protocol_version 99 must end the stream with FAILED_PRECONDITION "
+         "\"version_mismatch\", got "
+      << describe(status);
+  EXPECT_NE(status.error_message().find("version_mismatch"), std::string::npos) << describe(status);
+  ASSERT_EQ(frames.size(), 1u) << "expected exactly one error frame before the close";
+  EXPECT_EQ(frames[0].error().code(), "version_mismatch") << frames[0].ShortDebugString();
+  EXPECT_NE(frames[0].error().message().find("99"), std::string::npos)
+      << frames[0].ShortDebugString();
+  EXPECT_TRUE(counted(rejected("version_mismatch"), before + 1))
+      << rejected("version_mismatch") << " stayed at " << metric(rejected("version_mismatch"));
+}
+
+TEST_F(HostileWire, UnknownMessageTypeIsInvalidArgumentAndCountedMalformed) {
+  // A frame whose body is a field number this build does not know (what a
+  // newer peer's message looks like), first before and then after a valid
+  // handshake.
+  v1::Frame unknown;
+  unknown.set_request_id(7);
+  unknown.GetReflection()->MutableUnknownFields(&unknown)->AddLengthDelimited(99, "future");
+  for (const bool after_handshake : {false, true}) {
+    SCOPED_TRACE(after_handshake ? "after the handshake" : "as the first frame");
+    const double before = metric(dropped("malformed"));
+    Call call(listen_address());
+    if (after_handshake) {
+      ASSERT_EQ(call.handshake(fake_id(3)), "");
+    }
+    call.write(unknown);
+    const grpc::Status status = call.drain();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << "a frame with no known message must end the stream with INVALID_ARGUMENT, got "
+        << describe(status);
+    EXPECT_NE(status.error_message().find("message type"), std::string::npos) << describe(status);
+    EXPECT_TRUE(counted(dropped("malformed"), before + 1))
+        << dropped("malformed") << " stayed at " << metric(dropped("malformed"));
+  }
+}
+
+TEST_F(HostileWire, HelloWithBadPeerIdIsRefused) {
+  {
+    SCOPED_TRACE("peer_id that is not 40 hex digits");
+    const double before = metric(dropped("malformed"));
+    Call call(listen_address());
+    call.write(hello("not-a-node-id"));
+    const grpc::Status status = call.drain();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << "a hello whose peer_id is not 40 hex digits must end the stream with "
+           "INVALID_ARGUMENT, got "
+        << describe(status);
+    EXPECT_NE(status.error_message().find("peer_id"), std::string::npos) << describe(status);
+    EXPECT_TRUE(counted(dropped("malformed"), before + 1))
+        << dropped("malformed") << " stayed at " << metric(dropped("malformed"));
+  }
+  {
+    SCOPED_TRACE("the all-zero peer_id");
+    const double before = metric(rejected("bad_peer_id"));
+    Call call(listen_address());
+    call.write(hello(std::string(40, '0')));
+    const grpc::Status status = call.drain();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << "a hello with the zero id must end the stream with FAILED_PRECONDITION "
+           "\"bad_peer_id\", got "
+        << describe(status);
+    EXPECT_NE(status.error_message().find("bad_peer_id"), std::string::npos) << describe(status);
+    EXPECT_TRUE(counted(rejected("bad_peer_id"), before + 1))
+        << rejected("bad_peer_id") << " stayed at " << metric(rejected("bad_peer_id"));
+  }
+}
+
+TEST_F(HostileWire, FrameOverOneMebibyteIsResourceExhausted) {
+  const std::string oversized = "yz_dht_messages_dropped_total{reason=\"oversized\"}";
+  const double before = metric(oversized);
+  Call call(listen_address());
+  ASSERT_EQ(call.handshake(fake_id(5)), "");
+  v1::Frame store;
+  store.set_request_id(9);
+  store.mutable_store()->set_key("big");
+  store.mutable_store()->set_value(std::string(2 << 20, 'x'));
+  call.write(store);  // may fail once the node has cut the stream
+  std::vector<v1::Frame> frames;
+  const grpc::Status status = call.drain(&frames);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << "a 2 MiB frame (limit 1 MiB) must end the stream with RESOURCE_EXHAUSTED, got "
+      << describe(status);
+  // The node's words, not this client's: it read the frame, refused it and
+  // counted it.
+  EXPECT_NE(status.error_message().find("exceeds the limit of 1048576"), std::string::npos)
+      << describe(status);
+  EXPECT_TRUE(counted(oversized, before + 1)) << oversized << " stayed at " << metric(oversized);
+  for (const auto& frame : frames)
+    EXPECT_FALSE(frame.has_store_response()) << "the oversized store was applied";
+}
+
+TEST_F(HostileWire, SilentStreamIsClosedAfterHandshakeTimeout) {
+  const double before = metric(rejected("handshake_timeout"));
+  const auto started = std::chrono::steady_clock::now();
+  Call call(listen_address());
+  const grpc::Status status = call.drain();
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << "a stream that says nothing must be closed by the node with DEADLINE_EXCEEDED "
+         "\"handshake_timeout\", got "
+      << describe(status);
+  // The node's message, not the client's own 20 s deadline.
+  EXPECT_NE(status.error_message().find("handshake_timeout"), std::string::npos)
+      << describe(status);
+  EXPECT_GE(elapsed, milliseconds(900)) << "closed before the 1 s handshake timeout";
+  EXPECT_LT(elapsed, seconds(10)) << "the 1 s handshake timeout did not close the stream";
+  EXPECT_TRUE(counted(rejected("handshake_timeout"), before + 1))
+      << rejected("handshake_timeout") << " stayed at " << metric(rejected("handshake_timeout"));
+}
+
+TEST_F(HostileWire, GarbageBytesOnTheGrpcPortAreHungUpOn) {
+  RawSocket socket(listen_address());
+  ASSERT_TRUE(socket.connected());
+  std::string junk(4096, '\0');
+  std::uint64_t state = 0x9e3779b97f4a7c15ULL;  // SplitMix64, seeded
+  for (char& c : junk) {
+    state += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    c = static_cast<char>(z ^ (z >> 31));
+  }
+  socket.send_bytes(junk);
+  EXPECT_TRUE(socket.closed_by_peer()) << "the node kept a connection that sent 4 KiB of junk";
+}
+
+TEST_F(HostileWire, HalfAFrameThenDisconnect) {
+  const std::string address = listen_address();
+  v1::Frame ping;
+  ping.mutable_ping();
+  const std::string body = ping.SerializeAsString();
+  constexpr std::uint8_t kData = 0;
+  {
+    // The same bytes, complete, reach the PeerLink service: proof that the
+    // hand-made HTTP/2 below is understood, so the truncations are too.
+    SCOPED_TRACE("a complete frame over hand-made HTTP/2");
+    const double before = metric(rejected("not_handshake"));
+    RawSocket socket(address);
+    ASSERT_TRUE(socket.connected());
+    socket.send_bytes(h2_open_peer_link(address) +
+                      h2_frame(kData, 0, 1, grpc_message(body, body.size())));
+    ASSERT_TRUE(counted(rejected("not_handshake"), before + 1))
+        << "the hand-made HTTP/2 request did not reach PeerLink.Connect";
+  }
+  {
+    SCOPED_TRACE("a gRPC message cut short");
+    RawSocket socket(address);
+    ASSERT_TRUE(socket.connected());
+    socket.send_bytes(h2_open_peer_link(address) + h2_frame(kData, 0, 1, grpc_message(body, 100)));
+  }
+  {
+    SCOPED_TRACE("an HTTP/2 DATA frame cut short");
+    RawSocket socket(address);
+    ASSERT_TRUE(socket.connected());
+    socket.send_bytes(h2_open_peer_link(address) +
+                      h2_frame(kData, 0, 1, grpc_message(body, 1000), 1005));
+  }
+  {
+    SCOPED_TRACE("a valid hello, then half of a find_node");
+    const std::string hello_bytes = hello(fake_id(8)).SerializeAsString();
+    const std::string find = find_node(1, fake_id(9)).SerializeAsString();
+    RawSocket socket(address);
+    ASSERT_TRUE(socket.connected());
+    socket.send_bytes(
+        h2_open_peer_link(address) +
+        h2_frame(kData, 0, 1, grpc_message(hello_bytes, hello_bytes.size())) +
+        h2_frame(kData, 0, 1, grpc_message(find.substr(0, find.size() / 2), find.size())));
+  }
+}
+
+TEST_F(HostileWire, FloodOfFindNodeIsAnswered) {
+  constexpr int kFlood = 2000;
+  Call call(listen_address(), seconds(60));
+  ASSERT_EQ(call.handshake(fake_id(10)), "");
+  std::thread writer([&] {
+    for (int i = 1; i <= kFlood; ++i)
+      if (!call.write(find_node(static_cast<std::uint64_t>(i), fake_id(100000 + i)))) return;
+  });
+  std::set<std::uint64_t> answered;
+  v1::Frame frame;
+  while (static_cast<int>(answered.size()) < kFlood && call.read(frame)) {
+    if (frame.has_find_node_response()) answered.insert(frame.request_id());
+  }
+  writer.join();
+  EXPECT_GT(answered.size(), 0u) << "the node answered none of " << kFlood << " find_node";
+  EXPECT_EQ(answered.size(), static_cast<std::size_t>(kFlood))
+      << "the node answered " << answered.size() << " of " << kFlood << " find_node";
+  if (!answered.empty()) {
+    EXPECT_EQ(*answered.begin(), 1u) << "an answer carries a request_id the test never sent";
+    EXPECT_EQ(*answered.rbegin(), static_cast<std::uint64_t>(kFlood))
+        << "an answer carries a request_id the test never sent";
+  }
+  call.writes_done();
+  const grpc::Status status = call.drain();
+  EXPECT_TRUE(status.ok()) << "after the flood a clean half-close should end OK, got "
+                           << describe(status);
+}
+
+}  // namespace
+}  // namespace yz::integration
