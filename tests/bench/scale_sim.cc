@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -130,10 +131,22 @@ std::string JsonEscape(std::string_view text) {
   return out;
 }
 
-double PeakRssMib() {
+rusage SelfUsage() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  return usage;
+}
+
+double PeakRssMib() {
+  return static_cast<double>(SelfUsage().ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// User + system time of this process: unlike wall time, barely moved by other
+// load on the machine (though a busy sibling hyperthread still slows it).
+double CpuSeconds() {
+  const rusage usage = SelfUsage();
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return sec(usage.ru_utime) + sec(usage.ru_stime);
 }
 
 }  // namespace
@@ -168,25 +181,27 @@ int main(int argc, char** argv) {
   const auto t0 = Clock::now();
   yz::sim::RunOptions options;
   options.seed = o.seed;
-  yz::sim::Simulator simulator(scenario, options);
+  auto simulator = std::make_unique<yz::sim::Simulator>(scenario, options);
   const auto t1 = Clock::now();
-  const yz::sim::RunResult result = simulator.run();
+  const yz::sim::RunResult result = simulator->run();
   const auto t2 = Clock::now();
+  simulator.reset();  // tearing down 10,000 processes is not free either
+  const auto t3 = Clock::now();
 
-  const double setup_seconds = std::chrono::duration<double>(t1 - t0).count();
-  const double run_seconds = std::chrono::duration<double>(t2 - t1).count();
-  const double wall_seconds = setup_seconds + run_seconds;
+  auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  const double run_seconds = seconds(t2 - t1);
   std::printf(
       "{\"scenario\":\"%s\",\"nodes\":%llu,\"processes\":%zu,\"seed\":%llu,\"events\":%llu,"
       "\"virtual_seconds\":%.3f,\"wall_seconds\":%.3f,\"setup_seconds\":%.3f,"
-      "\"run_seconds\":%.3f,\"events_per_second\":%.0f,\"peak_rss_mib\":%.1f,"
+      "\"run_seconds\":%.3f,\"teardown_seconds\":%.3f,\"cpu_seconds\":%.3f,"
+      "\"events_per_second\":%.0f,\"peak_rss_mib\":%.1f,"
       "\"healthy\":%llu,\"unhealthy\":%llu,\"find_node_timeouts\":%llu,"
       "\"onboarding_failures\":%llu,\"invariant_violations\":%zu,"
       "\"lookup_checks\":{\"issued\":%llu,\"completed\":%llu,\"exact\":%llu}}\n",
       JsonEscape(result.scenario).c_str(), static_cast<unsigned long long>(nodes),
       result.nodes.size(), static_cast<unsigned long long>(result.seed),
-      static_cast<unsigned long long>(result.events), result.virtual_seconds, wall_seconds,
-      setup_seconds, run_seconds,
+      static_cast<unsigned long long>(result.events), result.virtual_seconds, seconds(t3 - t0),
+      seconds(t1 - t0), run_seconds, seconds(t3 - t2), CpuSeconds(),
       run_seconds > 0 ? static_cast<double>(result.events) / run_seconds : 0.0, PeakRssMib(),
       static_cast<unsigned long long>(result.summary.healthy),
       static_cast<unsigned long long>(result.summary.unhealthy),
