@@ -54,6 +54,8 @@ void Bootstrap::on_link_closed(LinkId link, std::string_view) {
   auto it = clients_.find(link);
   if (it == clients_.end()) return;
   const NodeId id = it->second.info.node_id;
+  if (auto by_id = link_by_id_.find(id); by_id != link_by_id_.end() && by_id->second == link)
+    link_by_id_.erase(by_id);
   clients_.erase(it);
   std::erase(bridges_, link);
   if (auto onboarding = onboardings_.find(id);
@@ -91,6 +93,7 @@ void Bootstrap::on_frame(LinkId link, Frame&& frame) {
     }
     client.greeted = true;
     client.info = PeerInfo{frame.node_id, frame.metadata};
+    link_by_id_[frame.node_id] = link;
     Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
     connected.node_id = config_.node_id;
     connected.metadata.role = Role::kBootstrap;
@@ -308,13 +311,10 @@ void Bootstrap::finish_onboarding(std::map<NodeId, Onboarding>::iterator it) {
   Frame to_newcomer = Frame::Of(MessageType::kPeerIntroduction);
   to_newcomer.nodes.push_back(onboarding.helper);
   send(onboarding.newcomer_link, std::move(to_newcomer));
-  for (const auto& [link, client] : clients_) {
-    if (client.info.node_id == onboarding.helper.node_id) {
-      Frame to_helper = Frame::Of(MessageType::kPeerIntroduction);
-      to_helper.nodes.push_back(onboarding.newcomer);
-      send(link, std::move(to_helper));
-      break;
-    }
+  if (auto helper = link_by_id_.find(onboarding.helper.node_id); helper != link_by_id_.end()) {
+    Frame to_helper = Frame::Of(MessageType::kPeerIntroduction);
+    to_helper.nodes.push_back(onboarding.newcomer);
+    send(helper->second, std::move(to_helper));
   }
   announce_member(onboarding.newcomer);
 }

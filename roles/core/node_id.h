@@ -1,8 +1,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,8 +36,18 @@ class NodeId {
   bool is_zero() const;
 
   NodeId operator^(const NodeId& other) const;
-  auto operator<=>(const NodeId&) const = default;
-  bool operator==(const NodeId&) const = default;
+  // Compared as big-endian words: ids are map keys on every hot path, and
+  // the defaulted comparison became a libc memcmp call per comparison.
+  std::strong_ordering operator<=>(const NodeId& other) const {
+    for (int offset : {0, 8}) {
+      const std::uint64_t a = word(offset), b = other.word(offset);
+      if (a != b) return a <=> b;
+    }
+    return tail() <=> other.tail();
+  }
+  bool operator==(const NodeId& other) const {
+    return word(0) == other.word(0) && word(8) == other.word(8) && tail() == other.tail();
+  }
 
   // An id whose distance from `self` has its highest set bit at `bucket`
   // (so it falls in that k-bucket of self's table); the lower bits come
@@ -48,6 +60,19 @@ class NodeId {
   int highest_bit() const;
 
  private:
+  std::uint64_t word(int offset) const {
+    std::uint64_t v;
+    std::memcpy(&v, bytes_.data() + offset, sizeof v);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    return v;
+  }
+  std::uint32_t tail() const {
+    std::uint32_t v;
+    std::memcpy(&v, bytes_.data() + 16, sizeof v);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+    return v;
+  }
+
   Bytes bytes_{};
 };
 
