@@ -235,7 +235,7 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
 
 void DhtMember::handle_send_invitation(const Frame& frame) {
   const Invitation& invitation = frame.invitation;
-  const std::int64_t now_ms = env_.now() / kMillisecond;
+  const std::int64_t now_ms = env_.shared_clock_ms();
   const char* problem = nullptr;
   if (member_) {
     problem = "already a member";
@@ -328,9 +328,9 @@ void DhtMember::on_role_request(ConnectionManager& from, Frame&& frame) {
     return;
   }
   Frame reply = Frame::Of(MessageType::kInvitationCreated, frame.request_id);
-  reply.invitation =
-      Invitation{self_.node_id, frame.target,
-                 (env_.now() + config_.timing.invitation_expiry) / kMillisecond, env_.random()};
+  reply.invitation = Invitation{
+      self_.node_id, frame.target,
+      env_.shared_clock_ms() + config_.timing.invitation_expiry / kMillisecond, env_.random()};
   metrics_.invitations.Add({{"result", "created"}}).Increment();
   log(LogLevel::kInfo, "invitation_created",
       {{"invitee", frame.target.short_hex()}, {"bridge", from.peer().node_id.short_hex()}});

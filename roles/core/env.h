@@ -45,6 +45,12 @@ class Env {
 
   virtual TimePoint now() const = 0;
 
+  // Milliseconds on a clock every process shares, for timestamps that cross
+  // processes (invitation expiry). now() is per process: a monotonic clock
+  // since start in the runtime. In the simulator, and in any driver where all
+  // processes share now(), that is the default.
+  virtual std::int64_t shared_clock_ms() const { return now() / kMillisecond; }
+
   // Runs `fn` once after `delay`, unless cancelled first.
   virtual TimerId start_timer(Duration delay, std::function<void()> fn) = 0;
   virtual void cancel_timer(TimerId timer) = 0;

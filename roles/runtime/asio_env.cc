@@ -20,6 +20,12 @@ core::TimePoint AsioEnv::now() const {
       .count();
 }
 
+std::int64_t AsioEnv::shared_clock_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 core::TimerId AsioEnv::start_timer(core::Duration delay, std::function<void()> fn) {
   const core::TimerId id = next_timer_++;
   auto timer = std::make_unique<boost::asio::steady_timer>(io_, std::chrono::nanoseconds(delay));

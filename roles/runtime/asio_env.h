@@ -22,6 +22,8 @@ class AsioEnv : public core::Env {
   ~AsioEnv() override;
 
   core::TimePoint now() const override;
+  // Wall-clock milliseconds since the Unix epoch.
+  std::int64_t shared_clock_ms() const override;
   core::TimerId start_timer(core::Duration delay, std::function<void()> fn) override;
   void cancel_timer(core::TimerId timer) override;
   void send(core::LinkId link, core::Frame frame) override;
