@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace yz::cluster::commands {
+
+// Each yzctl command, given the words after its name. Exit status: 0 done
+// (for status and wait: all healthy), 1 the operation failed or the cluster
+// is not healthy, 2 a usage error (bad flag, unknown process name).
+int up(const std::vector<std::string>& args);
+int down(const std::vector<std::string>& args);
+int status(const std::vector<std::string>& args);
+int wait(const std::vector<std::string>& args);
+int kill(const std::vector<std::string>& args);
+int stop(const std::vector<std::string>& args);
+int start(const std::vector<std::string>& args);
+int restart(const std::vector<std::string>& args);
+int add_node(const std::vector<std::string>& args);
+int logs(const std::vector<std::string>& args);
+int metrics(const std::vector<std::string>& args);
+// Hidden: the supervisor `up --supervise` starts.
+int supervise(const std::vector<std::string>& args);
+
+}  // namespace yz::cluster::commands

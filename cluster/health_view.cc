@@ -1,0 +1,258 @@
+#include "cluster/health_view.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <future>
+
+#include "cluster/http_client.h"
+#include "cluster/process_control.h"
+#include "cluster/readiness.h"
+#include "roles/runtime/logger.h"
+
+namespace yz::cluster {
+namespace {
+
+constexpr auto kProbeTimeout = std::chrono::milliseconds(2000);
+
+std::string read_node_id_file(const ProcessRecord& record) {
+  std::ifstream in(record.dir + "/node_id");
+  std::string id;
+  if (!in || !std::getline(in, id) || id.size() != 40) return {};
+  return id;
+}
+
+ProcessView probe(const ProcessRecord& record) {
+  ProcessView view;
+  view.record = record;
+  view.running = is_alive(record);
+  view.stopped_by_operator = record.state == "stopped";
+  if (view.running) {
+    // ports.json is the truth for a running process: one the supervisor
+    // restarted may have a new port that cluster.json has not caught up with.
+    if (const auto ports = read_ports(record)) {
+      view.record.listen = ports->listen;
+      view.record.http = ports->http;
+    }
+    view.health = get_json(view.record.http, "/health", kProbeTimeout);
+  }
+  if (view.health) {
+    view.healthy = view.health->bool_at("healthy");
+    view.node_id = view.health->string_at("nodeId");
+    view.state = "running";
+  } else {
+    view.node_id = read_node_id_file(record);
+    view.state = view.running ? "unresponsive" : "down";
+  }
+  return view;
+}
+
+std::string uptime_text(double seconds) {
+  const auto s = static_cast<long>(seconds);
+  char buf[32];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "%lds", s);
+  } else if (s < 3600) {
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+  }
+  return buf;
+}
+
+std::string number_or_dash(const ProcessView& view, const char* key) {
+  if (!view.health || view.health->find(key) == nullptr) return "-";
+  return std::to_string(view.health->int_at(key));
+}
+
+std::string health_word(const ProcessView& view) {
+  if (view.state == "down") return view.stopped_by_operator ? "down (stopped)" : "down";
+  if (view.state == "unresponsive") return "no answer";
+  return view.healthy ? "healthy" : "UNHEALTHY";
+}
+
+// A JSON member copied from /health, or null when there is none.
+std::string health_member(const ProcessView& view, const char* key) {
+  if (!view.health) return "null";
+  const Json* v = view.health->find(key);
+  if (v == nullptr) return "null";
+  switch (v->type()) {
+    case Json::Type::kBool:
+      return v->as_bool() ? "true" : "false";
+    case Json::Type::kNumber:
+      return json_number(v->as_double());
+    case Json::Type::kString:
+      return runtime::json_string(v->as_string());
+    default:
+      return "null";
+  }
+}
+
+std::string anchor_word(bool present, bool healthy, const std::vector<ProcessView>& views,
+                        const char* role) {
+  if (!present) return "none";
+  for (const ProcessView& v : views) {
+    if (v.record.role == role && v.state == "down") return "down";
+  }
+  return healthy ? "healthy" : "UNHEALTHY";
+}
+
+}  // namespace
+
+bool supervisor_alive(const ClusterRecord& cluster) {
+  if (cluster.supervisor_pid <= 0) return false;
+  ProcessRef ref;
+  ref.pid = cluster.supervisor_pid;
+  ref.start_ticks = cluster.supervisor_start_ticks;
+  return is_alive(ref);
+}
+
+std::vector<ProcessView> probe_cluster(const ClusterRecord& cluster) {
+  std::vector<std::future<ProcessView>> pending;
+  for (const ProcessRecord& record : cluster.processes) {
+    pending.push_back(std::async(std::launch::async, [&record] { return probe(record); }));
+  }
+  std::vector<ProcessView> views;
+  for (auto& f : pending) views.push_back(f.get());
+  return views;
+}
+
+Summary summarize(const ClusterRecord& cluster, const std::vector<ProcessView>& views) {
+  Summary s;
+  for (const ProcessView& v : views) {
+    ++s.processes;
+    if (v.healthy) ++s.healthy;
+    if (v.state == "down") s.down.push_back(v.record.name);
+    const std::string& role = v.record.role;
+    if (role == "node") {
+      ++s.nodes;
+      if (v.healthy) ++s.nodes_healthy;
+      if (v.health && v.health->int_at("connectedPeers", -1) == 0 &&
+          v.health->int_at("routingTableSize", -1) == 0) {
+        s.isolated.push_back(v.record.name);
+      }
+    } else if (role == "bridge") {
+      ++s.bridges;
+      if (v.healthy) ++s.bridges_healthy;
+    } else if (role == "genesis") {
+      s.has_genesis = true;
+      s.genesis_healthy = v.healthy;
+    } else if (role == "bootstrap") {
+      s.has_bootstrap = true;
+      s.bootstrap_healthy = v.healthy;
+    }
+  }
+  s.all_healthy = s.processes > 0 && s.healthy == s.processes;
+  s.supervised = supervisor_alive(cluster);
+  s.supervisor_pid = s.supervised ? cluster.supervisor_pid : 0;
+
+  s.line = std::to_string(s.nodes_healthy) + "/" + std::to_string(s.nodes) + " DHT nodes healthy";
+  if (!s.isolated.empty()) {
+    s.line +=
+        " (" + std::to_string(s.isolated.size()) + " isolated: 0 connections, 0 routing entries)";
+  }
+  s.line += ", genesis " + anchor_word(s.has_genesis, s.genesis_healthy, views, "genesis");
+  s.line += ", " + std::to_string(s.bridges_healthy) + "/" + std::to_string(s.bridges) +
+            " bridges healthy";
+  s.line += ", bootstrap " + anchor_word(s.has_bootstrap, s.bootstrap_healthy, views, "bootstrap");
+  return s;
+}
+
+std::string format_table(const std::vector<ProcessView>& views, const Summary& summary) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"NAME", "ROLE", "NODE ID", "HEALTH", "CONN", "ROUTING", "FAILURES", "MISSING",
+                  "UPTIME", "PID", "RESTARTS", "LISTEN", "HTTP"});
+  for (const ProcessView& v : views) {
+    const bool up = v.state != "down";
+    rows.push_back({v.record.name, v.record.role, v.node_id.empty() ? "-" : v.node_id.substr(0, 8),
+                    health_word(v), number_or_dash(v, "connectedPeers"),
+                    number_or_dash(v, "routingTableSize"), number_or_dash(v, "healthFailures"),
+                    number_or_dash(v, "peersMissingHandler"),
+                    v.health ? uptime_text(v.health->double_at("uptime")) : "-",
+                    up ? std::to_string(v.record.pid) : "-", std::to_string(v.record.restarts),
+                    v.record.listen.empty() ? "-" : v.record.listen,
+                    v.record.http.empty() ? "-" : v.record.http});
+  }
+  // Numeric columns align right, text columns left.
+  const std::vector<bool> right = {false, false, false, false, true,  true, true,
+                                   true,  true,  true,  true,  false, false};
+  std::vector<std::size_t> width(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const std::string pad(width[c] - row[c].size(), ' ');
+      if (c > 0) line += "  ";
+      line += right[c] ? pad + row[c] : row[c] + (c + 1 < row.size() ? pad : "");
+    }
+    out += line + "\n";
+  }
+  out += "\n" + summary.line + "\n";
+  if (!summary.down.empty()) {
+    out += "down:";
+    for (const auto& name : summary.down) out += " " + name;
+    out += "\n";
+  }
+  if (!summary.isolated.empty()) {
+    out += "isolated:";
+    for (const auto& name : summary.isolated) out += " " + name;
+    out += "\n";
+  }
+  if (summary.supervised) {
+    out += "supervisor: running (pid " + std::to_string(summary.supervisor_pid) + ")\n";
+  }
+  return out;
+}
+
+std::string format_json(const ClusterRecord& cluster, const std::vector<ProcessView>& views,
+                        const Summary& summary) {
+  std::string out = "{\"dir\":" + runtime::json_string(cluster.dir) + ",\"processes\":[";
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    const ProcessView& v = views[i];
+    const bool up = v.state != "down";
+    if (i > 0) out += ",";
+    out += "\n  {\"name\":" + runtime::json_string(v.record.name);
+    out += ",\"role\":" + runtime::json_string(v.record.role);
+    out += ",\"nodeId\":" + (v.node_id.empty() ? "null" : runtime::json_string(v.node_id));
+    out += std::string(",\"healthy\":") + (v.healthy ? "true" : "false");
+    for (const char* key : {"connectedPeers", "routingTableSize", "healthFailures",
+                            "peersMissingHandler", "uptime"}) {
+      out += ",\"" + std::string(key) + "\":" + health_member(v, key);
+    }
+    out += ",\"pid\":" + std::to_string(up ? v.record.pid : 0);
+    out += ",\"listen\":" + runtime::json_string(v.record.listen);
+    out += ",\"http\":" + runtime::json_string(v.record.http);
+    out += ",\"state\":" + runtime::json_string(v.state);
+    out += std::string(",\"stoppedByOperator\":") + (v.stopped_by_operator ? "true" : "false");
+    out += ",\"restarts\":" + std::to_string(v.record.restarts) + "}";
+  }
+  const auto names = [](const std::vector<std::string>& list) {
+    std::string text = "[";
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      text += (i > 0 ? "," : "") + runtime::json_string(list[i]);
+    }
+    return text + "]";
+  };
+  const auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
+  out += "\n],\"summary\":{";
+  out += "\"processes\":" + std::to_string(summary.processes);
+  out += ",\"healthy\":" + std::to_string(summary.healthy);
+  out += ",\"nodes\":" + std::to_string(summary.nodes);
+  out += ",\"nodesHealthy\":" + std::to_string(summary.nodes_healthy);
+  out += ",\"bridges\":" + std::to_string(summary.bridges);
+  out += ",\"bridgesHealthy\":" + std::to_string(summary.bridges_healthy);
+  out += ",\"genesisHealthy\":" + flag(summary.genesis_healthy);
+  out += ",\"bootstrapHealthy\":" + flag(summary.bootstrap_healthy);
+  out += ",\"down\":" + names(summary.down);
+  out += ",\"isolated\":" + names(summary.isolated);
+  out += ",\"allHealthy\":" + flag(summary.all_healthy);
+  out += ",\"supervisorPid\":" + std::to_string(summary.supervisor_pid);
+  out += ",\"line\":" + runtime::json_string(summary.line);
+  out += "}}\n";
+  return out;
+}
+
+}  // namespace yz::cluster
