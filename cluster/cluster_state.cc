@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "cluster/json.h"
+#include "cluster/prometheus.h"
 #include "roles/runtime/data_dir.h"
 #include "roles/runtime/logger.h"
 
@@ -127,7 +128,9 @@ std::string write_cluster(const ClusterRecord& record) {
   if (std::string why = runtime::write_file_atomically(path, out, 0644); !why.empty()) {
     return "cannot write " + path + ": " + why;
   }
-  return {};
+  // The file_sd target list is a view of this record: written with it, so a
+  // restart, a new port or an added node reaches Prometheus too.
+  return write_prometheus_targets(record);
 }
 
 ClusterLock::ClusterLock(const std::string& dir) {

@@ -14,7 +14,7 @@ constexpr char kUsage[] =
     "Usage: yzctl COMMAND [flags]    (every command takes --dir DIR, default .yz/cluster)\n"
     "\n"
     "  up [--nodes 15] [--bridges 2] [--fault NAME]... [--base-port P] [--time-scale X]\n"
-    "     [--supervise] [--bin-dir DIR] [--ready-timeout 10s]\n"
+    "     [--supervise] [--prometheus] [--bin-dir DIR] [--ready-timeout 10s]\n"
     "                      start bootstrap, genesis, bridges and nodes, each once what it\n"
     "                      needs is ready; nodes join one at a time\n"
     "  status [--json] [--watch]\n"
@@ -28,6 +28,7 @@ constexpr char kUsage[] =
     "  add-node [COUNT]            start COUNT more DHT nodes (default 1)\n"
     "  logs NAME [-f]              its log (-f follows it)\n"
     "  metrics NAME                its /metrics\n"
+    "  query 'PROMQL'              ask the cluster's Prometheus (up --prometheus)\n"
     "  down [--clean] [--grace 5s] stop everything by pid; --clean removes DIR\n"
     "\n"
     "Durations take a unit: 500ms, 10s, 2m. --time-scale X divides every timing of the\n"
@@ -41,10 +42,19 @@ int main(int argc, char** argv) {
   using Command = int (*)(const std::vector<std::string>&);
   namespace c = yz::cluster::commands;
   const std::map<std::string, Command> commands = {
-      {"up", c::up},       {"down", c::down},       {"status", c::status},
-      {"wait", c::wait},   {"kill", c::kill},       {"stop", c::stop},
-      {"start", c::start}, {"restart", c::restart}, {"add-node", c::add_node},
-      {"logs", c::logs},   {"metrics", c::metrics}, {"supervise", c::supervise},
+      {"up", c::up},
+      {"down", c::down},
+      {"status", c::status},
+      {"wait", c::wait},
+      {"kill", c::kill},
+      {"stop", c::stop},
+      {"start", c::start},
+      {"restart", c::restart},
+      {"add-node", c::add_node},
+      {"logs", c::logs},
+      {"metrics", c::metrics},
+      {"query", c::query},
+      {"supervise", c::supervise},
   };
   if (argc < 2) {
     std::cerr << kUsage;

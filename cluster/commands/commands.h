@@ -19,6 +19,7 @@ int restart(const std::vector<std::string>& args);
 int add_node(const std::vector<std::string>& args);
 int logs(const std::vector<std::string>& args);
 int metrics(const std::vector<std::string>& args);
+int query(const std::vector<std::string>& args);
 // Hidden: the supervisor `up --supervise` starts.
 int supervise(const std::vector<std::string>& args);
 

@@ -8,6 +8,7 @@
 #include "cluster/health_view.h"
 #include "cluster/lifecycle.h"
 #include "cluster/process_control.h"
+#include "cluster/prometheus.h"
 
 namespace yz::cluster::commands {
 namespace {
@@ -47,7 +48,7 @@ int down(const std::vector<std::string>& argv) {
   if (!cluster) return exit_code;
 
   const bool had_supervisor = stop_supervisor(*cluster);
-  // A Prometheus server (prometheus_pid) is stopped here too, once it exists.
+  const bool had_prometheus = stop_prometheus(*cluster);
   std::size_t running = 0;
   StopOutcome outcome;
   {
@@ -65,6 +66,9 @@ int down(const std::vector<std::string>& argv) {
     outcome = stop_records(targets, grace, /*own_children=*/false);
     cluster->supervisor_pid = 0;
     cluster->supervisor_start_ticks = 0;
+    cluster->prometheus_pid = 0;
+    cluster->prometheus_start_ticks = 0;
+    cluster->prometheus_url.clear();
     if (std::string error = write_cluster(*cluster); !error.empty()) return failure(error);
   }
 
@@ -73,11 +77,12 @@ int down(const std::vector<std::string>& argv) {
     for (const int pid : outcome.survivors) pids += " " + std::to_string(pid);
     return failure("these processes survived SIGKILL:" + pids);
   }
-  if (running == 0 && !had_supervisor) {
+  if (running == 0 && !had_supervisor && !had_prometheus) {
     std::cout << "yzctl: nothing is running in " << dir.shown << "\n";
   } else {
     std::cout << "yzctl: stopped " << running << " process" << (running == 1 ? "" : "es")
-              << (had_supervisor ? " and the supervisor" : "") << " in " << dir.shown;
+              << (had_supervisor ? " and the supervisor" : "")
+              << (had_prometheus ? " and Prometheus" : "") << " in " << dir.shown;
     if (outcome.killed > 0) std::cout << " (" << outcome.killed << " needed SIGKILL)";
     std::cout << "\n";
   }

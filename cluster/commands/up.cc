@@ -13,6 +13,7 @@
 #include "cluster/interrupt.h"
 #include "cluster/layout.h"
 #include "cluster/lifecycle.h"
+#include "cluster/prometheus.h"
 #include "cluster/readiness.h"
 #include "roles/core/faults.h"
 #include "roles/core/timing.h"
@@ -34,6 +35,7 @@ struct UpOptions {
   int base_port = 0;
   double time_scale = 1.0;
   bool supervise = false;
+  bool prometheus = false;
   std::string bin_dir;
   std::chrono::milliseconds ready_timeout = kDefaultReadyTimeout;
 };
@@ -107,6 +109,7 @@ std::string parse_options(const Args& args, UpOptions* options) {
     options->ready_timeout = *timeout;
   }
   options->supervise = args.has("--supervise");
+  options->prometheus = args.has("--prometheus");
   options->bin_dir =
       args.get("--bin-dir", std::filesystem::path(self_exe()).parent_path().string());
   return {};
@@ -207,6 +210,11 @@ void print_summary(const ClusterRecord& cluster, const ClusterDir& dir, const Up
     std::cout << "  time scale  " << json_number(cluster.time_scale) << " (every timing divided by "
               << json_number(cluster.time_scale) << ")\n";
   }
+  std::cout << "  targets     " << dir.shown << "/prometheus/targets.json (file_sd)\n";
+  if (cluster.prometheus_pid > 0) {
+    std::cout << "  prometheus  " << cluster.prometheus_url << " (pid " << cluster.prometheus_pid
+              << ", scraping every process each second)\n";
+  }
   if (cluster.supervisor_pid > 0) {
     std::cout << "  supervisor  pid " << cluster.supervisor_pid
               << " (restarts crashed processes; log " << dir.shown << "/supervisor.log)\n";
@@ -224,6 +232,9 @@ void print_summary(const ClusterRecord& cluster, const ClusterDir& dir, const Up
             << "  yzctl restart " << some_node << d
             << "       bring it back with the same node id\n"
             << "  yzctl logs " << some_node << " -f" << d << "       follow its log\n"
+            << (cluster.prometheus_pid > 0
+                    ? "  yzctl query 'sum(yz_healthy)'" + d + "  ask the cluster's Prometheus\n"
+                    : std::string())
             << "  yzctl down" << d
             << "                     stop everything (--clean removes the folder)\n";
 }
@@ -239,6 +250,7 @@ int up(const std::vector<std::string>& argv) {
                                 {"--base-port"},
                                 {"--time-scale"},
                                 {"--supervise", false},
+                                {"--prometheus", false},
                                 {"--bin-dir"},
                                 {"--ready-timeout"}},
                                "up");
@@ -305,9 +317,27 @@ int up(const std::vector<std::string>& argv) {
   }
   const auto took = Clock::now() - began;
 
-  // The Prometheus parts of issue 4 plug in here: the file_sd target list
-  // from cluster.processes (each has role, name and http) and, with
-  // --prometheus, the server, recorded in prometheus_pid/_start_ticks/_url.
+  // The file_sd target list is written with cluster.json, so any Prometheus
+  // can scrape the cluster; with --prometheus, yzctl also runs one.
+  if (std::string error = write_prometheus_targets(cluster); !error.empty())
+    return abandon(cluster, dir, error);
+  if (options.prometheus) {
+    if (std::string error = write_prometheus_config(dir.path); !error.empty())
+      return abandon(cluster, dir, error);
+    const int port = options.base_port > 0
+                         ? options.base_port + 2 * static_cast<int>(cluster.processes.size())
+                         : 0;
+    const PrometheusStart started = start_prometheus(dir.path, port);
+    if (!started.error.empty()) {
+      cluster.prometheus_pid = started.pid;
+      cluster.prometheus_start_ticks = started.start_ticks;
+      stop_prometheus(cluster);
+      return abandon(cluster, dir, started.error);
+    }
+    cluster.prometheus_pid = started.pid;
+    cluster.prometheus_start_ticks = started.start_ticks;
+    cluster.prometheus_url = started.url;
+  }
   if (options.supervise) {
     const std::vector<std::string> supervisor_argv = {self_exe(), "supervise", "--dir", dir.path};
     const Spawned spawned = spawn_detached(supervisor_argv, dir.path + "/supervisor.log");

@@ -25,16 +25,25 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
       refused_total_(metrics::BuildCounter()
                          .Name("yz_bootstrap_refused_total")
                          .Help("Requests the bootstrap refused, by reason")
-                         .Register(env.metrics())) {}
+                         .Register(env.metrics())),
+      // Same family as the members' yz_healthy, so sum(yz_healthy) counts
+      // every process of a cluster.
+      healthy_(metrics::BuildGauge()
+                   .Name("yz_healthy")
+                   .Help("1 when the process passes its health rules, else 0")
+                   .Register(env.metrics())
+                   .Add({})) {}
 
 void Bootstrap::start() {
   running_ = true;
   started_at_ = env_.now();
+  healthy_.Set(1);
   env_.log(LogLevel::kInfo, "started", {{"role", "bootstrap"}});
 }
 
 void Bootstrap::stop() {
   running_ = false;
+  healthy_.Set(0);
   for (const auto& [link, client] : clients_) env_.close(link);
   clients_.clear();
 }

@@ -10,6 +10,7 @@
 #include "roles/core/process.h"
 #include "roles/metrics/counter.h"
 #include "roles/metrics/family.h"
+#include "roles/metrics/gauge.h"
 
 namespace yz::roles {
 
@@ -82,6 +83,7 @@ class Bootstrap : public core::Process {
   std::uint64_t next_request_id_ = 1;
   metrics::Family<metrics::Counter>& onboarding_total_;
   metrics::Family<metrics::Counter>& refused_total_;
+  metrics::Gauge& healthy_;
 };
 
 }  // namespace yz::roles

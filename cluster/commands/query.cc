@@ -1,0 +1,27 @@
+// yzctl query 'PROMQL': asks the cluster's Prometheus through its HTTP API.
+#include <iostream>
+
+#include "cluster/commands/commands.h"
+#include "cluster/commands/common.h"
+#include "cluster/prometheus.h"
+
+namespace yz::cluster::commands {
+
+int query(const std::vector<std::string>& argv) {
+  const Args args = parse_args(argv, {{"--dir"}}, "query");
+  if (!args.error.empty()) return usage_error(args.error);
+  if (args.positional.size() != 1) return usage_error("yzctl query takes one PROMQL expression");
+  const ClusterDir dir = cluster_dir(args);
+  int exit_code = 0;
+  const auto cluster = load_cluster(dir, &exit_code);
+  if (!cluster) return exit_code;
+  if (cluster->prometheus_url.empty())
+    return failure("the cluster in " + dir.shown +
+                   " has no Prometheus (start it with up --prometheus)");
+  const QueryOutcome outcome = query_prometheus(cluster->prometheus_url, args.positional.front());
+  if (!outcome.error.empty()) return failure(outcome.error);
+  std::cout << outcome.table;
+  return 0;
+}
+
+}  // namespace yz::cluster::commands
