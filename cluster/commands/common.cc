@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cluster/layout.h"
+#include "cluster/lifecycle.h"
 
 namespace yz::cluster::commands {
 
@@ -55,6 +56,16 @@ int process_index(const ClusterRecord& cluster, const std::string& name, const C
   *exit_code = usage_error("unknown process '" + name + "' in " + dir.shown +
                            (known.empty() ? "" : " (known: " + known + ")"));
   return -1;
+}
+
+std::optional<std::chrono::milliseconds> grace_period(const Args& args, int* exit_code) {
+  if (!args.has("--grace")) return kDefaultGrace;
+  const auto parsed = parse_timeout(args.get("--grace"));
+  if (!parsed) {
+    *exit_code = usage_error("invalid --grace '" + args.get("--grace") +
+                             "': expected a duration such as 5s");
+  }
+  return parsed;
 }
 
 }  // namespace yz::cluster::commands

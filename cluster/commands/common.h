@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,10 @@ struct ClusterDir {
 ClusterDir cluster_dir(const Args& args);
 // " --dir D" when D is not the default, for the commands yzctl suggests.
 std::string dir_flag(const ClusterDir& dir);
+
+// --grace, or the default grace period; on a bad value prints the usage
+// error, sets *exit_code and returns nullopt.
+std::optional<std::chrono::milliseconds> grace_period(const Args& args, int* exit_code);
 
 // Reads the cluster record; on failure prints why and sets *exit_code.
 std::optional<ClusterRecord> load_cluster(const ClusterDir& dir, int* exit_code);

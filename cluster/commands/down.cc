@@ -30,20 +30,15 @@ int down(const std::vector<std::string>& argv) {
   if (!args.error.empty()) return usage_error(args.error);
   if (!args.positional.empty())
     return usage_error("unexpected argument '" + args.positional[0] + "' for yzctl down");
-  auto grace = kDefaultGrace;
-  if (args.has("--grace")) {
-    const auto parsed = parse_timeout(args.get("--grace"));
-    if (!parsed)
-      return usage_error("invalid --grace '" + args.get("--grace") +
-                         "': expected a duration such as 5s");
-    grace = *parsed;
-  }
+  int exit_code = 0;
+  const auto grace_or = grace_period(args, &exit_code);
+  if (!grace_or) return exit_code;
+  const auto grace = *grace_or;
   const ClusterDir dir = cluster_dir(args);
   if (!std::filesystem::exists(cluster_file(dir.path))) {
     std::cout << "yzctl: nothing is running in " << dir.shown << " (no cluster there)\n";
     return 0;
   }
-  int exit_code = 0;
   auto cluster = load_cluster(dir, &exit_code);
   if (!cluster) return exit_code;
 

@@ -109,14 +109,9 @@ int stop(const std::vector<std::string>& argv) {
   int exit_code = 0;
   const auto name = single_name(args, "stop", &exit_code);
   if (!name) return exit_code;
-  auto grace = kDefaultGrace;
-  if (args.has("--grace")) {
-    const auto parsed = parse_timeout(args.get("--grace"));
-    if (!parsed)
-      return usage_error("invalid --grace '" + args.get("--grace") +
-                         "': expected a duration such as 5s");
-    grace = *parsed;
-  }
+  const auto grace_or = grace_period(args, &exit_code);
+  if (!grace_or) return exit_code;
+  const auto grace = *grace_or;
   const ClusterDir dir = cluster_dir(args);
   ClusterLock lock(dir.path);
   auto cluster = load_cluster(dir, &exit_code);
@@ -169,14 +164,9 @@ int restart(const std::vector<std::string>& argv) {
   if (!name) return exit_code;
   const auto timeout = ready_timeout(args, &exit_code);
   if (!timeout) return exit_code;
-  auto grace = kDefaultGrace;
-  if (args.has("--grace")) {
-    const auto parsed = parse_timeout(args.get("--grace"));
-    if (!parsed)
-      return usage_error("invalid --grace '" + args.get("--grace") +
-                         "': expected a duration such as 5s");
-    grace = *parsed;
-  }
+  const auto grace_or = grace_period(args, &exit_code);
+  if (!grace_or) return exit_code;
+  const auto grace = *grace_or;
   const ClusterDir dir = cluster_dir(args);
   ClusterLock lock(dir.path);
   auto cluster = load_cluster(dir, &exit_code);
