@@ -1,0 +1,244 @@
+"""Every container and unit command line in deploy/ runs against the real
+role binaries with --check-config: compose.yaml (as docker compose would
+interpolate it, with the image's ENV underneath), every rendered kustomize
+overlay (env as the kubelet builds it, volumes mapped to temporary
+directories, the Secret's files written out), and the systemd unit
+templates with their example environment files. Each must exit 0; a
+deliberately broken configuration must exit 2 with a one-line reason.
+"""
+
+import base64
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import deploy_lib as lib  # noqa: E402
+
+COMPOSE_VARS = {"BRIDGE_AUTH": "compose-test-secret"}
+
+
+def yz_services(compose):
+    """The compose services that run a role binary (built from deploy/Dockerfile)."""
+    out = {}
+    for name, service in compose["services"].items():
+        build = service.get("build") or {}
+        if isinstance(build, dict) and build.get("dockerfile") == "deploy/Dockerfile":
+            out[name] = service
+    return out
+
+
+class Sandbox:
+    """Temporary directories standing in for the container's volumes."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="yz-deploy-check-")
+        self.mounts = {}
+
+    def mount(self, container_path, files=None):
+        host = os.path.join(self.root, f"m{len(self.mounts)}")
+        os.makedirs(host, mode=0o700)
+        for name, content in (files or {}).items():
+            with open(os.path.join(host, name), "w") as f:
+                f.write(content)
+        self.mounts[container_path.rstrip("/")] = host
+        return host
+
+    def map_path(self, value):
+        """A container path under a mount -> the same path in its stand-in."""
+        for container_path, host in sorted(self.mounts.items(), key=lambda m: -len(m[0])):
+            if value == container_path or value.startswith(container_path + "/"):
+                return host + value[len(container_path):]
+        return value
+
+    def map_env(self, env):
+        return {key: self.map_path(value) for key, value in env.items()}
+
+    def close(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class ComposeTest(unittest.TestCase):
+    def run_service(self, name, service, variables_note):
+        env = dict(lib.image_env())
+        env.update(lib.compose_environment(service))
+        argv = lib.as_argv(service["command"])
+        self.assertIn(argv[0], lib.ROLE_BINARIES, f"{name}: command {argv}")
+        sandbox = Sandbox()
+        try:
+            sandbox.mount(lib.DATA_DIR)
+            code, output = lib.run_check_config(argv, sandbox.map_env(env))
+        finally:
+            sandbox.close()
+        self.assertEqual(code, 0, f"compose {name} ({variables_note}): {argv} -> {output}")
+        self.assertIn("configuration ok", output)
+        return argv[0]
+
+    def test_every_service_passes_check_config(self):
+        compose = lib.load_compose(COMPOSE_VARS)
+        services = yz_services(compose)
+        self.assertEqual(
+            sorted(services), ["bootstrap", "bridge-node-1", "bridge-node-2", "dht-node", "genesis"]
+        )
+        self.assertEqual(int(services["dht-node"]["deploy"]["replicas"]), 15)
+        roles = {name: self.run_service(name, s, "defaults") for name, s in services.items()}
+        self.assertEqual(sorted(set(roles.values())), sorted(lib.ROLE_BINARIES))
+        print(f"compose: {len(services)} yz services pass --check-config")
+
+    def test_fault_and_size_variables(self):
+        compose = lib.load_compose(dict(COMPOSE_VARS, YZ_FAULT="early_return_race", YZ_NODES="100"))
+        services = yz_services(compose)
+        self.assertEqual(int(services["dht-node"]["deploy"]["replicas"]), 100)
+        for name, service in services.items():
+            if name != "bootstrap":
+                self.assertEqual(lib.compose_environment(service)["YZ_FAULT"], "early_return_race")
+            self.run_service(name, service, "YZ_FAULT=early_return_race")
+
+    def test_bridge_auth_is_required_by_compose(self):
+        with self.assertRaisesRegex(ValueError, "BRIDGE_AUTH"):
+            lib.load_compose({})
+
+    def test_broken_configuration_exits_2_with_a_reason(self):
+        services = yz_services(lib.load_compose(dict(COMPOSE_VARS, YZ_FAULT="early_return_rase")))
+        env = dict(lib.image_env(), **lib.compose_environment(services["dht-node"]))
+        sandbox = Sandbox()
+        try:
+            sandbox.mount(lib.DATA_DIR)
+            code, output = lib.run_check_config(["yz-node"], sandbox.map_env(env))
+            self.assertEqual(code, 2, output)
+            self.assertRegex(output, r"^yz-node: invalid YZ_FAULT 'early_return_rase': unknown fault")
+            self.assertEqual(len(output.splitlines()), 1, output)
+            del env["YZ_BOOTSTRAP"]
+            env["YZ_FAULT"] = ""
+            code, output = lib.run_check_config(["yz-node"], sandbox.map_env(env))
+            self.assertEqual(code, 2, output)
+            self.assertIn("missing --bootstrap HOST:PORT (or env YZ_BOOTSTRAP)", output)
+        finally:
+            sandbox.close()
+
+
+class KubernetesTest(unittest.TestCase):
+    def run_container(self, overlay, workload, container, secrets):
+        sandbox = Sandbox()
+        try:
+            spec = workload["spec"]["template"]["spec"]
+            volumes = {v["name"]: v for v in spec.get("volumes", [])}
+            for claim in workload["spec"].get("volumeClaimTemplates", []):
+                volumes[claim["metadata"]["name"]] = {"name": claim["metadata"]["name"], "pvc": True}
+            for mount in container.get("volumeMounts", []):
+                volume = volumes.get(mount["name"])
+                self.assertIsNotNone(volume, f"{workload['metadata']['name']}: mount {mount['name']}")
+                files = None
+                if "secret" in volume:
+                    secret = secrets[volume["secret"]["secretName"]]
+                    files = dict(secret.get("stringData", {}))
+                    for key, value in secret.get("data", {}).items():
+                        files[key] = base64.b64decode(value).decode()
+                sandbox.mount(mount["mountPath"], files)
+            self.assertIn(lib.DATA_DIR, sandbox.mounts, f"{workload['metadata']['name']}: no data volume")
+            name = workload["metadata"]["name"]
+            pod = f"{name}-0" if workload["kind"] == "StatefulSet" else f"{name}-5d8f7c9b4-x2x7q"
+            env = dict(lib.image_env(), **lib.k8s_env(container, pod))
+            argv = list(container.get("command", [])) + list(container.get("args", []))
+            self.assertIn(argv[0], lib.ROLE_BINARIES, f"{name}: command {argv}")
+            for key, value in env.items():
+                self.assertNotRegex(value, r"\$\(", f"{name}: {key}={value} left unexpanded")
+            code, output = lib.run_check_config(argv, sandbox.map_env(env))
+        finally:
+            sandbox.close()
+        self.assertEqual(code, 0, f"{os.path.basename(overlay)} {name}: {argv} -> {output}")
+        return argv[0]
+
+    def test_every_overlay_container_passes_check_config(self):
+        for overlay in lib.overlays():
+            with self.subTest(overlay=os.path.basename(overlay)):
+                objects = lib.kustomize(overlay)
+                secrets = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Secret"}
+                roles = []
+                for workload in lib.workloads(objects):
+                    for container in workload["spec"]["template"]["spec"]["containers"]:
+                        roles.append(self.run_container(overlay, workload, container, secrets))
+                self.assertEqual(sorted(roles), sorted(lib.ROLE_BINARIES))
+                print(f"{os.path.basename(overlay)}: {len(roles)} containers pass --check-config")
+
+    def test_bridge_without_its_secret_exits_2(self):
+        objects = lib.kustomize(lib.overlays()[0])
+        bridge = next(o for o in objects if o["metadata"]["name"] == "bridge-node"
+                      and o["kind"] == "StatefulSet")
+        container = bridge["spec"]["template"]["spec"]["containers"][0]
+        sandbox = Sandbox()
+        try:
+            sandbox.mount(lib.DATA_DIR)
+            sandbox.mount("/run/secrets/yz")  # mounted, but the key is missing
+            env = sandbox.map_env(dict(lib.image_env(), **lib.k8s_env(container, "bridge-node-0")))
+            code, output = lib.run_check_config(container["command"], env)
+        finally:
+            sandbox.close()
+        self.assertEqual(code, 2, output)
+        self.assertRegex(output, r"^yz-bridge: cannot read YZ_BRIDGE_AUTH_FILE .*bridge-auth")
+
+
+class SystemdTest(unittest.TestCase):
+    def parse_unit(self, path):
+        service = {}
+        section = None
+        with open(path) as f:
+            lines = f.read().splitlines()
+        for line in lines:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("["):
+                section = line.strip("[]")
+                continue
+            key, _, value = line.partition("=")
+            service.setdefault((section, key), []).append(value)
+        return service
+
+    def read_env_file(self, path):
+        env = {}
+        with open(path) as f:
+            lines = f.read().splitlines()
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                key, _, value = line.partition("=")
+                env[key] = value
+        return env
+
+    def test_every_unit_template_passes_check_config(self):
+        units = sorted(f for f in os.listdir(lib.deploy_path("systemd")) if f.endswith(".service"))
+        self.assertEqual(units, [f"{b}@.service" for b in sorted(lib.ROLE_BINARIES)])
+        for unit in units:
+            with self.subTest(unit=unit):
+                instance = "dht-node-1"
+                fields = self.parse_unit(lib.deploy_path("systemd", unit))
+                env = {}
+                for assignment in fields[("Service", "Environment")]:
+                    key, _, value = assignment.replace("%i", instance).partition("=")
+                    env[key] = value
+                env_files = [f.lstrip("-") for f in fields[("Service", "EnvironmentFile")]]
+                self.assertEqual(env_files, ["/etc/yz/yz.env", "/etc/yz/%i.env"])
+                env.update(self.read_env_file(lib.deploy_path("systemd", "yz.env.example")))
+                env.update(self.read_env_file(lib.deploy_path("systemd", "dht-node-1.env.example")))
+                sandbox = Sandbox()
+                try:
+                    sandbox.mount("/var/lib/yz/" + instance)
+                    sandbox.mount("/etc/yz", {"bridge-auth": "systemd-test-secret\n"})
+                    (exec_start,) = fields[("Service", "ExecStart")]
+                    argv = exec_start.split()
+                    self.assertEqual(argv[0], "/usr/local/bin/" + unit.split("@")[0])
+                    (pre,) = fields[("Service", "ExecStartPre")]
+                    self.assertEqual(pre.split(), argv + ["--check-config"])
+                    code, output = lib.run_check_config(argv, sandbox.map_env(env))
+                finally:
+                    sandbox.close()
+                self.assertEqual(code, 0, f"{unit}: {output}")
+                self.assertEqual(fields[("Service", "RestartPreventExitStatus")], ["2"])
+                self.assertRegex(fields[("Service", "User")][0], r"^(?!root$)")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
