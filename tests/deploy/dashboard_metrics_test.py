@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deploy_lib as lib  # noqa: E402
@@ -161,6 +162,60 @@ class LiveScrapeTest(unittest.TestCase):
                                 capture_output=True, text=True, timeout=10)
         self.assertEqual(result.returncode, 1)
         self.assertRegex(result.stderr, r"/health answered 'HTTP/1\.[01] 503")
+
+    def test_every_query_runs_on_a_real_prometheus(self):
+        """Debian's Prometheus scrapes the four processes; every panel query
+        must evaluate without error, and the incident's headline queries must
+        see all four processes."""
+        prometheus = shutil.which("prometheus")
+        self.assertIsNotNone(prometheus, "prometheus is not installed (scripts/setup)")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        config = os.path.join(self.root, "prometheus.yml")
+        with open(config, "w") as f:
+            json.dump({"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                       "scrape_configs": [{"job_name": "yz", "static_configs": [
+                           {"targets": sorted(self.http.values())}]}]}, f)
+        log = open(os.path.join(self.root, "prometheus.log"), "w")
+        server = subprocess.Popen(
+            [prometheus, f"--config.file={config}", f"--storage.tsdb.path={self.root}/tsdb",
+             f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        try:
+            api = f"127.0.0.1:{port}"
+
+            def query(expr):
+                code, body = lib.http_get(api, "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+                if code == 0:
+                    self.assertIsNone(server.poll(), "prometheus exited")
+                    return None
+                reply = json.loads(body)
+                self.assertEqual(reply["status"], "success", f"{expr}: {reply.get('error')}")
+                return reply["data"]["result"]
+
+            def value(expr):
+                result = query(expr)
+                return float(result[0]["value"][1]) if result else None
+
+            lib.eventually(lambda: value("count(up == 1)") == len(self.http), 60,
+                           "prometheus to scrape every process")
+            with open(lib.deploy_path("grafana", "yz.json")) as f:
+                queries = dashboard_queries(json.load(f))
+            for title, expr in queries:
+                query(expr.replace("$__rate_interval", "30s"))
+            self.assertEqual(value("sum(yz_healthy)"), float(len(self.http)))
+            by_role = query("sum by (role) (yz_healthy * on (instance) group_left (role) yz_build_info)")
+            self.assertEqual(sorted(r["metric"]["role"] for r in by_role),
+                             ["bootstrap", "bridge", "genesis", "node"])
+            print(f"{len(queries)} dashboard queries evaluated by prometheus on port {port}")
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
     def test_dashboard_matches_its_generator(self):
         generated = subprocess.run(
