@@ -9,7 +9,9 @@ deliberately broken configuration must exit 2 with a one-line reason.
 
 import base64
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -238,6 +240,28 @@ class SystemdTest(unittest.TestCase):
                 self.assertEqual(code, 0, f"{unit}: {output}")
                 self.assertEqual(fields[("Service", "RestartPreventExitStatus")], ["2"])
                 self.assertRegex(fields[("Service", "User")][0], r"^(?!root$)")
+
+
+class DocsTest(unittest.TestCase):
+    def setUp(self):
+        with open(os.path.join(lib.SOURCE_DIR, "docs", "operations.md")) as f:
+            self.docs = f.read()
+
+    def test_every_flag_variable_is_documented(self):
+        for role_binary in lib.ROLE_BINARIES:
+            result = subprocess.run([lib.binary(role_binary), "--help"], capture_output=True,
+                                    text=True, env=lib.clean_env({}), check=True)
+            variables = set(re.findall(r"env (YZ_[A-Z0-9_]+)", result.stdout))
+            self.assertGreater(len(variables), 20)
+            for variable in sorted(variables):
+                self.assertIn(f"`{variable}`", self.docs, f"{role_binary} --help lists {variable}")
+
+    def test_every_compose_variable_is_documented(self):
+        with open(lib.deploy_path("compose.yaml")) as f:
+            variables = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", f.read()))
+        self.assertIn("BRIDGE_AUTH", variables)
+        for variable in sorted(variables):
+            self.assertRegex(self.docs, rf"\n\| `{variable}` \|", f"compose variable {variable}")
 
 
 if __name__ == "__main__":

@@ -129,6 +129,13 @@ class LiveScrapeTest(unittest.TestCase):
         roles = {labels.get("role") for labels in samples["yz_build_info"]}
         self.assertEqual(roles, {"bootstrap", "genesis", "bridge", "node"})
 
+    def test_every_family_is_documented(self):
+        with open(os.path.join(lib.SOURCE_DIR, "docs", "operations.md")) as f:
+            docs = f.read()
+        families, _ = self.exported()
+        for family in sorted(families):
+            self.assertRegex(docs, rf"\n\| `{family}` \|", f"{family} is not in docs/operations.md")
+
     def test_the_incident_metrics_are_on_the_dashboard(self):
         with open(lib.deploy_path("grafana", "yz.json")) as f:
             used = set().union(*(metric_names(e) for _, e in dashboard_queries(json.load(f))))
@@ -187,7 +194,7 @@ class LiveScrapeTest(unittest.TestCase):
 
             def query(expr):
                 code, body = lib.http_get(api, "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
-                if code == 0:
+                if code in (0, 503):  # not listening yet, or still starting
                     self.assertIsNone(server.poll(), "prometheus exited")
                     return None
                 reply = json.loads(body)
@@ -198,6 +205,11 @@ class LiveScrapeTest(unittest.TestCase):
                 result = query(expr)
                 return float(result[0]["value"][1]) if result else None
 
+            def ready():
+                self.assertIsNone(server.poll(), "prometheus exited; see prometheus.log")
+                return lib.http_get(api, "/-/ready")[0] == 200
+
+            lib.eventually(ready, 60, "prometheus /-/ready")
             lib.eventually(lambda: value("count(up == 1)") == len(self.http), 60,
                            "prometheus to scrape every process")
             with open(lib.deploy_path("grafana", "yz.json")) as f:
