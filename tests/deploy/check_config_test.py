@@ -242,6 +242,30 @@ class SystemdTest(unittest.TestCase):
                 self.assertRegex(fields[("Service", "User")][0], r"^(?!root$)")
 
 
+class SystemdAnalyzeTest(unittest.TestCase):
+    @unittest.skipUnless(shutil.which("systemd-analyze"), "systemd-analyze is not installed")
+    def test_units_verify_clean(self):
+        """`systemd-analyze verify` on an instance of each template, with
+        ExecStart pointing at the build's binary; any warning fails."""
+        root = tempfile.mkdtemp(prefix="yz-deploy-units-")
+        try:
+            paths = []
+            for role_binary in lib.ROLE_BINARIES:
+                with open(lib.deploy_path("systemd", f"{role_binary}@.service")) as f:
+                    text = f.read().replace(f"/usr/local/bin/{role_binary}", lib.binary(role_binary))
+                for name in (f"{role_binary}@.service", f"{role_binary}@t1.service"):
+                    with open(os.path.join(root, name), "w") as f:
+                        f.write(text)
+                paths.append(os.path.join(root, f"{role_binary}@t1.service"))
+            result = subprocess.run(["systemd-analyze", "verify"] + paths, capture_output=True,
+                                    text=True, env=lib.clean_env({"SYSTEMD_LOG_LEVEL": "notice"}),
+                                    timeout=60)
+            output = (result.stdout + result.stderr).strip()
+            self.assertEqual((result.returncode, output), (0, ""), output)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 class DocsTest(unittest.TestCase):
     def setUp(self):
         with open(os.path.join(lib.SOURCE_DIR, "docs", "operations.md")) as f:
