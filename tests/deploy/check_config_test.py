@@ -16,6 +16,8 @@ import sys
 import tempfile
 import unittest
 
+import yaml
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deploy_lib as lib  # noqa: E402
 
@@ -119,6 +121,44 @@ class ComposeTest(unittest.TestCase):
             self.assertIn("missing --bootstrap HOST:PORT (or env YZ_BOOTSTRAP)", output)
         finally:
             sandbox.close()
+
+
+class ComposeStructureTest(unittest.TestCase):
+    def setUp(self):
+        self.compose = lib.load_compose(COMPOSE_VARS)
+
+    def test_dependencies_exist_and_health_conditions_have_a_healthcheck(self):
+        services = self.compose["services"]
+        yz = yz_services(self.compose)
+        for name, service in services.items():
+            depends = service.get("depends_on") or {}
+            for target in depends:
+                self.assertIn(target, services, f"{name} depends on unknown {target}")
+                if isinstance(depends, dict) and depends[target].get("condition") == "service_healthy":
+                    # The image's HEALTHCHECK serves compose's health condition.
+                    self.assertIn(target, yz, f"{name} waits for {target}'s health, which has none")
+        order = ["bootstrap", "genesis", "bridge-node-1", "dht-node"]
+        for before, after in zip(order, order[1:]):
+            self.assertIn(before, services[after]["depends_on"])
+
+    def test_volumes_and_mounted_files_exist(self):
+        declared = set(self.compose.get("volumes") or {})
+        for name, service in self.compose["services"].items():
+            for volume in service.get("volumes", []):
+                source = volume.split(":")[0]
+                if source.startswith("."):
+                    path = os.path.normpath(lib.deploy_path(source))
+                    self.assertTrue(os.path.exists(path), f"{name} mounts missing {path}")
+                else:
+                    self.assertIn(source, declared, f"{name} uses undeclared volume {source}")
+
+    def test_prometheus_scrapes_every_yz_service_on_the_http_port(self):
+        with open(lib.deploy_path("prometheus", "prometheus.yml")) as f:
+            config = yaml.safe_load(f)
+        (job,) = config["scrape_configs"]
+        (sd,) = job["dns_sd_configs"]
+        self.assertEqual(sorted(sd["names"]), sorted(yz_services(self.compose)))
+        self.assertEqual(int(lib.image_env()["YZ_HTTP"].rsplit(":", 1)[1]), sd["port"])
 
 
 class KubernetesTest(unittest.TestCase):
