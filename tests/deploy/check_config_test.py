@@ -321,6 +321,19 @@ class DocsTest(unittest.TestCase):
             for variable in sorted(variables):
                 self.assertIn(f"`{variable}`", self.docs, f"{role_binary} --help lists {variable}")
 
+    def test_documented_defaults_match_help(self):
+        result = subprocess.run([lib.binary("yz-node"), "--help"], capture_output=True, text=True,
+                                env=lib.clean_env({}), check=True)
+        text = " ".join(result.stdout.split())
+        defaults = dict((env, default) for default, env in
+                        re.findall(r"\(default (\S+); env (YZ_[A-Z0-9_]+)\)", text))
+        rows = re.findall(r"\n\| `--[^|]*` \| `(YZ_[A-Z0-9_]+)` \| `([^`]*)`", self.docs)
+        self.assertGreater(len(rows), 15)
+        for variable, documented in rows:
+            if variable in ("YZ_NAME", "YZ_DATA_DIR"):
+                continue  # per role
+            self.assertEqual(documented, defaults.get(variable), f"default of {variable}")
+
     def test_every_compose_variable_is_documented(self):
         with open(lib.deploy_path("compose.yaml")) as f:
             variables = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", f.read()))
