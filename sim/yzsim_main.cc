@@ -105,6 +105,7 @@ class Progress {
   using Clock = std::chrono::steady_clock;
   bool tty_;
   bool shown_ = false;
+  std::uint64_t last_mark_ = 0;
   Clock::time_point started_, last_;
 };
 
