@@ -9,13 +9,16 @@
 namespace yz::core {
 namespace {
 
-TEST(FaultsTest, RegistryListsBothFaults) {
+TEST(FaultsTest, RegistryListsTheBugFamilyInOrder) {
   const auto faults = all_faults();
-  ASSERT_EQ(faults.size(), 2u);
+  ASSERT_EQ(faults.size(), 5u);
   EXPECT_EQ(faults[0].fault, Fault::kEarlyReturnRace);
   EXPECT_EQ(faults[0].name, "early_return_race");
   EXPECT_EQ(faults[1].fault, Fault::kReplacementCacheNoCallback);
   EXPECT_EQ(faults[1].name, "replacement_cache_no_callback");
+  EXPECT_EQ(faults[2].name, "message_before_attach");
+  EXPECT_EQ(faults[3].name, "pong_wrong_manager");
+  EXPECT_EQ(faults[4].name, "lookup_no_termination");
   for (const auto& info : faults) EXPECT_FALSE(info.summary.empty()) << info.name;
 }
 
