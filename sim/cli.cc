@@ -19,7 +19,9 @@ std::string usage() {
 usage:
   yzsim run SCENARIO [--seed N] [--fault NAME]... [--strategy fifo|random]
                      [--json] [--trace FILE] [--check]
+                     [--record RUN.json] [--perfetto FILE]
   yzsim explore SCENARIO --runs N [--seed FIRST] [--fault NAME]... [--json]
+  yzsim report RUN.json [--html FILE] [--perfetto FILE]
   yzsim faults
   yzsim --help | --version
 
@@ -27,11 +29,18 @@ usage:
             --check exits 1 when a process ends unhealthy or an invariant broke.
   explore   N runs with seeds FIRST..FIRST+N-1; prints the distribution of
             unhealthy processes and the failing seeds (replay with run --seed).
+  report    draws a run recorded with run --record: --html writes one
+            self-contained page (health swimlanes, the link graph at any
+            moment, the messages around the first violation); --perfetto the
+            trace for ui.perfetto.dev.
   faults    lists the fault switches.
 
   --fault NAME     turns a fault on (repeatable); the scenario's own faults stay on
   --no-scenario-faults  ignores the faults the scenario file turns on
   --trace FILE     writes every event, one per line (same seed, same file)
+  --record FILE    writes RUN.json: the --json result plus the timeline (health,
+                   links, every frame delivered); the trace hash does not change
+  --perfetto FILE  writes Chrome trace-event JSON, one track per process
 exit status: 0 ok, 1 --check found a failure, 2 bad usage or bad scenario
 )";
 }
@@ -49,13 +58,16 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     o.command = "version";
     return {o, {}};
   }
-  if (first != "run" && first != "explore" && first != "faults")
-    return {std::nullopt, "unknown command '" + first + "' (expected run, explore or faults)"};
+  if (first != "run" && first != "explore" && first != "report" && first != "faults")
+    return {std::nullopt,
+            "unknown command '" + first + "' (expected run, explore, report or faults)"};
   o.command = first;
   ++i;
   if (o.command != "faults") {
     if (i >= args.size() || args[i].starts_with("--"))
-      return {std::nullopt, o.command + " needs a SCENARIO file"};
+      return {std::nullopt,
+              o.command + (o.command == "report" ? " needs a RUN.json file (from run --record)"
+                                                 : " needs a SCENARIO file")};
     o.scenario_path = args[i++];
   }
   bool runs_given = false;
@@ -67,6 +79,18 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       return true;
     };
     std::string v;
+    if (o.command == "report") {
+      if (flag == "--html" && value(v) && !v.empty()) {
+        o.html_path = v;
+      } else if (flag == "--perfetto" && value(v) && !v.empty()) {
+        o.perfetto_path = v;
+      } else {
+        return {std::nullopt, flag == "--html" || flag == "--perfetto"
+                                  ? flag + " needs a file name"
+                                  : "unknown flag '" + flag + "' for report"};
+      }
+      continue;
+    }
     if (flag == "--seed") {
       if (!value(v) || !parse_u64(v, o.seed))
         return {std::nullopt, "--seed needs a non-negative integer, got '" + v + "'"};
@@ -97,11 +121,19 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     } else if (flag == "--trace" && o.command == "run") {
       if (!value(v) || v.empty()) return {std::nullopt, "--trace needs a file name"};
       o.trace_path = v;
+    } else if (flag == "--record" && o.command == "run") {
+      if (!value(v) || v.empty()) return {std::nullopt, "--record needs a file name"};
+      o.record_path = v;
+    } else if (flag == "--perfetto" && o.command == "run") {
+      if (!value(v) || v.empty()) return {std::nullopt, "--perfetto needs a file name"};
+      o.perfetto_path = v;
     } else {
       return {std::nullopt, "unknown flag '" + flag + "' for " + o.command};
     }
   }
   if (o.command == "explore" && !runs_given) return {std::nullopt, "explore needs --runs N"};
+  if (o.command == "report" && o.html_path.empty() && o.perfetto_path.empty())
+    return {std::nullopt, "report needs --html FILE or --perfetto FILE"};
   return {o, {}};
 }
 

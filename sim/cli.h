@@ -11,8 +11,8 @@
 namespace yz::sim {
 
 struct CliOptions {
-  std::string command;  // run | explore | faults | help | version
-  std::string scenario_path;
+  std::string command;        // run | explore | report | faults | help | version
+  std::string scenario_path;  // for report: the RUN.json
   std::uint64_t seed = 1;
   std::uint64_t runs = 0;
   core::FaultSet faults;
@@ -21,6 +21,9 @@ struct CliOptions {
   bool json = false;
   bool check = false;
   std::string trace_path;
+  std::string record_path;    // run: RUN.json with the timeline
+  std::string perfetto_path;  // run, report: Chrome trace-event JSON
+  std::string html_path;      // report
 };
 
 struct CliParse {

@@ -29,11 +29,16 @@ enum class Strategy : std::uint8_t {
   kRandom,  // seeded random order
 };
 
+class TimelineRecorder;
+
 struct RunOptions {
   std::uint64_t seed = 1;
   core::FaultSet faults;  // on top of the scenario's own
   Strategy strategy = Strategy::kRandom;
   std::ostream* trace = nullptr;  // one line per event when set
+  // Collects the timeline for yzsim run --record (sim/timeline.h). Reads the
+  // processes only: the run and its trace hash are the same with or without.
+  TimelineRecorder* recorder = nullptr;
 };
 
 class SimEnv;
