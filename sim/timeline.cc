@@ -280,6 +280,7 @@ bool index_ok(std::int64_t i, std::size_t n, bool allow_none) {
 }  // namespace
 
 std::optional<RunRecord> run_record_from_json(const std::string& text, std::string& error) {
+  error.clear();
   std::string parse_error;
   const std::optional<Value> doc = json::parse(text, parse_error);
   if (!doc) {
@@ -426,7 +427,7 @@ std::optional<RunRecord> run_record_from_json(const std::string& text, std::stri
     }
   }
   if (!r.ok) {
-    if (error.empty()) error = "a process index out of range";
+    if (error.empty()) error = "a process index is out of range";
     return std::nullopt;
   }
   return record;
