@@ -138,34 +138,38 @@ void TimelineRecorder::observe(int index, std::uint64_t step, core::TimePoint no
   }
 
   if (w.member == nullptr) return;
-  // The established links as the process sees them now, by link id.
-  std::vector<std::pair<core::LinkId, LinkState>> now_links;
-  for (core::ConnectionManager* manager : w.member->links().established())
-    now_links.push_back({manager->link(), LinkState{process_of(manager->peer().node_id),
-                                                    manager->dht_listener_attached()}});
-  std::sort(now_links.begin(), now_links.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  auto emit = [&](core::LinkId link, const LinkState& state, Timeline::LinkChange change) {
+  // The established links as the process sees them now, in peer id order,
+  // merged with the last snapshot. The peer's index is looked up only for a
+  // link not seen before: this runs after every step of a recorded run.
+  std::vector<LinkState> now_links;
+  const std::vector<core::ConnectionManager*> established = w.member->links().established();
+  now_links.reserve(established.size());
+  auto emit = [&](const LinkState& state, Timeline::LinkChange change) {
     timeline_.links.push_back(
-        Timeline::LinkEvent{step, now, index, state.peer, link, change, state.listener});
+        Timeline::LinkEvent{step, now, index, state.peer, state.link, change, state.listener});
   };
-  // Merge the two sorted lists.
-  std::size_t a = 0, b = 0;
-  while (a < w.links.size() || b < now_links.size()) {
-    if (b == now_links.size() || (a < w.links.size() && w.links[a].first < now_links[b].first)) {
-      emit(w.links[a].first, w.links[a].second, Timeline::LinkChange::kDown);
-      ++a;
-    } else if (a == w.links.size() || now_links[b].first < w.links[a].first) {
-      emit(now_links[b].first, now_links[b].second, Timeline::LinkChange::kUp);
-      ++b;
+  std::size_t a = 0;
+  for (core::ConnectionManager* manager : established) {
+    const core::NodeId& peer_id = manager->peer().node_id;
+    while (a < w.links.size() && w.links[a].peer_id < peer_id)
+      emit(w.links[a++], Timeline::LinkChange::kDown);
+    LinkState state{peer_id, -1, manager->link(), manager->dht_listener_attached()};
+    if (a < w.links.size() && w.links[a].peer_id == peer_id) {
+      const LinkState& before = w.links[a++];
+      state.peer = before.peer;
+      if (before.link != state.link) {
+        emit(before, Timeline::LinkChange::kDown);
+        emit(state, Timeline::LinkChange::kUp);
+      } else if (before.listener != state.listener) {
+        emit(state, Timeline::LinkChange::kListener);
+      }
     } else {
-      if (w.links[a].second.listener != now_links[b].second.listener ||
-          w.links[a].second.peer != now_links[b].second.peer)
-        emit(now_links[b].first, now_links[b].second, Timeline::LinkChange::kListener);
-      ++a;
-      ++b;
+      state.peer = process_of(peer_id);
+      emit(state, Timeline::LinkChange::kUp);
     }
+    now_links.push_back(state);
   }
+  while (a < w.links.size()) emit(w.links[a++], Timeline::LinkChange::kDown);
   w.links = std::move(now_links);
 }
 

@@ -134,7 +134,9 @@ class TimelineRecorder {
 
  private:
   struct LinkState {
+    core::NodeId peer_id;
     int peer = -1;
+    core::LinkId link = 0;
     bool listener = false;
   };
   struct Watched {
@@ -144,7 +146,7 @@ class TimelineRecorder {
     bool sampled = false;
     Timeline::HealthSample last;
     std::uint64_t dropped_no_handler = 0;
-    std::vector<std::pair<core::LinkId, LinkState>> links;  // sorted by link id
+    std::vector<LinkState> links;  // by peer id, as PeerLinks::established() lists them
   };
   void observe(int process, std::uint64_t step, core::TimePoint now, bool force);
   int process_of(const core::NodeId& node_id) const;
