@@ -74,6 +74,7 @@ std::string perfetto_json(const RunRecord& record) {
   // Health: a slice per stretch of one state, and the counters.
   std::vector<const Timeline::HealthSample*> open(t.processes.size(), nullptr);
   const auto close_stretch = [&](const Timeline::HealthSample& from, std::int64_t until) {
+    if (until <= from.t_ns) return;  // started at once: no "not started" stretch
     events.push_back({from.t_ns, head("X", from.process + 1, kHealth, from.t_ns,
                                       state_name(from.running, from.healthy), "health") +
                                      ",\"dur\":" + micros(until - from.t_ns) + "}"});
@@ -117,17 +118,20 @@ std::string perfetto_json(const RunRecord& record) {
   std::uint64_t flow = 0;
   for (const auto& f : t.frames) {
     const bool dropped = f.fate == Timeline::Fate::kDroppedNoHandler;
-    const std::string args =
-        ",\"args\":{\"from\":" + json::quote(name_of(f.from)) +
-        ",\"to\":" + json::quote(name_of(f.to)) +
-        ",\"request_id\":" + std::to_string(f.request_id) + ",\"link\":" + std::to_string(f.link) +
-        ",\"step\":" + std::to_string(f.step) + ",\"fate\":\"" + fate_name(f.fate) + "\"}";
+    // The receiving slice carries the details, the sending one its peer: a
+    // run of a thousand processes makes millions of these.
+    const std::string request = ",\"request_id\":" + std::to_string(f.request_id);
+    const std::string send_args = ",\"args\":{\"to\":" + json::quote(name_of(f.to)) + request + "}";
+    const std::string args = ",\"args\":{\"from\":" + json::quote(name_of(f.from)) + request +
+                             ",\"link\":" + std::to_string(f.link) +
+                             ",\"step\":" + std::to_string(f.step) + ",\"fate\":\"" +
+                             fate_name(f.fate) + "\"}";
     const bool flows = f.from >= 0 && f.sent_t_ns >= 0;
     const std::string id = std::to_string(++flow);
     if (flows) {
       events.push_back(
           {f.sent_t_ns, head("X", f.from + 1, kMessages, f.sent_t_ns, "send " + f.type, "send") +
-                            ",\"dur\":0.001" + args + "}"});
+                            ",\"dur\":0.001" + send_args + "}"});
       events.push_back({f.sent_t_ns, head("s", f.from + 1, kMessages, f.sent_t_ns, f.type, "flow") +
                                          ",\"id\":" + id + "}"});
     }
