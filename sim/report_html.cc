@@ -209,7 +209,10 @@ constexpr const char* kScript = R"JS(
   }
   slider.addEventListener('input', () => draw(steps[Number(slider.value)]));
   list.addEventListener('change', () => pick(Number(list.value)));
-  pick(D.default_step);
+  // report.html#step=N opens at step N (a link to a moment); otherwise the
+  // first violation, or the end of a run without one.
+  const wanted = /step=(\d+)/.exec(window.location.hash);
+  pick(wanted ? Number(wanted[1]) : D.default_step);
 })();
 )JS";
 

@@ -117,17 +117,20 @@ def chromium_args(chromium, profile):
             "--hide-scrollbars", "--window-size=%d,%d" % (WIDTH, HEIGHT)]
 
 
+def dump_dom(chromium, tmp, name, url):
+    dom = Dom()
+    dom.feed(run(chromium_args(chromium, os.path.join(tmp, "profile-" + name)) +
+                 ["--dump-dom", url]))
+    return dom
+
+
 def render(chromium, tmp, name, html_path):
     url = "file://" + html_path
     png = os.path.join(tmp, name + ".png")
     run(chromium_args(chromium, os.path.join(tmp, "profile-" + name + "-1")) +
         ["--screenshot=" + png, url])
     size = check_png(png)
-    dom_text = run(chromium_args(chromium, os.path.join(tmp, "profile-" + name + "-2")) +
-                   ["--dump-dom", url])
-    dom = Dom()
-    dom.feed(dom_text)
-    return dom, size
+    return dump_dom(chromium, tmp, name + "-2", url), size
 
 
 def check_common(dom, name):
@@ -191,6 +194,14 @@ def main():
         print("faulted: %d-byte page, %d-byte screenshot, %d peer edges (%d without a listener), "
               "%d messages around step %s (%d dropped)" %
               (html_size, png_size, len(edges), len(deaf), len(messages), step, len(dropped)))
+
+        # The moment can be picked: at step 0 nothing runs and there are no links.
+        start = dump_dom(chromium, tmp, "faulted-step-0",
+                         "file://" + os.path.join(tmp, "faulted.html") + "#step=0")
+        if start.by_id("link-graph")["attrs"].get("data-step") != "0" or start.with_class("edge"):
+            fail("faulted: #step=0 does not show the empty network")
+        if "0 peer links" not in start.by_id("graph-stats")["text"]:
+            fail("faulted: #step=0 stats say " + start.by_id("graph-stats")["text"])
 
         dom, edges, png_size, html_size = results["fixed"]
         if dom.with_class("edge", "no-listener"):
