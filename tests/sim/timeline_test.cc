@@ -172,7 +172,8 @@ TEST(Timeline, RunJsonRefusesWhatItDidNotWrite) {
 TEST(Perfetto, OneTrackPerProcessSaneTimesEveryFrame) {
   const Scenario scenario = load_or_die("incident-15.textproto");
   for (const auto& faults : {core::FaultSet{}, early_return_race()}) {
-    const RunRecord r = record_once(scenario, 1, faults);
+    std::ostringstream trace;
+    const RunRecord r = record_once(scenario, 1, faults, &trace);
     std::string error;
     const auto doc = json::parse(perfetto_json(r), error);
     ASSERT_TRUE(doc) << error;
@@ -214,10 +215,34 @@ TEST(Perfetto, OneTrackPerProcessSaneTimesEveryFrame) {
     EXPECT_EQ(named_pids.size(), 19u);
     EXPECT_TRUE(names.contains("dht-node-7 (node)"));
     EXPECT_EQ(received, r.timeline.frames.size());
+    EXPECT_EQ(received, count(trace.str(), " frame link="));  // the run's own frame count
     EXPECT_EQ(dropped, r.result.summary.dropped_no_handler);
     EXPECT_EQ(flow_starts, received);
     EXPECT_EQ(flow_ends, received);
   }
+}
+
+TEST(MiniJson, ReadsWhatJsonAllows) {
+  std::string error;
+  const auto v = json::parse(
+      R"( {"a": [1, -2.5e3, true, false, null], "s": "q\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00",
+           "big": 18446744073709551615, "o": {}} )",
+      error);
+  ASSERT_TRUE(v) << error;
+  EXPECT_EQ(v->find("a")->array.size(), 5u);
+  EXPECT_EQ(v->find("a")->array[1].as_double(), -2500.0);
+  EXPECT_TRUE(v->find("a")->array[2].boolean);
+  EXPECT_EQ(v->find("s")->text, "q\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(v->find("big")->as_u64(), 18446744073709551615ULL);
+  EXPECT_TRUE(v->find("o")->is_object());
+  EXPECT_EQ(v->find("missing"), nullptr);
+  for (const char* bad : {"", "[1,]", "{\"a\" 1}", "\"open", "[1] 2", "tru", "\"\\x\"", "-"}) {
+    EXPECT_FALSE(json::parse(bad, error)) << bad;
+    EXPECT_NE(error.find("at byte"), std::string::npos) << bad;
+  }
+  const std::string deep(1000, '[');
+  EXPECT_FALSE(json::parse(deep, error));
+  EXPECT_EQ(json::parse(json::quote("a\"b\\c\n\x01"), error)->text, "a\"b\\c\n\x01");
 }
 
 TEST(ReportHtml, HasTheThreeSectionsAndALanePerProcess) {
