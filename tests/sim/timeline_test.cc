@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "sim/cli.h"
 #include "sim/mini_json.h"
 #include "sim/perfetto.h"
 #include "sim/report.h"
@@ -343,6 +344,27 @@ TEST(ReportCli, RecordThenReportSameBytesAcrossProcesses) {
     EXPECT_GT(files[0][k].size(), 10000u) << k;
     EXPECT_EQ(files[0][k], files[1][k]) << k;
   }
+}
+
+TEST(ReportCli, ParsesTheFlags) {
+  const CliParse run = parse_cli({"run", "s", "--record", "a.json", "--perfetto", "b.json"});
+  ASSERT_TRUE(run.options) << run.error;
+  EXPECT_EQ(run.options->record_path, "a.json");
+  EXPECT_EQ(run.options->perfetto_path, "b.json");
+  const CliParse report = parse_cli({"report", "a.json", "--html", "r.html"});
+  ASSERT_TRUE(report.options) << report.error;
+  EXPECT_EQ(report.options->command, "report");
+  EXPECT_EQ(report.options->scenario_path, "a.json");
+  EXPECT_EQ(report.options->html_path, "r.html");
+  EXPECT_NE(parse_cli({"report", "a.json"}).error.find("--html"), std::string::npos);
+  EXPECT_NE(parse_cli({"report"}).error.find("RUN.json"), std::string::npos);
+  EXPECT_NE(parse_cli({"report", "a.json", "--seed", "2"}).error.find("unknown flag '--seed'"),
+            std::string::npos);
+  EXPECT_NE(parse_cli({"report", "a.json", "--html"}).error.find("--html needs"),
+            std::string::npos);
+  EXPECT_NE(parse_cli({"explore", "s", "--runs", "2", "--record", "x"}).error.find("--record"),
+            std::string::npos);
+  EXPECT_NE(usage().find("yzsim report RUN.json"), std::string::npos);
 }
 
 TEST(ReportCli, RefusesBadUse) {
