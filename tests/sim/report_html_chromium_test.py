@@ -110,7 +110,7 @@ def run(cmd, **kwargs):
 def chromium_args(chromium, profile):
     # Headless, no sandbox (containers), no GPU, a private profile, and
     # nothing that would reach the network on its own.
-    return [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+    return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--user-data-dir=" + profile, "--no-first-run", "--no-default-browser-check",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND",
