@@ -17,18 +17,39 @@ std::string usage() {
   return R"(yzsim: deterministic simulation of a yz network, running the real role code.
 
 usage:
-  yzsim run SCENARIO [--seed N] [--fault NAME]... [--strategy fifo|random]
-                     [--json] [--trace FILE] [--check]
+  yzsim run SCENARIO [--seed N] [--fault NAME]... [--strategy fifo|random|pct|swarm]
+                     [--depth D] [--json] [--trace FILE] [--save TRACE] [--check]
                      [--record RUN.json] [--perfetto FILE]
-  yzsim explore SCENARIO --runs N [--seed FIRST] [--fault NAME]... [--json]
+  yzsim explore SCENARIO [--strategy random|pct|exhaustive|swarm|fifo] [--runs N]
+                     [--seed FIRST] [--depth D] [--bound B] [--jobs J] [--fault NAME]...
+                     [--save DIR] [--json]
+  yzsim replay TRACE [--json]
+  yzsim shrink TRACE [--out FILE] [--invariant KIND] [--max-runs N] [--json]
   yzsim report RUN.json [--html FILE] [--perfetto FILE]
   yzsim faults
   yzsim --help | --version
 
   run       one run; prints the health table (or, with --json, one JSON object).
-            --check exits 1 when a process ends unhealthy or an invariant broke.
-  explore   N runs with seeds FIRST..FIRST+N-1; prints the distribution of
-            unhealthy processes and the failing seeds (replay with run --seed).
+            --check exits 1 when the run fails (an invariant broke, the network
+            did not converge after healing, or, without a liveness phase, a
+            process ended unhealthy).
+  explore   many runs; prints runs, distinct orderings, runs per second, failing
+            runs (safety and liveness apart) and the first failing seed per
+            failure kind. Strategies:
+              random      seeds FIRST..FIRST+N-1, every choice drawn from the seed
+              pct         probabilistic concurrency testing, depth --depth (3)
+              exhaustive  every ordering with at most --bound (2) latency choices
+                          delayed; identical states pruned; --runs caps it
+              swarm       random, plus each run draws latencies, join spacing and
+                          which of the faults are on
+            --jobs J spreads runs over J threads (default: every core); the
+            result is the same for any J. --save DIR writes DIR/KIND.trace for
+            the first failing run of each kind.
+  replay    re-executes a trace from its recorded choices and checks every step
+            and the final hash; exit 1 names the first step that differs.
+  shrink    minimises a failing trace (fewer processes, fewer non-default
+            choices, fewer events) while the same failure still happens, writes
+            the minimal trace (--out, default TRACE.min) and tells its story.
   report    draws a run recorded with run --record: --html writes one
             self-contained page (health swimlanes, the link graph at any
             moment, the messages around the first violation); --perfetto the
@@ -38,10 +59,12 @@ usage:
   --fault NAME     turns a fault on (repeatable); the scenario's own faults stay on
   --no-scenario-faults  ignores the faults the scenario file turns on
   --trace FILE     writes every event, one per line (same seed, same file)
+  --save TRACE     writes a replayable trace of the run
   --record FILE    writes RUN.json: the --json result plus the timeline (health,
                    links, every frame delivered); the trace hash does not change
   --perfetto FILE  writes Chrome trace-event JSON, one track per process
-exit status: 0 ok, 1 --check found a failure, 2 bad usage or bad scenario
+exit status: 0 ok, 1 --check, replay or shrink found a failure or mismatch,
+             2 bad usage, bad scenario or bad trace
 )";
 }
 
@@ -58,19 +81,23 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     o.command = "version";
     return {o, {}};
   }
-  if (first != "run" && first != "explore" && first != "report" && first != "faults")
-    return {std::nullopt,
-            "unknown command '" + first + "' (expected run, explore, report or faults)"};
+  if (first != "run" && first != "explore" && first != "faults" && first != "replay" &&
+      first != "shrink" && first != "report")
+    return {std::nullopt, "unknown command '" + first +
+                              "' (expected run, explore, replay, shrink, report or faults)"};
   o.command = first;
   ++i;
+  const bool on_trace = o.command == "replay" || o.command == "shrink";
   if (o.command != "faults") {
     if (i >= args.size() || args[i].starts_with("--"))
       return {std::nullopt,
-              o.command + (o.command == "report" ? " needs a RUN.json file (from run --record)"
-                                                 : " needs a SCENARIO file")};
+              o.command + (on_trace                ? " needs a TRACE file"
+                           : o.command == "report" ? " needs a RUN.json file (from run --record)"
+                                                   : " needs a SCENARIO file")};
     o.scenario_path = args[i++];
   }
   bool runs_given = false;
+  bool strategy_given = false;
   for (; i < args.size(); ++i) {
     const std::string& flag = args[i];
     auto value = [&](std::string& out) -> bool {
@@ -91,29 +118,44 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       }
       continue;
     }
-    if (flag == "--seed") {
+    std::uint64_t n = 0;
+    const bool sim_flags = o.command == "run" || o.command == "explore";
+    if (flag == "--seed" && sim_flags) {
       if (!value(v) || !parse_u64(v, o.seed))
         return {std::nullopt, "--seed needs a non-negative integer, got '" + v + "'"};
     } else if (flag == "--runs" && o.command == "explore") {
       if (!value(v) || !parse_u64(v, o.runs) || o.runs == 0)
         return {std::nullopt, "--runs needs a positive integer, got '" + v + "'"};
       runs_given = true;
-    } else if (flag == "--fault") {
+    } else if (flag == "--depth" && sim_flags) {
+      if (!value(v) || !parse_u64(v, n) || n == 0 || n > 64)
+        return {std::nullopt, "--depth needs an integer from 1 to 64, got '" + v + "'"};
+      o.depth = static_cast<std::uint32_t>(n);
+    } else if (flag == "--bound" && o.command == "explore") {
+      if (!value(v) || !parse_u64(v, n) || n > 8)
+        return {std::nullopt, "--bound needs an integer from 0 to 8, got '" + v + "'"};
+      o.bound = static_cast<std::uint32_t>(n);
+    } else if (flag == "--jobs" && o.command == "explore") {
+      if (!value(v) || !parse_u64(v, n) || n == 0 || n > 1024)
+        return {std::nullopt, "--jobs needs an integer from 1 to 1024, got '" + v + "'"};
+      o.jobs = static_cast<unsigned>(n);
+    } else if (flag == "--fault" && sim_flags) {
       if (!value(v)) return {std::nullopt, "--fault needs a fault name (yzsim faults lists them)"};
       const auto fault = core::fault_from_name(v);
       if (!fault) return {std::nullopt, "unknown fault '" + v + "' (yzsim faults lists them)"};
       o.faults.enable(*fault);
-    } else if (flag == "--no-scenario-faults") {
+    } else if (flag == "--no-scenario-faults" && sim_flags) {
       o.no_scenario_faults = true;
-    } else if (flag == "--strategy") {
-      if (!value(v)) return {std::nullopt, "--strategy needs fifo or random"};
-      if (v == "fifo") {
-        o.strategy = Strategy::kFifo;
-      } else if (v == "random") {
-        o.strategy = Strategy::kRandom;
-      } else {
-        return {std::nullopt, "unknown strategy '" + v + "' (expected fifo or random)"};
-      }
+    } else if (flag == "--strategy" && sim_flags) {
+      if (!value(v)) return {std::nullopt, "--strategy needs a strategy name"};
+      const auto strategy = strategy_from_name(v);
+      if (!strategy)
+        return {std::nullopt,
+                "unknown strategy '" + v + "' (expected random, pct, exhaustive, swarm or fifo)"};
+      if (o.command == "run" && *strategy == Strategy::kExhaustive)
+        return {std::nullopt, "run does not take --strategy exhaustive (use explore)"};
+      o.strategy = *strategy;
+      strategy_given = true;
     } else if (flag == "--json") {
       o.json = true;
     } else if (flag == "--check" && o.command == "run") {
@@ -127,11 +169,28 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     } else if (flag == "--perfetto" && o.command == "run") {
       if (!value(v) || v.empty()) return {std::nullopt, "--perfetto needs a file name"};
       o.perfetto_path = v;
+    } else if (flag == "--save" && sim_flags) {
+      if (!value(v) || v.empty())
+        return {std::nullopt,
+                o.command == "run" ? "--save needs a trace file name" : "--save needs a directory"};
+      o.save_path = v;
+    } else if (flag == "--out" && o.command == "shrink") {
+      if (!value(v) || v.empty()) return {std::nullopt, "--out needs a file name"};
+      o.out_path = v;
+    } else if (flag == "--invariant" && o.command == "shrink") {
+      if (!value(v) || v.empty()) return {std::nullopt, "--invariant needs a failure kind"};
+      o.invariant = v;
+    } else if (flag == "--max-runs" && o.command == "shrink") {
+      if (!value(v) || !parse_u64(v, o.max_runs) || o.max_runs == 0)
+        return {std::nullopt, "--max-runs needs a positive integer, got '" + v + "'"};
     } else {
       return {std::nullopt, "unknown flag '" + flag + "' for " + o.command};
     }
   }
-  if (o.command == "explore" && !runs_given) return {std::nullopt, "explore needs --runs N"};
+  if (o.command == "explore" && !runs_given && o.strategy != Strategy::kExhaustive)
+    return {std::nullopt, "explore needs --runs N (except with --strategy exhaustive)"};
+  (void)strategy_given;
+  if (o.command == "shrink" && o.out_path.empty()) o.out_path = o.scenario_path + ".min";
   if (o.command == "report" && o.html_path.empty() && o.perfetto_path.empty())
     return {std::nullopt, "report needs --html FILE or --perfetto FILE"};
   return {o, {}};

@@ -7,14 +7,23 @@
 
 #include "roles/core/faults.h"
 #include "sim/simulator.h"
+#include "sim/strategies.h"
 
 namespace yz::sim {
 
 struct CliOptions {
-  std::string command;        // run | explore | report | faults | help | version
-  std::string scenario_path;  // for report: the RUN.json
+  std::string command;  // run | explore | replay | shrink | report | faults | help | version
+  // or, for replay and shrink, the trace file; for report, the RUN.json
+  std::string scenario_path;
   std::uint64_t seed = 1;
   std::uint64_t runs = 0;
+  std::uint32_t depth = 3;  // pct
+  std::uint32_t bound = 2;  // exhaustive
+  unsigned jobs = 0;        // 0: every core
+  std::string save_path;    // run: a trace file; explore: a directory
+  std::string out_path;     // shrink: the minimal trace
+  std::string invariant;    // shrink: which failure to keep
+  std::uint64_t max_runs = 3000;
   core::FaultSet faults;
   bool no_scenario_faults = false;
   Strategy strategy = Strategy::kRandom;

@@ -2,21 +2,71 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
+#include "sim/strategies.h"
 
 namespace yz::sim {
 
-// A run fails when any process ends unhealthy or any invariant broke.
+// The ways a run fails, by name: each broken invariant's own name (safety),
+// "livelock" and "liveness" (the network did not converge after healing), or
+// "unhealthy_at_end" for a scenario without a liveness phase.
+std::vector<std::string> failure_kinds(const RunResult& result);
 bool run_failed(const RunResult& result);
+bool is_liveness_failure(const std::string& kind);
 
-// Runs seeds first_seed .. first_seed + runs - 1, one after another, each
-// run deterministic on its own. `progress` is called after every run.
-ExploreResult explore(
-    const Scenario& scenario, std::uint64_t first_seed, std::uint64_t runs,
-    const core::FaultSet& faults, Strategy strategy,
-    const std::function<void(std::uint64_t done, std::uint64_t failing)>& progress = {});
+// Everything that fixes one run of a scenario: with it, the run can be
+// executed again, traced, written out and replayed.
+struct RunSpec {
+  Strategy strategy = Strategy::kRandom;
+  std::uint64_t seed = 1;
+  core::FaultSet faults;  // on top of the scenario's (after edits)
+  std::uint32_t pct_depth = 3;
+  std::uint64_t pct_points = 0;        // expected latency choices, for pct
+  std::vector<std::uint64_t> delayed;  // exhaustive: the delayed latency choices
+  ScenarioEdits edits;                 // swarm's knobs
+};
+
+// Runs one spec. `base` carries tracing, choice recording and pruning.
+RunResult run_spec(const Scenario& scenario, const RunSpec& spec, RunOptions base = {});
+
+// Draws swarm testing's knobs for one run from its seed: latency range, how
+// far apart the DHT nodes start, and which of `faults` are on.
+ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults);
+
+struct ExploreOptions {
+  Strategy strategy = Strategy::kRandom;
+  std::uint64_t first_seed = 1;
+  // Runs to make; for exhaustive, a cap on the enumeration (0: no cap).
+  std::uint64_t runs = 0;
+  core::FaultSet faults;
+  std::uint32_t depth = 3;  // pct
+  std::uint32_t bound = 2;  // exhaustive: most latency choices delayed in one run
+  ScenarioEdits edits;      // applied to every run (swarm adds its own)
+  unsigned jobs = 1;
+  // Called from worker threads, under a lock, after every run.
+  std::function<void(std::uint64_t done, std::uint64_t failing, std::uint64_t planned)> progress;
+};
+
+struct FirstFailure {
+  std::uint64_t run_index = 0;
+  RunSpec spec;
+  std::uint64_t step = 0;  // of the violation, where there is one
+};
+
+// Runs are independent and each is single-threaded; `jobs` threads share
+// them out and the results are combined in run order, so the outcome does
+// not depend on the number of threads.
+struct ExploreReport {
+  ExploreResult summary;
+  std::map<std::string, FirstFailure> first_failure;  // by failure kind
+};
+
+ExploreReport explore(const Scenario& scenario, const ExploreOptions& options);
 
 }  // namespace yz::sim

@@ -145,6 +145,12 @@ class Parser {
     if (depth > kMaxDepth) return fail("nested too deep");
     skip();
     if (pos_ >= s_.size()) return fail("unexpected end");
+    v.begin = pos_;
+    const bool ok = one_value(v, depth);
+    v.end = pos_;
+    return ok;
+  }
+  bool one_value(Value& v, int depth) {
     const char c = s_[pos_];
     if (c == '{') {
       v.kind = Value::Kind::kObject;

@@ -18,6 +18,9 @@ struct Value {
   std::string text;  // a string's value, a number's digits
   std::vector<Value> array;
   std::map<std::string, Value> object;
+  // Where the value lies in the parsed text: [begin, end).
+  std::size_t begin = 0;
+  std::size_t end = 0;
 
   bool is_object() const { return kind == Kind::kObject; }
   bool is_array() const { return kind == Kind::kArray; }

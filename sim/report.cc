@@ -1,5 +1,6 @@
 #include "sim/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -105,6 +106,13 @@ std::string health_table(const RunResult& r) {
       out << "  " << v.invariant << " first broke on " << v.node << " at step " << v.step
           << " (t=" << seconds(v.virtual_time_ns) << " s)\n";
   }
+  if (r.liveness.checked) {
+    if (r.liveness.converged)
+      out << "liveness: every process healthy " << seconds(r.liveness.converged_after_ns)
+          << " s after the faults were healed\n";
+    else
+      out << "liveness: FAILED, not every process was healthy within the bound after healing\n";
+  }
   if (r.lookup_checks.issued > 0)
     out << "lookup checks: " << r.lookup_checks.exact << "/" << r.lookup_checks.issued
         << " agree with brute force (" << r.lookup_checks.completed << " completed)\n";
@@ -144,6 +152,10 @@ std::string to_json(const RunResult& r) {
         << ",\"virtual_time\":" << seconds(v.virtual_time_ns) << "}";
   }
   out << "]";
+  if (r.liveness.checked)
+    out << ",\"liveness\":{\"converged\":" << (r.liveness.converged ? "true" : "false")
+        << ",\"converged_after\":" << seconds(r.liveness.converged_after_ns) << "}";
+  out << ",\"ordering_hash\":\"" << hex64(r.ordering_hash) << "\"";
   if (r.lookup_checks.issued > 0)
     out << ",\"lookup_checks\":{\"issued\":" << r.lookup_checks.issued
         << ",\"completed\":" << r.lookup_checks.completed << ",\"exact\":" << r.lookup_checks.exact
@@ -154,41 +166,76 @@ std::string to_json(const RunResult& r) {
 
 std::string explore_table(const ExploreResult& r) {
   std::ostringstream out;
-  out << "explored " << r.runs << " runs of " << r.scenario << " (seeds " << r.first_seed << ".."
-      << r.first_seed + r.runs - 1 << "), faults [";
+  const bool exhaustive = r.strategy == "exhaustive";
+  out << "explored " << r.runs << " runs of " << r.scenario << " (strategy " << r.strategy;
+  if (exhaustive)
+    out << ", at most " << r.bound << " delayed of " << r.default_latency_choices
+        << " latency choices";
+  else if (r.runs > 0)
+    out << ", seeds " << r.first_seed << ".." << r.first_seed + r.runs - 1;
+  out << "), faults [";
   for (std::size_t i = 0; i < r.faults.size(); ++i) out << (i ? "," : "") << r.faults[i];
   out << "]\n";
-  char rate[64];
-  std::snprintf(rate, sizeof rate, "%.1f", r.wall_seconds > 0 ? r.runs / r.wall_seconds : 0.0);
-  out << "distinct trace hashes " << r.distinct_trace_hashes << ", events " << r.total_events
-      << ", " << rate << " runs/s\n";
+  char rate[96];
+  const double per_second = r.wall_seconds > 0 ? r.runs / r.wall_seconds : 0.0;
+  std::snprintf(rate, sizeof rate, "%.1f runs/s on %u thread%s (%.1f per thread)", per_second,
+                r.jobs, r.jobs == 1 ? "" : "s", per_second / std::max(1u, r.jobs));
+  out << "distinct orderings " << r.distinct_orderings << ", distinct trace hashes "
+      << r.distinct_trace_hashes << ", events " << r.total_events << ", " << rate << "\n";
+  if (exhaustive)
+    out << (r.complete ? "every ordering within the bound was covered"
+                       : "stopped at the --runs cap before covering every ordering")
+        << "; " << r.pruned << " runs stopped early at an already explored state\n";
   out << "unhealthy processes per run:\n";
   for (const auto& [unhealthy, runs] : r.unhealthy_histogram)
     out << "  " << unhealthy << " unhealthy: " << runs << " runs\n";
-  out << "failing runs " << r.failing_seeds.size() << "/" << r.runs;
+  char fraction[32];
+  std::snprintf(fraction, sizeof fraction, "%.2f%%",
+                r.runs > 0 ? 100.0 * r.failing_runs / r.runs : 0.0);
+  out << "failing runs " << r.failing_runs << "/" << r.runs << " (" << fraction << "): safety "
+      << r.safety_failures << ", liveness " << r.liveness_failures << "\n";
+  const char* what = exhaustive ? "run" : "seed";
+  for (const auto& [kind, seed] : r.first_failing_seed)
+    out << "  first failing " << what << " for " << kind << ": " << seed << "\n";
   if (!r.failing_seeds.empty()) {
-    out << "; replay one with: yzsim run " << r.scenario << " --seed " << r.failing_seeds.front();
-    out << "\nfailing seeds:";
+    out << "failing " << what << "s:";
     for (std::size_t i = 0; i < r.failing_seeds.size() && i < 20; ++i)
       out << " " << r.failing_seeds[i];
     if (r.failing_seeds.size() > 20) out << " ... (--json lists all)";
+    out << "\n";
+    if (!exhaustive)
+      out << "replay one with: yzsim run " << r.scenario << " --strategy " << r.strategy
+          << " --seed " << r.failing_seeds.front() << "\n";
   }
-  out << "\n";
   return out.str();
 }
 
 std::string to_json(const ExploreResult& r) {
   std::ostringstream out;
-  out << "{\"scenario\":" << json_string(r.scenario) << ",\"faults\":[";
+  out << "{\"scenario\":" << json_string(r.scenario) << ",\"strategy\":" << json_string(r.strategy)
+      << ",\"faults\":[";
   for (std::size_t i = 0; i < r.faults.size(); ++i)
     out << (i ? "," : "") << json_string(r.faults[i]);
-  out << "],\"first_seed\":" << r.first_seed << ",\"runs\":" << r.runs
+  out << "],\"first_seed\":" << r.first_seed << ",\"runs\":" << r.runs << ",\"jobs\":" << r.jobs
+      << ",\"distinct_orderings\":" << r.distinct_orderings
       << ",\"distinct_trace_hashes\":" << r.distinct_trace_hashes
       << ",\"events\":" << r.total_events << ",\"wall_seconds\":" << r.wall_seconds
-      << ",\"unhealthy_histogram\":{";
+      << ",\"runs_per_second\":" << (r.wall_seconds > 0 ? r.runs / r.wall_seconds : 0.0)
+      << ",\"failing_runs\":" << r.failing_runs << ",\"safety_failures\":" << r.safety_failures
+      << ",\"liveness_failures\":" << r.liveness_failures;
+  if (r.strategy == "exhaustive")
+    out << ",\"bound\":" << r.bound << ",\"default_latency_choices\":" << r.default_latency_choices
+        << ",\"pruned\":" << r.pruned << ",\"complete\":" << (r.complete ? "true" : "false");
+  out << ",\"unhealthy_histogram\":{";
   bool first = true;
   for (const auto& [unhealthy, runs] : r.unhealthy_histogram) {
     out << (first ? "" : ",") << "\"" << unhealthy << "\":" << runs;
+    first = false;
+  }
+  out << "},\"first_failing_seed\":{";
+  first = true;
+  for (const auto& [kind, seed] : r.first_failing_seed) {
+    out << (first ? "" : ",") << json_string(kind) << ":" << seed;
     first = false;
   }
   out << "},\"failing_seeds\":[";

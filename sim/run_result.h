@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/choice.h"
+
 namespace yz::sim {
 
 struct NodeReport {
@@ -42,6 +44,14 @@ struct RunSummary {
   std::uint64_t dropped_no_handler = 0;
 };
 
+// The liveness phase: faults off at heal time, then every process must be
+// healthy within the scenario's bound.
+struct LivenessResult {
+  bool checked = false;
+  bool converged = false;
+  std::int64_t converged_after_ns = 0;  // from heal time
+};
+
 struct RunResult {
   std::string scenario;
   std::uint64_t seed = 0;
@@ -53,6 +63,13 @@ struct RunResult {
   RunSummary summary;
   std::vector<InvariantViolation> invariant_violations;  // first step of each, in step order
   LookupCheckResult lookup_checks;
+  LivenessResult liveness;
+  // The order of events without their times: runs with equal ordering hashes
+  // ran the same events in the same order.
+  std::uint64_t ordering_hash = 0;
+  std::uint64_t latency_choices = 0;
+  bool pruned = false;          // exhaustive exploration ended it at a known state
+  std::vector<Choice> choices;  // with RunOptions::record_choices
 };
 
 }  // namespace yz::sim

@@ -3,6 +3,7 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -179,6 +180,7 @@ std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& 
     if (out.lookup_check_at >= out.duration)
       return where.at(proto, "lookup_check") + "lookup_check at_ms must be before duration_ms";
   }
+  out.liveness_bound = static_cast<core::Duration>(proto.liveness_bound_ms()) * kMillisecond;
   return {};
 }
 
@@ -200,6 +202,35 @@ ScenarioLoad parse_scenario(const std::string& text, const std::string& origin) 
   const std::string problem = validate(proto, Locator(origin, &tree), scenario);
   if (!problem.empty()) return ScenarioLoad{std::nullopt, problem};
   return ScenarioLoad{std::move(scenario), {}};
+}
+
+Scenario apply_edits(const Scenario& scenario, const ScenarioEdits& edits) {
+  Scenario out = scenario;
+  if (!edits.dropped.empty()) {
+    std::erase_if(out.processes, [&](const ProcessSpec& p) {
+      return std::find(edits.dropped.begin(), edits.dropped.end(), p.name) != edits.dropped.end();
+    });
+  }
+  if (edits.latency_min) out.latency_min = *edits.latency_min;
+  if (edits.latency_max) out.latency_max = std::max(*edits.latency_max, out.latency_min);
+  if (edits.start_spacing_percent) {
+    // Scales each DHT node's start offset from the first DHT node's start,
+    // so the join spacing changes and the infrastructure's start does not.
+    core::Duration first = -1;
+    for (const auto& p : out.processes)
+      if (p.role == core::Role::kNode && (first < 0 || p.start_at < first)) first = p.start_at;
+    for (auto& p : out.processes) {
+      if (p.role != core::Role::kNode) continue;
+      p.start_at = first + (p.start_at - first) * *edits.start_spacing_percent / 100;
+      p.start_jitter = p.start_jitter * *edits.start_spacing_percent / 100;
+    }
+  }
+  if (edits.faults) out.faults = *edits.faults;
+  if (edits.duration) {
+    out.duration = *edits.duration;
+    if (out.lookup_check_at >= out.duration) out.lookup_checks = 0;
+  }
+  return out;
 }
 
 ScenarioLoad load_scenario_file(const std::string& path) {

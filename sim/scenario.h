@@ -31,7 +31,27 @@ struct Scenario {
   std::string bridge_auth;
   std::uint32_t lookup_checks = 0;
   core::Duration lookup_check_at = 0;
+  core::Duration liveness_bound = 0;  // 0: no liveness phase
 };
+
+// Changes made to a scenario after it was read: the knobs swarm testing
+// draws for a run, and the processes shrinking removed. A trace file records
+// them beside the scenario text, so a replay rebuilds the same scenario.
+struct ScenarioEdits {
+  std::vector<std::string> dropped;  // process names
+  std::optional<core::Duration> latency_min;
+  std::optional<core::Duration> latency_max;
+  std::optional<std::uint32_t> start_spacing_percent;  // DHT node start times, scaled
+  std::optional<core::FaultSet> faults;                // replaces the scenario's
+  std::optional<core::Duration> duration;
+  bool empty() const {
+    return dropped.empty() && !latency_min && !latency_max && !start_spacing_percent && !faults &&
+           !duration;
+  }
+};
+
+// Applies the edits; a dropped name that is not in the scenario is ignored.
+Scenario apply_edits(const Scenario& scenario, const ScenarioEdits& edits);
 
 struct ScenarioLoad {
   std::optional<Scenario> scenario;

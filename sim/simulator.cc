@@ -17,8 +17,8 @@ using core::TimePoint;
 namespace {
 
 const char* kind_name(int kind) {
-  static const char* kNames[] = {"start",       "timer", "accept", "open",
-                                 "dial_failed", "frame", "closed", "lookup_check"};
+  static const char* kNames[] = {"start", "timer",  "accept",       "open",          "dial_failed",
+                                 "frame", "closed", "lookup_check", "liveness_check"};
   return kNames[kind];
 }
 
@@ -27,6 +27,19 @@ std::string format_time(TimePoint t) {
   std::snprintf(buffer, sizeof buffer, "%lld.%09lld", static_cast<long long>(t / core::kSecond),
                 static_cast<long long>(t % core::kSecond));
   return buffer;
+}
+
+// A stable 64-bit hash of a process name, so a process's seeds do not depend
+// on where it stands in the scenario (shrinking removes processes).
+std::uint64_t name_hash(const std::string& name) {
+  Fnv1a64 hash;
+  for (unsigned char c : name) hash.add_u64(c);
+  return hash.value();
+}
+
+std::uint64_t mix(std::uint64_t v) {
+  std::uint64_t state = v;
+  return splitmix64(state);
 }
 
 }  // namespace
@@ -65,7 +78,8 @@ void SimEnv::log(core::LogLevel level, std::string_view event,
                  std::initializer_list<core::LogField> fields) {
   // Logs are not part of the trace hash; they go to the trace file, if any,
   // beside the event that caused them.
-  if (sim_.options_.trace == nullptr || level == core::LogLevel::kDebug) return;
+  (void)level;
+  if (sim_.options_.trace == nullptr) return;
   auto& out = *sim_.options_.trace;
   out << "    log " << sim_.procs_[process_].spec.name << " " << event;
   for (const auto& field : fields) out << " " << field.key << "=" << field.value;
@@ -75,8 +89,17 @@ void SimEnv::log(core::LogLevel level, std::string_view event,
 // ---- Simulator ----------------------------------------------------------------
 
 Simulator::Simulator(const Scenario& scenario, RunOptions options)
-    : scenario_(scenario), options_(options), faults_(scenario.faults), rng_(options.seed) {
-  for (const auto& name : options.faults.names()) faults_.enable(*core::fault_from_name(name));
+    : scenario_(scenario),
+      options_(std::move(options)),
+      faults_(scenario.faults),
+      rng_(options_.seed ^ 0x6c6f6f6b7570ULL) {
+  for (const auto& name : options_.faults.names()) faults_.enable(*core::fault_from_name(name));
+  chooser_ = options_.chooser;
+  if (chooser_ == nullptr) {
+    own_chooser_ =
+        std::make_unique<RandomChooser>(options_.seed, options_.strategy == Strategy::kFifo);
+    chooser_ = own_chooser_.get();
+  }
   procs_.reserve(scenario.processes.size());
   std::string bootstrap_address;
   for (const auto& spec : scenario.processes)
@@ -84,7 +107,7 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
 
   for (std::size_t i = 0; i < scenario.processes.size(); ++i) {
     const ProcessSpec& spec = scenario.processes[i];
-    std::uint64_t stream = options.seed ^ (0x9e3779b97f4a7c15ULL * (i + 1));
+    std::uint64_t stream = options_.seed ^ name_hash(spec.name);
     const std::uint64_t id_seed = splitmix64(stream);
     const std::uint64_t env_seed = splitmix64(stream);
     Xoshiro256 id_rng(id_seed);
@@ -125,14 +148,52 @@ void Simulator::schedule(TimePoint at, Event event) {
     slot = static_cast<std::uint32_t>(slots_.size());
     slots_.push_back(std::move(event));
   }
-  const std::uint64_t key = options_.strategy == Strategy::kRandom ? rng_.next() : 0;
-  queue_.push(Scheduled{at, key, seq_++, slot});
+  const std::uint64_t key = choose(ChoiceKind::kOrder, UINT64_MAX, slots_[slot].process);
+  queue_.push_back(Scheduled{at, key, seq_++, slot});
+  std::push_heap(queue_.begin(), queue_.end(), std::greater<>());
 }
 
-core::Duration Simulator::latency() {
-  return static_cast<core::Duration>(
-      rng_.uniform(static_cast<std::uint64_t>(scenario_.latency_min),
-                   static_cast<std::uint64_t>(scenario_.latency_max)));
+std::uint64_t Simulator::choose(ChoiceKind kind, std::uint64_t limit, int target) {
+  std::uint64_t value = chooser_->choose(kind, limit, target);
+  if (value > limit) value = limit;
+  if (options_.record_choices) choices_.push_back(Choice{kind, value});
+  return value;
+}
+
+core::Duration Simulator::latency(int target) {
+  if (options_.at_latency_choice && !stop_ &&
+      options_.at_latency_choice(latency_points_, fingerprint())) {
+    stop_ = true;
+    pruned_ = true;
+  }
+  ++latency_points_;
+  const auto span = static_cast<std::uint64_t>(scenario_.latency_max - scenario_.latency_min);
+  return scenario_.latency_min +
+         static_cast<core::Duration>(choose(ChoiceKind::kLatency, span, target));
+}
+
+std::uint64_t Simulator::fingerprint() const {
+  // What decides the rest of a run: the order of the events so far (process
+  // state follows from it) and what is pending, with times relative to now.
+  // Pending events are combined by sum, so the heap's layout does not count.
+  std::uint64_t pending = 0;
+  for (const Scheduled& s : queue_) {
+    const Event& e = slots_[s.slot];
+    Fnv1a64 h;
+    h.add_u64(static_cast<std::uint64_t>(s.time - now_));
+    h.add_u64(static_cast<std::uint64_t>(e.kind));
+    h.add_u64(static_cast<std::uint64_t>(e.process + 1));
+    h.add_u64(e.link);
+    h.add_u64(e.timer);
+    h.add_u64(static_cast<std::uint64_t>(e.frame.type));
+    h.add_u64(e.frame.request_id);
+    pending += mix(h.value());
+  }
+  Fnv1a64 out;
+  out.add_u64(ordering_hash_.value());
+  out.add_u64(pending);
+  out.add_u64(queue_.size());
+  return out.value();
 }
 
 LinkId Simulator::dial(int from, const std::string& address) {
@@ -141,11 +202,11 @@ LinkId Simulator::dial(int from, const std::string& address) {
   link.dialler = from;
   auto target = by_name_.find(address);
   if (target == by_name_.end() || target->second == from) {
-    schedule(now_ + latency(), Event{EventKind::kDialFailed, from, id, 0, {}});
+    schedule(now_ + latency(from), Event{EventKind::kDialFailed, from, id, 0, {}});
     return id;
   }
   link.acceptor = target->second;
-  schedule(now_ + latency(), Event{EventKind::kAccept, link.acceptor, id, 0, {}});
+  schedule(now_ + latency(link.acceptor), Event{EventKind::kAccept, link.acceptor, id, 0, {}});
   return id;
 }
 
@@ -156,9 +217,9 @@ void Simulator::send(int from, LinkId id, Frame frame) {
   const int side = side_of(link, from);
   if (link.closed[side] || link.acceptor < 0) return;
   // One gRPC stream per direction: frames arrive in the order sent.
-  const TimePoint at = std::max(now_ + latency(), link.last_delivery[side] + 1);
-  link.last_delivery[side] = at;
   const int to = side == 0 ? link.acceptor : link.dialler;
+  const TimePoint at = std::max(now_ + latency(to), link.last_delivery[side] + 1);
+  link.last_delivery[side] = at;
   if (options_.recorder != nullptr)
     options_.recorder->frame_sent(steps_, now_, from, to, id, frame);
   schedule(at, Event{EventKind::kFrame, to, id, 0, std::move(frame)});
@@ -174,9 +235,9 @@ void Simulator::close(int from, LinkId id) {
   const bool other_knows = side == 0 ? link.accepted : true;
   if (!other_knows || link.acceptor < 0) return;
   // The close travels behind the frames already sent on the stream.
-  const TimePoint at = std::max(now_ + latency(), link.last_delivery[side] + 1);
-  link.last_delivery[side] = at;
   const int to = side == 0 ? link.acceptor : link.dialler;
+  const TimePoint at = std::max(now_ + latency(to), link.last_delivery[side] + 1);
+  link.last_delivery[side] = at;
   schedule(at, Event{EventKind::kClosed, to, id, 0, {}});
 }
 
@@ -186,9 +247,14 @@ void Simulator::record(const Event& event, std::uint64_t step) {
   hash_.add_u64(static_cast<std::uint64_t>(event.kind));
   hash_.add_u64(static_cast<std::uint64_t>(event.process + 1));
   hash_.add_u64(event.link);
+  ordering_hash_.add_u64(static_cast<std::uint64_t>(event.kind));
+  ordering_hash_.add_u64(static_cast<std::uint64_t>(event.process + 1));
+  ordering_hash_.add_u64(event.link);
   if (event.kind == EventKind::kFrame) {
     hash_.add_u64(static_cast<std::uint64_t>(event.frame.type));
     hash_.add_u64(event.frame.request_id);
+    ordering_hash_.add_u64(static_cast<std::uint64_t>(event.frame.type));
+    ordering_hash_.add_u64(event.frame.request_id);
   }
   if (options_.trace == nullptr) return;
   auto& out = *options_.trace;
@@ -206,12 +272,23 @@ void Simulator::record(const Event& event, std::uint64_t step) {
   if (event.kind == EventKind::kFrame)
     out << " type=" << core::message_type_name(event.frame.type)
         << " req=" << event.frame.request_id;
-  out << "\n";
+  char hash[24];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(hash_.value()));
+  out << " h=" << hash << "\n";
 }
 
 void Simulator::execute(Event& event) {
   if (event.kind == EventKind::kLookupCheck) {
     run_lookup_checks();
+    return;
+  }
+  if (event.kind == EventKind::kLivenessCheck) {
+    if (all_healthy()) {
+      converged_at_ = now_;
+      stop_ = true;
+    } else {
+      schedule(now_ + core::kSecond, Event{EventKind::kLivenessCheck, -1, 0, 0, {}});
+    }
     return;
   }
   Proc& proc = procs_[event.process];
@@ -229,11 +306,12 @@ void Simulator::execute(Event& event) {
       Link& link = it->second;
       if (link.closed[0]) return;  // the dialler gave up before we got here
       if (!proc.running) {
-        schedule(now_ + latency(), Event{EventKind::kDialFailed, link.dialler, event.link, 0, {}});
+        schedule(now_ + latency(link.dialler),
+                 Event{EventKind::kDialFailed, link.dialler, event.link, 0, {}});
         return;
       }
       link.accepted = true;
-      const TimePoint open_at = now_ + latency();
+      const TimePoint open_at = now_ + latency(link.dialler);
       // Nothing the acceptor sends can overtake the dialler's "opened".
       link.last_delivery[1] = open_at;
       schedule(open_at, Event{EventKind::kOpen, link.dialler, event.link, 0, {}});
@@ -270,16 +348,46 @@ void Simulator::execute(Event& event) {
       return;
     }
     case EventKind::kLookupCheck:
+    case EventKind::kLivenessCheck:
       return;
   }
+}
+
+void Simulator::note_violation(const std::string& invariant, int process, std::uint64_t step) {
+  const auto key = std::make_pair(invariant, process);
+  if (violations_.contains(key)) return;
+  const std::string name = process >= 0 ? procs_[process].spec.name : std::string("sim");
+  violations_.emplace(key, InvariantViolation{invariant, name, step, now_});
 }
 
 void Simulator::check_invariants(int process, std::uint64_t step) {
   if (process < 0 || !procs_[process].member_role || !procs_[process].running) return;
   if (procs_[process].process->peers_missing_handler() == 0) return;
-  const auto key = std::make_pair(std::string("peers_missing_handler"), process);
-  if (violations_.contains(key)) return;
-  violations_.emplace(key, InvariantViolation{key.first, procs_[process].spec.name, step, now_});
+  note_violation("peers_missing_handler", process, step);
+}
+
+void Simulator::heal() {
+  // VOPR's liveness phase: the fault switches go off; whatever they broke
+  // must now mend through the processes' own recovery.
+  healed_ = true;
+  faults_ = {};
+  for (auto& proc : procs_) proc.process->set_faults(faults_);
+  schedule(now_, Event{EventKind::kLivenessCheck, -1, 0, 0, {}});
+}
+
+bool Simulator::all_healthy() {
+  // Converged, not merely healthy: a node in its start-up grace period
+  // reports healthy with no links at all, so a member must also have joined
+  // and hold at least one link.
+  for (auto& proc : procs_) {
+    if (!proc.running) return false;
+    const core::ProcessStatus s = proc.process->status();
+    if (!s.healthy) return false;
+    if (proc.spec.role == core::Role::kBootstrap) continue;
+    if (s.connected_peers == 0) return false;
+    if (proc.spec.role != core::Role::kBridge && !s.member) return false;
+  }
+  return true;
 }
 
 void Simulator::run_lookup_checks() {
@@ -313,10 +421,12 @@ void Simulator::run_lookup_checks() {
 RunResult Simulator::run() {
   for (std::size_t i = 0; i < procs_.size(); ++i) {
     const ProcessSpec& spec = procs_[i].spec;
-    const core::Duration jitter = spec.start_jitter > 0
-                                      ? static_cast<core::Duration>(rng_.uniform(
-                                            0, static_cast<std::uint64_t>(spec.start_jitter)))
-                                      : 0;
+    const core::Duration jitter =
+        spec.start_jitter > 0
+            ? static_cast<core::Duration>(choose(ChoiceKind::kJitter,
+                                                 static_cast<std::uint64_t>(spec.start_jitter),
+                                                 static_cast<int>(i)))
+            : 0;
     schedule(spec.start_at + jitter, Event{EventKind::kStart, static_cast<int>(i), 0, 0, {}});
   }
   if (scenario_.lookup_checks > 0)
@@ -327,10 +437,19 @@ RunResult Simulator::run() {
     options_.recorder->begin(scenario_, processes);
   }
 
-  while (!queue_.empty()) {
-    const Scheduled next = queue_.top();
-    if (next.time > scenario_.duration) break;
-    queue_.pop();
+  const TimePoint heal_at = scenario_.duration;
+  const TimePoint end = scenario_.duration + scenario_.liveness_bound;
+  bool livelocked = false;
+  while (!queue_.empty() && !stop_) {
+    const Scheduled next = queue_.front();
+    if (scenario_.liveness_bound > 0 && !healed_ && next.time > heal_at) {
+      now_ = heal_at;
+      heal();
+      continue;
+    }
+    if (next.time > end) break;
+    std::pop_heap(queue_.begin(), queue_.end(), std::greater<>());
+    queue_.pop_back();
     now_ = next.time;
     Event event = std::move(slots_[next.slot]);
     free_slots_.push_back(next.slot);
@@ -339,6 +458,16 @@ RunResult Simulator::run() {
         (!procs_[event.process].running || !procs_[event.process].env->has_timer(event.timer)))
       continue;
     ++steps_;
+    if (now_ != instant_) {
+      instant_ = now_;
+      steps_at_instant_ = 0;
+    }
+    if (++steps_at_instant_ > options_.livelock_steps) {
+      // Virtual time stopped: something reschedules itself forever.
+      note_violation("livelock", event.process, steps_);
+      livelocked = true;
+      break;
+    }
     record(event, steps_);
     if (options_.recorder != nullptr && event.kind == EventKind::kFrame) {
       // Who sent it and whether execute() will hand it over, as execute() decides.
@@ -358,7 +487,11 @@ RunResult Simulator::run() {
       options_.recorder->after_step(steps_, now_, event.process,
                                     event.process >= 0 && procs_[event.process].running);
   }
-  now_ = scenario_.duration;
+  if (!stop_ && !livelocked) {
+    now_ = scenario_.liveness_bound > 0 ? end : scenario_.duration;
+    if (scenario_.liveness_bound > 0 && !healed_) heal();  // nothing was left to run
+    if (scenario_.liveness_bound > 0 && !converged_at_ && all_healthy()) converged_at_ = now_;
+  }
 
   RunResult result;
   result.scenario = scenario_.name;
@@ -366,7 +499,14 @@ RunResult Simulator::run() {
   result.faults = faults_.names();
   result.trace_hash = hash_.value();
   result.events = steps_;
-  result.virtual_seconds = static_cast<double>(scenario_.duration) / core::kSecond;
+  result.virtual_seconds = static_cast<double>(now_) / core::kSecond;
+  result.ordering_hash = ordering_hash_.value();
+  result.latency_choices = latency_points_;
+  result.pruned = pruned_;
+  result.choices = std::move(choices_);
+  result.liveness.checked = scenario_.liveness_bound > 0;
+  result.liveness.converged = converged_at_.has_value();
+  if (converged_at_) result.liveness.converged_after_ns = *converged_at_ - heal_at;
   for (auto& proc : procs_) {
     const core::ProcessStatus s = proc.process->status();
     NodeReport node;

@@ -4,8 +4,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
-#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -13,9 +13,11 @@
 #include "roles/core/env.h"
 #include "roles/core/faults.h"
 #include "roles/core/process.h"
+#include "sim/choice.h"
 #include "sim/prng.h"
 #include "sim/run_result.h"
 #include "sim/scenario.h"
+#include "sim/strategies.h"
 
 namespace yz::metrics {
 class Registry;
@@ -23,22 +25,25 @@ class Registry;
 
 namespace yz::sim {
 
-// How the scheduler orders events that are ready at the same virtual time.
-enum class Strategy : std::uint8_t {
-  kFifo,    // in the order they were scheduled
-  kRandom,  // seeded random order
-};
-
 class TimelineRecorder;
 
 struct RunOptions {
   std::uint64_t seed = 1;
   core::FaultSet faults;  // on top of the scenario's own
+  // Used when no chooser is given: kFifo or kRandom, drawn from the seed.
   Strategy strategy = Strategy::kRandom;
+  // Answers every choice point when set (not owned); see sim/strategies.h.
+  Chooser* chooser = nullptr;
+  bool record_choices = false;    // fills RunResult::choices, for a trace file
   std::ostream* trace = nullptr;  // one line per event when set
   // Collects the timeline for yzsim run --record (sim/timeline.h). Reads the
   // processes only: the run and its trace hash are the same with or without.
   TimelineRecorder* recorder = nullptr;
+  // Exhaustive exploration's pruning: called before each latency choice with
+  // its index and a fingerprint of the run's state there; true ends the run.
+  std::function<bool(std::uint64_t index, std::uint64_t fingerprint)> at_latency_choice;
+  // A livelock: this many events at one virtual instant end the run.
+  std::uint64_t livelock_steps = 200000;
 };
 
 class SimEnv;
@@ -70,6 +75,7 @@ class Simulator {
     kFrame,
     kClosed,
     kLookupCheck,
+    kLivenessCheck,
   };
   struct Event {
     EventKind kind;
@@ -106,7 +112,12 @@ class Simulator {
   };
 
   void schedule(core::TimePoint at, Event event);
-  core::Duration latency();
+  std::uint64_t choose(ChoiceKind kind, std::uint64_t limit, int target);
+  core::Duration latency(int target);
+  std::uint64_t fingerprint() const;
+  void heal();
+  bool all_healthy();
+  void note_violation(const std::string& invariant, int process, std::uint64_t step);
   void execute(Event& event);
   void record(const Event& event, std::uint64_t step);
   void check_invariants(int process, std::uint64_t step);
@@ -125,7 +136,9 @@ class Simulator {
   core::TimePoint now_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t steps_ = 0;
-  std::priority_queue<Scheduled, std::vector<Scheduled>, std::greater<>> queue_;
+  // A binary heap (std::push_heap with std::greater), kept as a vector so
+  // exhaustive pruning can fingerprint what is pending.
+  std::vector<Scheduled> queue_;
   std::vector<Event> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::vector<Proc> procs_;
@@ -133,6 +146,17 @@ class Simulator {
   std::unordered_map<core::LinkId, Link> links_;  // looked up, never iterated
   core::LinkId next_link_ = 1;
   Fnv1a64 hash_;
+  Fnv1a64 ordering_hash_;  // the same events without their times
+  std::unique_ptr<Chooser> own_chooser_;
+  Chooser* chooser_ = nullptr;
+  ChoiceLog choices_;
+  std::uint64_t latency_points_ = 0;
+  bool stop_ = false;
+  bool pruned_ = false;
+  bool healed_ = false;
+  std::optional<core::TimePoint> converged_at_;
+  core::TimePoint instant_ = -1;
+  std::uint64_t steps_at_instant_ = 0;
   std::map<std::pair<std::string, int>, InvariantViolation> violations_;
   LookupCheckResult lookup_checks_;
 };

@@ -174,6 +174,8 @@ void TimelineRecorder::observe(int index, std::uint64_t step, core::TimePoint no
 }
 
 void TimelineRecorder::end(const RunResult& result, core::TimePoint end_time) {
+  // A liveness phase runs past the scenario's duration.
+  timeline_.duration_ns = std::max<std::int64_t>(timeline_.duration_ns, end_time);
   for (std::size_t i = 0; i < watched_.size(); ++i) {
     // The end sample uses the step count so it sorts after every real step.
     observe(static_cast<int>(i), result.events, end_time, true);
@@ -193,7 +195,7 @@ void TimelineRecorder::end(const RunResult& result, core::TimePoint end_time) {
 
 std::string to_json(const RunRecord& record) {
   const Timeline& t = record.timeline;
-  std::string result = to_json(record.result);
+  std::string result = record.result_json.empty() ? to_json(record.result) : record.result_json;
   while (!result.empty() && result.back() == '\n') result.pop_back();
   std::ostringstream out;
   out << "{\"format\":\"yzsim-run/1\",\n\"result\":" << result << ",\n\"timeline\":{";
@@ -306,6 +308,7 @@ std::optional<RunRecord> run_record_from_json(const std::string& text, std::stri
   const Value* tl = r.need(*doc, "timeline", Value::Kind::kObject);
   if (!r.ok) return std::nullopt;
 
+  record.result_json = text.substr(res->begin, res->end - res->begin);
   RunResult& result = record.result;
   result.scenario = r.str(*res, "scenario");
   result.seed = r.u64(*res, "seed");

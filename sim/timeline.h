@@ -99,6 +99,10 @@ const char* fate_name(Timeline::Fate fate);
 struct RunRecord {
   RunResult result;
   Timeline timeline;
+  // The "result" object as read from a RUN.json, kept byte for byte so that
+  // fields this reader does not know survive a round trip. Empty for a
+  // record made by a run: to_json then writes to_json(result).
+  std::string result_json;
 };
 
 // RUN.json: {"format":"yzsim-run/1","result":<yzsim run --json>,"timeline":{...}}.

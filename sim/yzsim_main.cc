@@ -1,11 +1,14 @@
 // yzsim: the simulator's command line. See sim/cli.cc for the usage text.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <optional>
+#include <sstream>
+#include <thread>
 
 #include "sim/cli.h"
 #include "sim/explore.h"
@@ -13,42 +16,263 @@
 #include "sim/report.h"
 #include "sim/report_html.h"
 #include "sim/scenario.h"
+#include "sim/shrink.h"
 #include "sim/simulator.h"
+#include "sim/story.h"
 #include "sim/timeline.h"
+#include "sim/trace_file.h"
 
 namespace {
+
+using namespace yz::sim;
 
 int fail_usage(const std::string& message) {
   std::cerr << "yzsim: " << message << "\n";
   return 2;
 }
 
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  out = buffer.str();
+  return true;
+}
+
 bool write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
-  out.close();
-  if (!out) std::cerr << "yzsim: cannot write " << path << "\n";
   return static_cast<bool>(out);
 }
 
+RunSpec spec_for_run(const Scenario& scenario, const CliOptions& o) {
+  RunSpec spec;
+  spec.strategy = o.strategy;
+  spec.seed = o.seed;
+  spec.faults = o.faults;
+  spec.pct_depth = o.depth;
+  // A trace re-reads the scenario's text, so dropping its faults is an edit.
+  if (o.no_scenario_faults) spec.edits.faults = yz::core::FaultSet{};
+  if (o.strategy == Strategy::kPct) {
+    RunSpec probe;
+    probe.strategy = Strategy::kExhaustive;
+    probe.faults = o.faults;
+    spec.pct_points = run_spec(scenario, probe).latency_choices;
+  }
+  if (o.strategy == Strategy::kSwarm) {
+    yz::core::FaultSet all = scenario.faults;
+    for (const auto& name : o.faults.names()) all.enable(*yz::core::fault_from_name(name));
+    spec.edits = swarm_edits(spec.seed, all);
+    spec.faults = {};
+  }
+  return spec;
+}
+
+// One line that rewrites itself on a terminal; a plain line every few
+// seconds otherwise, so CI logs stay readable.
+class Progress {
+ public:
+  explicit Progress(bool tty) : tty_(tty), started_(Clock::now()), last_(started_) {}
+  void update(std::uint64_t done, std::uint64_t failing, std::uint64_t planned) {
+    const auto now = Clock::now();
+    const bool finished = planned != 0 && done == planned;
+    if (!finished &&
+        now - last_ < (tty_ ? std::chrono::milliseconds(200) : std::chrono::seconds(5)))
+      return;
+    last_ = now;
+    const double elapsed = std::chrono::duration<double>(now - started_).count();
+    const double rate = elapsed > 0 ? done / elapsed : 0;
+    char line[160];
+    if (planned != 0) {
+      const double eta = rate > 0 ? (planned - done) / rate : 0;
+      std::snprintf(line, sizeof line, "%llu/%llu runs, %llu failing, %.0f runs/s, ETA %.0f s",
+                    static_cast<unsigned long long>(done), static_cast<unsigned long long>(planned),
+                    static_cast<unsigned long long>(failing), rate, eta);
+    } else {
+      std::snprintf(line, sizeof line, "%llu runs, %llu failing, %.0f runs/s",
+                    static_cast<unsigned long long>(done), static_cast<unsigned long long>(failing),
+                    rate);
+    }
+    if (tty_) {
+      std::fprintf(stderr, "\r%-78s", line);
+    } else {
+      std::fprintf(stderr, "%s\n", line);
+    }
+    shown_ = true;
+  }
+  void end() {
+    if (tty_ && shown_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool tty_;
+  bool shown_ = false;
+  Clock::time_point started_, last_;
+};
+
 // yzsim report RUN.json: draws a recorded run without running it again.
-int report(const yz::sim::CliOptions& o) {
-  using namespace yz::sim;
-  std::ifstream in(o.scenario_path, std::ios::binary);
-  if (!in) return fail_usage("cannot read " + o.scenario_path);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+int report_command(const CliOptions& o) {
+  std::string text;
+  if (!read_file(o.scenario_path, text)) return fail_usage("cannot read " + o.scenario_path);
   std::string error;
   const std::optional<RunRecord> record = run_record_from_json(text, error);
   if (!record) return fail_usage(o.scenario_path + ": " + error);
-  if (!o.html_path.empty() && !write_file(o.html_path, report_html(*record))) return 2;
-  if (!o.perfetto_path.empty() && !write_file(o.perfetto_path, perfetto_json(*record))) return 2;
+  if (!o.html_path.empty() && !write_file(o.html_path, report_html(*record)))
+    return fail_usage("cannot write " + o.html_path);
+  if (!o.perfetto_path.empty() && !write_file(o.perfetto_path, perfetto_json(*record)))
+    return fail_usage("cannot write " + o.perfetto_path);
+  return 0;
+}
+
+// run --record / --perfetto: the files for a run with its timeline.
+bool write_recording(const CliOptions& o, const RunRecord& record) {
+  if (!o.record_path.empty() && !write_file(o.record_path, to_json(record))) {
+    fail_usage("cannot write " + o.record_path);
+    return false;
+  }
+  if (!o.perfetto_path.empty() && !write_file(o.perfetto_path, perfetto_json(record))) {
+    fail_usage("cannot write " + o.perfetto_path);
+    return false;
+  }
+  return true;
+}
+
+int run_command(const CliOptions& o, const Scenario& scenario, const std::string& text) {
+  const RunSpec spec = spec_for_run(scenario, o);
+  const bool recording = !o.record_path.empty() || !o.perfetto_path.empty();
+  if (!o.save_path.empty()) {
+    RecordedRun recorded = record_run(text, o.scenario_path, scenario, spec);
+    if (!write_file(o.save_path, format_trace(recorded.trace)))
+      return fail_usage("cannot write trace file " + o.save_path);
+    if (!o.trace_path.empty()) {
+      std::string lines;
+      for (const auto& line : recorded.trace.steps) lines += line + "\n";
+      if (!write_file(o.trace_path, lines))
+        return fail_usage("cannot write trace file " + o.trace_path);
+    }
+    if (recording) {
+      // The same spec runs the same way: once more, with the recorder.
+      TimelineRecorder recorder;
+      RunOptions options;
+      options.recorder = &recorder;
+      const RunResult again = run_spec(scenario, spec, options);
+      if (!write_recording(o, RunRecord{again, recorder.take(), {}})) return 2;
+    }
+    std::cout << (o.json ? to_json(recorded.result) : health_table(recorded.result));
+    return o.check && run_failed(recorded.result) ? 1 : 0;
+  }
+  std::ofstream trace_file;
+  RunOptions options;
+  if (!o.trace_path.empty()) {
+    trace_file.open(o.trace_path);
+    if (!trace_file) return fail_usage("cannot write trace file " + o.trace_path);
+    options.trace = &trace_file;
+  }
+  TimelineRecorder recorder;
+  if (recording) options.recorder = &recorder;
+  const RunResult result = run_spec(scenario, spec, options);
+  if (recording && !write_recording(o, RunRecord{result, recorder.take(), {}})) return 2;
+  std::cout << (o.json ? to_json(result) : health_table(result));
+  return o.check && run_failed(result) ? 1 : 0;
+}
+
+int explore_command(const CliOptions& o, const Scenario& scenario, const std::string& text) {
+  if (!o.save_path.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.save_path, ec);
+    if (ec) return fail_usage("cannot create directory " + o.save_path + ": " + ec.message());
+  }
+  ExploreOptions options;
+  options.strategy = o.strategy;
+  options.first_seed = o.seed;
+  options.runs = o.runs;
+  options.faults = o.faults;
+  options.depth = o.depth;
+  options.bound = o.bound;
+  if (o.no_scenario_faults) options.edits.faults = yz::core::FaultSet{};
+  options.jobs = o.jobs != 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  Progress progress(isatty(STDERR_FILENO) != 0);
+  options.progress = [&](std::uint64_t done, std::uint64_t failing, std::uint64_t planned) {
+    progress.update(done, failing, planned);
+  };
+  const ExploreReport report = explore(scenario, options);
+  progress.end();
+  std::cout << (o.json ? to_json(report.summary) : explore_table(report.summary));
+  for (const auto& [kind, failure] : report.first_failure) {
+    if (o.save_path.empty()) break;
+    const std::string path = o.save_path + "/" + kind + ".trace";
+    RecordedRun recorded = record_run(text, o.scenario_path, scenario, failure.spec);
+    if (!write_file(path, format_trace(recorded.trace)))
+      return fail_usage("cannot write trace file " + path);
+    if (!o.json) std::cout << "saved " << path << "\n";
+  }
+  return 0;
+}
+
+int replay_command(const CliOptions& o) {
+  const TraceLoad load = load_trace_file(o.scenario_path);
+  if (!load.trace) return fail_usage(load.error);
+  const ReplayOutcome outcome = replay(*load.trace);
+  if (o.json) {
+    std::cout << "{\"matches\":" << (outcome.matches ? "true" : "false")
+              << ",\"steps_compared\":" << outcome.steps_compared
+              << ",\"events\":" << outcome.result.events << "}\n";
+  } else if (outcome.matches) {
+    std::cout << "replay matches: " << outcome.steps_compared << " steps and the final trace hash "
+              << std::hex << outcome.result.trace_hash << std::dec << "\n";
+  } else {
+    std::cout << "replay DIFFERS after " << outcome.steps_compared
+              << " matching steps: " << outcome.difference << "\n";
+  }
+  return outcome.matches ? 0 : 1;
+}
+
+int shrink_command(const CliOptions& o) {
+  const TraceLoad load = load_trace_file(o.scenario_path);
+  if (!load.trace) return fail_usage(load.error);
+  ShrinkOptions options;
+  options.kind = o.invariant;
+  options.max_runs = o.max_runs;
+  const ShrinkResult result = shrink(*load.trace, options);
+  if (!result.ok) {
+    std::cerr << "yzsim: shrink: " << result.error << "\n";
+    return 1;
+  }
+  if (!write_file(o.out_path, format_trace(result.minimal)))
+    return fail_usage("cannot write trace file " + o.out_path);
+  std::string story;
+  for (const auto& part : result.story) story += (story.empty() ? "" : " -> ") + part;
+  const double ratio = result.events_after > 0
+                           ? static_cast<double>(result.events_before) / result.events_after
+                           : 0.0;
+  if (o.json) {
+    std::cout << "{\"failure\":\"" << result.kind << "\",\"events_before\":" << result.events_before
+              << ",\"events_after\":" << result.events_after
+              << ",\"processes_before\":" << result.processes_before
+              << ",\"processes_after\":" << result.processes_after
+              << ",\"non_default_choices_before\":" << result.non_default_choices_before
+              << ",\"non_default_choices_after\":" << result.non_default_choices_after
+              << ",\"runs\":" << result.runs << ",\"out\":\"" << o.out_path << "\"}\n";
+    return 0;
+  }
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "shrunk %s: %llu -> %llu events (%.1fx), %zu -> %zu processes, %zu -> %zu "
+                "non-default choices, in %llu runs\n",
+                result.kind.c_str(), static_cast<unsigned long long>(result.events_before),
+                static_cast<unsigned long long>(result.events_after), ratio,
+                result.processes_before, result.processes_after, result.non_default_choices_before,
+                result.non_default_choices_after, static_cast<unsigned long long>(result.runs));
+  std::cout << line << "minimal trace: " << o.out_path << "\n"
+            << "story: " << story << "\n";
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace yz::sim;
   const CliParse parsed = parse_cli(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.options) return fail_usage(parsed.error);
   const CliOptions& o = *parsed.options;
@@ -66,49 +290,17 @@ int main(int argc, char** argv) {
       std::cout << info.name << "\t" << info.summary << "\n";
     return 0;
   }
-  if (o.command == "report") return report(o);
+  if (o.command == "replay") return replay_command(o);
+  if (o.command == "shrink") return shrink_command(o);
+  if (o.command == "report") return report_command(o);
 
-  ScenarioLoad load = load_scenario_file(o.scenario_path);
+  std::string text;
+  if (!read_file(o.scenario_path, text))
+    return fail_usage(o.scenario_path + ": cannot open scenario file");
+  ScenarioLoad load = parse_scenario(text, o.scenario_path);
   if (!load.scenario) return fail_usage(load.error);
   Scenario scenario = std::move(*load.scenario);
   if (o.no_scenario_faults) scenario.faults = {};
   if (scenario.name.empty()) scenario.name = o.scenario_path;
-
-  if (o.command == "run") {
-    std::ofstream trace_file;
-    RunOptions options;
-    options.seed = o.seed;
-    options.faults = o.faults;
-    options.strategy = o.strategy;
-    if (!o.trace_path.empty()) {
-      trace_file.open(o.trace_path);
-      if (!trace_file) return fail_usage("cannot write trace file " + o.trace_path);
-      options.trace = &trace_file;
-    }
-    TimelineRecorder recorder;
-    const bool recording = !o.record_path.empty() || !o.perfetto_path.empty();
-    if (recording) options.recorder = &recorder;
-    Simulator simulator(scenario, options);
-    const RunResult result = simulator.run();
-    if (recording) {
-      const RunRecord record{result, recorder.take()};
-      if (!o.record_path.empty() && !write_file(o.record_path, to_json(record))) return 2;
-      if (!o.perfetto_path.empty() && !write_file(o.perfetto_path, perfetto_json(record))) return 2;
-    }
-    std::cout << (o.json ? to_json(result) : health_table(result));
-    return o.check && run_failed(result) ? 1 : 0;
-  }
-
-  // explore
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  const auto progress = [&](std::uint64_t done, std::uint64_t failing) {
-    if (tty && (done % 10 == 0 || done == o.runs))
-      std::fprintf(stderr, "\r%llu/%llu runs, %llu failing", static_cast<unsigned long long>(done),
-                   static_cast<unsigned long long>(o.runs),
-                   static_cast<unsigned long long>(failing));
-  };
-  const ExploreResult result = explore(scenario, o.seed, o.runs, o.faults, o.strategy, progress);
-  if (tty) std::fprintf(stderr, "\n");
-  std::cout << (o.json ? to_json(result) : explore_table(result));
-  return 0;
+  return o.command == "run" ? run_command(o, scenario, text) : explore_command(o, scenario, text);
 }

@@ -57,6 +57,9 @@ ConnectionManager::Delivery ConnectionManager::handle_frame(Frame&& frame) {
   if (!listener_) {
     ++dropped_no_handler_;
     metrics_.dropped("no_handler").Increment();
+    env_.log(LogLevel::kDebug, "dropped_no_handler",
+             {{"peer", peer_.node_id.short_hex()},
+              {"type", std::string(message_type_name(frame.type))}});
     return Delivery::kDroppedNoHandler;
   }
   listener_(*this, std::move(frame));

@@ -379,6 +379,11 @@ void DhtMember::on_emergency(Health::Emergency emergency) {
   ask_for_peers_or_genesis();
 }
 
+void DhtMember::set_faults(const FaultSet& faults) {
+  config_.faults = faults;  // Dht reads the same FaultSet
+  routing_table_.set_skip_callback_for_replacement(faults.has(Fault::kReplacementCacheNoCallback));
+}
+
 ProcessStatus DhtMember::status() {
   ProcessStatus s;
   s.name = config_.name;

@@ -27,6 +27,7 @@ class DhtMember : public Process {
   void on_link_closed(LinkId link, std::string_view reason) override;
   void on_frame(LinkId link, Frame&& frame) override;
   ProcessStatus status() override;
+  void set_faults(const FaultSet& faults) override;
   std::size_t peers_missing_handler() override { return dht_.peers_missing_handler(); }
 
   Dht& dht() { return dht_; }

@@ -61,6 +61,9 @@ class Process {
   virtual void on_frame(LinkId link, Frame&& frame) = 0;
 
   virtual ProcessStatus status() = 0;
+  // Switches fault switches on or off while running (the simulator's heal
+  // step turns every fault off). What a fault already broke stays broken.
+  virtual void set_faults(const FaultSet& faults) { (void)faults; }
   // Cheap check the simulator runs after every step: connected routing-table
   // peers whose link has no DHT listener.
   virtual std::size_t peers_missing_handler() = 0;

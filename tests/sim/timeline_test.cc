@@ -39,7 +39,7 @@ RunRecord record_once(const Scenario& scenario, std::uint64_t seed, core::FaultS
   options.recorder = &recorder;
   Simulator simulator(scenario, options);
   RunResult result = simulator.run();
-  return {std::move(result), recorder.take()};
+  return {std::move(result), recorder.take(), {}};
 }
 
 std::size_t count(const std::string& haystack, const std::string& needle) {
