@@ -18,10 +18,23 @@ bool has_kind(const RunResult& result, const std::string& kind) {
   return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
 }
 
+// What the minimal run must still show besides the failure itself: the
+// consequences that make it the same story (frames lost for want of a
+// handler, an onboarding that failed), when the original showed them.
+struct Consequences {
+  bool dropped = false;
+  bool onboarding_failed = false;
+  bool hold_in(const RunResult& r) const {
+    return (!dropped || r.summary.dropped_no_handler > 0) &&
+           (!onboarding_failed || r.summary.onboarding_failures > 0);
+  }
+};
+
 class Shrinker {
  public:
-  Shrinker(const TraceFile& trace, const Scenario& base, std::string kind, std::uint64_t budget)
-      : trace_(trace), base_(base), kind_(std::move(kind)), budget_(budget) {
+  Shrinker(const TraceFile& trace, const Scenario& base, std::string kind, std::uint64_t budget,
+           Consequences keep)
+      : trace_(trace), base_(base), kind_(std::move(kind)), budget_(budget), keep_(keep) {
     spec_.seed = trace.seed;
     spec_.faults = trace.faults;
     spec_.edits = trace.edits;
@@ -38,7 +51,8 @@ class Shrinker {
     ReplayChooser chooser(choices);
     RunOptions options;
     options.chooser = &chooser;
-    return has_kind(run_spec(base_, spec, options), kind_);
+    const RunResult result = run_spec(base_, spec, options);
+    return has_kind(result, kind_) && keep_.hold_in(result);
   }
 
   void drop_processes() {
@@ -134,30 +148,34 @@ class Shrinker {
     for (const auto& v : recorded.result.invariant_violations)
       if (v.invariant == kind_) violation = v.virtual_time_ns;
     if (!violation) return std::nullopt;
+    core::Duration end = *violation;
     core::Duration step_time = 0;
     bool dropped = false;
     for (const auto& line : recorded.trace.steps) {
       if (!line.starts_with(" ")) {
         const auto t = line.find(" t=");
-        if (t != std::string::npos) {
-          const double seconds = std::strtod(line.c_str() + t + 3, nullptr);
-          step_time = static_cast<core::Duration>(seconds * 1e9);
-        }
+        if (t != std::string::npos)
+          step_time = static_cast<core::Duration>(std::strtod(line.c_str() + t + 3, nullptr) * 1e9);
         continue;
       }
-      if (step_time < *violation) continue;
-      if (line.find(" dropped_no_handler ") != std::string::npos) dropped = true;
-      if (dropped && line.find(" onboarding_failed ") != std::string::npos &&
+      if (!dropped && line.find(" dropped_no_handler ") != std::string::npos) {
+        dropped = true;
+        if (keep_.dropped) end = std::max(end, step_time);
+        if (!keep_.onboarding_failed) break;
+      }
+      if (dropped && keep_.onboarding_failed &&
+          line.find(" onboarding_failed ") != std::string::npos &&
           line.find("newcomer=") != std::string::npos)
-        return step_time;
+        return std::max(end, step_time);
     }
-    return violation;
+    return end;
   }
 
   const TraceFile& trace_;
   const Scenario& base_;
   std::string kind_;
   std::uint64_t budget_;
+  Consequences keep_;
   std::uint64_t runs_ = 0;
   RunSpec spec_;
   ChoiceLog choices_;
@@ -188,7 +206,10 @@ ShrinkResult shrink(const TraceFile& trace, const ShrinkOptions& options) {
   out.processes_before = apply_edits(base, trace.edits).processes.size();
   out.non_default_choices_before = non_default(trace.choices);
 
-  Shrinker shrinker(trace, base, out.kind, options.max_runs);
+  Consequences keep;
+  keep.dropped = original.result.summary.dropped_no_handler > 0;
+  keep.onboarding_failed = keep.dropped && original.result.summary.onboarding_failures > 0;
+  Shrinker shrinker(trace, base, out.kind, options.max_runs, keep);
   shrinker.drop_processes();
   shrinker.minimise_choices();
   shrinker.cut_duration(shrinker.record());

@@ -79,6 +79,13 @@ void SimEnv::log(core::LogLevel level, std::string_view event,
   // Logs are not part of the trace hash; they go to the trace file, if any,
   // beside the event that caused them.
   (void)level;
+  // A DHT frame that arrives with no listener is lost: a safety failure
+  // the moment it happens, whichever fault (or none) caused it.
+  if (event == "dropped_no_handler")
+    sim_.note_violation("frame_lost_no_handler", process_, sim_.steps_);
+  // The simulated network loses nothing on a live link, so a link closed
+  // as dead was closed wrongly.
+  if (event == "link_dead") sim_.note_violation("live_link_closed_as_dead", process_, sim_.steps_);
   if (sim_.options_.trace == nullptr) return;
   auto& out = *sim_.options_.trace;
   out << "    log " << sim_.procs_[process_].spec.name << " " << event;

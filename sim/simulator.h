@@ -43,7 +43,7 @@ struct RunOptions {
   // its index and a fingerprint of the run's state there; true ends the run.
   std::function<bool(std::uint64_t index, std::uint64_t fingerprint)> at_latency_choice;
   // A livelock: this many events at one virtual instant end the run.
-  std::uint64_t livelock_steps = 200000;
+  std::uint64_t livelock_steps = 20000;
 };
 
 class SimEnv;

@@ -43,71 +43,87 @@ std::vector<std::string> failure_story(const TraceFile& trace, const RunResult& 
     return it == by_short_id.end() ? short_id : it->second;
   };
 
+  std::vector<Line> lines;
+  lines.reserve(trace.steps.size());
+  for (const auto& text : trace.steps) lines.push_back(parse(text));
+  const auto field = [](const Line& line, const char* key) {
+    auto it = line.fields.find(key);
+    return it == line.fields.end() ? std::string() : it->second;
+  };
+
+  // The first frame lost for want of a handler anchors the story: the cause
+  // told is the one at that node, for that peer.
+  std::optional<std::size_t> drop;
+  for (std::size_t i = 0; i < lines.size() && !drop; ++i)
+    if (lines[i].log && lines[i].what == "dropped_no_handler") drop = i;
+  const std::string drop_node = drop ? lines[*drop].process : std::string();
+  const std::string drop_peer = drop ? field(lines[*drop], "peer") : std::string();
+
   std::vector<std::string> story;
-  std::optional<std::string> culprit_node, culprit_peer;  // where frames start to go missing
-  std::map<std::string, std::string> last_accept;         // process -> peer of its last accept
-  bool dropped_told = false, onboarding_told = false, lookup_told = false;
-  for (const auto& text : trace.steps) {
-    const Line line = parse(text);
-    if (!line.log) {
-      if (line.what == "accept" && line.fields.contains("peer"))
-        last_accept[line.process] = line.fields.at("peer");
+  std::optional<std::size_t> cause;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const Line& line = lines[i];
+    if (!line.log) continue;
+    const bool causal = line.what == "peer_already_in_routing_table" ||
+                        line.what == "attach_deferred" ||
+                        line.what == "replacement_without_callback" ||
+                        line.what == "pong_unmatched" || line.what == "lookup_spinning";
+    if (!causal) continue;
+    if (drop && (i > *drop || line.process != drop_node || field(line, "peer") != drop_peer))
       continue;
-    }
-    const auto field = [&](const char* key) {
-      auto it = line.fields.find(key);
-      return it == line.fields.end() ? std::string() : it->second;
-    };
-    if (!culprit_node && line.what == "peer_already_in_routing_table") {
-      const std::string peer = name_of(field("peer"));
-      culprit_node = line.process;
-      culprit_peer = peer;
+    cause = i;
+    if (!drop) break;  // no drop: the first cause
+  }
+  if (cause) {
+    const Line& line = lines[*cause];
+    const std::string peer = name_of(field(line, "peer"));
+    if (line.what == "peer_already_in_routing_table") {
       story.push_back(line.process + " accepted a link from " + peer);
       story.push_back(peer + " was already in " + line.process + "'s routing table");
       story.push_back("the DHT returned early, no handler attached");
-    } else if (!culprit_node && line.what == "attach_deferred") {
-      const std::string peer = name_of(field("peer"));
-      culprit_node = line.process;
-      culprit_peer = peer;
+    } else if (line.what == "attach_deferred") {
       story.push_back(line.process + " accepted a link from " + peer);
-      story.push_back(line.process + " put off attaching the DHT listener until " + peer +
-                      " answered a ping");
-    } else if (!culprit_node && line.what == "replacement_without_callback") {
-      const std::string peer = name_of(field("peer"));
-      culprit_node = line.process;
-      culprit_peer = peer;
+      story.push_back(line.process + " put off attaching the DHT listener by an asynchronous step");
+    } else if (line.what == "replacement_without_callback") {
       story.push_back(line.process + "'s bucket for " + peer + " was full");
       story.push_back(peer + " went to the replacement cache and on_node_added never fired");
-    } else if (!culprit_node && line.what == "pong_unmatched") {
-      culprit_node = line.process;
-      culprit_peer = name_of(field("peer"));
-      story.push_back("a pong from " + *culprit_peer + " reached " + line.process +
-                      " on another link than its ping left on");
+      story.push_back("the link from " + peer + " never got a DHT listener");
+    } else if (line.what == "pong_unmatched") {
+      story.push_back("a pong from " + peer + " reached " + line.process +
+                      " on another connection manager than its ping left from");
       story.push_back(line.process + " could not match it and counted the ping as lost");
-    } else if (!lookup_told && line.what == "lookup_spinning") {
-      lookup_told = true;
-      story.push_back(line.process + "'s lookup for " + field("target") +
+    } else if (line.what == "lookup_spinning") {
+      story.push_back(line.process + "'s lookup for " + field(line, "target") +
                       " had no candidate left and nothing in flight");
-      story.push_back("the loop only ends when the in-flight count drops, so it spun forever");
-    } else if (!dropped_told && line.what == "dropped_no_handler") {
-      dropped_told = true;
-      story.push_back(field("type") + " from " + name_of(field("peer")) + " dropped at " +
-                      line.process);
-    } else if (!onboarding_told && dropped_told && line.what == "onboarding_failed" &&
-               line.fields.contains("newcomer")) {
-      onboarding_told = true;
-      const std::string error = field("error");
-      story.push_back(name_of(field("newcomer")) + "'s onboarding timed out" +
-                      (text.find("findNode timeout") != std::string::npos
-                           ? std::string(" (findNode timeout)")
-                       : error.empty() ? std::string()
-                                       : " (" + error + ")"));
-    } else if (line.what == "link_dead") {
-      story.push_back(line.process + " closed its link to " + name_of(field("peer")) +
-                      " as dead after unanswered pings");
-      break;
+      story.push_back("the loop only ends through its active-query count, so it spun forever");
     }
-    if (onboarding_told || lookup_told) break;
+  }
+  if (!drop && cause) {
+    for (std::size_t i = *cause + 1; i < lines.size(); ++i)
+      if (lines[i].log && lines[i].what == "link_dead") {
+        story.push_back(lines[i].process + " closed its live link to " +
+                        name_of(field(lines[i], "peer")) + " as dead after " +
+                        field(lines[i], "unanswered_pings") + " unanswered pings");
+        break;
+      }
+  }
+  if (drop) {
+    story.push_back(field(lines[*drop], "type") + " from " + name_of(drop_peer) + " dropped at " +
+                    drop_node);
+    for (std::size_t i = *drop + 1; i < lines.size(); ++i) {
+      const Line& line = lines[i];
+      if (line.log && line.what == "onboarding_failed" && line.fields.contains("newcomer")) {
+        const bool timeout = trace.steps[i].find("findNode timeout") != std::string::npos;
+        story.push_back(name_of(field(line, "newcomer")) + "'s onboarding timed out" +
+                        (timeout ? " (findNode timeout)" : ""));
+        break;
+      }
+      if (line.log && line.what == "link_dead") {
+        story.push_back(line.process + " closed its link to " + name_of(field(line, "peer")) +
+                        " as dead after unanswered pings");
+        break;
+      }
+    }
   }
   for (const auto& v : result.invariant_violations)
     if (story.empty())

@@ -48,6 +48,10 @@ ConnectionManager::Delivery ConnectionManager::handle_frame(Frame&& frame) {
         last_rtt_ = env_.now() - it->second;
         last_pong_at_ = env_.now();
         pings_in_flight_.erase(it);
+        unanswered_pings_ = 0;
+      } else {
+        env_.log(LogLevel::kDebug, "pong_unmatched",
+                 {{"peer", peer_.node_id.short_hex()}, {"ping", std::to_string(frame.request_id)}});
       }
       return Delivery::kPong;
     }
@@ -72,6 +76,7 @@ void ConnectionManager::send_ping() {
   if (pings_in_flight_.size() >= 8) pings_in_flight_.erase(pings_in_flight_.begin());
   const std::uint64_t id = next_ping_id_++;
   pings_in_flight_[id] = env_.now();
+  ++unanswered_pings_;
   env_.send(link_, Frame::Of(MessageType::kPing, id));
 }
 

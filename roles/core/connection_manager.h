@@ -66,6 +66,9 @@ class ConnectionManager {
   Duration last_rtt() const { return last_rtt_; }
   TimePoint last_pong_at() const { return last_pong_at_; }
   std::uint64_t dropped_no_handler() const { return dropped_no_handler_; }
+  // Pings sent since the last one answered: a link that stops answering is
+  // closed as dead once this reaches Timing's dead_link_pings.
+  std::uint32_t unanswered_pings() const { return unanswered_pings_; }
 
  private:
   Env& env_;
@@ -81,6 +84,7 @@ class ConnectionManager {
   Duration last_rtt_ = -1;
   TimePoint last_pong_at_ = -1;
   std::uint64_t dropped_no_handler_ = 0;
+  std::uint32_t unanswered_pings_ = 0;
 };
 
 }  // namespace yz::core

@@ -26,6 +26,17 @@ void Dht::handle_peer_connected(const PeerInfo& peer) {
              {{"peer", peer.node_id.short_hex()}});
     return;
   }
+  if (faults_.has(Fault::kMessageBeforeAttach)) {
+    ConnectionManager* manager = links_.current(peer.node_id);
+    if (manager != nullptr && manager->direction() == Direction::kInbound &&
+        !manager->dht_listener_attached()) {
+      // The original attached the listener after an asynchronous step; what
+      // the dialler sent at once was read with nobody listening.
+      env_.log(LogLevel::kDebug, "attach_deferred", {{"peer", peer.node_id.short_hex()}});
+      env_.start_timer(kDeferredAttach, [this, peer] { get_or_create_peer_node(peer); });
+      return;
+    }
+  }
   get_or_create_peer_node(peer);
 }
 
@@ -193,6 +204,15 @@ void Dht::advance_lookup(std::uint64_t lookup_id) {
   auto it = lookups_.find(lookup_id);
   if (it == lookups_.end()) return;
   Lookup& lookup = *it->second.lookup;
+  if (lookup.done() && faults_.has(Fault::kLookupNoTermination) && lookup.result().queried == 0) {
+    // The original's loop ended only when a reply brought its active-query
+    // count back to zero; with no candidate there is never a reply.
+    if (!it->second.spinning)
+      env_.log(LogLevel::kDebug, "lookup_spinning", {{"target", lookup.target().short_hex()}});
+    it->second.spinning = true;
+    env_.start_timer(0, [this, lookup_id] { advance_lookup(lookup_id); });
+    return;
+  }
   if (lookup.done()) {
     ActiveLookup finished = std::move(it->second);
     lookups_.erase(it);

@@ -92,7 +92,10 @@ class Dht {
     std::unique_ptr<Lookup> lookup;
     TimePoint started_at = 0;
     LookupCallback done;
+    bool spinning = false;  // fault lookup_no_termination
   };
+  // How late fault message_before_attach attaches an accepted link's listener.
+  static constexpr Duration kDeferredAttach = 5 * kMillisecond;
 
   void handle_peer_message(ConnectionManager& from, Frame&& frame);
   void answer_find_node(ConnectionManager& from, const Frame& frame);

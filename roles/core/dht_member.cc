@@ -28,6 +28,7 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
       [this](const PeerInfo& peer, RoutingTable::Placement) { dht_.handle_peer_connected(peer); });
   routing_table_.set_skip_callback_for_replacement(
       config_.faults.has(Fault::kReplacementCacheNoCallback));
+  links_.set_per_direction_managers(config_.faults.has(Fault::kPongWrongManager));
   dht_.set_role_request_handler(
       [this](ConnectionManager& from, Frame&& frame) { on_role_request(from, std::move(frame)); });
   env.metrics().AddCollectCallback([this] {
@@ -110,7 +111,11 @@ void DhtMember::on_peer_link_established(ConnectionManager& manager) {
 void DhtMember::routing_table_path(ConnectionManager& manager) {
   // RoutingTable records the peer, then fires on_node_added, which lands in
   // Dht::handle_peer_connected: the incident's path.
-  routing_table_.handle_peer_connected(manager.peer());
+  const auto placement = routing_table_.handle_peer_connected(manager.peer());
+  if (placement == RoutingTable::Placement::kReplacementCache &&
+      config_.faults.has(Fault::kReplacementCacheNoCallback))
+    log(LogLevel::kDebug, "replacement_without_callback",
+        {{"peer", manager.peer().node_id.short_hex()}});
 }
 
 // ---- the bootstrap link ---------------------------------------------------
@@ -359,8 +364,17 @@ void DhtMember::run_health_check() {
   // Liveness: the side that dialled a link pings it. A link without a DHT
   // listener still answers, which is why the incident looked healthy from
   // the outside.
-  for (ConnectionManager* manager : links_.established())
-    if (manager->direction() == Direction::kOutbound) manager->send_ping();
+  for (ConnectionManager* manager : links_.established()) {
+    if (manager->direction() != Direction::kOutbound) continue;
+    if (manager->unanswered_pings() >= config_.timing.dead_link_pings) {
+      log(LogLevel::kWarn, "link_dead",
+          {{"peer", manager->peer().node_id.short_hex()},
+           {"unanswered_pings", std::to_string(manager->unanswered_pings())}});
+      links_.close(manager->link(), "dead_link");
+      continue;
+    }
+    manager->send_ping();
+  }
   const bool healthy = health_.healthy(env_.now(), connected);
   metrics_.healthy.Set(healthy ? 1 : 0);
   on_health_checked(healthy);
@@ -382,6 +396,7 @@ void DhtMember::on_emergency(Health::Emergency emergency) {
 void DhtMember::set_faults(const FaultSet& faults) {
   config_.faults = faults;  // Dht reads the same FaultSet
   routing_table_.set_skip_callback_for_replacement(faults.has(Fault::kReplacementCacheNoCallback));
+  links_.set_per_direction_managers(faults.has(Fault::kPongWrongManager));
 }
 
 ProcessStatus DhtMember::status() {

@@ -5,12 +5,19 @@
 namespace yz::core {
 namespace {
 
-constexpr std::array<FaultInfo, 2> kFaults = {{
+constexpr std::array<FaultInfo, 5> kFaults = {{
     {Fault::kEarlyReturnRace, "early_return_race",
      "Dht::handle_peer_connected returns early when the routing table already holds the peer; "
      "the link gets no DHT listener (incident 2025-12-03)"},
     {Fault::kReplacementCacheNoCallback, "replacement_cache_no_callback",
      "a full k-bucket sends the peer to the replacement cache without firing on_node_added"},
+    {Fault::kMessageBeforeAttach, "message_before_attach",
+     "an accepted link's DHT listener is attached a moment late; a frame read before it is lost"},
+    {Fault::kPongWrongManager, "pong_wrong_manager",
+     "a pong comes back on another connection manager than its ping left from, so live links "
+     "are closed as dead"},
+    {Fault::kLookupNoTermination, "lookup_no_termination",
+     "a lookup ends only through its active-query count and spins when it has no candidate"},
 }};
 
 }  // namespace

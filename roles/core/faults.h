@@ -19,6 +19,20 @@ enum class Fault : std::uint8_t {
   // A full k-bucket sends the peer to the replacement cache without firing
   // on_node_added, so its link never gets a DHT listener either.
   kReplacementCacheNoCallback,
+  // The DHT listener of an accepted link is attached a moment after the
+  // handshake (the original awaited an asynchronous step first), so a frame
+  // the dialler sent straight away is read with nobody listening and lost.
+  kMessageBeforeAttach,
+  // A pong is matched only against the connection manager it arrived on,
+  // and the answering side sends it through its own current manager for the
+  // pinger: with two links between a pair (the original kept a client and a
+  // server manager per peer) the pong lands where the ping is unknown, the
+  // ping counts as lost and, after three, a live link is closed as dead.
+  kPongWrongManager,
+  // Dht::advance_lookup ends a lookup only through its active-query count;
+  // a lookup that starts with no candidate never has a query to finish, so
+  // it re-checks forever at the same instant (a livelock).
+  kLookupNoTermination,
 };
 
 struct FaultInfo {

@@ -86,6 +86,13 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
         metrics_.dropped("duplicate_handshake").Increment();
         return;
       }
+      if (per_direction_managers_ && frame.type == MessageType::kPing) {
+        ConnectionManager* answering = current(manager->peer().node_id);
+        if (answering != nullptr && answering != manager && answering->established()) {
+          env_.send(answering->link(), Frame::Of(MessageType::kPong, frame.request_id));
+          return;
+        }
+      }
       manager->handle_frame(std::move(frame));
       return;
     case ConnectionManager::State::kAwaitingHello: {
@@ -164,7 +171,12 @@ void PeerLinks::complete_handshake(ConnectionManager& manager) {
     dialling_.erase(it);
 
   auto existing_it = current_.find(peer);
-  if (existing_it != current_.end()) {
+  if (existing_it != current_.end() && per_direction_managers_) {
+    // The fault: both links stay; the newest becomes current.
+    existing_it->second = manager.link();
+    manager.set_state(ConnectionManager::State::kEstablished);
+    manager.flush_pending();
+  } else if (existing_it != current_.end()) {
     ConnectionManager& existing = *managers_[existing_it->second];
     if (!keeps_new_link(existing, manager)) {
       // Frames that waited for this link are dropped with it: their owner

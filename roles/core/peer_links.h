@@ -62,6 +62,12 @@ class PeerLinks {
   // The DHT attached a listener to this peer's link.
   void mark_served(const NodeId& peer) { unserved_.erase(peer); }
   std::size_t inbound_count() const;
+
+  // Fault pong_wrong_manager: like the original's connection-manager
+  // factory, keep both links of a pair that dialled each other (the newest
+  // is current) and answer a ping through the current link, not the one it
+  // came on.
+  void set_per_direction_managers(bool on) { per_direction_managers_ = on; }
   std::size_t outbound_count() const;
 
  private:
@@ -88,6 +94,7 @@ class PeerLinks {
   std::vector<std::unique_ptr<ConnectionManager>> retired_;
   std::set<NodeId> unserved_;
   std::map<LinkId, TimerId> handshake_timers_;
+  bool per_direction_managers_ = false;
 };
 
 }  // namespace yz::core

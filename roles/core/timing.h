@@ -37,6 +37,10 @@ struct Timing {
   std::size_t alpha = 3;
   // Helpers a bridge tries for one newcomer.
   std::size_t helper_candidates = 3;
+  // A link we dialled is closed as dead after this many health-check pings
+  // in a row went unanswered (90 s at the default interval). Nothing on a
+  // live link is ever lost, so a correct run never closes one.
+  std::uint32_t dead_link_pings = 3;
 };
 
 }  // namespace yz::core
