@@ -99,8 +99,8 @@ def check_png(path):
     return len(data)
 
 
-def run(cmd, **kwargs):
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=180, **kwargs)
+def run(cmd, env=None):
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
     if result.returncode != 0:
         fail("%s exited %d:\n%s%s" % (" ".join(cmd), result.returncode, result.stdout,
                                       result.stderr))
@@ -117,10 +117,19 @@ def chromium_args(chromium, profile):
             "--hide-scrollbars", "--window-size=%d,%d" % (WIDTH, HEIGHT)]
 
 
+def chromium_env(tmp):
+    # Chromium writes nothing outside the temporary directory: HOME and the
+    # XDG directories point into it too.
+    env = dict(os.environ)
+    for key in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        env[key] = os.path.join(tmp, "home")
+    return env
+
+
 def dump_dom(chromium, tmp, name, url):
     dom = Dom()
     dom.feed(run(chromium_args(chromium, os.path.join(tmp, "profile-" + name)) +
-                 ["--dump-dom", url]))
+                 ["--dump-dom", url], env=chromium_env(tmp)))
     return dom
 
 
@@ -128,7 +137,7 @@ def render(chromium, tmp, name, html_path):
     url = "file://" + html_path
     png = os.path.join(tmp, name + ".png")
     run(chromium_args(chromium, os.path.join(tmp, "profile-" + name + "-1")) +
-        ["--screenshot=" + png, url])
+        ["--screenshot=" + png, url], env=chromium_env(tmp))
     size = check_png(png)
     return dump_dom(chromium, tmp, name + "-2", url), size
 
