@@ -238,12 +238,20 @@ void summary(std::ostringstream& out, const RunRecord& record) {
   if (t.violations.empty()) {
     out << "<span class=\"good\">none violated</span>";
   } else {
+    // The first of each kind per process can be one per process: the first
+    // dozen say enough; the swimlanes mark them all.
+    constexpr std::size_t kListed = 12;
     out << "<ul id=\"violations\">";
-    for (const auto& v : t.violations)
+    for (std::size_t i = 0; i < t.violations.size() && i < kListed; ++i) {
+      const auto& v = t.violations[i];
       out << "<li class=\"violation\"><span class=\"bad\">" << html_escape(v.invariant)
           << "</span> first broke on <b>"
           << html_escape(v.process >= 0 ? t.processes[v.process].name : "?") << "</b> at step "
           << v.step << " (t = " << seconds(v.t_ns, 6) << ")</li>";
+    }
+    if (t.violations.size() > kListed)
+      out << "<li>and " << t.violations.size() - kListed
+          << " more (red dots in the swimlanes)</li>";
     out << "</ul>";
   }
   out << "</dd></dl></header>\n";
