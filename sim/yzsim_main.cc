@@ -77,9 +77,15 @@ class Progress {
   void update(std::uint64_t done, std::uint64_t failing, std::uint64_t planned) {
     const auto now = Clock::now();
     const bool finished = planned != 0 && done == planned;
-    if (!finished &&
-        now - last_ < (tty_ ? std::chrono::milliseconds(200) : std::chrono::seconds(5)))
-      return;
+    if (tty_) {
+      if (!finished && now - last_ < std::chrono::milliseconds(200)) return;
+    } else {
+      // A plain line at each tenth of the planned runs (each 1,000 runs when
+      // the total is not known), so a log gets a fixed number of lines.
+      const std::uint64_t mark = planned != 0 ? done * 10 / planned : done / 1000;
+      if (mark == last_mark_) return;
+      last_mark_ = mark;
+    }
     last_ = now;
     const double elapsed = std::chrono::duration<double>(now - started_).count();
     const double rate = elapsed > 0 ? done / elapsed : 0;
@@ -109,6 +115,7 @@ class Progress {
   using Clock = std::chrono::steady_clock;
   bool tty_;
   bool shown_ = false;
+  std::uint64_t last_mark_ = 0;
   Clock::time_point started_, last_;
 };
 

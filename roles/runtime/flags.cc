@@ -177,6 +177,11 @@ std::vector<Flag> flag_table(core::Role role) {
       "Address for /health, /metrics and /status; port 0 picks a free one, written to "
       "<data-dir>/ports.json.",
       address_setter(&RuntimeFlags::http, true), [](const RuntimeFlags& d) { return d.http; });
+  add("advertise", "HOST:PORT",
+      "Address peers are told to dial; port 0 means the port --listen got. Unset: --listen's "
+      "address, with this machine's hostname in place of a wildcard host (0.0.0.0, [::]).",
+      address_setter(&RuntimeFlags::advertise, true),
+      [](const RuntimeFlags& d) { return d.advertise; });
   add("bootstrap", "HOST:PORT",
       role == core::Role::kBootstrap ? "Another bootstrap's address (unused by yz-bootstrap)."
                                      : "The bootstrap server's address (required).",
@@ -465,6 +470,15 @@ std::optional<HostPort> parse_host_port(std::string_view text) {
 std::string format_host_port(std::string_view host, std::uint16_t port) {
   const bool v6 = host.find(':') != std::string_view::npos;
   return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+}
+
+std::string advertised_address(const RuntimeFlags& flags, std::uint16_t bound_port,
+                               std::string_view hostname) {
+  const auto parsed = parse_host_port(flags.advertise.empty() ? flags.listen : flags.advertise);
+  if (!parsed) return format_host_port(hostname, bound_port);
+  std::string host = parsed->host;
+  if (flags.advertise.empty() && (host == "0.0.0.0" || host == "::")) host = std::string(hostname);
+  return format_host_port(host, parsed->port == 0 ? bound_port : parsed->port);
 }
 
 std::vector<FlagInfo> describe_flags(core::Role role) {

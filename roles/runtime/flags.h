@@ -23,6 +23,8 @@ struct RuntimeFlags {
   core::Role role = core::Role::kUnspecified;
   std::string listen = "127.0.0.1:0";
   std::string http = "127.0.0.1:0";
+  // Where peers are told to dial this process; empty: see advertised_address.
+  std::string advertise;
   std::string bootstrap;
   std::string name;
   std::string data_dir;
@@ -56,6 +58,13 @@ struct FlagsParse {
 // tests need not touch the process environment.
 FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
                        const std::function<const char*(const char*)>& getenv = ::getenv);
+
+// The address a process gives peers to dial it. --advertise when set (its
+// port 0 standing for `bound_port`); else --listen's host with `bound_port`,
+// except that a wildcard host (0.0.0.0, ::), which no peer can dial, is
+// replaced by `hostname` (a container's hostname resolves on its network).
+std::string advertised_address(const RuntimeFlags& flags, std::uint16_t bound_port,
+                               std::string_view hostname);
 
 // One row of the flag table, as --help shows it.
 struct FlagInfo {

@@ -83,6 +83,12 @@ std::string os_error_in(const std::string& grpc_text) {
   return reason;
 }
 
+std::string local_hostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
 }  // namespace
 
 int run_role_process(core::Role role, int argc, char** argv) {
@@ -163,12 +169,14 @@ int run_role_process(core::Role role, int argc, char** argv) {
   }
   std::cerr << grpc_start_log;
   const std::string listen_address = with_port(flags.listen, grpc_port);
+  const std::string advertise_address =
+      advertised_address(flags, static_cast<std::uint16_t>(grpc_port), local_hostname());
 
   core::ProcessConfig config;
   config.name = flags.name;
   config.role = role;
   config.node_id = *node_id;
-  config.listen_address = listen_address;
+  config.listen_address = advertise_address;
   config.bootstrap_address = role == core::Role::kBootstrap ? "" : flags.bootstrap;
   config.timing = flags.timing;
   config.faults = flags.faults;
@@ -194,6 +202,7 @@ int run_role_process(core::Role role, int argc, char** argv) {
   server->GetHealthCheckService()->SetServingStatus(true);
   logger.log(core::LogLevel::kInfo, "listening",
              {{"grpc", listen_address},
+              {"advertise", advertise_address},
               {"http", http_address},
               {"node_id", node_id->to_hex()},
               {"data_dir", flags.data_dir}});

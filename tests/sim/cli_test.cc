@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 namespace yz::sim {
@@ -77,10 +80,100 @@ TEST(Cli, CheckExitsOneOnFailureZeroOnSuccess) {
   EXPECT_NE(broken.output.find("DHT nodes healthy"), std::string::npos);
 }
 
-TEST(Cli, FaultsListsEarlyReturnRace) {
+TEST(Cli, FaultsListsTheWholeBugFamilyOneLineEach) {
   const Outcome faults = yzsim("faults");
   EXPECT_EQ(faults.exit_code, 0);
-  EXPECT_NE(faults.output.find("early_return_race"), std::string::npos);
+  for (const char* name : {"early_return_race", "replacement_cache_no_callback",
+                           "message_before_attach", "pong_wrong_manager", "lookup_no_termination"})
+    EXPECT_NE(faults.output.find(std::string(name) + "\t"), std::string::npos) << name;
+  EXPECT_EQ(std::count(faults.output.begin(), faults.output.end(), '\n'), 5);
+}
+
+TEST(Cli, ParsesExploreStrategies) {
+  const CliParse exhaustive = parse_cli(
+      {"explore", "s", "--strategy", "exhaustive", "--bound", "3", "--jobs", "2", "--save", "dir"});
+  ASSERT_TRUE(exhaustive.options) << exhaustive.error;
+  EXPECT_EQ(exhaustive.options->strategy, Strategy::kExhaustive);
+  EXPECT_EQ(exhaustive.options->bound, 3u);
+  EXPECT_EQ(exhaustive.options->jobs, 2u);
+  const CliParse pct =
+      parse_cli({"explore", "s", "--strategy", "pct", "--depth", "4", "--runs", "9"});
+  ASSERT_TRUE(pct.options) << pct.error;
+  EXPECT_EQ(pct.options->depth, 4u);
+  EXPECT_NE(
+      error_of({"explore", "s", "--strategy", "dfs", "--runs", "1"}).find("unknown strategy 'dfs'"),
+      std::string::npos);
+  EXPECT_NE(error_of({"run", "s", "--strategy", "exhaustive"}).find("use explore"),
+            std::string::npos);
+  EXPECT_NE(error_of({"explore", "s", "--strategy", "pct"}).find("--runs"), std::string::npos);
+  EXPECT_NE(error_of({"explore", "s", "--runs", "1", "--jobs", "0"}).find("--jobs"),
+            std::string::npos);
+  EXPECT_NE(error_of({"replay"}).find("needs a TRACE"), std::string::npos);
+  EXPECT_NE(error_of({"replay", "t", "--seed", "1"}).find("unknown flag '--seed'"),
+            std::string::npos);
+  const CliParse shrink = parse_cli({"shrink", "t.trace"});
+  ASSERT_TRUE(shrink.options);
+  EXPECT_EQ(shrink.options->out_path, "t.trace.min");
+}
+
+TEST(Cli, ExploreProgressIsPlainLinesWhenNotATerminal) {
+  const std::string scenario = std::string(YZ_SOURCE_DIR) + "/sim/scenarios/race-5.textproto";
+  const std::string progress = ::testing::TempDir() + "/yzsim-progress.txt";
+  // stderr only: the progress lines, not the report.
+  const Outcome out = yzsim("explore " + scenario + " --runs 20 --jobs 2 2>" + progress +
+                            " >/dev/null; cat " + progress);
+  std::filesystem::remove(progress);
+  EXPECT_EQ(out.output.find('\r'), std::string::npos);
+  EXPECT_EQ(std::count(out.output.begin(), out.output.end(), '\n'), 10) << out.output;
+  EXPECT_NE(out.output.find("20/20 runs, 0 failing,"), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("runs/s, ETA"), std::string::npos);
+}
+
+TEST(Cli, SaveReplayAndShrinkThroughTheBinary) {
+  const std::string scenario = std::string(YZ_SOURCE_DIR) + "/sim/scenarios/race-5.textproto";
+  const std::string dir = ::testing::TempDir() + "/yzsim-cli";
+  const std::string trace = dir + "/run.trace";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  EXPECT_EQ(
+      yzsim("run " + scenario + " --fault early_return_race --seed 5 --save " + trace).exit_code,
+      0);
+  const Outcome replayed = yzsim("replay " + trace);
+  EXPECT_EQ(replayed.exit_code, 0) << replayed.output;
+  EXPECT_NE(replayed.output.find("replay matches"), std::string::npos);
+
+  // One changed step in the file: replay exits 1 and names it.
+  std::ifstream in(trace);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string changed = text.str();
+  const auto at = changed.find("start_at_ms: 6000");
+  ASSERT_NE(at, std::string::npos);
+  changed.replace(at, 17, "start_at_ms: 6001");
+  std::ofstream(dir + "/changed.trace") << changed;
+  const Outcome differs = yzsim("replay " + dir + "/changed.trace");
+  EXPECT_EQ(differs.exit_code, 1);
+  EXPECT_NE(differs.output.find("replay DIFFERS"), std::string::npos) << differs.output;
+
+  std::ofstream(dir + "/garbage.trace") << "not a trace\n";
+  const Outcome garbage = yzsim("replay " + dir + "/garbage.trace");
+  EXPECT_EQ(garbage.exit_code, 2);
+  EXPECT_NE(garbage.output.find("not a yzsim trace"), std::string::npos);
+
+  const Outcome shrunk = yzsim("shrink " + trace + " --out " + dir + "/min.trace");
+  EXPECT_EQ(shrunk.exit_code, 0) << shrunk.output;
+  EXPECT_NE(shrunk.output.find("story: "), std::string::npos) << shrunk.output;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/min.trace"));
+  EXPECT_EQ(yzsim("replay " + dir + "/min.trace").exit_code, 0);
+
+  const Outcome explored = yzsim(
+      "explore " + scenario + " --strategy exhaustive --bound 1 --fault early_return_race --save " +
+      dir + "/failing");
+  EXPECT_EQ(explored.exit_code, 0) << explored.output;
+  EXPECT_NE(explored.output.find("every ordering within the bound was covered"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/failing/peers_missing_handler.trace"));
+  EXPECT_EQ(yzsim("replay " + dir + "/failing/peers_missing_handler.trace").exit_code, 0);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -282,10 +282,10 @@ TEST(FlagsTest, TableHoldsEveryContractFlag) {
     names.insert(info.name);
     if (!info.env_var.empty()) env_vars.insert(info.env_var);
   }
-  std::vector<std::string> want = {"--listen",    "--http",         "--bootstrap",
-                                   "--name",      "--data-dir",     "--fault",
-                                   "--log-level", "--log-format",   "--help",
-                                   "--version",   "--check-config", "--bridge-auth-file"};
+  std::vector<std::string> want = {
+      "--listen",   "--http",         "--bootstrap",       "--advertise",  "--name",
+      "--data-dir", "--fault",        "--log-level",       "--log-format", "--help",
+      "--version",  "--check-config", "--bridge-auth-file"};
   want.insert(want.end(), TimingFlagNames().begin(), TimingFlagNames().end());
   for (const std::string& name : want) EXPECT_EQ(names.count(name), 1u) << name;
   EXPECT_EQ(names.size(), want.size());
@@ -679,6 +679,34 @@ TEST(FlagsTest, BadEnvironmentValueNamesTheVariable) {
               {"YZ_HEALTH_CHECK_INTERVAL", "'soon'"});
   ExpectError(ParseNode({}, {{"YZ_LISTEN", "nope"}}), {"YZ_LISTEN", "'nope'"});
   ExpectError(ParseNode({}, {{"YZ_FAULT", "bogus"}}), {"YZ_FAULT", "'bogus'", "early_return_race"});
+}
+
+TEST(FlagsTest, AdvertisedAddressDefaultsToTheListenAddress) {
+  const FlagsParse parse = ParseNode({"--listen", "127.0.0.1:0"});
+  ASSERT_TRUE(parse.flags.has_value()) << parse.error;
+  EXPECT_EQ(advertised_address(*parse.flags, 4100, "box"), "127.0.0.1:4100");
+  const FlagsParse fixed = ParseNode({"--listen", "10.0.0.7:7000"});
+  ASSERT_TRUE(fixed.flags.has_value()) << fixed.error;
+  EXPECT_EQ(advertised_address(*fixed.flags, 7000, "box"), "10.0.0.7:7000");
+}
+
+TEST(FlagsTest, WildcardListenAdvertisesTheHostname) {
+  for (const std::string listen : {"0.0.0.0:7000", "[::]:7000"}) {
+    const FlagsParse parse = ParseNode({"--listen", listen});
+    ASSERT_TRUE(parse.flags.has_value()) << parse.error;
+    EXPECT_EQ(advertised_address(*parse.flags, 7000, "3f2a9c1b7d4e"), "3f2a9c1b7d4e:7000");
+  }
+}
+
+TEST(FlagsTest, AdvertiseOverridesAndItsPortZeroMeansTheBoundPort) {
+  const FlagsParse parse =
+      ParseNode({"--listen", "0.0.0.0:7000"}, {{"YZ_ADVERTISE", "10.1.2.3:0"}});
+  ASSERT_TRUE(parse.flags.has_value()) << parse.error;
+  EXPECT_EQ(advertised_address(*parse.flags, 7000, "box"), "10.1.2.3:7000");
+  const FlagsParse named = ParseNode({"--advertise", "dht-node-3.dht-node:7100"});
+  ASSERT_TRUE(named.flags.has_value()) << named.error;
+  EXPECT_EQ(advertised_address(*named.flags, 41000, "box"), "dht-node-3.dht-node:7100");
+  ExpectError(ParseNode({"--advertise", "no-port"}), {"--advertise", "no-port"});
 }
 
 TEST(FlagsTest, EveryEnvVarInTheTableIsConsulted) {

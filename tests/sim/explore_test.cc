@@ -1,0 +1,162 @@
+// explore's strategies: each finds the incident where it should, finds
+// nothing in the fixed code, and gives the same answer on any thread count.
+#include "sim/explore.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/sim/sim_test_util.h"
+
+namespace yz::sim {
+namespace {
+
+using testing::early_return_race;
+using testing::load_or_die;
+
+ExploreReport explore_with(const Scenario& scenario, Strategy strategy, std::uint64_t runs,
+                           core::FaultSet faults, unsigned jobs = 2, std::uint32_t bound = 1) {
+  ExploreOptions options;
+  options.strategy = strategy;
+  options.runs = runs;
+  options.faults = faults;
+  options.jobs = jobs;
+  options.bound = bound;
+  return explore(scenario, options);
+}
+
+// Everything but wall time, which is the only thing allowed to differ.
+std::string without_wall_time(ExploreResult r) {
+  r.wall_seconds = 0;
+  r.jobs = 1;
+  return to_json(r);
+}
+
+TEST(Explore, ExhaustiveCoversRace5AndFindsTheRace) {
+  const Scenario scenario = load_or_die("race-5.textproto");
+  const ExploreReport with_bug =
+      explore_with(scenario, Strategy::kExhaustive, 0, early_return_race(), 2, 2);
+  const ExploreResult& r = with_bug.summary;
+  EXPECT_TRUE(r.complete);
+  EXPECT_GT(r.default_latency_choices, 20u);
+  // Every set of at most two delayed choices is run once, or pruned.
+  const std::uint64_t n = r.default_latency_choices;
+  EXPECT_GE(r.runs, 1 + n);
+  EXPECT_GT(r.distinct_orderings, 100u);
+  EXPECT_GT(r.pruned, 0u);
+  EXPECT_GT(r.failing_runs, 0u);
+  EXPECT_LT(r.failing_runs, r.runs);  // some orderings escape the race
+  EXPECT_TRUE(r.first_failing_seed.contains("peers_missing_handler"));
+  EXPECT_TRUE(with_bug.first_failure.contains("peers_missing_handler"));
+}
+
+TEST(Explore, ExhaustiveFindsNothingInTheFixedCode) {
+  const Scenario scenario = load_or_die("race-5.textproto");
+  const ExploreResult r = explore_with(scenario, Strategy::kExhaustive, 0, {}, 2, 2).summary;
+  EXPECT_TRUE(r.complete);
+  EXPECT_GT(r.runs, 1000u);
+  EXPECT_EQ(r.failing_runs, 0u) << to_json(r);
+}
+
+TEST(Explore, ExhaustiveRunsCapStopsEarlyAndSaysSo) {
+  const Scenario scenario = load_or_die("race-5.textproto");
+  const ExploreResult r = explore_with(scenario, Strategy::kExhaustive, 10, {}, 1, 2).summary;
+  EXPECT_EQ(r.runs, 10u);
+  EXPECT_FALSE(r.complete);
+}
+
+TEST(Explore, ResultDoesNotDependOnThreadCount) {
+  const Scenario race5 = load_or_die("race-5.textproto");
+  EXPECT_EQ(without_wall_time(
+                explore_with(race5, Strategy::kExhaustive, 0, early_return_race(), 1).summary),
+            without_wall_time(
+                explore_with(race5, Strategy::kExhaustive, 0, early_return_race(), 2).summary));
+  const Scenario incident = load_or_die("incident-15.textproto");
+  for (Strategy s : {Strategy::kRandom, Strategy::kPct, Strategy::kSwarm})
+    EXPECT_EQ(without_wall_time(explore_with(incident, s, 12, early_return_race(), 1).summary),
+              without_wall_time(explore_with(incident, s, 12, early_return_race(), 2).summary))
+        << strategy_name(s);
+}
+
+TEST(Explore, EveryStrategyFindsTheIncidentAndNothingWithoutIt) {
+  const Scenario scenario = load_or_die("incident-15.textproto");
+  for (Strategy s : {Strategy::kRandom, Strategy::kPct, Strategy::kFifo}) {
+    const ExploreResult bug = explore_with(scenario, s, 10, early_return_race()).summary;
+    EXPECT_EQ(bug.failing_runs, 10u) << strategy_name(s);
+    EXPECT_EQ(bug.first_failing_seed.at("peers_missing_handler"), 1u) << strategy_name(s);
+    const ExploreResult fixed = explore_with(scenario, s, 10, {}).summary;
+    EXPECT_EQ(fixed.failing_runs, 0u) << strategy_name(s) << to_json(fixed);
+  }
+}
+
+TEST(Explore, SwarmDrawsKnobsPerRunAndTheFixedCodeSurvivesThem) {
+  // Which faults are on is one of swarm's knobs: over enough runs some have
+  // early_return_race and fail, some have it off and pass.
+  const Scenario scenario = load_or_die("incident-15.textproto");
+  const ExploreResult r = explore_with(scenario, Strategy::kSwarm, 16, early_return_race()).summary;
+  EXPECT_GT(r.failing_runs, 0u);
+  EXPECT_LT(r.failing_runs, 16u);
+  EXPECT_EQ(explore_with(scenario, Strategy::kSwarm, 16, {}).summary.failing_runs, 0u);
+  const ScenarioEdits a = swarm_edits(1, early_return_race());
+  const ScenarioEdits b = swarm_edits(2, early_return_race());
+  EXPECT_TRUE(a.latency_min && a.latency_max && a.start_spacing_percent && a.faults);
+  EXPECT_LE(*a.latency_min, *a.latency_max);
+  EXPECT_FALSE(*a.latency_min == *b.latency_min && *a.latency_max == *b.latency_max &&
+               *a.start_spacing_percent == *b.start_spacing_percent &&
+               a.faults->names() == b.faults->names());
+}
+
+TEST(Explore, PctPrioritiesAreARealOrdering) {
+  // Two pct runs with different seeds order the same scenario differently;
+  // the same seed twice does not.
+  const Scenario scenario = load_or_die("race-5.textproto");
+  RunSpec spec;
+  spec.strategy = Strategy::kPct;
+  spec.pct_depth = 3;
+  spec.pct_points = 100;
+  spec.seed = 5;
+  const RunResult a = run_spec(scenario, spec);
+  const RunResult b = run_spec(scenario, spec);
+  spec.seed = 6;
+  const RunResult c = run_spec(scenario, spec);
+  EXPECT_EQ(a.trace_hash, b.trace_hash);
+  EXPECT_NE(a.ordering_hash, c.ordering_hash);
+}
+
+TEST(Liveness, FixedRace5ConvergesAfterHealing) {
+  const Scenario scenario = load_or_die("race-5.textproto");
+  ASSERT_GT(scenario.liveness_bound, 0);
+  const RunResult r = testing::run_once(scenario, 3);
+  EXPECT_TRUE(r.liveness.checked);
+  EXPECT_TRUE(r.liveness.converged);
+  EXPECT_FALSE(run_failed(r));
+}
+
+TEST(Liveness, ALivelockIsALivenessFailureNotASafetyOne) {
+  const Scenario scenario = load_or_die("lookup-empty.textproto");
+  core::FaultSet spin;
+  spin.enable(core::Fault::kLookupNoTermination);
+  const ExploreReport report = explore_with(scenario, Strategy::kRandom, 60, spin);
+  EXPECT_GT(report.summary.liveness_failures, 0u);
+  EXPECT_EQ(report.summary.safety_failures, 0u);
+  ASSERT_TRUE(report.first_failure.contains("livelock"));
+  EXPECT_TRUE(is_liveness_failure("livelock"));
+  // The same seeds with the fixed lookup converge.
+  EXPECT_EQ(explore_with(scenario, Strategy::kRandom, 60, {}).summary.failing_runs, 0u);
+}
+
+TEST(Liveness, TheIncidentDoesNotHealWhenTheFaultGoesOff) {
+  // Switching the fault off does not give the broken links their listeners
+  // back: the incident's nodes stay isolated past the bound, as the real
+  // network stayed broken for 12 hours.
+  Scenario scenario = load_or_die("incident-15.textproto");
+  scenario.liveness_bound = 120 * core::kSecond;
+  const RunResult r = testing::run_once(scenario, 1, early_return_race());
+  EXPECT_TRUE(r.liveness.checked);
+  EXPECT_FALSE(r.liveness.converged);
+  const auto kinds = failure_kinds(r);
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "liveness"), kinds.end());
+  const RunResult fixed = testing::run_once(scenario, 1);
+  EXPECT_TRUE(fixed.liveness.converged);
+}
+
+}  // namespace
+}  // namespace yz::sim
