@@ -19,11 +19,13 @@ std::string usage() {
 usage:
   yzsim run SCENARIO [--seed N] [--fault NAME]... [--strategy fifo|random|pct|swarm]
                      [--depth D] [--json] [--trace FILE] [--save TRACE] [--check]
+                     [--record RUN.json] [--perfetto FILE]
   yzsim explore SCENARIO [--strategy random|pct|exhaustive|swarm|fifo] [--runs N]
                      [--seed FIRST] [--depth D] [--bound B] [--jobs J] [--fault NAME]...
                      [--save DIR] [--json]
   yzsim replay TRACE [--json]
   yzsim shrink TRACE [--out FILE] [--invariant KIND] [--max-runs N] [--json]
+  yzsim report RUN.json [--html FILE] [--perfetto FILE]
   yzsim faults
   yzsim --help | --version
 
@@ -48,12 +50,19 @@ usage:
   shrink    minimises a failing trace (fewer processes, fewer non-default
             choices, fewer events) while the same failure still happens, writes
             the minimal trace (--out, default TRACE.min) and tells its story.
+  report    draws a run recorded with run --record: --html writes one
+            self-contained page (health swimlanes, the link graph at any
+            moment, the messages around the first violation); --perfetto the
+            trace for ui.perfetto.dev.
   faults    lists the fault switches.
 
   --fault NAME     turns a fault on (repeatable); the scenario's own faults stay on
   --no-scenario-faults  ignores the faults the scenario file turns on
   --trace FILE     writes every event, one per line (same seed, same file)
   --save TRACE     writes a replayable trace of the run
+  --record FILE    writes RUN.json: the --json result plus the timeline (health,
+                   links, every frame delivered); the trace hash does not change
+  --perfetto FILE  writes Chrome trace-event JSON, one track per process
 exit status: 0 ok, 1 --check, replay or shrink found a failure or mismatch,
              2 bad usage, bad scenario or bad trace
 )";
@@ -73,16 +82,18 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     return {o, {}};
   }
   if (first != "run" && first != "explore" && first != "faults" && first != "replay" &&
-      first != "shrink")
-    return {std::nullopt,
-            "unknown command '" + first + "' (expected run, explore, replay, shrink or faults)"};
+      first != "shrink" && first != "report")
+    return {std::nullopt, "unknown command '" + first +
+                              "' (expected run, explore, replay, shrink, report or faults)"};
   o.command = first;
   ++i;
   const bool on_trace = o.command == "replay" || o.command == "shrink";
   if (o.command != "faults") {
     if (i >= args.size() || args[i].starts_with("--"))
       return {std::nullopt,
-              o.command + (on_trace ? " needs a TRACE file" : " needs a SCENARIO file")};
+              o.command + (on_trace                ? " needs a TRACE file"
+                           : o.command == "report" ? " needs a RUN.json file (from run --record)"
+                                                   : " needs a SCENARIO file")};
     o.scenario_path = args[i++];
   }
   bool runs_given = false;
@@ -95,6 +106,18 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       return true;
     };
     std::string v;
+    if (o.command == "report") {
+      if (flag == "--html" && value(v) && !v.empty()) {
+        o.html_path = v;
+      } else if (flag == "--perfetto" && value(v) && !v.empty()) {
+        o.perfetto_path = v;
+      } else {
+        return {std::nullopt, flag == "--html" || flag == "--perfetto"
+                                  ? flag + " needs a file name"
+                                  : "unknown flag '" + flag + "' for report"};
+      }
+      continue;
+    }
     std::uint64_t n = 0;
     const bool sim_flags = o.command == "run" || o.command == "explore";
     if (flag == "--seed" && sim_flags) {
@@ -140,6 +163,12 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     } else if (flag == "--trace" && o.command == "run") {
       if (!value(v) || v.empty()) return {std::nullopt, "--trace needs a file name"};
       o.trace_path = v;
+    } else if (flag == "--record" && o.command == "run") {
+      if (!value(v) || v.empty()) return {std::nullopt, "--record needs a file name"};
+      o.record_path = v;
+    } else if (flag == "--perfetto" && o.command == "run") {
+      if (!value(v) || v.empty()) return {std::nullopt, "--perfetto needs a file name"};
+      o.perfetto_path = v;
     } else if (flag == "--save" && sim_flags) {
       if (!value(v) || v.empty())
         return {std::nullopt,
@@ -162,6 +191,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     return {std::nullopt, "explore needs --runs N (except with --strategy exhaustive)"};
   (void)strategy_given;
   if (o.command == "shrink" && o.out_path.empty()) o.out_path = o.scenario_path + ".min";
+  if (o.command == "report" && o.html_path.empty() && o.perfetto_path.empty())
+    return {std::nullopt, "report needs --html FILE or --perfetto FILE"};
   return {o, {}};
 }
 

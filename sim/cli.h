@@ -12,8 +12,9 @@
 namespace yz::sim {
 
 struct CliOptions {
-  std::string command;        // run | explore | replay | shrink | faults | help | version
-  std::string scenario_path;  // or, for replay and shrink, the trace file
+  std::string command;  // run | explore | replay | shrink | report | faults | help | version
+  // or, for replay and shrink, the trace file; for report, the RUN.json
+  std::string scenario_path;
   std::uint64_t seed = 1;
   std::uint64_t runs = 0;
   std::uint32_t depth = 3;  // pct
@@ -29,6 +30,9 @@ struct CliOptions {
   bool json = false;
   bool check = false;
   std::string trace_path;
+  std::string record_path;    // run: RUN.json with the timeline
+  std::string perfetto_path;  // run, report: Chrome trace-event JSON
+  std::string html_path;      // report
 };
 
 struct CliParse {

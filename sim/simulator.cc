@@ -6,6 +6,7 @@
 #include "roles/core/dht_member.h"
 #include "roles/make_process.h"
 #include "sim/sim_env.h"
+#include "sim/timeline.h"
 
 namespace yz::sim {
 
@@ -226,6 +227,8 @@ void Simulator::send(int from, LinkId id, Frame frame) {
   const int to = side == 0 ? link.acceptor : link.dialler;
   const TimePoint at = std::max(now_ + latency(to), link.last_delivery[side] + 1);
   link.last_delivery[side] = at;
+  if (options_.recorder != nullptr)
+    options_.recorder->frame_sent(steps_, now_, from, to, id, frame);
   schedule(at, Event{EventKind::kFrame, to, id, 0, std::move(frame)});
 }
 
@@ -435,6 +438,11 @@ RunResult Simulator::run() {
   }
   if (scenario_.lookup_checks > 0)
     schedule(scenario_.lookup_check_at, Event{EventKind::kLookupCheck, -1, 0, 0, {}});
+  if (options_.recorder != nullptr) {
+    std::vector<core::Process*> processes;
+    for (auto& proc : procs_) processes.push_back(proc.process.get());
+    options_.recorder->begin(scenario_, processes);
+  }
 
   const TimePoint heal_at = scenario_.duration;
   const TimePoint end = scenario_.duration + scenario_.liveness_bound;
@@ -468,8 +476,23 @@ RunResult Simulator::run() {
       break;
     }
     record(event, steps_);
+    if (options_.recorder != nullptr && event.kind == EventKind::kFrame) {
+      // Who sent it and whether execute() will hand it over, as execute() decides.
+      auto it = links_.find(event.link);
+      const int from = it == links_.end()                    ? -1
+                       : it->second.dialler == event.process ? it->second.acceptor
+                                                             : it->second.dialler;
+      const bool handed = it != links_.end() &&
+                          !it->second.closed[side_of(it->second, event.process)] &&
+                          procs_[event.process].running;
+      options_.recorder->frame_delivering(steps_, now_, from, event.process, event.link,
+                                          event.frame, handed);
+    }
     execute(event);
     check_invariants(event.process, steps_);
+    if (options_.recorder != nullptr)
+      options_.recorder->after_step(steps_, now_, event.process,
+                                    event.process >= 0 && procs_[event.process].running);
   }
   if (!stop_ && !livelocked) {
     now_ = scenario_.liveness_bound > 0 ? end : scenario_.duration;
@@ -515,6 +538,7 @@ RunResult Simulator::run() {
   std::sort(result.invariant_violations.begin(), result.invariant_violations.end(),
             [](const auto& a, const auto& b) { return a.step < b.step; });
   result.lookup_checks = lookup_checks_;
+  if (options_.recorder != nullptr) options_.recorder->end(result, now_);
   return result;
 }
 

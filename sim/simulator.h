@@ -25,6 +25,8 @@ class Registry;
 
 namespace yz::sim {
 
+class TimelineRecorder;
+
 struct RunOptions {
   std::uint64_t seed = 1;
   core::FaultSet faults;  // on top of the scenario's own
@@ -34,6 +36,9 @@ struct RunOptions {
   Chooser* chooser = nullptr;
   bool record_choices = false;    // fills RunResult::choices, for a trace file
   std::ostream* trace = nullptr;  // one line per event when set
+  // Collects the timeline for yzsim run --record (sim/timeline.h). Reads the
+  // processes only: the run and its trace hash are the same with or without.
+  TimelineRecorder* recorder = nullptr;
   // Exhaustive exploration's pruning: called before each latency choice with
   // its index and a fingerprint of the run's state there; true ends the run.
   std::function<bool(std::uint64_t index, std::uint64_t fingerprint)> at_latency_choice;

@@ -6,16 +6,20 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "sim/cli.h"
 #include "sim/explore.h"
+#include "sim/perfetto.h"
 #include "sim/report.h"
+#include "sim/report_html.h"
 #include "sim/scenario.h"
 #include "sim/shrink.h"
 #include "sim/simulator.h"
 #include "sim/story.h"
+#include "sim/timeline.h"
 #include "sim/trace_file.h"
 
 namespace {
@@ -115,8 +119,36 @@ class Progress {
   Clock::time_point started_, last_;
 };
 
+// yzsim report RUN.json: draws a recorded run without running it again.
+int report_command(const CliOptions& o) {
+  std::string text;
+  if (!read_file(o.scenario_path, text)) return fail_usage("cannot read " + o.scenario_path);
+  std::string error;
+  const std::optional<RunRecord> record = run_record_from_json(text, error);
+  if (!record) return fail_usage(o.scenario_path + ": " + error);
+  if (!o.html_path.empty() && !write_file(o.html_path, report_html(*record)))
+    return fail_usage("cannot write " + o.html_path);
+  if (!o.perfetto_path.empty() && !write_file(o.perfetto_path, perfetto_json(*record)))
+    return fail_usage("cannot write " + o.perfetto_path);
+  return 0;
+}
+
+// run --record / --perfetto: the files for a run with its timeline.
+bool write_recording(const CliOptions& o, const RunRecord& record) {
+  if (!o.record_path.empty() && !write_file(o.record_path, to_json(record))) {
+    fail_usage("cannot write " + o.record_path);
+    return false;
+  }
+  if (!o.perfetto_path.empty() && !write_file(o.perfetto_path, perfetto_json(record))) {
+    fail_usage("cannot write " + o.perfetto_path);
+    return false;
+  }
+  return true;
+}
+
 int run_command(const CliOptions& o, const Scenario& scenario, const std::string& text) {
   const RunSpec spec = spec_for_run(scenario, o);
+  const bool recording = !o.record_path.empty() || !o.perfetto_path.empty();
   if (!o.save_path.empty()) {
     RecordedRun recorded = record_run(text, o.scenario_path, scenario, spec);
     if (!write_file(o.save_path, format_trace(recorded.trace)))
@@ -126,6 +158,14 @@ int run_command(const CliOptions& o, const Scenario& scenario, const std::string
       for (const auto& line : recorded.trace.steps) lines += line + "\n";
       if (!write_file(o.trace_path, lines))
         return fail_usage("cannot write trace file " + o.trace_path);
+    }
+    if (recording) {
+      // The same spec runs the same way: once more, with the recorder.
+      TimelineRecorder recorder;
+      RunOptions options;
+      options.recorder = &recorder;
+      const RunResult again = run_spec(scenario, spec, options);
+      if (!write_recording(o, RunRecord{again, recorder.take(), {}})) return 2;
     }
     std::cout << (o.json ? to_json(recorded.result) : health_table(recorded.result));
     return o.check && run_failed(recorded.result) ? 1 : 0;
@@ -137,7 +177,10 @@ int run_command(const CliOptions& o, const Scenario& scenario, const std::string
     if (!trace_file) return fail_usage("cannot write trace file " + o.trace_path);
     options.trace = &trace_file;
   }
+  TimelineRecorder recorder;
+  if (recording) options.recorder = &recorder;
   const RunResult result = run_spec(scenario, spec, options);
+  if (recording && !write_recording(o, RunRecord{result, recorder.take(), {}})) return 2;
   std::cout << (o.json ? to_json(result) : health_table(result));
   return o.check && run_failed(result) ? 1 : 0;
 }
@@ -256,6 +299,7 @@ int main(int argc, char** argv) {
   }
   if (o.command == "replay") return replay_command(o);
   if (o.command == "shrink") return shrink_command(o);
+  if (o.command == "report") return report_command(o);
 
   std::string text;
   if (!read_file(o.scenario_path, text))
