@@ -40,8 +40,8 @@ usage:
               pct         probabilistic concurrency testing, depth --depth (3)
               exhaustive  every ordering with at most --bound (2) latency choices
                           delayed; identical states pruned; --runs caps it
-              swarm       random, plus each run draws latencies, join spacing and
-                          which of the faults are on
+              swarm       random, plus each run draws latencies, join spacing, node
+                          crashes and restarts, and which of the faults are on
             --jobs J spreads runs over J threads (default: every core); the
             result is the same for any J. --save DIR writes DIR/KIND.trace for
             the first failing run of each kind.

@@ -67,10 +67,12 @@ ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults) {
   static constexpr core::Duration kMinLatencyUs[] = {50, 500, 2000, 10000};
   static constexpr core::Duration kSpreadUs[] = {100, 5000, 20000, 100000};
   static constexpr std::uint32_t kSpacing[] = {5, 25, 50, 100, 200};
+  static constexpr std::uint32_t kRestarts[] = {0, 0, 1, 2, 4};
   ScenarioEdits edits;
   edits.latency_min = kMinLatencyUs[rng.uniform(0, 3)] * 1000;
   edits.latency_max = *edits.latency_min + kSpreadUs[rng.uniform(0, 3)] * 1000;
   edits.start_spacing_percent = kSpacing[rng.uniform(0, 4)];
+  edits.restarts = kRestarts[rng.uniform(0, 4)];
   core::FaultSet drawn;
   for (const auto& info : core::all_faults())
     if (faults.has(info.fault) && rng.uniform(0, 1) == 1) drawn.enable(info.fault);

@@ -181,6 +181,7 @@ std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& 
       return where.at(proto, "lookup_check") + "lookup_check at_ms must be before duration_ms";
   }
   out.liveness_bound = static_cast<core::Duration>(proto.liveness_bound_ms()) * kMillisecond;
+  out.restarts = proto.restarts();
   return {};
 }
 
@@ -226,6 +227,7 @@ Scenario apply_edits(const Scenario& scenario, const ScenarioEdits& edits) {
     }
   }
   if (edits.faults) out.faults = *edits.faults;
+  if (edits.restarts) out.restarts = *edits.restarts;
   if (edits.duration) {
     out.duration = *edits.duration;
     if (out.lookup_check_at >= out.duration) out.lookup_checks = 0;

@@ -32,6 +32,7 @@ struct Scenario {
   std::uint32_t lookup_checks = 0;
   core::Duration lookup_check_at = 0;
   core::Duration liveness_bound = 0;  // 0: no liveness phase
+  std::uint32_t restarts = 0;         // DHT node crashes, each restarted later
 };
 
 // Changes made to a scenario after it was read: the knobs swarm testing
@@ -44,9 +45,10 @@ struct ScenarioEdits {
   std::optional<std::uint32_t> start_spacing_percent;  // DHT node start times, scaled
   std::optional<core::FaultSet> faults;                // replaces the scenario's
   std::optional<core::Duration> duration;
+  std::optional<std::uint32_t> restarts;
   bool empty() const {
     return dropped.empty() && !latency_min && !latency_max && !start_spacing_percent && !faults &&
-           !duration;
+           !duration && !restarts;
   }
 };
 

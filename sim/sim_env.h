@@ -16,7 +16,10 @@ class Simulator;
 // and network, its own PRNG stream and its own metrics registry.
 class SimEnv : public core::Env {
  public:
-  SimEnv(Simulator& sim, int process, std::uint64_t seed);
+  // Timer ids start at first_timer so that a restarted process's timers
+  // never answer to its previous incarnation's pending timer events.
+  SimEnv(Simulator& sim, int process, std::uint64_t seed, core::TimerId first_timer = 1);
+  core::TimerId next_timer_id() const { return next_timer_; }
 
   core::TimePoint now() const override;
   core::TimerId start_timer(core::Duration delay, std::function<void()> fn) override;

@@ -17,8 +17,9 @@ using core::TimePoint;
 namespace {
 
 const char* kind_name(int kind) {
-  static const char* kNames[] = {"start", "timer",  "accept",       "open",          "dial_failed",
-                                 "frame", "closed", "lookup_check", "liveness_check"};
+  static const char* kNames[] = {"start",          "timer", "accept", "open",
+                                 "dial_failed",    "frame", "closed", "lookup_check",
+                                 "liveness_check", "crash", "restart"};
   return kNames[kind];
 }
 
@@ -46,8 +47,8 @@ std::uint64_t mix(std::uint64_t v) {
 
 // ---- SimEnv ------------------------------------------------------------------
 
-SimEnv::SimEnv(Simulator& sim, int process, std::uint64_t seed)
-    : sim_(sim), process_(process), rng_(seed) {}
+SimEnv::SimEnv(Simulator& sim, int process, std::uint64_t seed, core::TimerId first_timer)
+    : sim_(sim), process_(process), rng_(seed), next_timer_(first_timer) {}
 
 core::TimePoint SimEnv::now() const { return sim_.now_; }
 
@@ -130,6 +131,8 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
 
     Proc proc;
     proc.spec = spec;
+    proc.config = config;
+    proc.env_seed = env_seed;
     proc.member_role = spec.role != core::Role::kBootstrap;
     procs_.push_back(std::move(proc));
     by_name_[spec.name] = static_cast<int>(i);
@@ -354,6 +357,12 @@ void Simulator::execute(Event& event) {
       if (proc.running) proc.process->on_link_closed(event.link, "closed by peer");
       return;
     }
+    case EventKind::kCrash:
+      crash(event.process);
+      return;
+    case EventKind::kRestart:
+      restart(event.process);
+      return;
     case EventKind::kLookupCheck:
     case EventKind::kLivenessCheck:
       return;
@@ -380,6 +389,59 @@ void Simulator::heal() {
   faults_ = {};
   for (auto& proc : procs_) proc.process->set_faults(faults_);
   schedule(now_, Event{EventKind::kLivenessCheck, -1, 0, 0, {}});
+}
+
+void Simulator::schedule_restarts() {
+  // Which DHT nodes crash, when, and for how long: drawn from the seed (not
+  // from the chooser), so a replay re-draws the same crashes.
+  std::vector<int> nodes;
+  core::Duration first_start = -1;
+  for (std::size_t i = 0; i < procs_.size(); ++i) {
+    if (procs_[i].spec.role != core::Role::kNode) continue;
+    nodes.push_back(static_cast<int>(i));
+    if (first_start < 0 || procs_[i].spec.start_at < first_start)
+      first_start = procs_[i].spec.start_at;
+  }
+  const core::Duration from = first_start + 20 * core::kSecond;
+  const core::Duration to = scenario_.duration - 30 * core::kSecond;
+  if (nodes.empty() || to <= from) return;
+  Xoshiro256 rng(options_.seed ^ 0x7265737461727473ULL);
+  for (std::uint32_t i = 0; i < scenario_.restarts; ++i) {
+    const int victim = nodes[rng.uniform(0, nodes.size() - 1)];
+    const auto at = static_cast<TimePoint>(
+        rng.uniform(static_cast<std::uint64_t>(from), static_cast<std::uint64_t>(to)));
+    const auto down =
+        static_cast<core::Duration>(rng.uniform(2 * core::kSecond, 20 * core::kSecond));
+    schedule(at, Event{EventKind::kCrash, victim, 0, 0, {}});
+    schedule(at + down, Event{EventKind::kRestart, victim, 0, 0, {}});
+  }
+}
+
+void Simulator::crash(int process) {
+  Proc& proc = procs_[process];
+  if (!proc.running) return;
+  // The process closes what it knows of; links it has not heard of yet
+  // (accepts on the way) find it gone.
+  proc.process->stop();
+  proc.running = false;
+}
+
+void Simulator::restart(int process) {
+  Proc& proc = procs_[process];
+  if (proc.running || proc.env == nullptr) return;
+  // Same identity, fresh state, and timer ids that never collide with the
+  // previous incarnation's pending ones.
+  ++proc.incarnation;
+  const core::TimerId first_timer = proc.env->next_timer_id();
+  std::uint64_t stream = proc.env_seed + proc.incarnation;
+  proc.process.reset();
+  proc.env = std::make_unique<SimEnv>(*this, process, splitmix64(stream), first_timer);
+  proc.config.faults = faults_;
+  proc.process = roles::make_process(*proc.env, proc.config);
+  if (options_.recorder != nullptr)
+    options_.recorder->process_replaced(process, proc.process.get());
+  proc.running = true;
+  proc.process->start();
 }
 
 bool Simulator::all_healthy() {
@@ -438,6 +500,7 @@ RunResult Simulator::run() {
   }
   if (scenario_.lookup_checks > 0)
     schedule(scenario_.lookup_check_at, Event{EventKind::kLookupCheck, -1, 0, 0, {}});
+  if (scenario_.restarts > 0) schedule_restarts();
   if (options_.recorder != nullptr) {
     std::vector<core::Process*> processes;
     for (auto& proc : procs_) processes.push_back(proc.process.get());

@@ -76,6 +76,8 @@ class Simulator {
     kClosed,
     kLookupCheck,
     kLivenessCheck,
+    kCrash,
+    kRestart,
   };
   struct Event {
     EventKind kind;
@@ -105,6 +107,9 @@ class Simulator {
   };
   struct Proc {
     ProcessSpec spec;
+    core::ProcessConfig config;
+    std::uint64_t env_seed = 0;
+    std::uint32_t incarnation = 0;
     std::unique_ptr<SimEnv> env;
     std::unique_ptr<core::Process> process;
     bool running = false;
@@ -116,6 +121,9 @@ class Simulator {
   core::Duration latency(int target);
   std::uint64_t fingerprint() const;
   void heal();
+  void schedule_restarts();
+  void crash(int process);
+  void restart(int process);
   bool all_healthy();
   void note_violation(const std::string& invariant, int process, std::uint64_t step);
   void execute(Event& event);

@@ -57,6 +57,13 @@ void TimelineRecorder::begin(const Scenario& scenario,
   for (std::size_t i = 0; i < processes.size(); ++i) observe(static_cast<int>(i), 0, 0, true);
 }
 
+void TimelineRecorder::process_replaced(int process, core::Process* fresh) {
+  Watched& w = watched_[static_cast<std::size_t>(process)];
+  w.process = fresh;
+  w.member = dynamic_cast<core::DhtMember*>(fresh);
+  w.dropped_no_handler = 0;  // the new instance counts from zero
+}
+
 int TimelineRecorder::process_of(const core::NodeId& node_id) const {
   auto it = by_node_id_.find(node_id);
   return it == by_node_id_.end() ? -1 : it->second;

@@ -130,6 +130,8 @@ class TimelineRecorder {
   // After the step ran on `process` (-1: the simulator's own event, which
   // may touch any process). `running` is that process's state.
   void after_step(std::uint64_t step, core::TimePoint now, int process, bool running);
+  // A crashed process came back as a new instance (same identity).
+  void process_replaced(int process, core::Process* fresh);
   // After the last step: a final sample of every process, the violations.
   void end(const RunResult& result, core::TimePoint end_time);
 

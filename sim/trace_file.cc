@@ -90,6 +90,7 @@ std::string format_trace(const TraceFile& t) {
     out << "edit start_spacing_percent " << *t.edits.start_spacing_percent << "\n";
   if (t.edits.faults) out << "edit faults " << join_faults(*t.edits.faults) << "\n";
   if (t.edits.duration) out << "edit duration_ns " << *t.edits.duration << "\n";
+  if (t.edits.restarts) out << "edit restarts " << *t.edits.restarts << "\n";
   out << "trace_hash " << hex(t.trace_hash) << "\n";
   out << "ordering_hash " << hex(t.ordering_hash) << "\n";
   out << "events " << t.events << "\n";
@@ -162,6 +163,8 @@ TraceLoad parse_trace(const std::string& text, const std::string& origin) {
         t.edits.start_spacing_percent = static_cast<std::uint32_t>(n);
       } else if (what == "duration_ns") {
         t.edits.duration = static_cast<core::Duration>(n);
+      } else if (what == "restarts") {
+        t.edits.restarts = static_cast<std::uint32_t>(n);
       } else {
         return fail("unknown edit '" + std::string(what) + "'");
       }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "tests/sim/sim_test_util.h"
 
 namespace yz::sim {
@@ -102,6 +104,29 @@ TEST(Explore, SwarmDrawsKnobsPerRunAndTheFixedCodeSurvivesThem) {
   EXPECT_FALSE(*a.latency_min == *b.latency_min && *a.latency_max == *b.latency_max &&
                *a.start_spacing_percent == *b.start_spacing_percent &&
                a.faults->names() == b.faults->names());
+}
+
+TEST(Explore, CrashedNodesRestartAndRejoin) {
+  // Swarm's restart knob: DHT nodes crash mid-run and come back with the
+  // same identity; the fixed network takes them back every time.
+  Scenario scenario = load_or_die("incident-15.textproto");
+  scenario.restarts = 4;
+  std::ostringstream trace;
+  const RunResult r = testing::run_once(scenario, 3, {}, &trace);
+  const std::string text = trace.str();
+  std::size_t crashes = 0, restarts = 0;
+  for (std::size_t at = 0; (at = text.find(" crash ", at)) != std::string::npos; ++at) ++crashes;
+  for (std::size_t at = 0; (at = text.find(" restart ", at)) != std::string::npos; ++at) ++restarts;
+  EXPECT_EQ(crashes, 4u);
+  EXPECT_EQ(restarts, 4u);
+  EXPECT_NE(text.find("rejoining"), std::string::npos);
+  EXPECT_EQ(r.summary.unhealthy, 0u);
+  EXPECT_FALSE(run_failed(r));
+  ExploreOptions options;
+  options.strategy = Strategy::kRandom;
+  options.runs = 20;
+  options.jobs = 2;
+  EXPECT_EQ(explore(scenario, options).summary.failing_runs, 0u);
 }
 
 TEST(Explore, PctPrioritiesAreARealOrdering) {
