@@ -34,6 +34,10 @@ struct RunOptions {
   core::FaultSet faults;  // on top of the scenario's own
   Strategy strategy = Strategy::kRandom;
   std::ostream* trace = nullptr;  // one line per event when set
+  // Makes each process; roles::make_process when empty. Tests use it to put
+  // a hostile process into a scenario.
+  std::function<std::unique_ptr<core::Process>(core::Env&, const core::ProcessConfig&)>
+      make_process;
 };
 
 class SimEnv;

@@ -1,6 +1,7 @@
 #include "roles/bootstrap/bootstrap.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "roles/metrics/registry.h"
@@ -32,7 +33,15 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
                    .Name("yz_healthy")
                    .Help("1 when the process passes its health rules, else 0")
                    .Register(env.metrics())
-                   .Add({})) {}
+                   .Add({})),
+      handshake_rejected_(metrics::BuildCounter()
+                              .Name("yz_handshake_rejected_total")
+                              .Help("Links closed before or at the handshake, by reason")
+                              .Register(env.metrics())),
+      auth_(env, config_.identity) {
+  if (config_.identity && config_.identity->node_id() != config_.node_id)
+    throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
+}
 
 void Bootstrap::start() {
   running_ = true;
@@ -62,6 +71,7 @@ void Bootstrap::on_link_closed(LinkId link, std::string_view) {
   if (!running_) return;
   auto it = clients_.find(link);
   if (it == clients_.end()) return;
+  auth_.forget(link);
   const NodeId id = it->second.info.node_id;
   if (auto by_id = link_by_id_.find(id); by_id != link_by_id_.end() && by_id->second == link)
     link_by_id_.erase(by_id);
@@ -88,21 +98,39 @@ void Bootstrap::refuse(LinkId link, std::string code, std::string text) {
   send(link, std::move(error));
 }
 
+void Bootstrap::refuse_handshake(LinkId link, const std::string& reason, std::string text) {
+  handshake_rejected_.Add({{"reason", reason}}).Increment();
+  env_.log(LogLevel::kWarn, "handshake_refused", {{"reason", reason}, {"detail", text}});
+  Frame error = Frame::Of(MessageType::kError);
+  error.code = reason;
+  error.text = std::move(text);
+  send(link, std::move(error));
+  env_.close(link, reason);
+  auth_.forget(link);
+  clients_.erase(link);
+}
+
 void Bootstrap::on_frame(LinkId link, Frame&& frame) {
   if (!running_) return;
   auto it = clients_.find(link);
   if (it == clients_.end()) return;
   Client& client = it->second;
   if (!client.greeted) {
+    if (auth_.awaiting_proof(link)) {
+      if (const std::string why = auth_.check_proof(link, frame); !why.empty()) {
+        refuse_handshake(link, why, core::HandshakeAuth::describe(why));
+        return;
+      }
+      client.greeted = true;
+      link_by_id_[client.info.node_id] = link;
+      return;
+    }
     if (frame.type != MessageType::kDhtPeerHello || frame.node_id.is_zero()) {
       refuse(link, "not_handshake", "the first frame must be dht_peer_hello");
       env_.close(link);
       clients_.erase(it);
       return;
     }
-    client.greeted = true;
-    client.info = PeerInfo{frame.node_id, frame.metadata};
-    link_by_id_[frame.node_id] = link;
     Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
     connected.node_id = config_.node_id;
     connected.metadata.role = Role::kBootstrap;
@@ -110,7 +138,17 @@ void Bootstrap::on_frame(LinkId link, Frame&& frame) {
     connected.metadata.protocol_version = config_.protocol_version;
     connected.metadata.build_id = config_.build_id;
     connected.metadata.name = config_.name;
+    if (const std::string why = auth_.check_hello(link, frame, connected); !why.empty()) {
+      refuse_handshake(link, why, core::HandshakeAuth::describe(why));
+      return;
+    }
+    client.info = PeerInfo{frame.node_id, frame.metadata};
     send(link, std::move(connected));
+    // With proof of identity on, the client is greeted on dht_peer_proof.
+    if (!auth_.enabled()) {
+      client.greeted = true;
+      link_by_id_[frame.node_id] = link;
+    }
     return;
   }
   handle(link, client, std::move(frame));

@@ -1,5 +1,6 @@
 #include "roles/core/dht_member.h"
 
+#include <stdexcept>
 #include <utility>
 
 #include "roles/metrics/registry.h"
@@ -21,9 +22,13 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
                    routing_table_.remove(peer.node_id);
                    dht_.on_peer_lost(peer.node_id);
                  },
-                 [this](LinkId link) { dht_.on_link_gone(link); }}),
+                 [this](LinkId link) { dht_.on_link_gone(link); }},
+             config_.identity),
       dht_(env, metrics_, config_.timing, config_.faults, self_, routing_table_, links_),
-      health_(config_.timing) {
+      health_(config_.timing),
+      bootstrap_auth_(env, config_.identity) {
+  if (config_.identity && config_.identity->node_id() != config_.node_id)
+    throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
   routing_table_.set_on_node_added(
       [this](const PeerInfo& peer, RoutingTable::Placement) { dht_.handle_peer_connected(peer); });
   routing_table_.set_skip_callback_for_replacement(
@@ -75,6 +80,7 @@ void DhtMember::on_link_opened(LinkId link) {
     Frame hello = Frame::Of(MessageType::kDhtPeerHello);
     hello.node_id = self_.node_id;
     hello.metadata = self_.metadata;
+    bootstrap_auth_.add_to_hello(link, hello);
     env_.send(link, std::move(hello));
     return;
   }
@@ -85,6 +91,7 @@ void DhtMember::on_link_closed(LinkId link, std::string_view reason) {
   if (!running_) return;
   if (link == bootstrap_link_) {
     log(LogLevel::kWarn, "bootstrap_disconnected", {{"reason", std::string(reason)}});
+    bootstrap_auth_.forget(link);
     bootstrap_link_ = 0;
     bootstrap_state_ = BootstrapState::kDisconnected;
     // A newcomer mid-onboarding will never hear the outcome on this link.
@@ -134,6 +141,20 @@ void DhtMember::handle_bootstrap_frame(Frame&& frame) {
           {{"first_frame", std::string(message_type_name(frame.type))}});
       return;
     }
+    Frame proof;
+    if (const std::string why = bootstrap_auth_.check_connected(bootstrap_link_, frame, proof);
+        !why.empty()) {
+      // Not the bootstrap we can trust: drop the link; emergency discovery
+      // dials again later.
+      metrics_.handshake_rejected(why).Increment();
+      log(LogLevel::kWarn, "bootstrap_handshake_refused", {{"reason", why}});
+      env_.close(bootstrap_link_, why);
+      bootstrap_auth_.forget(bootstrap_link_);
+      bootstrap_link_ = 0;
+      bootstrap_state_ = BootstrapState::kDisconnected;
+      return;
+    }
+    if (bootstrap_auth_.enabled()) send_to_bootstrap(std::move(proof));
     bootstrap_state_ = BootstrapState::kReady;
     Frame reg = Frame::Of(MessageType::kRegister);
     reg.node_id = self_.node_id;
@@ -208,7 +229,7 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
     end_onboarding_attempt();
     log(LogLevel::kInfo, "designated_genesis", {});
     // Genesis signs its own membership token: the root of every chain.
-    become_member(MembershipToken{self_.node_id, self_.node_id, 0});
+    become_member(MembershipToken{self_.node_id, self_.node_id, 0, {}});
     return;
   }
   if (frame.onboarding_started) return;  // the outcome comes later
@@ -251,7 +272,7 @@ void DhtMember::handle_send_invitation(const Frame& frame) {
     return;
   }
   inviter_ = frame.nodes.front();
-  token_ = MembershipToken{self_.node_id, invitation.inviter, invitation.nonce};
+  token_ = MembershipToken{self_.node_id, invitation.inviter, invitation.nonce, {}};
   Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
   accepted.invitation = invitation;
   accepted.token = token_;
@@ -328,9 +349,12 @@ void DhtMember::on_role_request(ConnectionManager& from, Frame&& frame) {
     return;
   }
   Frame reply = Frame::Of(MessageType::kInvitationCreated, frame.request_id);
-  reply.invitation = Invitation{
-      self_.node_id, frame.target,
-      env_.shared_clock_ms() + config_.timing.invitation_expiry / kMillisecond, env_.random()};
+  reply.invitation =
+      Invitation{self_.node_id,
+                 frame.target,
+                 env_.shared_clock_ms() + config_.timing.invitation_expiry / kMillisecond,
+                 env_.random(),
+                 {}};
   metrics_.invitations.Add({{"result", "created"}}).Increment();
   log(LogLevel::kInfo, "invitation_created",
       {{"invitee", frame.target.short_hex()}, {"bridge", from.peer().node_id.short_hex()}});

@@ -5,6 +5,7 @@
 
 #include "roles/core/core_metrics.h"
 #include "roles/core/dht.h"
+#include "roles/core/handshake_auth.h"
 #include "roles/core/health.h"
 #include "roles/core/peer_links.h"
 #include "roles/core/process.h"
@@ -89,6 +90,7 @@ class DhtMember : public Process {
   MembershipToken token_;
   LinkId bootstrap_link_ = 0;
   BootstrapState bootstrap_state_ = BootstrapState::kDisconnected;
+  HandshakeAuth bootstrap_auth_;
   bool onboarding_in_progress_ = false;
   TimerId onboarding_give_up_timer_ = 0;
   PeerInfo inviter_;
