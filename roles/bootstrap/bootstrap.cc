@@ -38,7 +38,8 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
                               .Name("yz_handshake_rejected_total")
                               .Help("Links closed before or at the handshake, by reason")
                               .Register(env.metrics())),
-      auth_(env, config_.identity) {
+      auth_(env, config_.identity),
+      credentials_(env.metrics()) {
   if (config_.identity && config_.identity->node_id() != config_.node_id)
     throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
 }
@@ -320,6 +321,21 @@ void Bootstrap::handle_bridge_answer(const Frame& frame) {
     ask_next_bridge(newcomer);
     return;
   }
+  if (auth_.enabled()) {
+    // A helper (or bridge) handing over an invitation the newcomer could
+    // not use is a failed bridge: try the next one.
+    std::string why =
+        credentials_.check_invitation(frame.invitation, newcomer, env_.shared_clock_ms());
+    if (why.empty() && frame.nodes.front().node_id != frame.invitation.inviter)
+      why = "broken_chain";
+    if (!why.empty()) {
+      env_.log(LogLevel::kWarn, "invitation_refused",
+               {{"newcomer", newcomer.short_hex()}, {"reason", why}});
+      onboarding.last_error = "invalid invitation (" + why + ")";
+      ask_next_bridge(newcomer);
+      return;
+    }
+  }
   onboarding.helper = frame.nodes.front();
   onboarding.invitation = frame.invitation;
   onboarding.awaiting_acceptance = true;
@@ -336,9 +352,23 @@ void Bootstrap::handle_invitation_accepted(LinkId link, Client& client, const Fr
     return;
   }
   const Onboarding& onboarding = it->second;
-  if (frame.invitation.nonce != onboarding.invitation.nonce ||
-      frame.token.node_id != client.info.node_id ||
-      frame.token.issuer != onboarding.invitation.inviter) {
+  if (auth_.enabled()) {
+    // The token is the newcomer's own (signed with the key its handshake
+    // proved), cites the invitation we relayed, and that invitation is
+    // still valid and used once only.
+    std::string why =
+        credentials_.check_token(frame.token, client.info.node_id, onboarding.invitation);
+    if (why.empty())
+      why = credentials_.check_invitation(onboarding.invitation, client.info.node_id,
+                                          env_.shared_clock_ms());
+    if (!why.empty()) {
+      refuse(link, "bad_token", "membership token refused: " + why);
+      return;
+    }
+    credentials_.mark_used(onboarding.invitation);
+  } else if (frame.invitation.nonce != onboarding.invitation.nonce ||
+             frame.token.node_id != client.info.node_id ||
+             frame.token.issuer != onboarding.invitation.inviter) {
     refuse(link, "bad_token", "membership token does not cite the pending invitation");
     return;
   }

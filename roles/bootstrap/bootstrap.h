@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "roles/core/credentials.h"
 #include "roles/core/env.h"
 #include "roles/core/handshake_auth.h"
 #include "roles/core/process.h"
@@ -89,6 +90,7 @@ class Bootstrap : public core::Process {
   metrics::Gauge& healthy_;
   metrics::Family<metrics::Counter>& handshake_rejected_;
   core::HandshakeAuth auth_;
+  core::CredentialChecker credentials_;
 };
 
 }  // namespace yz::roles

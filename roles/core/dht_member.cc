@@ -26,7 +26,8 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
              config_.identity),
       dht_(env, metrics_, config_.timing, config_.faults, self_, routing_table_, links_),
       health_(config_.timing),
-      bootstrap_auth_(env, config_.identity) {
+      bootstrap_auth_(env, config_.identity),
+      credentials_(env.metrics()) {
   if (config_.identity && config_.identity->node_id() != config_.node_id)
     throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
   routing_table_.set_on_node_added(
@@ -229,7 +230,9 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
     end_onboarding_attempt();
     log(LogLevel::kInfo, "designated_genesis", {});
     // Genesis signs its own membership token: the root of every chain.
-    become_member(MembershipToken{self_.node_id, self_.node_id, 0, {}});
+    MembershipToken own;
+    own.node_id = own.issuer = self_.node_id;
+    become_member(config_.identity ? sign_token(*config_.identity, nullptr) : own);
     return;
   }
   if (frame.onboarding_started) return;  // the outcome comes later
@@ -257,22 +260,36 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
 void DhtMember::handle_send_invitation(const Frame& frame) {
   const Invitation& invitation = frame.invitation;
   const std::int64_t now_ms = env_.shared_clock_ms();
-  const char* problem = nullptr;
+  std::string problem;
   if (member_) {
     problem = "already a member";
+  } else if (config_.identity) {
+    // Signed by the inviter whose key it carries, for us, not expired, and
+    // not a nonce we used before (counted on yz_credential_rejected_total).
+    problem = credentials_.check_invitation(invitation, self_.node_id, now_ms);
   } else if (invitation.invitee != self_.node_id) {
     problem = "invitation is for another node";
   } else if (invitation.expires_at_ms <= now_ms) {
     problem = "invitation expired";
-  } else if (frame.nodes.empty() || frame.nodes.front().node_id != invitation.inviter) {
+  }
+  if (problem.empty() &&
+      (frame.nodes.empty() || frame.nodes.front().node_id != invitation.inviter)) {
     problem = "inviter does not match the invitation";
   }
-  if (problem != nullptr) {
+  if (!problem.empty()) {
     log(LogLevel::kWarn, "invitation_refused", {{"reason", problem}});
     return;
   }
   inviter_ = frame.nodes.front();
-  token_ = MembershipToken{self_.node_id, invitation.inviter, invitation.nonce, {}};
+  if (config_.identity) {
+    credentials_.mark_used(invitation);
+    token_ = sign_token(*config_.identity, &invitation);
+  } else {
+    token_ = MembershipToken{};
+    token_.node_id = self_.node_id;
+    token_.issuer = invitation.inviter;
+    token_.invitation_nonce = invitation.nonce;
+  }
   Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
   accepted.invitation = invitation;
   accepted.token = token_;
@@ -349,12 +366,17 @@ void DhtMember::on_role_request(ConnectionManager& from, Frame&& frame) {
     return;
   }
   Frame reply = Frame::Of(MessageType::kInvitationCreated, frame.request_id);
-  reply.invitation =
-      Invitation{self_.node_id,
-                 frame.target,
-                 env_.shared_clock_ms() + config_.timing.invitation_expiry / kMillisecond,
-                 env_.random(),
-                 {}};
+  const std::int64_t expires_at_ms =
+      env_.shared_clock_ms() + config_.timing.invitation_expiry / kMillisecond;
+  const std::uint64_t nonce = env_.random();
+  if (config_.identity) {
+    reply.invitation = sign_invitation(*config_.identity, frame.target, expires_at_ms, nonce);
+  } else {
+    reply.invitation.inviter = self_.node_id;
+    reply.invitation.invitee = frame.target;
+    reply.invitation.expires_at_ms = expires_at_ms;
+    reply.invitation.nonce = nonce;
+  }
   metrics_.invitations.Add({{"result", "created"}}).Increment();
   log(LogLevel::kInfo, "invitation_created",
       {{"invitee", frame.target.short_hex()}, {"bridge", from.peer().node_id.short_hex()}});

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "roles/core/core_metrics.h"
+#include "roles/core/credentials.h"
 #include "roles/core/dht.h"
 #include "roles/core/handshake_auth.h"
 #include "roles/core/health.h"
@@ -91,6 +92,7 @@ class DhtMember : public Process {
   LinkId bootstrap_link_ = 0;
   BootstrapState bootstrap_state_ = BootstrapState::kDisconnected;
   HandshakeAuth bootstrap_auth_;
+  CredentialChecker credentials_;
   bool onboarding_in_progress_ = false;
   TimerId onboarding_give_up_timer_ = 0;
   PeerInfo inviter_;

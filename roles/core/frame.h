@@ -67,14 +67,16 @@ struct Invitation {
   NodeId invitee;
   std::int64_t expires_at_ms = 0;
   std::uint64_t nonce = 0;
-  std::string signature;  // the inviter's Ed25519 signature
+  std::string inviter_public_key;  // raw Ed25519; its SHA-256 prefix is `inviter`
+  std::string signature;           // the inviter's Ed25519 signature
 };
 
 struct MembershipToken {
   NodeId node_id;
   NodeId issuer;
   std::uint64_t invitation_nonce = 0;
-  std::string signature;  // the member's Ed25519 signature
+  std::string public_key;  // the member's raw Ed25519 key
+  std::string signature;   // the member's Ed25519 signature
 };
 
 // One flat record for every message type; each type uses the fields its

@@ -67,6 +67,7 @@ void put_invitation(const core::Invitation& in, v1::Invitation* out) {
   out->set_expires_at_ms(in.expires_at_ms);
   out->set_nonce(in.nonce);
   out->set_signature(in.signature);
+  out->set_inviter_public_key(in.inviter_public_key);
 }
 
 void put_token(const core::MembershipToken& in, v1::MembershipToken* out) {
@@ -74,6 +75,7 @@ void put_token(const core::MembershipToken& in, v1::MembershipToken* out) {
   out->set_issuer(in.issuer.to_hex());
   out->set_invitation_nonce(in.invitation_nonce);
   out->set_signature(in.signature);
+  out->set_public_key(in.public_key);
 }
 
 // Parses an id field; records the first problem in `error`.
@@ -108,6 +110,7 @@ void get_invitation(const v1::Invitation& in, core::Invitation& out, std::string
   out.expires_at_ms = in.expires_at_ms();
   out.nonce = in.nonce();
   out.signature = in.signature();
+  out.inviter_public_key = in.inviter_public_key();
 }
 
 void get_token(const v1::MembershipToken& in, core::MembershipToken& out, std::string& error) {
@@ -115,6 +118,7 @@ void get_token(const v1::MembershipToken& in, core::MembershipToken& out, std::s
   out.issuer = id(in.issuer(), "token.issuer", error);
   out.invitation_nonce = in.invitation_nonce();
   out.signature = in.signature();
+  out.public_key = in.public_key();
 }
 
 }  // namespace
