@@ -17,9 +17,10 @@ class BridgeAuth : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = make_temp_dir("yz-bridge-auth");
-    bootstrap_ = Child::spawn({binary("yz-bootstrap"), "--data-dir", dir_ + "/bootstrap",
-                               "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"},
-                              {{"BRIDGE_AUTH", "the-right-secret"}}, dir_ + "/bootstrap.log");
+    bootstrap_ =
+        Child::spawn({binary("yz-bootstrap"), "--data-dir", dir_ + "/bootstrap", "--listen",
+                      "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "info"},
+                     {{"BRIDGE_AUTH", "the-right-secret"}}, dir_ + "/bootstrap.log");
     ASSERT_TRUE(
         eventually([&] { return port_of(dir_ + "/bootstrap", "listen").has_value(); }, seconds(20)))
         << read_file(dir_ + "/bootstrap.log");
