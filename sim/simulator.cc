@@ -122,7 +122,12 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
     core::ProcessConfig config;
     config.name = spec.name;
     config.role = spec.role;
-    config.node_id = core::NodeId::from_words(id_rng.next(), id_rng.next(), id_rng.next());
+    // The Ed25519 private key comes from the process's seeded stream; the
+    // node id is derived from its public key, as in the real processes.
+    const std::uint64_t k0 = id_rng.next(), k1 = id_rng.next(), k2 = id_rng.next(),
+                        k3 = id_rng.next();
+    config.identity = core::Identity::from_words(k0, k1, k2, k3);
+    config.node_id = config.identity->node_id();
     config.listen_address = spec.name;
     config.bootstrap_address = spec.role == core::Role::kBootstrap ? "" : bootstrap_address;
     config.timing = scenario.timing;
@@ -137,7 +142,8 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
     procs_.push_back(std::move(proc));
     by_name_[spec.name] = static_cast<int>(i);
     procs_[i].env = std::make_unique<SimEnv>(*this, static_cast<int>(i), env_seed);
-    procs_[i].process = roles::make_process(*procs_[i].env, config);
+    procs_[i].process = options_.make_process ? options_.make_process(*procs_[i].env, config)
+                                              : roles::make_process(*procs_[i].env, config);
   }
 }
 
@@ -437,7 +443,8 @@ void Simulator::restart(int process) {
   proc.process.reset();
   proc.env = std::make_unique<SimEnv>(*this, process, splitmix64(stream), first_timer);
   proc.config.faults = faults_;
-  proc.process = roles::make_process(*proc.env, proc.config);
+  proc.process = options_.make_process ? options_.make_process(*proc.env, proc.config)
+                                       : roles::make_process(*proc.env, proc.config);
   if (options_.recorder != nullptr)
     options_.recorder->process_replaced(process, proc.process.get());
   proc.running = true;

@@ -44,6 +44,10 @@ struct RunOptions {
   std::function<bool(std::uint64_t index, std::uint64_t fingerprint)> at_latency_choice;
   // A livelock: this many events at one virtual instant end the run.
   std::uint64_t livelock_steps = 20000;
+  // Makes each process; roles::make_process when empty. Tests use it to put
+  // a hostile process into a scenario.
+  std::function<std::unique_ptr<core::Process>(core::Env&, const core::ProcessConfig&)>
+      make_process;
 };
 
 class SimEnv;

@@ -1,6 +1,7 @@
 #include "roles/bootstrap/bootstrap.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "roles/metrics/registry.h"
@@ -32,7 +33,16 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
                    .Name("yz_healthy")
                    .Help("1 when the process passes its health rules, else 0")
                    .Register(env.metrics())
-                   .Add({})) {}
+                   .Add({})),
+      handshake_rejected_(metrics::BuildCounter()
+                              .Name("yz_handshake_rejected_total")
+                              .Help("Links closed before or at the handshake, by reason")
+                              .Register(env.metrics())),
+      auth_(env, config_.identity),
+      credentials_(env.metrics()) {
+  if (config_.identity && config_.identity->node_id() != config_.node_id)
+    throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
+}
 
 void Bootstrap::start() {
   running_ = true;
@@ -62,6 +72,7 @@ void Bootstrap::on_link_closed(LinkId link, std::string_view) {
   if (!running_) return;
   auto it = clients_.find(link);
   if (it == clients_.end()) return;
+  auth_.forget(link);
   const NodeId id = it->second.info.node_id;
   if (auto by_id = link_by_id_.find(id); by_id != link_by_id_.end() && by_id->second == link)
     link_by_id_.erase(by_id);
@@ -88,21 +99,39 @@ void Bootstrap::refuse(LinkId link, std::string code, std::string text) {
   send(link, std::move(error));
 }
 
+void Bootstrap::refuse_handshake(LinkId link, const std::string& reason, std::string text) {
+  handshake_rejected_.Add({{"reason", reason}}).Increment();
+  env_.log(LogLevel::kWarn, "handshake_refused", {{"reason", reason}, {"detail", text}});
+  Frame error = Frame::Of(MessageType::kError);
+  error.code = reason;
+  error.text = std::move(text);
+  send(link, std::move(error));
+  env_.close(link, reason);
+  auth_.forget(link);
+  clients_.erase(link);
+}
+
 void Bootstrap::on_frame(LinkId link, Frame&& frame) {
   if (!running_) return;
   auto it = clients_.find(link);
   if (it == clients_.end()) return;
   Client& client = it->second;
   if (!client.greeted) {
+    if (auth_.awaiting_proof(link)) {
+      if (const std::string why = auth_.check_proof(link, frame); !why.empty()) {
+        refuse_handshake(link, why, core::HandshakeAuth::describe(why));
+        return;
+      }
+      client.greeted = true;
+      link_by_id_[client.info.node_id] = link;
+      return;
+    }
     if (frame.type != MessageType::kDhtPeerHello || frame.node_id.is_zero()) {
       refuse(link, "not_handshake", "the first frame must be dht_peer_hello");
       env_.close(link);
       clients_.erase(it);
       return;
     }
-    client.greeted = true;
-    client.info = PeerInfo{frame.node_id, frame.metadata};
-    link_by_id_[frame.node_id] = link;
     Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
     connected.node_id = config_.node_id;
     connected.metadata.role = Role::kBootstrap;
@@ -110,7 +139,17 @@ void Bootstrap::on_frame(LinkId link, Frame&& frame) {
     connected.metadata.protocol_version = config_.protocol_version;
     connected.metadata.build_id = config_.build_id;
     connected.metadata.name = config_.name;
+    if (const std::string why = auth_.check_hello(link, frame, connected); !why.empty()) {
+      refuse_handshake(link, why, core::HandshakeAuth::describe(why));
+      return;
+    }
+    client.info = PeerInfo{frame.node_id, frame.metadata};
     send(link, std::move(connected));
+    // With proof of identity on, the client is greeted on dht_peer_proof.
+    if (!auth_.enabled()) {
+      client.greeted = true;
+      link_by_id_[frame.node_id] = link;
+    }
     return;
   }
   handle(link, client, std::move(frame));
@@ -282,6 +321,21 @@ void Bootstrap::handle_bridge_answer(const Frame& frame) {
     ask_next_bridge(newcomer);
     return;
   }
+  if (auth_.enabled()) {
+    // A helper (or bridge) handing over an invitation the newcomer could
+    // not use is a failed bridge: try the next one.
+    std::string why =
+        credentials_.check_invitation(frame.invitation, newcomer, env_.shared_clock_ms());
+    if (why.empty() && frame.nodes.front().node_id != frame.invitation.inviter)
+      why = "broken_chain";
+    if (!why.empty()) {
+      env_.log(LogLevel::kWarn, "invitation_refused",
+               {{"newcomer", newcomer.short_hex()}, {"reason", why}});
+      onboarding.last_error = "invalid invitation (" + why + ")";
+      ask_next_bridge(newcomer);
+      return;
+    }
+  }
   onboarding.helper = frame.nodes.front();
   onboarding.invitation = frame.invitation;
   onboarding.awaiting_acceptance = true;
@@ -298,9 +352,23 @@ void Bootstrap::handle_invitation_accepted(LinkId link, Client& client, const Fr
     return;
   }
   const Onboarding& onboarding = it->second;
-  if (frame.invitation.nonce != onboarding.invitation.nonce ||
-      frame.token.node_id != client.info.node_id ||
-      frame.token.issuer != onboarding.invitation.inviter) {
+  if (auth_.enabled()) {
+    // The token is the newcomer's own (signed with the key its handshake
+    // proved), cites the invitation we relayed, and that invitation is
+    // still valid and used once only.
+    std::string why =
+        credentials_.check_token(frame.token, client.info.node_id, onboarding.invitation);
+    if (why.empty())
+      why = credentials_.check_invitation(onboarding.invitation, client.info.node_id,
+                                          env_.shared_clock_ms());
+    if (!why.empty()) {
+      refuse(link, "bad_token", "membership token refused: " + why);
+      return;
+    }
+    credentials_.mark_used(onboarding.invitation);
+  } else if (frame.invitation.nonce != onboarding.invitation.nonce ||
+             frame.token.node_id != client.info.node_id ||
+             frame.token.issuer != onboarding.invitation.inviter) {
     refuse(link, "bad_token", "membership token does not cite the pending invitation");
     return;
   }

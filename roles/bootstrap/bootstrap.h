@@ -6,7 +6,9 @@
 #include <string_view>
 #include <vector>
 
+#include "roles/core/credentials.h"
 #include "roles/core/env.h"
+#include "roles/core/handshake_auth.h"
 #include "roles/core/process.h"
 #include "roles/metrics/counter.h"
 #include "roles/metrics/family.h"
@@ -61,6 +63,8 @@ class Bootstrap : public core::Process {
   void finish_onboarding(std::map<core::NodeId, Onboarding>::iterator it);
   void announce_member(const core::PeerInfo& member);
   void refuse(core::LinkId link, std::string code, std::string text);
+  // Refuses a handshake: counted on yz_handshake_rejected_total, and closed.
+  void refuse_handshake(core::LinkId link, const std::string& reason, std::string text);
   void send(core::LinkId link, core::Frame frame);
   std::vector<core::LinkId> live_bridges() const;
 
@@ -84,6 +88,9 @@ class Bootstrap : public core::Process {
   metrics::Family<metrics::Counter>& onboarding_total_;
   metrics::Family<metrics::Counter>& refused_total_;
   metrics::Gauge& healthy_;
+  metrics::Family<metrics::Counter>& handshake_rejected_;
+  core::HandshakeAuth auth_;
+  core::CredentialChecker credentials_;
 };
 
 }  // namespace yz::roles

@@ -1,5 +1,6 @@
 #include "roles/core/dht_member.h"
 
+#include <stdexcept>
 #include <utility>
 
 #include "roles/metrics/registry.h"
@@ -21,9 +22,14 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
                    routing_table_.remove(peer.node_id);
                    dht_.on_peer_lost(peer.node_id);
                  },
-                 [this](LinkId link) { dht_.on_link_gone(link); }}),
+                 [this](LinkId link) { dht_.on_link_gone(link); }},
+             config_.identity),
       dht_(env, metrics_, config_.timing, config_.faults, self_, routing_table_, links_),
-      health_(config_.timing) {
+      health_(config_.timing),
+      bootstrap_auth_(env, config_.identity),
+      credentials_(env.metrics()) {
+  if (config_.identity && config_.identity->node_id() != config_.node_id)
+    throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
   routing_table_.set_on_node_added(
       [this](const PeerInfo& peer, RoutingTable::Placement) { dht_.handle_peer_connected(peer); });
   routing_table_.set_skip_callback_for_replacement(
@@ -76,6 +82,7 @@ void DhtMember::on_link_opened(LinkId link) {
     Frame hello = Frame::Of(MessageType::kDhtPeerHello);
     hello.node_id = self_.node_id;
     hello.metadata = self_.metadata;
+    bootstrap_auth_.add_to_hello(link, hello);
     env_.send(link, std::move(hello));
     return;
   }
@@ -86,6 +93,7 @@ void DhtMember::on_link_closed(LinkId link, std::string_view reason) {
   if (!running_) return;
   if (link == bootstrap_link_) {
     log(LogLevel::kWarn, "bootstrap_disconnected", {{"reason", std::string(reason)}});
+    bootstrap_auth_.forget(link);
     bootstrap_link_ = 0;
     bootstrap_state_ = BootstrapState::kDisconnected;
     // A newcomer mid-onboarding will never hear the outcome on this link.
@@ -139,6 +147,20 @@ void DhtMember::handle_bootstrap_frame(Frame&& frame) {
           {{"first_frame", std::string(message_type_name(frame.type))}});
       return;
     }
+    Frame proof;
+    if (const std::string why = bootstrap_auth_.check_connected(bootstrap_link_, frame, proof);
+        !why.empty()) {
+      // Not the bootstrap we can trust: drop the link; emergency discovery
+      // dials again later.
+      metrics_.handshake_rejected(why).Increment();
+      log(LogLevel::kWarn, "bootstrap_handshake_refused", {{"reason", why}});
+      env_.close(bootstrap_link_, why);
+      bootstrap_auth_.forget(bootstrap_link_);
+      bootstrap_link_ = 0;
+      bootstrap_state_ = BootstrapState::kDisconnected;
+      return;
+    }
+    if (bootstrap_auth_.enabled()) send_to_bootstrap(std::move(proof));
     bootstrap_state_ = BootstrapState::kReady;
     Frame reg = Frame::Of(MessageType::kRegister);
     reg.node_id = self_.node_id;
@@ -213,7 +235,9 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
     end_onboarding_attempt();
     log(LogLevel::kInfo, "designated_genesis", {});
     // Genesis signs its own membership token: the root of every chain.
-    become_member(MembershipToken{self_.node_id, self_.node_id, 0});
+    MembershipToken own;
+    own.node_id = own.issuer = self_.node_id;
+    become_member(config_.identity ? sign_token(*config_.identity, nullptr) : own);
     return;
   }
   if (frame.onboarding_started) return;  // the outcome comes later
@@ -241,22 +265,36 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
 void DhtMember::handle_send_invitation(const Frame& frame) {
   const Invitation& invitation = frame.invitation;
   const std::int64_t now_ms = env_.shared_clock_ms();
-  const char* problem = nullptr;
+  std::string problem;
   if (member_) {
     problem = "already a member";
+  } else if (config_.identity) {
+    // Signed by the inviter whose key it carries, for us, not expired, and
+    // not a nonce we used before (counted on yz_credential_rejected_total).
+    problem = credentials_.check_invitation(invitation, self_.node_id, now_ms);
   } else if (invitation.invitee != self_.node_id) {
     problem = "invitation is for another node";
   } else if (invitation.expires_at_ms <= now_ms) {
     problem = "invitation expired";
-  } else if (frame.nodes.empty() || frame.nodes.front().node_id != invitation.inviter) {
+  }
+  if (problem.empty() &&
+      (frame.nodes.empty() || frame.nodes.front().node_id != invitation.inviter)) {
     problem = "inviter does not match the invitation";
   }
-  if (problem != nullptr) {
+  if (!problem.empty()) {
     log(LogLevel::kWarn, "invitation_refused", {{"reason", problem}});
     return;
   }
   inviter_ = frame.nodes.front();
-  token_ = MembershipToken{self_.node_id, invitation.inviter, invitation.nonce};
+  if (config_.identity) {
+    credentials_.mark_used(invitation);
+    token_ = sign_token(*config_.identity, &invitation);
+  } else {
+    token_ = MembershipToken{};
+    token_.node_id = self_.node_id;
+    token_.issuer = invitation.inviter;
+    token_.invitation_nonce = invitation.nonce;
+  }
   Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
   accepted.invitation = invitation;
   accepted.token = token_;
@@ -333,9 +371,17 @@ void DhtMember::on_role_request(ConnectionManager& from, Frame&& frame) {
     return;
   }
   Frame reply = Frame::Of(MessageType::kInvitationCreated, frame.request_id);
-  reply.invitation = Invitation{
-      self_.node_id, frame.target,
-      env_.shared_clock_ms() + config_.timing.invitation_expiry / kMillisecond, env_.random()};
+  const std::int64_t expires_at_ms =
+      env_.shared_clock_ms() + config_.timing.invitation_expiry / kMillisecond;
+  const std::uint64_t nonce = env_.random();
+  if (config_.identity) {
+    reply.invitation = sign_invitation(*config_.identity, frame.target, expires_at_ms, nonce);
+  } else {
+    reply.invitation.inviter = self_.node_id;
+    reply.invitation.invitee = frame.target;
+    reply.invitation.expires_at_ms = expires_at_ms;
+    reply.invitation.nonce = nonce;
+  }
   metrics_.invitations.Add({{"result", "created"}}).Increment();
   log(LogLevel::kInfo, "invitation_created",
       {{"invitee", frame.target.short_hex()}, {"bridge", from.peer().node_id.short_hex()}});

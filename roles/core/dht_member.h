@@ -4,7 +4,9 @@
 #include <string_view>
 
 #include "roles/core/core_metrics.h"
+#include "roles/core/credentials.h"
 #include "roles/core/dht.h"
+#include "roles/core/handshake_auth.h"
 #include "roles/core/health.h"
 #include "roles/core/peer_links.h"
 #include "roles/core/process.h"
@@ -90,6 +92,8 @@ class DhtMember : public Process {
   MembershipToken token_;
   LinkId bootstrap_link_ = 0;
   BootstrapState bootstrap_state_ = BootstrapState::kDisconnected;
+  HandshakeAuth bootstrap_auth_;
+  CredentialChecker credentials_;
   bool onboarding_in_progress_ = false;
   TimerId onboarding_give_up_timer_ = 0;
   PeerInfo inviter_;

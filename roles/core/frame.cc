@@ -31,6 +31,7 @@ std::string_view message_type_name(MessageType type) {
       "member_joined",
       "bridge_health_update",
       "onboarding_failed",
+      "dht_peer_proof",
       "error",
   };
   const auto index = static_cast<std::size_t>(type);

@@ -38,6 +38,7 @@ enum class MessageType : std::uint8_t {
   kMemberJoined,
   kBridgeHealthUpdate,
   kOnboardingFailed,
+  kDhtPeerProof,
   kError,
 };
 inline constexpr int kMessageTypeCount = static_cast<int>(MessageType::kError) + 1;
@@ -66,12 +67,16 @@ struct Invitation {
   NodeId invitee;
   std::int64_t expires_at_ms = 0;
   std::uint64_t nonce = 0;
+  std::string inviter_public_key;  // raw Ed25519; its SHA-256 prefix is `inviter`
+  std::string signature;           // the inviter's Ed25519 signature
 };
 
 struct MembershipToken {
   NodeId node_id;
   NodeId issuer;
   std::uint64_t invitation_nonce = 0;
+  std::string public_key;  // the member's raw Ed25519 key
+  std::string signature;   // the member's Ed25519 signature
 };
 
 // One flat record for every message type; each type uses the fields its
@@ -99,6 +104,9 @@ struct Frame {
   std::uint32_t count = 0;          // bridge_health_update.connected_peers
   std::string key;                  // store.key, find_value.key
   std::string value;                // store.value, find_value_response.value
+  std::string public_key;           // hello/connected: the sender's raw Ed25519 key
+  std::string nonce;                // hello/connected: fresh bytes for the other side to sign
+  std::string signature;            // connected/dht_peer_proof: the other side's nonce, signed
 
   static Frame Of(MessageType type, std::uint64_t request_id = 0) {
     Frame f;

@@ -7,12 +7,13 @@
 namespace yz::core {
 
 PeerLinks::PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Duration handshake_timeout,
-                     Callbacks callbacks)
+                     Callbacks callbacks, std::shared_ptr<const Identity> identity)
     : env_(env),
       metrics_(metrics),
       self_(std::move(self)),
       handshake_timeout_(handshake_timeout),
-      callbacks_(std::move(callbacks)) {}
+      callbacks_(std::move(callbacks)),
+      auth_(env, std::move(identity)) {}
 
 ConnectionManager& PeerLinks::dial(const PeerInfo& peer) {
   if (auto it = dialling_.find(peer.node_id); it != dialling_.end()) return *managers_[it->second];
@@ -67,6 +68,7 @@ void PeerLinks::on_link_opened(LinkId link) {
   Frame hello = Frame::Of(MessageType::kDhtPeerHello);
   hello.node_id = self_.node_id;
   hello.metadata = self_.metadata;
+  auth_.add_to_hello(link, hello);
   manager->send_handshake(std::move(hello));
   // A peer that accepts and never answers must not keep requests queued.
   start_handshake_timer(link);
@@ -82,7 +84,8 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
   switch (manager->state()) {
     case ConnectionManager::State::kEstablished:
       if (frame.type == MessageType::kDhtPeerHello ||
-          frame.type == MessageType::kDhtPeerConnected) {
+          frame.type == MessageType::kDhtPeerConnected ||
+          frame.type == MessageType::kDhtPeerProof) {
         metrics_.dropped("duplicate_handshake").Increment();
         return;
       }
@@ -96,6 +99,15 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
       manager->handle_frame(std::move(frame));
       return;
     case ConnectionManager::State::kAwaitingHello: {
+      if (auth_.awaiting_proof(link)) {
+        // Hello answered; the dialler must now prove its key.
+        if (const std::string why = auth_.check_proof(link, frame); !why.empty()) {
+          refuse(*manager, why, HandshakeAuth::describe(why));
+          return;
+        }
+        complete_handshake(*manager);
+        return;
+      }
       if (frame.type != MessageType::kDhtPeerHello) {
         refuse(*manager, "not_handshake",
                "the first frame on a peer link must be dht_peer_hello, got " +
@@ -112,12 +124,17 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
                    ", this node speaks " + std::to_string(self_.metadata.protocol_version));
         return;
       }
-      manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
       Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
       connected.node_id = self_.node_id;
       connected.metadata = self_.metadata;
+      if (const std::string why = auth_.check_hello(link, frame, connected); !why.empty()) {
+        refuse(*manager, why, HandshakeAuth::describe(why));
+        return;
+      }
+      manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
       manager->send_handshake(std::move(connected));
-      complete_handshake(*manager);
+      // With proof of identity on, the link is established on dht_peer_proof.
+      if (!auth_.enabled()) complete_handshake(*manager);
       return;
     }
     case ConnectionManager::State::kAwaitingConnected: {
@@ -139,7 +156,14 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
                    ", this node speaks " + std::to_string(self_.metadata.protocol_version));
         return;
       }
+      Frame proof;
+      if (const std::string why = auth_.check_connected(link, frame, proof); !why.empty()) {
+        refuse(*manager, why, HandshakeAuth::describe(why));
+        return;
+      }
       manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
+      // The proof goes before any frame that waited for this link.
+      if (auth_.enabled()) manager->send_handshake(std::move(proof));
       complete_handshake(*manager);
       return;
     }
@@ -219,6 +243,7 @@ void PeerLinks::close(LinkId link, std::string_view reason) {
 }
 
 void PeerLinks::forget(LinkId link) {
+  auth_.forget(link);
   auto it = managers_.find(link);
   const PeerInfo peer = it->second->peer();
   if (auto d = dialling_.find(peer.node_id); d != dialling_.end() && d->second == link)

@@ -10,6 +10,7 @@
 #include "roles/core/connection_manager.h"
 #include "roles/core/env.h"
 #include "roles/core/frame.h"
+#include "roles/core/handshake_auth.h"
 
 namespace yz::core {
 
@@ -30,8 +31,10 @@ class PeerLinks {
     std::function<void(LinkId link)> on_link_gone;
   };
 
+  // With an identity, every handshake proves both ids (HandshakeAuth);
+  // without one (unit tests with hand-picked ids) it does not.
   PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Duration handshake_timeout,
-            Callbacks callbacks);
+            Callbacks callbacks, std::shared_ptr<const Identity> identity = nullptr);
 
   // Dials `peer` and returns its manager, in state kDialling.
   ConnectionManager& dial(const PeerInfo& peer);
@@ -95,6 +98,7 @@ class PeerLinks {
   std::set<NodeId> unserved_;
   std::map<LinkId, TimerId> handshake_timers_;
   bool per_direction_managers_ = false;
+  HandshakeAuth auth_;
 };
 
 }  // namespace yz::core

@@ -1,12 +1,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "roles/core/env.h"
 #include "roles/core/faults.h"
 #include "roles/core/frame.h"
+#include "roles/core/identity.h"
 #include "roles/core/node_id.h"
 #include "roles/core/timing.h"
 
@@ -17,6 +19,10 @@ struct ProcessConfig {
   std::string name;
   Role role = Role::kNode;
   NodeId node_id;
+  // The process's Ed25519 key pair; node_id must be identity->node_id().
+  // Both drivers always set it. Null only in unit tests that need
+  // hand-picked ids: their links then skip the proof of identity.
+  std::shared_ptr<const Identity> identity;
   std::string listen_address;     // where peers dial this process
   std::string bootstrap_address;  // empty for the bootstrap itself
   Timing timing;

@@ -66,12 +66,16 @@ void put_invitation(const core::Invitation& in, v1::Invitation* out) {
   out->set_invitee(in.invitee.to_hex());
   out->set_expires_at_ms(in.expires_at_ms);
   out->set_nonce(in.nonce);
+  out->set_signature(in.signature);
+  out->set_inviter_public_key(in.inviter_public_key);
 }
 
 void put_token(const core::MembershipToken& in, v1::MembershipToken* out) {
   out->set_node_id(in.node_id.to_hex());
   out->set_issuer(in.issuer.to_hex());
   out->set_invitation_nonce(in.invitation_nonce);
+  out->set_signature(in.signature);
+  out->set_public_key(in.public_key);
 }
 
 // Parses an id field; records the first problem in `error`.
@@ -105,12 +109,16 @@ void get_invitation(const v1::Invitation& in, core::Invitation& out, std::string
   out.invitee = id(in.invitee(), "invitation.invitee", error);
   out.expires_at_ms = in.expires_at_ms();
   out.nonce = in.nonce();
+  out.signature = in.signature();
+  out.inviter_public_key = in.inviter_public_key();
 }
 
 void get_token(const v1::MembershipToken& in, core::MembershipToken& out, std::string& error) {
   out.node_id = id(in.node_id(), "token.node_id", error);
   out.issuer = id(in.issuer(), "token.issuer", error);
   out.invitation_nonce = in.invitation_nonce();
+  out.signature = in.signature();
+  out.public_key = in.public_key();
 }
 
 }  // namespace
@@ -123,14 +131,22 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
       auto* m = out.mutable_dht_peer_hello();
       m->set_peer_id(f.node_id.to_hex());
       put_metadata(f.metadata, m->mutable_metadata());
+      m->set_public_key(f.public_key);
+      m->set_nonce(f.nonce);
       break;
     }
     case MessageType::kDhtPeerConnected: {
       auto* m = out.mutable_dht_peer_connected();
       m->set_node_id(f.node_id.to_hex());
       put_metadata(f.metadata, m->mutable_metadata());
+      m->set_public_key(f.public_key);
+      m->set_nonce(f.nonce);
+      m->set_signature(f.signature);
       break;
     }
+    case MessageType::kDhtPeerProof:
+      out.mutable_dht_peer_proof()->set_signature(f.signature);
+      break;
     case MessageType::kPing:
       out.mutable_ping();
       break;
@@ -262,11 +278,20 @@ std::string decode_frame(const v1::Frame& in, core::Frame& f) {
       f.type = MessageType::kDhtPeerHello;
       f.node_id = id(in.dht_peer_hello().peer_id(), "dht_peer_hello.peer_id", error);
       get_metadata(in.dht_peer_hello().metadata(), f.metadata);
+      f.public_key = in.dht_peer_hello().public_key();
+      f.nonce = in.dht_peer_hello().nonce();
       break;
     case v1::Frame::kDhtPeerConnected:
       f.type = MessageType::kDhtPeerConnected;
       f.node_id = id(in.dht_peer_connected().node_id(), "dht_peer_connected.node_id", error);
       get_metadata(in.dht_peer_connected().metadata(), f.metadata);
+      f.public_key = in.dht_peer_connected().public_key();
+      f.nonce = in.dht_peer_connected().nonce();
+      f.signature = in.dht_peer_connected().signature();
+      break;
+    case v1::Frame::kDhtPeerProof:
+      f.type = MessageType::kDhtPeerProof;
+      f.signature = in.dht_peer_proof().signature();
       break;
     case v1::Frame::kPing:
       f.type = MessageType::kPing;

@@ -24,6 +24,7 @@
 #include "roles/runtime/endpoints.h"
 #include "roles/runtime/flags.h"
 #include "roles/runtime/http_server.h"
+#include "roles/runtime/key_store.h"
 #include "roles/runtime/logger.h"
 #include "roles/runtime/peer_status.h"
 #include "roles/runtime/transport.h"
@@ -100,8 +101,9 @@ int run_role_process(core::Role role, int argc, char** argv) {
   if (std::string error = prepare_data_dir(flags.data_dir); !error.empty())
     return fail(role, error);
   std::string id_error;
-  const auto node_id = load_or_create_node_id(flags.data_dir, os_random, &id_error);
-  if (!node_id) return fail(role, id_error);
+  const auto identity = load_or_create_identity(flags.data_dir, os_random, &id_error);
+  if (!identity) return fail(role, id_error);
+  const auto node_id = &identity->node_id();
   if (flags.check_config) {
     std::cout << program_name(role) << ": configuration ok\n";
     return 0;
@@ -176,6 +178,7 @@ int run_role_process(core::Role role, int argc, char** argv) {
   config.name = flags.name;
   config.role = role;
   config.node_id = *node_id;
+  config.identity = identity;
   config.listen_address = advertise_address;
   config.bootstrap_address = role == core::Role::kBootstrap ? "" : flags.bootstrap;
   config.timing = flags.timing;

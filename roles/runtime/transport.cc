@@ -20,6 +20,9 @@ grpc::Status status_for(std::string_view reason) {
   if (reason == "not_handshake" || reason == "bad_peer_id" || reason == "peer_id_mismatch" ||
       reason == "version_mismatch")
     return {grpc::StatusCode::FAILED_PRECONDITION, message};
+  // A peer that cannot prove the id it claims (roles/core/handshake_auth.h).
+  if (reason == "id_key_mismatch" || reason == "bad_signature" || reason == "missing_proof")
+    return {grpc::StatusCode::UNAUTHENTICATED, message};
   if (reason == "malformed") return {grpc::StatusCode::INVALID_ARGUMENT, message};
   if (reason == "oversized") return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
   if (reason == "handshake_timeout") return {grpc::StatusCode::DEADLINE_EXCEEDED, message};

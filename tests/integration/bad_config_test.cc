@@ -171,14 +171,30 @@ TEST_F(BadConfig, DataDirThatIsAFileExits2NamingThePath) {
   EXPECT_TRUE(exit.mentions(file)) << exit;
 }
 
-TEST_F(BadConfig, CorruptNodeIdExits2NamingTheFile) {
+// The node id is derived from <data-dir>/identity.key; node_id is only a
+// copy written for people and yzctl, so the key file is what must be sound.
+TEST_F(BadConfig, CorruptIdentityKeyExits2NamingTheFile) {
   const std::string data_dir = dir_ + "/n1";
   ASSERT_EQ(mkdir(data_dir.c_str(), 0700), 0);
-  std::ofstream(data_dir + "/node_id") << "this is not a node id\n";
+  std::ofstream(data_dir + "/identity.key") << "this is not a key\n";
+  ASSERT_EQ(chmod((data_dir + "/identity.key").c_str(), 0600), 0);
   const Exit exit = run("node", node_flags_with("n1", "--data-dir", data_dir));
   EXPECT_EQ(exit.code, 2) << exit;
   EXPECT_EQ(exit.lines(), 1) << "expected exactly one line; " << exit;
-  EXPECT_TRUE(exit.mentions(data_dir + "/node_id")) << exit;
+  EXPECT_TRUE(exit.mentions(data_dir + "/identity.key")) << exit;
+  EXPECT_TRUE(exit.mentions("not an Ed25519 private key")) << exit;
+}
+
+TEST_F(BadConfig, IdentityKeyOpenToOthersExits2NamingTheFile) {
+  const std::string data_dir = dir_ + "/n1";
+  ASSERT_EQ(mkdir(data_dir.c_str(), 0700), 0);
+  std::ofstream(data_dir + "/identity.key") << "whatever\n";
+  ASSERT_EQ(chmod((data_dir + "/identity.key").c_str(), 0644), 0);
+  const Exit exit = run("node", node_flags_with("n1", "--data-dir", data_dir));
+  EXPECT_EQ(exit.code, 2) << exit;
+  EXPECT_EQ(exit.lines(), 1) << "expected exactly one line; " << exit;
+  EXPECT_TRUE(exit.mentions(data_dir + "/identity.key")) << exit;
+  EXPECT_TRUE(exit.mentions("0644")) << exit;
 }
 
 TEST_F(BadConfig, UnwritableDataDirExits2NamingThePath) {

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "roles/core/identity.h"
 #include "tests/integration/local_cluster.h"
 #include "yz/v1/peer.grpc.pb.h"
 
@@ -115,13 +116,31 @@ class Call {
     return stream_->Finish();
   }
 
-  // A valid hello and the node's dht_peer_connected; "" or what went wrong.
-  std::string handshake(const std::string& peer_id) {
-    if (!write(hello(peer_id))) return "the node ended the stream before the hello";
+  // A valid hello with the proof of identity of key `n`, the node's
+  // dht_peer_connected, checked, and our dht_peer_proof; "" or what went
+  // wrong.
+  std::string handshake(std::uint64_t n) {
+    const auto key = core::Identity::from_words(n, 0x7e57, 0x7e57, 0x7e57);
+    v1::Frame our_hello = hello(key->node_id().to_hex());
+    const std::string nonce(core::kNonceBytes, static_cast<char>(n));
+    our_hello.mutable_dht_peer_hello()->set_public_key(key->public_key());
+    our_hello.mutable_dht_peer_hello()->set_nonce(nonce);
+    if (!write(our_hello)) return "the node ended the stream before the hello";
     v1::Frame reply;
     if (!read(reply)) return "the node ended the stream instead of answering the hello";
     if (!reply.has_dht_peer_connected())
       return "expected dht_peer_connected, got " + reply.ShortDebugString();
+    const auto& connected = reply.dht_peer_connected();
+    const auto node = core::NodeId::from_hex(connected.node_id());
+    if (!node || core::node_id_for_key(connected.public_key()) != *node ||
+        !core::verify_signature(connected.public_key(),
+                                core::handshake_message('A', nonce, *node, key->node_id()),
+                                connected.signature()))
+      return "the node's dht_peer_connected does not prove its id";
+    v1::Frame proof;
+    proof.mutable_dht_peer_proof()->set_signature(
+        key->sign(core::handshake_message('D', connected.nonce(), key->node_id(), *node)));
+    if (!write(proof)) return "the node ended the stream before the proof";
     return {};
   }
 
@@ -306,7 +325,7 @@ class HostileWire : public ::testing::Test {
         << cluster_peers_ << " cluster peers and no hostile link";
 
     Call call(listen_address());
-    ASSERT_EQ(call.handshake(fake_id(0xfeed)), "") << "a legitimate hello after the attack";
+    ASSERT_EQ(call.handshake(0xfeed), "") << "a legitimate hello after the attack";
     ASSERT_TRUE(call.write(find_node(42, fake_id(0x42))));
     v1::Frame reply;
     bool answered = false;
@@ -380,7 +399,7 @@ TEST_F(HostileWire, UnknownMessageTypeIsInvalidArgumentAndCountedMalformed) {
     const double before = metric(dropped("malformed"));
     Call call(listen_address());
     if (after_handshake) {
-      ASSERT_EQ(call.handshake(fake_id(3)), "");
+      ASSERT_EQ(call.handshake(3), "");
     }
     call.write(unknown);
     const grpc::Status status = call.drain();
@@ -424,11 +443,65 @@ TEST_F(HostileWire, HelloWithBadPeerIdIsRefused) {
   }
 }
 
+TEST_F(HostileWire, HelloThatCannotProveItsIdIsUnauthenticatedAndCounted) {
+  const auto liar = core::Identity::from_words(0x11a2, 1, 2, 3);
+  const auto victim = core::Identity::from_words(0x71c7, 1, 2, 3);
+  {
+    SCOPED_TRACE("an id that is not the key's");
+    const double before = metric(rejected("id_key_mismatch"));
+    Call call(listen_address());
+    v1::Frame forged = hello(victim->node_id().to_hex());
+    forged.mutable_dht_peer_hello()->set_public_key(liar->public_key());
+    forged.mutable_dht_peer_hello()->set_nonce(std::string(core::kNonceBytes, 'n'));
+    call.write(forged);
+    std::vector<v1::Frame> frames;
+    const grpc::Status status = call.drain(&frames);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << describe(status);
+    EXPECT_NE(status.error_message().find("id_key_mismatch"), std::string::npos)
+        << describe(status);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0].error().code(), "id_key_mismatch") << frames[0].ShortDebugString();
+    EXPECT_TRUE(counted(rejected("id_key_mismatch"), before + 1))
+        << rejected("id_key_mismatch") << " stayed at " << metric(rejected("id_key_mismatch"));
+  }
+  {
+    SCOPED_TRACE("someone else's public key, and a proof signed with our own");
+    const double before = metric(rejected("bad_signature"));
+    Call call(listen_address());
+    v1::Frame stolen = hello(victim->node_id().to_hex());
+    stolen.mutable_dht_peer_hello()->set_public_key(victim->public_key());
+    stolen.mutable_dht_peer_hello()->set_nonce(std::string(core::kNonceBytes, 'n'));
+    ASSERT_TRUE(call.write(stolen));
+    v1::Frame reply;
+    ASSERT_TRUE(call.read(reply));
+    ASSERT_TRUE(reply.has_dht_peer_connected()) << reply.ShortDebugString();
+    const auto node = core::NodeId::from_hex(reply.dht_peer_connected().node_id());
+    ASSERT_TRUE(node.has_value());
+    v1::Frame proof;
+    proof.mutable_dht_peer_proof()->set_signature(liar->sign(core::handshake_message(
+        'D', reply.dht_peer_connected().nonce(), victim->node_id(), *node)));
+    call.write(proof);
+    call.write(find_node(1, fake_id(1)));
+    std::vector<v1::Frame> frames;
+    const grpc::Status status = call.drain(&frames);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << describe(status);
+    EXPECT_NE(status.error_message().find("bad_signature"), std::string::npos) << describe(status);
+    for (const auto& frame : frames)
+      EXPECT_FALSE(frame.has_find_node_response()) << "answered a peer that failed its proof";
+    EXPECT_TRUE(counted(rejected("bad_signature"), before + 1))
+        << rejected("bad_signature") << " stayed at " << metric(rejected("bad_signature"));
+  }
+  // The liar's claimed id never reached the node's routing table.
+  const std::string status_json = http_get(cluster_->http_address(target()), "/status").body;
+  EXPECT_EQ(status_json.find(victim->node_id().to_hex()), std::string::npos) << status_json;
+  expect_node_survived();
+}
+
 TEST_F(HostileWire, FrameOverOneMebibyteIsResourceExhausted) {
   const std::string oversized = "yz_dht_messages_dropped_total{reason=\"oversized\"}";
   const double before = metric(oversized);
   Call call(listen_address());
-  ASSERT_EQ(call.handshake(fake_id(5)), "");
+  ASSERT_EQ(call.handshake(5), "");
   v1::Frame store;
   store.set_request_id(9);
   store.mutable_store()->set_key("big");
@@ -530,7 +603,7 @@ TEST_F(HostileWire, HalfAFrameThenDisconnect) {
 TEST_F(HostileWire, FloodOfFindNodeIsAnswered) {
   constexpr int kFlood = 2000;
   Call call(listen_address(), seconds(60));
-  ASSERT_EQ(call.handshake(fake_id(10)), "");
+  ASSERT_EQ(call.handshake(10), "");
   std::thread writer([&] {
     for (int i = 1; i <= kFlood; ++i)
       if (!call.write(find_node(static_cast<std::uint64_t>(i), fake_id(100000 + i)))) return;

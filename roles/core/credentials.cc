@@ -1,0 +1,117 @@
+#include "roles/core/credentials.h"
+
+#include "roles/metrics/builder.h"
+#include "roles/metrics/counter.h"
+#include "roles/metrics/family.h"
+
+namespace yz::core {
+namespace {
+
+void put_id(std::string& out, const NodeId& id) {
+  out.append(reinterpret_cast<const char*>(id.bytes().data()), NodeId::kBytes);
+}
+
+void put_u64(std::string& out, std::uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+}  // namespace
+
+std::string invitation_message(const Invitation& invitation) {
+  std::string out = "yz-invitation-v1";
+  out.push_back('\0');
+  put_id(out, invitation.inviter);
+  put_id(out, invitation.invitee);
+  put_u64(out, static_cast<std::uint64_t>(invitation.expires_at_ms));
+  put_u64(out, invitation.nonce);
+  return out;
+}
+
+std::string token_message(const MembershipToken& token) {
+  std::string out = "yz-membership-token-v1";
+  out.push_back('\0');
+  put_id(out, token.node_id);
+  put_id(out, token.issuer);
+  put_u64(out, token.invitation_nonce);
+  return out;
+}
+
+Invitation sign_invitation(const Identity& inviter, const NodeId& invitee,
+                           std::int64_t expires_at_ms, std::uint64_t nonce) {
+  Invitation invitation;
+  invitation.inviter = inviter.node_id();
+  invitation.invitee = invitee;
+  invitation.expires_at_ms = expires_at_ms;
+  invitation.nonce = nonce;
+  invitation.inviter_public_key = inviter.public_key();
+  invitation.signature = inviter.sign(invitation_message(invitation));
+  return invitation;
+}
+
+MembershipToken sign_token(const Identity& member, const Invitation* invitation) {
+  MembershipToken token;
+  token.node_id = member.node_id();
+  token.issuer = invitation != nullptr ? invitation->inviter : member.node_id();
+  token.invitation_nonce = invitation != nullptr ? invitation->nonce : 0;
+  token.public_key = member.public_key();
+  token.signature = member.sign(token_message(token));
+  return token;
+}
+
+CredentialChecker::CredentialChecker(metrics::Registry& registry)
+    : rejected_(metrics::BuildCounter()
+                    .Name("yz_credential_rejected_total")
+                    .Help("Invitations and membership tokens refused, by reason")
+                    .Register(registry)) {}
+
+std::string CredentialChecker::refuse(const std::string& reason) {
+  rejected_.Add({{"reason", reason}}).Increment();
+  return reason;
+}
+
+bool CredentialChecker::key_is(const std::string& public_key, const NodeId& id) const {
+  return public_key.size() == kPublicKeyBytes && node_id_for_key(public_key) == id;
+}
+
+std::string CredentialChecker::check_invitation(const Invitation& invitation, const NodeId& invitee,
+                                                std::int64_t now_ms) {
+  if (invitation.invitee != invitee) return refuse("wrong_subject");
+  if (!key_is(invitation.inviter_public_key, invitation.inviter) ||
+      !verifier_.verify(invitation.inviter_public_key, invitation_message(invitation),
+                        invitation.signature))
+    return refuse("bad_signature");
+  if (invitation.expires_at_ms <= now_ms) return refuse("expired");
+  if (used(invitation)) return refuse("replayed");
+  return {};
+}
+
+std::string CredentialChecker::check_token(const MembershipToken& token, const NodeId& holder,
+                                           const Invitation& invitation) {
+  if (token.node_id != holder || !key_is(token.public_key, holder)) return refuse("wrong_subject");
+  if (!verifier_.verify(token.public_key, token_message(token), token.signature))
+    return refuse("bad_signature");
+  if (token.issuer != invitation.inviter || token.invitation_nonce != invitation.nonce ||
+      invitation.invitee != holder)
+    return refuse("broken_chain");
+  return {};
+}
+
+std::string CredentialChecker::check_genesis_token(const MembershipToken& token,
+                                                   const NodeId& holder) {
+  if (token.node_id != holder || !key_is(token.public_key, holder)) return refuse("wrong_subject");
+  if (token.issuer != holder || token.invitation_nonce != 0) return refuse("broken_chain");
+  if (!verifier_.verify(token.public_key, token_message(token), token.signature))
+    return refuse("bad_signature");
+  return {};
+}
+
+void CredentialChecker::mark_used(const Invitation& invitation) {
+  used_.emplace(invitation.inviter, invitation.nonce);
+}
+
+bool CredentialChecker::used(const Invitation& invitation) const {
+  return used_.contains({invitation.inviter, invitation.nonce});
+}
+
+}  // namespace yz::core

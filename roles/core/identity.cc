@@ -1,0 +1,131 @@
+#include "roles/core/identity.h"
+
+#include <openssl/evp.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace yz::core {
+namespace {
+
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+
+const unsigned char* bytes_of(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+}  // namespace
+
+std::array<std::uint8_t, 32> sha256(std::string_view data) {
+  std::array<std::uint8_t, 32> out{};
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &size, EVP_sha256(), nullptr) != 1 ||
+      size != out.size())
+    throw std::runtime_error("SHA-256 failed");
+  return out;
+}
+
+NodeId node_id_for_key(std::string_view public_key) {
+  const auto digest = sha256(public_key);
+  NodeId::Bytes bytes{};
+  std::memcpy(bytes.data(), digest.data(), bytes.size());
+  return NodeId(bytes);
+}
+
+Identity::Identity(evp_pkey_st* key) : key_(key) {
+  std::size_t size = kPublicKeyBytes;
+  public_key_.resize(kPublicKeyBytes);
+  if (EVP_PKEY_get_raw_public_key(key_, reinterpret_cast<unsigned char*>(public_key_.data()),
+                                  &size) != 1 ||
+      size != kPublicKeyBytes)
+    throw std::runtime_error("Ed25519 public key unavailable");
+  node_id_ = node_id_for_key(public_key_);
+}
+
+Identity::~Identity() { EVP_PKEY_free(key_); }
+
+std::shared_ptr<const Identity> Identity::from_private_key(std::string_view raw) {
+  if (raw.size() != kPrivateKeyBytes) return nullptr;
+  EVP_PKEY* key =
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, bytes_of(raw), raw.size());
+  if (key == nullptr) return nullptr;
+  return std::shared_ptr<const Identity>(new Identity(key));
+}
+
+std::shared_ptr<const Identity> Identity::from_words(std::uint64_t a, std::uint64_t b,
+                                                     std::uint64_t c, std::uint64_t d) {
+  std::string raw(kPrivateKeyBytes, '\0');
+  const std::uint64_t words[] = {a, b, c, d};
+  for (std::size_t i = 0; i < 4; ++i)
+    for (std::size_t j = 0; j < 8; ++j)
+      raw[i * 8 + j] = static_cast<char>((words[i] >> (56 - 8 * j)) & 0xff);
+  return from_private_key(raw);
+}
+
+std::string Identity::private_key() const {
+  std::string raw(kPrivateKeyBytes, '\0');
+  std::size_t size = raw.size();
+  if (EVP_PKEY_get_raw_private_key(key_, reinterpret_cast<unsigned char*>(raw.data()), &size) !=
+          1 ||
+      size != kPrivateKeyBytes)
+    throw std::runtime_error("Ed25519 private key unavailable");
+  return raw;
+}
+
+std::string Identity::sign(std::string_view message) const {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  std::string signature(kSignatureBytes, '\0');
+  std::size_t size = signature.size();
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                     bytes_of(message), message.size()) != 1 ||
+      size != kSignatureBytes)
+    throw std::runtime_error("Ed25519 signing failed");
+  return signature;
+}
+
+bool verify_signature(std::string_view public_key, std::string_view message,
+                      std::string_view signature) {
+  if (public_key.size() != kPublicKeyBytes || signature.size() != kSignatureBytes) return false;
+  PkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes_of(public_key),
+                                          public_key.size()));
+  if (!key) return false;
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1)
+    return false;
+  return EVP_DigestVerify(ctx.get(), bytes_of(signature), signature.size(), bytes_of(message),
+                          message.size()) == 1;
+}
+
+bool SignatureVerifier::verify(std::string_view public_key, std::string_view message,
+                               std::string_view signature) {
+  std::string key;
+  key.reserve(public_key.size() + signature.size() + message.size());
+  key.append(public_key).append(signature).append(message);
+  if (auto it = seen_.find(key); it != seen_.end()) return it->second;
+  ++verifications_;
+  const bool ok = verify_signature(public_key, message, signature);
+  if (seen_.size() >= capacity_) seen_.clear();
+  seen_.emplace(std::move(key), ok);
+  return ok;
+}
+
+std::string handshake_message(char side, std::string_view nonce, const NodeId& signer,
+                              const NodeId& other) {
+  std::string out = "yz-handshake-v1";
+  out.push_back('\0');
+  out.push_back(side);
+  out.append(nonce);
+  out.append(reinterpret_cast<const char*>(signer.bytes().data()), NodeId::kBytes);
+  out.append(reinterpret_cast<const char*>(other.bytes().data()), NodeId::kBytes);
+  return out;
+}
+
+}  // namespace yz::core

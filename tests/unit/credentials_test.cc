@@ -1,0 +1,203 @@
+#include "roles/core/credentials.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "roles/core/dht_member.h"
+#include "roles/core/handshake_auth.h"
+#include "tests/unit/fake_env.h"
+
+namespace yz::core {
+namespace {
+
+using testing::FakeEnv;
+
+std::shared_ptr<const Identity> Key(std::uint64_t n) { return Identity::from_words(n, 9, 9, 9); }
+
+constexpr std::int64_t kNow = 1'000'000;
+constexpr std::int64_t kLater = kNow + 30 * 60 * 1000;
+
+class CredentialsTest : public ::testing::Test {
+ protected:
+  std::optional<double> Rejected(const std::string& reason) {
+    return testing::Sample(env_.metrics(),
+                           "yz_credential_rejected_total{reason=\"" + reason + "\"}");
+  }
+  FakeEnv env_;
+  CredentialChecker checker_{env_.metrics()};
+  std::shared_ptr<const Identity> helper_ = Key(1), newcomer_ = Key(2), other_ = Key(3);
+};
+
+TEST_F(CredentialsTest, HonestInvitationAndTokenPass) {
+  const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 77);
+  EXPECT_EQ(checker_.check_invitation(inv, newcomer_->node_id(), kNow), "");
+  const MembershipToken token = sign_token(*newcomer_, &inv);
+  EXPECT_EQ(token.issuer, helper_->node_id());
+  EXPECT_EQ(token.invitation_nonce, 77u);
+  EXPECT_EQ(checker_.check_token(token, newcomer_->node_id(), inv), "");
+  const MembershipToken genesis = sign_token(*helper_, nullptr);
+  EXPECT_EQ(checker_.check_genesis_token(genesis, helper_->node_id()), "");
+}
+
+TEST_F(CredentialsTest, ExpiredInvitationIsRefusedAndCounted) {
+  const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kNow, 1);
+  EXPECT_EQ(checker_.check_invitation(inv, newcomer_->node_id(), kNow), "expired");
+  EXPECT_EQ(Rejected("expired"), 1.0);
+}
+
+TEST_F(CredentialsTest, ReplayedNonceIsRefusedAndCounted) {
+  const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 5);
+  ASSERT_EQ(checker_.check_invitation(inv, newcomer_->node_id(), kNow), "");
+  checker_.mark_used(inv);
+  EXPECT_EQ(checker_.check_invitation(inv, newcomer_->node_id(), kNow), "replayed");
+  // Another inviter may use the same nonce value.
+  EXPECT_EQ(checker_.check_invitation(sign_invitation(*other_, newcomer_->node_id(), kLater, 5),
+                                      newcomer_->node_id(), kNow),
+            "");
+  EXPECT_EQ(Rejected("replayed"), 1.0);
+}
+
+TEST_F(CredentialsTest, InvitationOrTokenForAnotherIdIsRefused) {
+  const Invitation inv = sign_invitation(*helper_, other_->node_id(), kLater, 5);
+  EXPECT_EQ(checker_.check_invitation(inv, newcomer_->node_id(), kNow), "wrong_subject");
+  const Invitation mine = sign_invitation(*helper_, newcomer_->node_id(), kLater, 6);
+  // other_ signs a token citing newcomer's invitation.
+  EXPECT_EQ(checker_.check_token(sign_token(*other_, &mine), newcomer_->node_id(), mine),
+            "wrong_subject");
+  // A token naming newcomer but carrying other's key.
+  MembershipToken swapped = sign_token(*newcomer_, &mine);
+  swapped.public_key = other_->public_key();
+  EXPECT_EQ(checker_.check_token(swapped, newcomer_->node_id(), mine), "wrong_subject");
+  EXPECT_EQ(Rejected("wrong_subject"), 3.0);
+}
+
+TEST_F(CredentialsTest, ForgedSignaturesAreRefused) {
+  Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 5);
+  Invitation longer = inv;
+  longer.expires_at_ms += 1;  // edited after signing
+  EXPECT_EQ(checker_.check_invitation(longer, newcomer_->node_id(), kNow), "bad_signature");
+  Invitation by_other = inv;  // signed by someone else, claiming helper
+  by_other.signature = other_->sign(invitation_message(inv));
+  EXPECT_EQ(checker_.check_invitation(by_other, newcomer_->node_id(), kNow), "bad_signature");
+  Invitation other_key = inv;  // helper's id with another key
+  other_key.inviter_public_key = other_->public_key();
+  EXPECT_EQ(checker_.check_invitation(other_key, newcomer_->node_id(), kNow), "bad_signature");
+  MembershipToken token = sign_token(*newcomer_, &inv);
+  token.signature[3] ^= 1;
+  EXPECT_EQ(checker_.check_token(token, newcomer_->node_id(), inv), "bad_signature");
+  EXPECT_EQ(Rejected("bad_signature"), 4.0);
+}
+
+TEST_F(CredentialsTest, TokenNotCitingTheInvitationIsABrokenChain) {
+  const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 5);
+  const Invitation other_inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 6);
+  EXPECT_EQ(checker_.check_token(sign_token(*newcomer_, &other_inv), newcomer_->node_id(), inv),
+            "broken_chain");
+  // Self-issued, yet not genesis's token.
+  EXPECT_EQ(checker_.check_token(sign_token(*newcomer_, nullptr), newcomer_->node_id(), inv),
+            "broken_chain");
+  // A genesis token that cites an invitation.
+  EXPECT_EQ(checker_.check_genesis_token(sign_token(*newcomer_, &inv), newcomer_->node_id()),
+            "broken_chain");
+  EXPECT_EQ(Rejected("broken_chain"), 3.0);
+}
+
+TEST_F(CredentialsTest, EachDistinctSignatureIsVerifiedOnce) {
+  const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 5);
+  for (int i = 0; i < 5; ++i) checker_.check_invitation(inv, newcomer_->node_id(), kNow);
+  EXPECT_EQ(checker_.verifications(), 1u);
+}
+
+// ---- the newcomer's half, through a DhtMember ---------------------------------
+
+class NewcomerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ProcessConfig config;
+    config.name = "newcomer";
+    config.identity = newcomer_;
+    config.node_id = newcomer_->node_id();
+    config.listen_address = "newcomer:7000";
+    config.bootstrap_address = "bootstrap:7000";
+    member_ = std::make_unique<DhtMember>(env_, config);
+    member_->start();
+    ASSERT_EQ(env_.dials.size(), 1u);
+    link_ = env_.dials[0].link;
+    member_->on_link_opened(link_);
+    // Play the bootstrap's side of the handshake, proof included.
+    Frame hello = env_.sent.back().frame;
+    Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+    connected.node_id = bootstrap_key_->node_id();
+    connected.metadata.protocol_version = 1;
+    ASSERT_EQ(bootstrap_auth_.check_hello(link_, hello, connected), "");
+    member_->on_frame(link_, std::move(connected));
+    ASSERT_EQ(env_.sent.back().frame.type, MessageType::kRegister);
+    ASSERT_EQ(bootstrap_auth_.check_proof(link_, env_.sent[env_.sent.size() - 2].frame), "");
+    member_->on_frame(link_, Frame::Of(MessageType::kRegistered));
+  }
+
+  // Relays `invitation` as the bootstrap would; true when the newcomer
+  // accepted it.
+  bool Offer(const Invitation& invitation) {
+    const std::size_t before = env_.sent.size();
+    Frame relay = Frame::Of(MessageType::kSendInvitation);
+    relay.invitation = invitation;
+    PeerInfo inviter;
+    inviter.node_id = invitation.inviter;
+    relay.nodes.push_back(inviter);
+    member_->on_frame(link_, std::move(relay));
+    for (std::size_t i = before; i < env_.sent.size(); ++i)
+      if (env_.sent[i].frame.type == MessageType::kInvitationAccepted) {
+        accepted_ = env_.sent[i].frame;
+        return true;
+      }
+    return false;
+  }
+  std::optional<double> Rejected(const std::string& reason) {
+    return testing::Sample(env_.metrics(),
+                           "yz_credential_rejected_total{reason=\"" + reason + "\"}");
+  }
+  std::int64_t Now() { return env_.shared_clock_ms(); }
+
+  FakeEnv env_;
+  FakeEnv bootstrap_env_;
+  std::shared_ptr<const Identity> newcomer_ = Key(20), helper_ = Key(21), other_ = Key(22),
+                                  bootstrap_key_ = Key(23);
+  HandshakeAuth bootstrap_auth_{bootstrap_env_, bootstrap_key_};
+  std::unique_ptr<DhtMember> member_;
+  LinkId link_ = 0;
+  Frame accepted_;
+};
+
+TEST_F(NewcomerTest, AcceptsAValidInvitationWithASignedToken) {
+  const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), Now() + 30 * 60 * 1000, 9);
+  ASSERT_TRUE(Offer(inv));
+  CredentialChecker checker(bootstrap_env_.metrics());
+  EXPECT_EQ(checker.check_token(accepted_.token, newcomer_->node_id(), inv), "");
+}
+
+TEST_F(NewcomerTest, RefusesForgedExpiredMisaddressedAndReplayedInvitations) {
+  const std::int64_t later = Now() + 30 * 60 * 1000;
+  Invitation forged = sign_invitation(*helper_, newcomer_->node_id(), later, 1);
+  forged.signature = other_->sign(invitation_message(forged));
+  EXPECT_FALSE(Offer(forged));
+  EXPECT_EQ(Rejected("bad_signature"), 1.0);
+  EXPECT_FALSE(Offer(sign_invitation(*helper_, newcomer_->node_id(), Now(), 2)));
+  EXPECT_EQ(Rejected("expired"), 1.0);
+  EXPECT_FALSE(Offer(sign_invitation(*helper_, other_->node_id(), later, 3)));
+  EXPECT_EQ(Rejected("wrong_subject"), 1.0);
+  // A good one is accepted once; the bootstrap's refusal sends the newcomer
+  // back to try again, and the same invitation replayed is refused.
+  const Invitation good = sign_invitation(*helper_, newcomer_->node_id(), later, 4);
+  ASSERT_TRUE(Offer(good));
+  Frame error = Frame::Of(MessageType::kError);
+  error.code = "bad_token";
+  member_->on_frame(link_, std::move(error));
+  EXPECT_FALSE(Offer(good));
+  EXPECT_EQ(Rejected("replayed"), 1.0);
+}
+
+}  // namespace
+}  // namespace yz::core
