@@ -410,7 +410,7 @@ void DhtMember::run_health_check() {
   // Liveness: the side that dialled a link pings it. A link without a DHT
   // listener still answers, which is why the incident looked healthy from
   // the outside.
-  for (ConnectionManager* manager : links_.established()) {
+  for (ConnectionManager* manager : links_.pinged_links()) {
     if (manager->direction() != Direction::kOutbound) continue;
     if (manager->unanswered_pings() >= config_.timing.dead_link_pings) {
       log(LogLevel::kWarn, "link_dead",

@@ -24,10 +24,11 @@ enum class Fault : std::uint8_t {
   // the dialler sent straight away is read with nobody listening and lost.
   kMessageBeforeAttach,
   // A pong is matched only against the connection manager it arrived on,
-  // and the answering side sends it through its own current manager for the
-  // pinger: with two links between a pair (the original kept a client and a
-  // server manager per peer) the pong lands where the ping is unknown, the
-  // ping counts as lost and, after three, a live link is closed as dead.
+  // and the answering side sends it through its own client (outbound)
+  // manager for the pinger: with two links between a pair (the original
+  // kept a client and a server manager per peer, each pinging its own) the
+  // pong lands where the ping is unknown, the ping counts as lost and,
+  // after three, a live link is closed as dead.
   kPongWrongManager,
   // Dht::advance_lookup ends a lookup only through its active-query count;
   // a lookup that starts with no candidate never has a query to finish, so

@@ -90,8 +90,10 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
         return;
       }
       if (per_direction_managers_ && frame.type == MessageType::kPing) {
-        ConnectionManager* answering = current(manager->peer().node_id);
-        if (answering != nullptr && answering != manager && answering->established()) {
+        // The original sent everything to a peer through its client
+        // (outbound) manager, pongs included.
+        ConnectionManager* answering = outbound_to(manager->peer().node_id);
+        if (answering != nullptr && answering != manager) {
           env_.send(answering->link(), Frame::Of(MessageType::kPong, frame.request_id));
           return;
         }
@@ -281,6 +283,23 @@ ConnectionManager* PeerLinks::current(const NodeId& peer) {
 }
 
 bool PeerLinks::connected(const NodeId& peer) const { return current_.contains(peer); }
+
+std::vector<ConnectionManager*> PeerLinks::pinged_links() {
+  if (!per_direction_managers_) return established();
+  // Each of the original's client managers kept its own liveness.
+  std::vector<ConnectionManager*> out;
+  for (const auto& [link, manager] : managers_)
+    if (manager->established()) out.push_back(manager.get());
+  return out;
+}
+
+ConnectionManager* PeerLinks::outbound_to(const NodeId& peer) {
+  for (const auto& [link, manager] : managers_)
+    if (manager->established() && manager->direction() == Direction::kOutbound &&
+        manager->peer().node_id == peer)
+      return manager.get();
+  return nullptr;
+}
 
 std::vector<ConnectionManager*> PeerLinks::established() {
   std::vector<ConnectionManager*> out;

@@ -71,10 +71,15 @@ class PeerLinks {
   // is current) and answer a ping through the current link, not the one it
   // came on.
   void set_per_direction_managers(bool on) { per_direction_managers_ = on; }
+  // The links the liveness pings go out on: each peer's current link, or,
+  // with that fault on, every established link.
+  std::vector<ConnectionManager*> pinged_links();
   std::size_t outbound_count() const;
 
  private:
   void complete_handshake(ConnectionManager& manager);
+  // An established link we dialled to `peer`, if any (fault pong_wrong_manager).
+  ConnectionManager* outbound_to(const NodeId& peer);
   // Of two links between the same pair, keep the one dialled by the smaller
   // node id: both ends decide alike without talking about it.
   bool keeps_new_link(const ConnectionManager& existing, const ConnectionManager& fresh) const;
