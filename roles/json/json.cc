@@ -390,10 +390,9 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   return length;
 }
 
-void append_quoted(std::string& out, std::string_view text, Quoting quoting) {
+void append_escaped(std::string& out, std::string_view text, Quoting quoting) {
   static constexpr char kHex[] = "0123456789abcdef";
   const bool script = quoting == Quoting::kHtmlScript;
-  out += '"';
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
@@ -446,6 +445,11 @@ void append_quoted(std::string& out, std::string_view text, Quoting quoting) {
     }
     ++i;
   }
+}
+
+void append_quoted(std::string& out, std::string_view text, Quoting quoting) {
+  out += '"';
+  append_escaped(out, text, quoting);
   out += '"';
 }
 

@@ -106,6 +106,9 @@ enum class Quoting : std::uint8_t {
 //  - '/' is not escaped: JSON does not require it.
 std::string quote(std::string_view text, Quoting quoting = Quoting::kPlain);
 void append_quoted(std::string& out, std::string_view text, Quoting quoting = Quoting::kPlain);
+// What quote() writes between the quotes (for formats that borrow JSON's
+// string escapes, like the logger's logfmt values).
+void append_escaped(std::string& out, std::string_view text, Quoting quoting = Quoting::kPlain);
 
 // Length of the well-formed UTF-8 sequence starting at text[i] (1 for
 // ASCII), or 0 when the bytes there are not one. Follows the table of

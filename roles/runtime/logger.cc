@@ -21,49 +21,21 @@ void append_hex_escape(std::string& out, const char* format, unsigned value) {
   out += buf;
 }
 
-// A logfmt value's escapes: JSON's for quotes, backslashes and controls, and
-// \xNN for a byte that is not part of valid UTF-8 (logfmt has no rule for
-// those; \xNN keeps the byte's value for whoever reads the log).
+// A logfmt value's escapes: JSON's string escapes, and \xNN for a byte that
+// is not part of valid UTF-8 (logfmt has no rule for those; \xNN keeps the
+// byte's value for whoever reads the log, where JSON writes U+FFFD).
 void append_logfmt_escaped(std::string& out, std::string_view text) {
+  std::size_t valid_from = 0;
   for (std::size_t i = 0; i < text.size();) {
-    const char c = text[i];
-    const auto u = static_cast<unsigned char>(c);
-    const std::size_t len = json::utf8_sequence_length(text, i);
-    if (len == 0) {
-      append_hex_escape(out, "\\x%02x", u);
-      ++i;
-      continue;
-    }
-    if (len > 1) {
-      out.append(text, i, len);
+    if (const std::size_t len = json::utf8_sequence_length(text, i); len > 0) {
       i += len;
       continue;
     }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          append_hex_escape(out, "\\u%04x", u);
-        } else {
-          out += c;
-        }
-    }
-    ++i;
+    json::append_escaped(out, text.substr(valid_from, i - valid_from));
+    append_hex_escape(out, "\\x%02x", static_cast<unsigned char>(text[i]));
+    valid_from = ++i;
   }
+  json::append_escaped(out, text.substr(valid_from));
 }
 
 bool needs_quotes(std::string_view text) {

@@ -191,6 +191,9 @@ TEST(LogFormatTest, LogfmtValue) {
   EXPECT_EQ(logfmt_value("127.0.0.1:4000"), "127.0.0.1:4000");
   EXPECT_EQ(logfmt_value("two words"), "\"two words\"");
   EXPECT_EQ(logfmt_value(""), "\"\"");
+  // JSON's string escapes (\b was \u0008 before logfmt borrowed them from
+  // roles/json), and \xNN for a byte that is not valid UTF-8.
+  EXPECT_EQ(logfmt_value("\b\x7f\xc0\xaf\xc3\xa9"), "\"\\b\\u007f\\xc0\\xaf\xc3\xa9\"");
 }
 
 // JSON lines quote with the shared escaper (tests/unit/json_test.cc). It
