@@ -9,10 +9,9 @@
 #include <sstream>
 #include <system_error>
 
-#include "cluster/json.h"
 #include "cluster/prometheus.h"
+#include "roles/json/json.h"
 #include "roles/runtime/data_dir.h"
-#include "roles/runtime/logger.h"
 
 namespace yz::cluster {
 namespace {
@@ -25,27 +24,27 @@ std::string strings_json(const std::vector<std::string>& values) {
   std::string out = "[";
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += ", ";
-    out += runtime::json_string(values[i]);
+    out += json::quote(values[i]);
   }
   return out + "]";
 }
 
 std::string process_json(const ProcessRecord& p) {
   std::string out = "    {";
-  out += "\"name\": " + runtime::json_string(p.name);
-  out += ", \"role\": " + runtime::json_string(p.role);
-  out += ", \"dir\": " + runtime::json_string(p.dir);
+  out += "\"name\": " + json::quote(p.name);
+  out += ", \"role\": " + json::quote(p.role);
+  out += ", \"dir\": " + json::quote(p.dir);
   out += ", \"pid\": " + std::to_string(p.pid);
   out += ", \"startTicks\": " + std::to_string(p.start_ticks);
-  out += ", \"state\": " + runtime::json_string(p.state);
+  out += ", \"state\": " + json::quote(p.state);
   out += ", \"restarts\": " + std::to_string(p.restarts);
-  out += ", \"listen\": " + runtime::json_string(p.listen);
-  out += ", \"http\": " + runtime::json_string(p.http);
+  out += ", \"listen\": " + json::quote(p.listen);
+  out += ", \"http\": " + json::quote(p.http);
   out += ",\n     \"argv\": " + strings_json(p.argv) + "}";
   return out;
 }
 
-ProcessRecord process_from(const Json& j) {
+ProcessRecord process_from(const json::Value& j) {
   ProcessRecord p;
   p.name = j.string_at("name");
   p.role = j.string_at("role");
@@ -78,7 +77,7 @@ std::optional<ClusterRecord> read_cluster(const std::string& dir, std::string* e
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string why;
-  const auto json = parse_json(buffer.str(), &why);
+  const auto json = json::parse(buffer.str(), &why);
   if (!json || !json->is_object() || json->find("processes") == nullptr) {
     set_error(path + " is not a yzctl cluster record" + (why.empty() ? "" : ": " + why));
     return std::nullopt;
@@ -99,7 +98,7 @@ std::optional<ClusterRecord> read_cluster(const std::string& dir, std::string* e
   record.prometheus_pid = static_cast<int>(json->int_at("prometheusPid"));
   record.prometheus_start_ticks = json->uint_at("prometheusStartTicks");
   record.prometheus_url = json->string_at("prometheusUrl");
-  for (const Json& item : json->find("processes")->items()) {
+  for (const json::Value& item : json->find("processes")->items()) {
     record.processes.push_back(process_from(item));
   }
   return record;
@@ -108,16 +107,16 @@ std::optional<ClusterRecord> read_cluster(const std::string& dir, std::string* e
 std::string write_cluster(const ClusterRecord& record) {
   std::string out = "{\n";
   out += "  \"version\": " + std::to_string(kFormatVersion) + ",\n";
-  out += "  \"dir\": " + runtime::json_string(record.dir) + ",\n";
-  out += "  \"binDir\": " + runtime::json_string(record.bin_dir) + ",\n";
+  out += "  \"dir\": " + json::quote(record.dir) + ",\n";
+  out += "  \"binDir\": " + json::quote(record.bin_dir) + ",\n";
   out += "  \"faults\": " + strings_json(record.faults) + ",\n";
-  out += "  \"timeScale\": " + json_number(record.time_scale) + ",\n";
+  out += "  \"timeScale\": " + json::number(record.time_scale) + ",\n";
   out += "  \"basePort\": " + std::to_string(record.base_port) + ",\n";
   out += "  \"supervisorPid\": " + std::to_string(record.supervisor_pid) + ",\n";
   out += "  \"supervisorStartTicks\": " + std::to_string(record.supervisor_start_ticks) + ",\n";
   out += "  \"prometheusPid\": " + std::to_string(record.prometheus_pid) + ",\n";
   out += "  \"prometheusStartTicks\": " + std::to_string(record.prometheus_start_ticks) + ",\n";
-  out += "  \"prometheusUrl\": " + runtime::json_string(record.prometheus_url) + ",\n";
+  out += "  \"prometheusUrl\": " + json::quote(record.prometheus_url) + ",\n";
   out += "  \"processes\": [\n";
   for (std::size_t i = 0; i < record.processes.size(); ++i) {
     out += process_json(record.processes[i]);

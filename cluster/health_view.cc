@@ -74,15 +74,15 @@ std::string health_word(const ProcessView& view) {
 // A JSON member copied from /health, or null when there is none.
 std::string health_member(const ProcessView& view, const char* key) {
   if (!view.health) return "null";
-  const Json* v = view.health->find(key);
+  const json::Value* v = view.health->find(key);
   if (v == nullptr) return "null";
   switch (v->type()) {
-    case Json::Type::kBool:
+    case json::Value::Type::kBool:
       return v->as_bool() ? "true" : "false";
-    case Json::Type::kNumber:
-      return json_number(v->as_double());
-    case Json::Type::kString:
-      return runtime::json_string(v->as_string());
+    case json::Value::Type::kNumber:
+      return json::number(v->as_double());
+    case json::Value::Type::kString:
+      return json::quote(v->as_string());
     default:
       return "null";
   }
@@ -209,30 +209,30 @@ std::string format_table(const std::vector<ProcessView>& views, const Summary& s
 
 std::string format_json(const ClusterRecord& cluster, const std::vector<ProcessView>& views,
                         const Summary& summary) {
-  std::string out = "{\"dir\":" + runtime::json_string(cluster.dir) + ",\"processes\":[";
+  std::string out = "{\"dir\":" + json::quote(cluster.dir) + ",\"processes\":[";
   for (std::size_t i = 0; i < views.size(); ++i) {
     const ProcessView& v = views[i];
     const bool up = v.state != "down";
     if (i > 0) out += ",";
-    out += "\n  {\"name\":" + runtime::json_string(v.record.name);
-    out += ",\"role\":" + runtime::json_string(v.record.role);
-    out += ",\"nodeId\":" + (v.node_id.empty() ? "null" : runtime::json_string(v.node_id));
+    out += "\n  {\"name\":" + json::quote(v.record.name);
+    out += ",\"role\":" + json::quote(v.record.role);
+    out += ",\"nodeId\":" + (v.node_id.empty() ? "null" : json::quote(v.node_id));
     out += std::string(",\"healthy\":") + (v.healthy ? "true" : "false");
     for (const char* key : {"connectedPeers", "routingTableSize", "healthFailures",
                             "peersMissingHandler", "uptime"}) {
       out += ",\"" + std::string(key) + "\":" + health_member(v, key);
     }
     out += ",\"pid\":" + std::to_string(up ? v.record.pid : 0);
-    out += ",\"listen\":" + runtime::json_string(v.record.listen);
-    out += ",\"http\":" + runtime::json_string(v.record.http);
-    out += ",\"state\":" + runtime::json_string(v.state);
+    out += ",\"listen\":" + json::quote(v.record.listen);
+    out += ",\"http\":" + json::quote(v.record.http);
+    out += ",\"state\":" + json::quote(v.state);
     out += std::string(",\"stoppedByOperator\":") + (v.stopped_by_operator ? "true" : "false");
     out += ",\"restarts\":" + std::to_string(v.record.restarts) + "}";
   }
   const auto names = [](const std::vector<std::string>& list) {
     std::string text = "[";
     for (std::size_t i = 0; i < list.size(); ++i) {
-      text += (i > 0 ? "," : "") + runtime::json_string(list[i]);
+      text += (i > 0 ? "," : "") + json::quote(list[i]);
     }
     return text + "]";
   };
@@ -250,7 +250,7 @@ std::string format_json(const ClusterRecord& cluster, const std::vector<ProcessV
   out += ",\"isolated\":" + names(summary.isolated);
   out += ",\"allHealthy\":" + flag(summary.all_healthy);
   out += ",\"supervisorPid\":" + std::to_string(summary.supervisor_pid);
-  out += ",\"line\":" + runtime::json_string(summary.line);
+  out += ",\"line\":" + json::quote(summary.line);
   out += "}}\n";
   return out;
 }

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "cluster/cluster_state.h"
-#include "cluster/json.h"
+#include "roles/json/json.h"
 
 namespace yz::cluster {
 
@@ -13,10 +13,10 @@ namespace yz::cluster {
 // pid is still our process, and its own /health answer.
 struct ProcessView {
   ProcessRecord record;
-  bool running = false;        // alive and still the recorded binary
-  std::optional<Json> health;  // the /health body, when it answered
-  bool healthy = false;        // health's "healthy" (false when down)
-  std::string node_id;         // from /health, else from <dir>/node_id; "" if neither
+  bool running = false;               // alive and still the recorded binary
+  std::optional<json::Value> health;  // the /health body, when it answered
+  bool healthy = false;               // health's "healthy" (false when down)
+  std::string node_id;                // from /health, else from <dir>/node_id; "" if neither
   // "running", "down" (not running), "unresponsive" (running, /health silent)
   std::string state;
   bool stopped_by_operator = false;  // down because of yzctl kill/stop/down

@@ -12,10 +12,9 @@
 #include <thread>
 
 #include "cluster/http_client.h"
-#include "cluster/json.h"
 #include "cluster/process_control.h"
+#include "roles/json/json.h"
 #include "roles/runtime/data_dir.h"
-#include "roles/runtime/logger.h"
 
 namespace yz::cluster {
 namespace {
@@ -71,9 +70,9 @@ std::string write_prometheus_targets(const ClusterRecord& record) {
   for (const ProcessRecord& p : record.processes) {
     if (p.http.empty()) continue;
     out += first ? "" : ",\n";
-    out += "  {\"targets\": [" + runtime::json_string(p.http) +
-           "], \"labels\": {\"role\": " + runtime::json_string(p.role) +
-           ", \"name\": " + runtime::json_string(p.name) + "}}";
+    out += "  {\"targets\": [" + json::quote(p.http) +
+           "], \"labels\": {\"role\": " + json::quote(p.role) +
+           ", \"name\": " + json::quote(p.name) + "}}";
     first = false;
   }
   out += "\n]\n";
@@ -162,7 +161,7 @@ QueryOutcome query_prometheus(const std::string& url, std::string_view promql) {
     return out;
   }
   std::string parse_error;
-  const auto json = parse_json(reply.body, &parse_error);
+  const auto json = json::parse(reply.body, &parse_error);
   if (!json) {
     out.error = "prometheus answered HTTP " + std::to_string(reply.status) +
                 " with something that is not JSON: " + parse_error;
@@ -173,8 +172,8 @@ QueryOutcome query_prometheus(const std::string& url, std::string_view promql) {
         "query refused: " + json->string_at("error", "HTTP " + std::to_string(reply.status));
     return out;
   }
-  const Json* data = json->find("data");
-  const Json* result = data ? data->find("result") : nullptr;
+  const json::Value* data = json->find("data");
+  const json::Value* result = data ? data->find("result") : nullptr;
   if (result == nullptr || !result->is_array()) {
     out.error = "prometheus answered without data.result";
     return out;
@@ -189,9 +188,10 @@ QueryOutcome query_prometheus(const std::string& url, std::string_view promql) {
   // Vector (or matrix, shown by its last sample): labels, then the value.
   std::vector<std::pair<std::string, std::string>> rows;
   std::size_t width = 6;
-  for (const Json& series : result->items()) {
+  for (const json::Value& series : result->items()) {
     std::string labels;
-    if (const Json* metric = series.find("metric"); metric != nullptr && metric->is_object()) {
+    if (const json::Value* metric = series.find("metric");
+        metric != nullptr && metric->is_object()) {
       labels = "{";
       bool first = true;
       for (const char* key : {"__name__", "name", "role", "instance", "job"}) {
@@ -203,9 +203,9 @@ QueryOutcome query_prometheus(const std::string& url, std::string_view promql) {
       labels += "}";
     }
     std::string value;
-    if (const Json* v = series.find("value"); v != nullptr && v->items().size() == 2) {
+    if (const json::Value* v = series.find("value"); v != nullptr && v->items().size() == 2) {
       value = v->items()[1].as_string();
-    } else if (const Json* values = series.find("values");
+    } else if (const json::Value* values = series.find("values");
                values != nullptr && !values->items().empty()) {
       const auto& last = values->items().back();
       if (last.items().size() == 2) value = last.items()[1].as_string();

@@ -35,7 +35,7 @@ std::string with_log_tail(const ProcessRecord& record, const std::string& messag
 
 // What the role still lacks before the next process may rely on it; "" when
 // nothing.
-std::string role_lacks(const ProcessRecord& record, const Json& status) {
+std::string role_lacks(const ProcessRecord& record, const json::Value& status) {
   if (record.role == "genesis" && !status.bool_at("member")) return "not yet a DHT member";
   if (record.role == "bridge") {
     if (!status.bool_at("bootstrapConnected")) return "not yet registered with the bootstrap";
@@ -46,12 +46,12 @@ std::string role_lacks(const ProcessRecord& record, const Json& status) {
 
 }  // namespace
 
-std::optional<Json> get_json(const std::string& http, const std::string& path,
-                             std::chrono::milliseconds timeout) {
+std::optional<json::Value> get_json(const std::string& http, const std::string& path,
+                                    std::chrono::milliseconds timeout) {
   if (http.empty()) return std::nullopt;
   const HttpReply reply = http_get(http, path, timeout);
   if (reply.status == 0) return std::nullopt;
-  auto json = parse_json(reply.body);
+  auto json = json::parse(reply.body);
   if (!json || !json->is_object()) return std::nullopt;
   return json;
 }
@@ -61,7 +61,7 @@ std::optional<Ports> read_ports(const ProcessRecord& record) {
   if (!in) return std::nullopt;
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const auto json = parse_json(buffer.str());
+  const auto json = json::parse(buffer.str());
   if (!json || !json->is_object()) return std::nullopt;
   Ports ports;
   ports.listen = json->string_at("listen");

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "cluster/cluster_state.h"
-#include "cluster/json.h"
+#include "roles/json/json.h"
 
 namespace yz::cluster {
 
@@ -36,7 +36,7 @@ enum class JoinOutcome { kMember, kOnboardingFailed, kUndecided, kDied };
 JoinOutcome wait_joined(const ProcessRecord& record, std::chrono::milliseconds timeout);
 
 // GET /status or /health as JSON; nullopt when it does not answer.
-std::optional<Json> get_json(const std::string& http, const std::string& path,
-                             std::chrono::milliseconds timeout);
+std::optional<json::Value> get_json(const std::string& http, const std::string& path,
+                                    std::chrono::milliseconds timeout);
 
 }  // namespace yz::cluster

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "sim/mini_json.h"
+#include "roles/json/json.h"
 
 namespace yz::sim {
 namespace {

@@ -4,34 +4,10 @@
 #include <cstdio>
 #include <sstream>
 
+#include "roles/json/json.h"
+
 namespace yz::sim {
 namespace {
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string hex64(std::uint64_t v) {
   char buffer[20];
@@ -121,15 +97,15 @@ std::string health_table(const RunResult& r) {
 
 std::string to_json(const RunResult& r) {
   std::ostringstream out;
-  out << "{\"scenario\":" << json_string(r.scenario) << ",\"seed\":" << r.seed << ",\"faults\":[";
+  out << "{\"scenario\":" << json::quote(r.scenario) << ",\"seed\":" << r.seed << ",\"faults\":[";
   for (std::size_t i = 0; i < r.faults.size(); ++i)
-    out << (i ? "," : "") << json_string(r.faults[i]);
+    out << (i ? "," : "") << json::quote(r.faults[i]);
   out << "],\"trace_hash\":\"" << hex64(r.trace_hash) << "\",\"events\":" << r.events
       << ",\"virtual_seconds\":" << r.virtual_seconds << ",\"nodes\":[";
   for (std::size_t i = 0; i < r.nodes.size(); ++i) {
     const auto& n = r.nodes[i];
-    out << (i ? "," : "") << "{\"name\":" << json_string(n.name)
-        << ",\"role\":" << json_string(n.role) << ",\"node_id\":" << json_string(n.node_id)
+    out << (i ? "," : "") << "{\"name\":" << json::quote(n.name)
+        << ",\"role\":" << json::quote(n.role) << ",\"node_id\":" << json::quote(n.node_id)
         << ",\"healthy\":" << (n.healthy ? "true" : "false")
         << ",\"connected_peers\":" << n.connected_peers
         << ",\"routing_table_size\":" << n.routing_table_size
@@ -147,8 +123,8 @@ std::string to_json(const RunResult& r) {
       << "},\"invariant_violations\":[";
   for (std::size_t i = 0; i < r.invariant_violations.size(); ++i) {
     const auto& v = r.invariant_violations[i];
-    out << (i ? "," : "") << "{\"invariant\":" << json_string(v.invariant)
-        << ",\"node\":" << json_string(v.node) << ",\"step\":" << v.step
+    out << (i ? "," : "") << "{\"invariant\":" << json::quote(v.invariant)
+        << ",\"node\":" << json::quote(v.node) << ",\"step\":" << v.step
         << ",\"virtual_time\":" << seconds(v.virtual_time_ns) << "}";
   }
   out << "]";
@@ -212,10 +188,10 @@ std::string explore_table(const ExploreResult& r) {
 
 std::string to_json(const ExploreResult& r) {
   std::ostringstream out;
-  out << "{\"scenario\":" << json_string(r.scenario) << ",\"strategy\":" << json_string(r.strategy)
+  out << "{\"scenario\":" << json::quote(r.scenario) << ",\"strategy\":" << json::quote(r.strategy)
       << ",\"faults\":[";
   for (std::size_t i = 0; i < r.faults.size(); ++i)
-    out << (i ? "," : "") << json_string(r.faults[i]);
+    out << (i ? "," : "") << json::quote(r.faults[i]);
   out << "],\"first_seed\":" << r.first_seed << ",\"runs\":" << r.runs << ",\"jobs\":" << r.jobs
       << ",\"distinct_orderings\":" << r.distinct_orderings
       << ",\"distinct_trace_hashes\":" << r.distinct_trace_hashes
@@ -235,7 +211,7 @@ std::string to_json(const ExploreResult& r) {
   out << "},\"first_failing_seed\":{";
   first = true;
   for (const auto& [kind, seed] : r.first_failing_seed) {
-    out << (first ? "" : ",") << json_string(kind) << ":" << seed;
+    out << (first ? "" : ",") << json::quote(kind) << ":" << seed;
     first = false;
   }
   out << "},\"failing_seeds\":[";

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "roles/json/json.h"
+
 namespace yz::sim {
 namespace {
 
@@ -636,26 +638,7 @@ std::string html_escape(const std::string& s) {
 }
 
 std::string script_string(const std::string& s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    char buffer[8];
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-      out += buffer;
-    } else if (c == 0xe2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-               (static_cast<unsigned char>(s[i + 2]) == 0xa8 ||
-                static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
-      out += static_cast<unsigned char>(s[i + 2]) == 0xa8 ? "\\u2028" : "\\u2029";
-      i += 2;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
+  return json::quote(s, json::Quoting::kHtmlScript);
 }
 
 std::string report_html(const RunRecord& record) {

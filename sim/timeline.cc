@@ -6,7 +6,7 @@
 
 #include "roles/core/dht_member.h"
 #include "roles/core/process.h"
-#include "sim/mini_json.h"
+#include "roles/json/json.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 
@@ -254,9 +254,9 @@ struct Reader {
   std::string& error;
   bool ok = true;
 
-  const Value* need(const Value& object, const std::string& key, Value::Kind kind) {
+  const Value* need(const Value& object, const std::string& key, Value::Type type) {
     const Value* v = object.find(key);
-    if (v == nullptr || v->kind != kind) {
+    if (v == nullptr || v->type() != type) {
       if (ok) error = "missing or mistyped \"" + key + "\"";
       ok = false;
       return nullptr;
@@ -264,25 +264,25 @@ struct Reader {
     return v;
   }
   std::uint64_t u64(const Value& object, const std::string& key) {
-    const Value* v = need(object, key, Value::Kind::kNumber);
-    return v ? v->as_u64() : 0;
+    const Value* v = need(object, key, Value::Type::kNumber);
+    return v ? v->as_uint() : 0;
   }
   std::string str(const Value& object, const std::string& key) {
-    const Value* v = need(object, key, Value::Kind::kString);
-    return v ? v->text : std::string();
+    const Value* v = need(object, key, Value::Type::kString);
+    return v ? v->text() : std::string();
   }
   bool boolean(const Value& object, const std::string& key) {
-    const Value* v = need(object, key, Value::Kind::kBool);
-    return v ? v->boolean : false;
+    const Value* v = need(object, key, Value::Type::kBool);
+    return v ? v->as_bool() : false;
   }
   // A row of a "*_fields" table, checked for its width.
   const std::vector<Value>* row(const Value& v, std::size_t width, const char* table) {
-    if (!v.is_array() || v.array.size() != width) {
+    if (!v.is_array() || v.items().size() != width) {
       if (ok) error = std::string("a row of \"") + table + "\" has the wrong shape";
       ok = false;
       return nullptr;
     }
-    return &v.array;
+    return &v.items();
   }
 };
 
@@ -295,7 +295,7 @@ bool index_ok(std::int64_t i, std::size_t n, bool allow_none) {
 std::optional<RunRecord> run_record_from_json(const std::string& text, std::string& error) {
   error.clear();
   std::string parse_error;
-  const std::optional<Value> doc = json::parse(text, parse_error);
+  const std::optional<Value> doc = json::parse(text, &parse_error);
   if (!doc) {
     error = "not JSON: " + parse_error;
     return std::nullopt;
@@ -306,27 +306,27 @@ std::optional<RunRecord> run_record_from_json(const std::string& text, std::stri
     return std::nullopt;
   }
   const Value* format = doc->find("format");
-  if (format == nullptr || format->text != "yzsim-run/1") {
+  if (format == nullptr || format->text() != "yzsim-run/1") {
     error = "not a RUN.json (no \"format\":\"yzsim-run/1\"; write one with yzsim run --record)";
     return std::nullopt;
   }
   RunRecord record;
-  const Value* res = r.need(*doc, "result", Value::Kind::kObject);
-  const Value* tl = r.need(*doc, "timeline", Value::Kind::kObject);
+  const Value* res = r.need(*doc, "result", Value::Type::kObject);
+  const Value* tl = r.need(*doc, "timeline", Value::Type::kObject);
   if (!r.ok) return std::nullopt;
 
-  record.result_json = text.substr(res->begin, res->end - res->begin);
+  record.result_json = text.substr(res->source_begin(), res->source_end() - res->source_begin());
   RunResult& result = record.result;
   result.scenario = r.str(*res, "scenario");
   result.seed = r.u64(*res, "seed");
-  if (const Value* faults = r.need(*res, "faults", Value::Kind::kArray))
-    for (const auto& f : faults->array) result.faults.push_back(f.text);
+  if (const Value* faults = r.need(*res, "faults", Value::Type::kArray))
+    for (const auto& f : faults->items()) result.faults.push_back(f.text());
   result.trace_hash = std::strtoull(r.str(*res, "trace_hash").c_str(), nullptr, 16);
   result.events = r.u64(*res, "events");
-  if (const Value* v = r.need(*res, "virtual_seconds", Value::Kind::kNumber))
+  if (const Value* v = r.need(*res, "virtual_seconds", Value::Type::kNumber))
     result.virtual_seconds = v->as_double();
-  if (const Value* nodes = r.need(*res, "nodes", Value::Kind::kArray)) {
-    for (const auto& n : nodes->array) {
+  if (const Value* nodes = r.need(*res, "nodes", Value::Type::kArray)) {
+    for (const auto& n : nodes->items()) {
       NodeReport node;
       node.name = r.str(n, "name");
       node.role = r.str(n, "role");
@@ -342,7 +342,7 @@ std::optional<RunRecord> run_record_from_json(const std::string& text, std::stri
       result.nodes.push_back(std::move(node));
     }
   }
-  if (const Value* s = r.need(*res, "summary", Value::Kind::kObject)) {
+  if (const Value* s = r.need(*res, "summary", Value::Type::kObject)) {
     result.summary.healthy = r.u64(*s, "healthy");
     result.summary.unhealthy = r.u64(*s, "unhealthy");
     result.summary.find_node_timeouts = r.u64(*s, "find_node_timeouts");
@@ -357,16 +357,16 @@ std::optional<RunRecord> run_record_from_json(const std::string& text, std::stri
 
   Timeline& t = record.timeline;
   t.duration_ns = static_cast<std::int64_t>(r.u64(*tl, "duration_ns"));
-  if (const Value* ps = r.need(*tl, "processes", Value::Kind::kArray))
-    for (const auto& p : ps->array)
+  if (const Value* ps = r.need(*tl, "processes", Value::Type::kArray))
+    for (const auto& p : ps->items())
       t.processes.push_back({r.str(p, "name"), r.str(p, "role"), r.str(p, "node_id")});
   const std::size_t n = t.processes.size();
-  if (const Value* vs = r.need(*tl, "violations", Value::Kind::kArray)) {
-    for (const auto& v : vs->array) {
+  if (const Value* vs = r.need(*tl, "violations", Value::Type::kArray)) {
+    for (const auto& v : vs->items()) {
       Timeline::Violation violation;
       violation.invariant = r.str(v, "invariant");
-      const Value* p = r.need(v, "process", Value::Kind::kNumber);
-      violation.process = p ? static_cast<int>(p->as_i64()) : -1;
+      const Value* p = r.need(v, "process", Value::Type::kNumber);
+      violation.process = p ? static_cast<int>(p->as_int()) : -1;
       violation.step = r.u64(v, "step");
       violation.t_ns = static_cast<std::int64_t>(r.u64(v, "t_ns"));
       if (!index_ok(violation.process, n, true)) r.ok = false;
@@ -379,63 +379,63 @@ std::optional<RunRecord> run_record_from_json(const std::string& text, std::stri
       result.invariant_violations.push_back(
           {v.invariant, v.process >= 0 ? t.processes[v.process].name : "", v.step, v.t_ns});
   }
-  if (const Value* hs = r.need(*tl, "health", Value::Kind::kArray)) {
-    for (const auto& h : hs->array) {
+  if (const Value* hs = r.need(*tl, "health", Value::Type::kArray)) {
+    for (const auto& h : hs->items()) {
       const auto* row = r.row(h, 10, "health");
       if (row == nullptr) break;
       const auto& c = *row;
       Timeline::HealthSample s;
-      s.step = c[0].as_u64();
-      s.t_ns = c[1].as_i64();
-      s.process = static_cast<int>(c[2].as_i64());
-      s.running = c[3].as_u64() != 0;
-      s.healthy = c[4].as_u64() != 0;
-      s.connected_peers = c[5].as_u64();
-      s.routing_table_size = c[6].as_u64();
-      s.peers_missing_handler = c[7].as_u64();
-      s.bootstrap_connected = c[8].as_u64() != 0;
-      s.member = c[9].as_u64() != 0;
+      s.step = c[0].as_uint();
+      s.t_ns = c[1].as_int();
+      s.process = static_cast<int>(c[2].as_int());
+      s.running = c[3].as_uint() != 0;
+      s.healthy = c[4].as_uint() != 0;
+      s.connected_peers = c[5].as_uint();
+      s.routing_table_size = c[6].as_uint();
+      s.peers_missing_handler = c[7].as_uint();
+      s.bootstrap_connected = c[8].as_uint() != 0;
+      s.member = c[9].as_uint() != 0;
       if (!index_ok(s.process, n, false)) r.ok = false;
       t.health.push_back(s);
     }
   }
-  if (const Value* ls = r.need(*tl, "links", Value::Kind::kArray)) {
-    for (const auto& l : ls->array) {
+  if (const Value* ls = r.need(*tl, "links", Value::Type::kArray)) {
+    for (const auto& l : ls->items()) {
       const auto* row = r.row(l, 7, "links");
       if (row == nullptr) break;
       const auto& c = *row;
       Timeline::LinkEvent e;
-      e.step = c[0].as_u64();
-      e.t_ns = c[1].as_i64();
-      e.process = static_cast<int>(c[2].as_i64());
-      e.peer = static_cast<int>(c[3].as_i64());
-      e.link = c[4].as_u64();
-      e.change = c[5].text == "up"         ? Timeline::LinkChange::kUp
-                 : c[5].text == "listener" ? Timeline::LinkChange::kListener
-                                           : Timeline::LinkChange::kDown;
-      e.listener = c[6].as_u64() != 0;
+      e.step = c[0].as_uint();
+      e.t_ns = c[1].as_int();
+      e.process = static_cast<int>(c[2].as_int());
+      e.peer = static_cast<int>(c[3].as_int());
+      e.link = c[4].as_uint();
+      e.change = c[5].text() == "up"         ? Timeline::LinkChange::kUp
+                 : c[5].text() == "listener" ? Timeline::LinkChange::kListener
+                                             : Timeline::LinkChange::kDown;
+      e.listener = c[6].as_uint() != 0;
       if (!index_ok(e.process, n, false) || !index_ok(e.peer, n, true)) r.ok = false;
       t.links.push_back(e);
     }
   }
-  if (const Value* fs = r.need(*tl, "frames", Value::Kind::kArray)) {
-    for (const auto& f : fs->array) {
+  if (const Value* fs = r.need(*tl, "frames", Value::Type::kArray)) {
+    for (const auto& f : fs->items()) {
       const auto* row = r.row(f, 10, "frames");
       if (row == nullptr) break;
       const auto& c = *row;
       Timeline::FrameRecord fr;
-      fr.step = c[0].as_u64();
-      fr.t_ns = c[1].as_i64();
-      fr.sent_step = c[2].as_u64();
-      fr.sent_t_ns = c[3].as_i64();
-      fr.from = static_cast<int>(c[4].as_i64());
-      fr.to = static_cast<int>(c[5].as_i64());
-      fr.link = c[6].as_u64();
-      fr.type = c[7].text;
-      fr.request_id = c[8].as_u64();
-      fr.fate = c[9].text == "dropped_no_handler" ? Timeline::Fate::kDroppedNoHandler
-                : c[9].text == "discarded"        ? Timeline::Fate::kDiscarded
-                                                  : Timeline::Fate::kHandled;
+      fr.step = c[0].as_uint();
+      fr.t_ns = c[1].as_int();
+      fr.sent_step = c[2].as_uint();
+      fr.sent_t_ns = c[3].as_int();
+      fr.from = static_cast<int>(c[4].as_int());
+      fr.to = static_cast<int>(c[5].as_int());
+      fr.link = c[6].as_uint();
+      fr.type = c[7].text();
+      fr.request_id = c[8].as_uint();
+      fr.fate = c[9].text() == "dropped_no_handler" ? Timeline::Fate::kDroppedNoHandler
+                : c[9].text() == "discarded"        ? Timeline::Fate::kDiscarded
+                                                    : Timeline::Fate::kHandled;
       if (!index_ok(fr.from, n, true) || !index_ok(fr.to, n, false)) r.ok = false;
       t.frames.push_back(std::move(fr));
     }

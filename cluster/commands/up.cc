@@ -207,8 +207,8 @@ void print_summary(const ClusterRecord& cluster, const ClusterDir& dir, const Up
   for (const auto& f : cluster.faults) faults += (faults.empty() ? "" : ", ") + f;
   std::cout << "  faults      " << (faults.empty() ? "none" : faults) << "\n";
   if (cluster.time_scale != 1.0) {
-    std::cout << "  time scale  " << json_number(cluster.time_scale) << " (every timing divided by "
-              << json_number(cluster.time_scale) << ")\n";
+    std::cout << "  time scale  " << json::number(cluster.time_scale)
+              << " (every timing divided by " << json::number(cluster.time_scale) << ")\n";
   }
   std::cout << "  targets     " << dir.shown << "/prometheus/targets.json (file_sd)\n";
   if (cluster.prometheus_pid > 0) {

@@ -9,7 +9,7 @@
 #include <system_error>
 #include <vector>
 
-#include "roles/runtime/logger.h"
+#include "roles/json/json.h"
 
 namespace yz::runtime {
 namespace {
@@ -180,8 +180,8 @@ std::optional<core::NodeId> load_or_create_node_id(const std::string& dir,
 std::string write_ports_file(const std::string& dir, const std::string& listen,
                              const std::string& http, int pid) {
   const std::string path = dir + "/ports.json";
-  const std::string content = "{\"listen\":" + json_string(listen) +
-                              ",\"http\":" + json_string(http) + ",\"pid\":" + std::to_string(pid) +
+  const std::string content = "{\"listen\":" + json::quote(listen) +
+                              ",\"http\":" + json::quote(http) + ",\"pid\":" + std::to_string(pid) +
                               "}\n";
   if (const std::string why = write_file_atomically(path, content, 0644); !why.empty()) {
     return "cannot write ports file " + quoted(path) + ": " + why;

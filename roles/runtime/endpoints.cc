@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "roles/core/frame.h"
+#include "roles/json/json.h"
 #include "roles/metrics/text_serializer.h"
 
 namespace yz::runtime {
@@ -13,36 +14,6 @@ namespace {
 
 constexpr std::string_view kJsonContentType = "application/json";
 constexpr std::string_view kAllowed = "GET, HEAD";
-
-// Length of the well-formed UTF-8 sequence starting at text[i], or 0 when it
-// is malformed (overlong forms, surrogates and code points above U+10FFFF
-// included), following the table in Unicode 15 section 3.9.
-std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (std::size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return length;
-}
 
 void AppendNumber(std::string& out, std::uint64_t value) { out += std::to_string(value); }
 
@@ -73,11 +44,11 @@ void AppendHealthFields(std::string& out, const core::ProcessStatus& status) {
   out += ",\"bootstrapConnected\":";
   AppendBool(out, status.bootstrap_connected);
   out += ",\"role\":";
-  out += JsonString(core::role_name(status.role));
+  out += json::quote(core::role_name(status.role));
   out += ",\"nodeId\":";
-  out += JsonString(status.node_id.to_hex());
+  out += json::quote(status.node_id.to_hex());
   out += ",\"name\":";
-  out += JsonString(status.name);
+  out += json::quote(status.name);
 }
 
 HttpResponse Json(int status, std::string body) {
@@ -134,60 +105,6 @@ HttpResponse Text(int status, std::string body) {
 }
 
 }  // namespace
-
-std::string JsonString(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      if (const std::size_t length = Utf8SequenceLength(text, i); length > 0) {
-        out.append(text.substr(i, length));
-        i += length;
-      } else {
-        out += "\\ufffd";
-        ++i;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-    ++i;
-  }
-  out += '"';
-  return out;
-}
 
 HttpResponse handle_endpoint(const HttpRequest& request, core::Process& process,
                              metrics::Registry& registry, const ExtraStatusFields& extra) {

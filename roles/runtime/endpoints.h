@@ -29,9 +29,4 @@ using ExtraStatusFields = std::function<std::string()>;
 HttpResponse handle_endpoint(const HttpRequest& request, core::Process& process,
                              metrics::Registry& registry, const ExtraStatusFields& extra = {});
 
-// `text` as a JSON string literal, quotes included. Invalid UTF-8 becomes
-// U+FFFD so that the output is always valid JSON. Public for the producers of
-// ExtraStatusFields, which must emit valid JSON too.
-std::string JsonString(std::string_view text);
-
 }  // namespace yz::runtime

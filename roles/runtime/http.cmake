@@ -4,5 +4,5 @@
 add_library(yz_runtime_http STATIC
   ${CMAKE_CURRENT_LIST_DIR}/http_server.cc
   ${CMAKE_CURRENT_LIST_DIR}/endpoints.cc)
-target_link_libraries(yz_runtime_http PUBLIC yz_core Boost::headers Threads::Threads)
+target_link_libraries(yz_runtime_http PUBLIC yz_core yz_json Boost::headers Threads::Threads)
 target_compile_options(yz_runtime_http PRIVATE ${YZ_WARNINGS})

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <utility>
 
+#include "roles/json/json.h"
+
 namespace yz::runtime {
 namespace {
 
@@ -13,90 +15,27 @@ namespace {
 // renamed so that a line never carries the same key twice.
 constexpr std::array<std::string_view, 5> kReservedKeys = {"ts", "level", "name", "role", "event"};
 
-// Length of the valid UTF-8 sequence starting at `i`, or 0 when the bytes
-// there are not one (overlong forms and surrogates included).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  // Lead byte: sequence length, its payload bits, and the least code point
-  // that needs that length (anything smaller is an overlong form).
-  std::size_t len = 0;
-  std::uint32_t cp = 0;
-  std::uint32_t min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b0 & 0x1F;
-    min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b0 & 0x0F;
-    min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
 void append_hex_escape(std::string& out, const char* format, unsigned value) {
   char buf[8];
   std::snprintf(buf, sizeof buf, format, value);
   out += buf;
 }
 
-// Escapes shared by both formats; `invalid_byte` handles a byte that is not
-// part of valid UTF-8.
-template <typename InvalidByte>
-void append_escaped(std::string& out, std::string_view text, InvalidByte invalid_byte) {
+// A logfmt value's escapes: JSON's string escapes, and \xNN for a byte that
+// is not part of valid UTF-8 (logfmt has no rule for those; \xNN keeps the
+// byte's value for whoever reads the log, where JSON writes U+FFFD).
+void append_logfmt_escaped(std::string& out, std::string_view text) {
+  std::size_t valid_from = 0;
   for (std::size_t i = 0; i < text.size();) {
-    const char c = text[i];
-    const auto u = static_cast<unsigned char>(c);
-    const std::size_t len = utf8_length(text, i);
-    if (len == 0) {
-      invalid_byte(out, u);
-      ++i;
-      continue;
-    }
-    if (len > 1) {
-      out.append(text, i, len);
+    if (const std::size_t len = json::utf8_sequence_length(text, i); len > 0) {
       i += len;
       continue;
     }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          append_hex_escape(out, "\\u%04x", u);
-        } else {
-          out += c;
-        }
-    }
-    ++i;
+    json::append_escaped(out, text.substr(valid_from, i - valid_from));
+    append_hex_escape(out, "\\x%02x", static_cast<unsigned char>(text[i]));
+    valid_from = ++i;
   }
+  json::append_escaped(out, text.substr(valid_from));
 }
 
 bool needs_quotes(std::string_view text) {
@@ -104,7 +43,7 @@ bool needs_quotes(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const auto u = static_cast<unsigned char>(text[i]);
     if (u <= 0x20 || u == 0x7f || u == '"' || u == '=' || u == '\\') return true;
-    const std::size_t len = utf8_length(text, i);
+    const std::size_t len = json::utf8_sequence_length(text, i);
     if (len == 0) return true;
     i += len;
   }
@@ -165,17 +104,10 @@ std::string format_timestamp(std::chrono::system_clock::time_point time) {
   return buf;
 }
 
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  append_escaped(out, text, [](std::string& o, unsigned char) { o += "\\ufffd"; });
-  return out + "\"";
-}
-
 std::string logfmt_value(std::string_view text) {
   if (!needs_quotes(text)) return std::string(text);
   std::string out = "\"";
-  append_escaped(out, text,
-                 [](std::string& o, unsigned char byte) { append_hex_escape(o, "\\x%02x", byte); });
+  append_logfmt_escaped(out, text);
   return out + "\"";
 }
 
@@ -205,11 +137,11 @@ std::string Logger::format_line(core::LogLevel level, std::string_view event,
   const std::string_view role = core::role_name(role_);
   std::string line;
   if (format_ == RuntimeFlags::LogFormat::kJson) {
-    line = "{\"ts\":" + json_string(ts) + ",\"level\":" + json_string(level_name) +
-           ",\"name\":" + json_string(name_) + ",\"role\":" + json_string(role) +
-           ",\"event\":" + json_string(event);
+    line = "{\"ts\":" + json::quote(ts) + ",\"level\":" + json::quote(level_name) +
+           ",\"name\":" + json::quote(name_) + ",\"role\":" + json::quote(role) +
+           ",\"event\":" + json::quote(event);
     for (const core::LogField& field : fields) {
-      line += "," + json_string(field_key(field.key)) + ":" + json_string(field.value);
+      line += "," + json::quote(field_key(field.key)) + ":" + json::quote(field.value);
     }
     line += "}\n";
   } else {

@@ -23,9 +23,6 @@ std::optional<core::LogLevel> parse_log_level(std::string_view text);
 // RFC 3339 UTC with milliseconds: "2026-11-24T12:00:00.123Z".
 std::string format_timestamp(std::chrono::system_clock::time_point time);
 
-// A JSON string literal, quotes included. Invalid UTF-8 becomes U+FFFD so
-// that a peer's bytes cannot make a log line (or ports.json) unparseable.
-std::string json_string(std::string_view text);
 // A logfmt value: bare when it is a plain token, else quoted and escaped.
 std::string logfmt_value(std::string_view text);
 

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "roles/core/dht_member.h"
+#include "roles/json/json.h"
 #include "roles/runtime/endpoints.h"
 
 namespace yz::runtime {
@@ -15,10 +16,10 @@ std::string peer_status_json(core::Process& process) {
   bool first = true;
   for (core::ConnectionManager* link : member->links().established()) {
     const core::PeerInfo& peer = link->peer();
-    out << (first ? "" : ",") << "{\"nodeId\":" << JsonString(peer.node_id.to_hex())
-        << ",\"name\":" << JsonString(peer.metadata.name)
-        << ",\"role\":" << JsonString(core::role_name(peer.metadata.role))
-        << ",\"address\":" << JsonString(peer.metadata.address) << ",\"direction\":\""
+    out << (first ? "" : ",") << "{\"nodeId\":" << json::quote(peer.node_id.to_hex())
+        << ",\"name\":" << json::quote(peer.metadata.name)
+        << ",\"role\":" << json::quote(core::role_name(peer.metadata.role))
+        << ",\"address\":" << json::quote(peer.metadata.address) << ",\"direction\":\""
         << (link->direction() == core::Direction::kInbound ? "inbound" : "outbound")
         << "\",\"dhtListener\":" << (link->dht_listener_attached() ? "true" : "false")
         << ",\"inRoutingTable\":"

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "roles/json/json.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 
@@ -114,23 +115,6 @@ std::string ScaleScenarioText(const Options& o) {
   return out.str();
 }
 
-std::string JsonEscape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
-      out += buffer;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 rusage SelfUsage() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -191,14 +175,14 @@ int main(int argc, char** argv) {
   auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
   const double run_seconds = seconds(t2 - t1);
   std::printf(
-      "{\"scenario\":\"%s\",\"nodes\":%llu,\"processes\":%zu,\"seed\":%llu,\"events\":%llu,"
+      "{\"scenario\":%s,\"nodes\":%llu,\"processes\":%zu,\"seed\":%llu,\"events\":%llu,"
       "\"virtual_seconds\":%.3f,\"wall_seconds\":%.3f,\"setup_seconds\":%.3f,"
       "\"run_seconds\":%.3f,\"teardown_seconds\":%.3f,\"cpu_seconds\":%.3f,"
       "\"events_per_second\":%.0f,\"peak_rss_mib\":%.1f,"
       "\"healthy\":%llu,\"unhealthy\":%llu,\"find_node_timeouts\":%llu,"
       "\"onboarding_failures\":%llu,\"invariant_violations\":%zu,"
       "\"lookup_checks\":{\"issued\":%llu,\"completed\":%llu,\"exact\":%llu}}\n",
-      JsonEscape(result.scenario).c_str(), static_cast<unsigned long long>(nodes),
+      yz::json::quote(result.scenario).c_str(), static_cast<unsigned long long>(nodes),
       result.nodes.size(), static_cast<unsigned long long>(result.seed),
       static_cast<unsigned long long>(result.events), result.virtual_seconds, seconds(t3 - t0),
       seconds(t1 - t0), run_seconds, seconds(t3 - t2), CpuSeconds(),

@@ -13,7 +13,6 @@
 
 #include "cluster/args.h"
 #include "cluster/cluster_state.h"
-#include "cluster/json.h"
 #include "cluster/layout.h"
 #include "cluster/process_control.h"
 
@@ -32,36 +31,6 @@ class TempDir {
  private:
   std::string path_;
 };
-
-TEST(Json, ParsesTheShapesYzctlReads) {
-  std::string error;
-  const auto j = parse_json(
-      R"( {"healthy":true,"uptime":1.25,"connectedPeers":17,"nodeId":"ab\"c\u00e9",)"
-      R"("list":["a","b",3],"nested":{"x":null},"big":18446744073709551615,"neg":-2e3} )",
-      &error);
-  ASSERT_TRUE(j) << error;
-  EXPECT_TRUE(j->bool_at("healthy"));
-  EXPECT_DOUBLE_EQ(j->double_at("uptime"), 1.25);
-  EXPECT_EQ(j->int_at("connectedPeers"), 17);
-  EXPECT_EQ(j->string_at("nodeId"), "ab\"c\xc3\xa9");
-  EXPECT_EQ(j->strings_at("list"), (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(j->find("nested")->find("x")->is_null());
-  EXPECT_EQ(j->uint_at("big"), 18446744073709551615ull);
-  EXPECT_EQ(j->int_at("neg"), -2000);
-  EXPECT_EQ(j->int_at("missing", 7), 7);
-  EXPECT_EQ(j->string_at("connectedPeers", "fallback"), "fallback");
-}
-
-TEST(Json, RejectsMalformedText) {
-  for (const char* bad : {"", "{", "{\"a\":}", "[1,]", "{\"a\":1} x", "\"\\ud800\"", "01x",
-                          "{\"a\":tru}", "\"tab\there\""}) {
-    std::string error;
-    EXPECT_FALSE(parse_json(bad, &error)) << bad;
-    EXPECT_NE(error.find("at byte"), std::string::npos) << bad;
-  }
-  std::string deep(200, '[');
-  EXPECT_FALSE(parse_json(deep + std::string(200, ']')));
-}
 
 TEST(ClusterState, RoundTripsThroughClusterJson) {
   TempDir dir;

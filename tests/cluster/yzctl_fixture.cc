@@ -114,19 +114,19 @@ RunResult YzctlTest::yzctl(std::vector<std::string> args, std::chrono::seconds t
   return result;
 }
 
-std::optional<Json> YzctlTest::status_json(int* exit_code) {
+std::optional<json::Value> YzctlTest::status_json(int* exit_code) {
   const RunResult r = yzctl({"status", "--json"});
   if (exit_code != nullptr) *exit_code = r.exit_code;
   std::string why;
-  auto json = parse_json(r.out, &why);
+  auto json = json::parse(r.out, &why);
   EXPECT_TRUE(json.has_value()) << why << "\n" << r.out << r.err;
   return json;
 }
 
-const Json* YzctlTest::process(const Json& status, const std::string& name) {
-  const Json* list = status.find("processes");
+const json::Value* YzctlTest::process(const json::Value& status, const std::string& name) {
+  const json::Value* list = status.find("processes");
   if (list == nullptr) return nullptr;
-  for (const Json& p : list->items()) {
+  for (const json::Value& p : list->items()) {
     if (p.string_at("name") == name) return &p;
   }
   return nullptr;

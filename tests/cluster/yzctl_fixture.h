@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "cluster/json.h"
+#include "roles/json/json.h"
 
 namespace yz::cluster::testing {
 
@@ -45,9 +45,9 @@ class YzctlTest : public ::testing::Test {
   RunResult yzctl(std::vector<std::string> args,
                   std::chrono::seconds timeout = std::chrono::seconds(180));
   // `status --json`, parsed.
-  std::optional<Json> status_json(int* exit_code = nullptr);
+  std::optional<json::Value> status_json(int* exit_code = nullptr);
   // The process `name` of a parsed status, or nullptr.
-  static const Json* process(const Json& status, const std::string& name);
+  static const json::Value* process(const json::Value& status, const std::string& name);
 
   // Records every pid now in cluster.json (processes and supervisor).
   void remember_pids();

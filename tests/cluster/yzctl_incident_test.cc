@@ -23,7 +23,7 @@ TEST_F(YzctlIncident, EarlyReturnRaceLeavesMostNodesUnhealthy) {
       [&] {
         const auto status = status_json(&code);
         if (!status) return false;
-        const Json* summary = status->find("summary");
+        const json::Value* summary = status->find("summary");
         unhealthy = static_cast<int>(summary->int_at("nodes") - summary->int_at("nodesHealthy"));
         line = summary->string_at("line");
         return code != 0 && unhealthy > 4 && summary->bool_at("genesisHealthy") &&

@@ -22,11 +22,11 @@ std::string slurp(const std::string& path) {
 
 // Every process in `status` reports what its own /health says right now.
 // Returns "" or the first disagreement.
-std::string disagreement(const Json& status) {
-  for (const Json& p : status.find("processes")->items()) {
+std::string disagreement(const json::Value& status) {
+  for (const json::Value& p : status.find("processes")->items()) {
     const std::string name = p.string_at("name");
     const HttpReply reply = http_get(p.string_at("http"), "/health");
-    const auto health = parse_json(reply.body);
+    const auto health = json::parse(reply.body);
     if (!health) return name + ": /health did not answer";
     if (p.bool_at("healthy") != health->bool_at("healthy")) return name + ": healthy differs";
     if (p.int_at("connectedPeers") != health->int_at("connectedPeers")) {
@@ -106,7 +106,7 @@ TEST_F(YzctlLifecycle, UpWaitStatusKillRestartDown) {
   EXPECT_TRUE(status->find("summary")->bool_at("allHealthy"));
   EXPECT_EQ(status->find("summary")->string_at("line"),
             "5/5 DHT nodes healthy, genesis healthy, 2/2 bridges healthy, bootstrap healthy");
-  const Json* node2 = process(*status, "dht-node-2");
+  const json::Value* node2 = process(*status, "dht-node-2");
   ASSERT_NE(node2, nullptr);
   const std::string node_id = node2->string_at("nodeId");
   const int old_pid = static_cast<int>(node2->int_at("pid"));
@@ -160,7 +160,7 @@ TEST_F(YzctlLifecycle, UpWaitStatusKillRestartDown) {
   status = status_json(&code);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->find("summary")->int_at("nodes"), 6);
-  const Json* node6 = process(*status, "dht-node-6");
+  const json::Value* node6 = process(*status, "dht-node-6");
   ASSERT_NE(node6, nullptr);
   EXPECT_GT(node6->int_at("connectedPeers"), 0);
 

@@ -26,7 +26,7 @@ TEST_F(YzctlSupervise, RestartsACrashedNodeAndLeavesAKilledOneDown) {
 
   auto status = status_json();
   ASSERT_TRUE(status);
-  const Json* node = process(*status, "dht-node-2");
+  const json::Value* node = process(*status, "dht-node-2");
   ASSERT_NE(node, nullptr);
   const int crashed_pid = static_cast<int>(node->int_at("pid"));
   const std::string node_id = node->string_at("nodeId");

@@ -12,9 +12,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
+
+#include "roles/json/json.h"
 
 extern char** environ;
 
@@ -155,20 +156,21 @@ std::optional<std::string> port_of(const std::string& data_dir, const std::strin
 }
 
 std::optional<std::string> json_field(const std::string& json, const std::string& key) {
-  const std::regex pattern("\"" + key + "\":(\"([^\"]*)\"|[^,}]*)");
-  std::smatch match;
-  if (!std::regex_search(json, match, pattern)) return std::nullopt;
-  return match[2].matched ? match[2].str() : match[1].str();
+  const auto doc = json::parse(json);
+  const json::Value* v = doc ? doc->find(key) : nullptr;
+  if (v == nullptr) return std::nullopt;
+  if (v->is_string() || v->is_number()) return v->text();
+  return json.substr(v->source_begin(), v->source_end() - v->source_begin());
 }
 
 long json_number(const std::string& json, const std::string& key, long fallback) {
-  const auto value = json_field(json, key);
-  if (!value || value->empty()) return fallback;
-  return std::strtol(value->c_str(), nullptr, 10);
+  const auto doc = json::parse(json);
+  return doc ? doc->int_at(key, fallback) : fallback;
 }
 
 bool json_true(const std::string& json, const std::string& key) {
-  return json_field(json, key) == std::optional<std::string>("true");
+  const auto doc = json::parse(json);
+  return doc && doc->bool_at(key);
 }
 
 std::optional<double> metric_value(const std::string& exposition, const std::string& series) {

@@ -54,7 +54,8 @@ std::string read_file(const std::string& path);
 // "listen" / "http" from <data_dir>/ports.json, once it exists.
 std::optional<std::string> port_of(const std::string& data_dir, const std::string& key);
 
-// Minimal field access for the flat JSON objects /health returns.
+// Members of the JSON object /health, /status or ports.json returns (read
+// with roles/json): a string's value or a number's or literal's text.
 std::optional<std::string> json_field(const std::string& json, const std::string& key);
 long json_number(const std::string& json, const std::string& key, long fallback = -1);
 bool json_true(const std::string& json, const std::string& key);

@@ -191,15 +191,24 @@ TEST(LogFormatTest, LogfmtValue) {
   EXPECT_EQ(logfmt_value("127.0.0.1:4000"), "127.0.0.1:4000");
   EXPECT_EQ(logfmt_value("two words"), "\"two words\"");
   EXPECT_EQ(logfmt_value(""), "\"\"");
+  // JSON's string escapes (\b was \u0008 before logfmt borrowed them from
+  // roles/json), and \xNN for a byte that is not valid UTF-8.
+  EXPECT_EQ(logfmt_value("\b\x7f\xc0\xaf\xc3\xa9"), "\"\\b\\u007f\\xc0\\xaf\xc3\xa9\"");
 }
 
-TEST(LogFormatTest, JsonString) {
-  EXPECT_EQ(json_string("a\"b"), "\"a\\\"b\"");
-  EXPECT_EQ(json_string(std::string("\0", 1)), "\"\\u0000\"");
-  // An overlong encoding of '/' and a lone surrogate are not valid UTF-8.
-  EXPECT_EQ(json_string("\xc0\xaf"), "\"\\ufffd\\ufffd\"");
-  EXPECT_EQ(json_string("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");
-  EXPECT_EQ(json_string("\xf0\x9f\x98\x80"), "\"\xf0\x9f\x98\x80\"");
+// JSON lines quote with the shared escaper (tests/unit/json_test.cc). It
+// writes \b and \f by their short names, where the logger's own escaper
+// used to write \u0008 and \u000c; DEL stays \u007f and invalid UTF-8
+// (here an overlong '/' and a lone surrogate) one \ufffd per byte.
+TEST_F(LoggerTest, JsonLinesUseTheSharedEscaper) {
+  Make(Format::kJson)
+      ->log(core::LogLevel::kWarn, "e",
+            {{"c", std::string("\b\f\x7f\0", 4)},
+             {"bad", "\xc0\xaf\xed\xa0\x80"},
+             {"ok", "\xf0\x9f\x98\x80"}});
+  EXPECT_THAT(out_.str(), HasSubstr(",\"c\":\"\\b\\f\\u007f\\u0000\","));
+  EXPECT_THAT(out_.str(), HasSubstr(",\"bad\":\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\","));
+  EXPECT_THAT(out_.str(), HasSubstr(",\"ok\":\"\xf0\x9f\x98\x80\"}\n"));
 }
 
 }  // namespace

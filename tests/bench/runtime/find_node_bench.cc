@@ -291,7 +291,7 @@ std::string TimeRole(LocalCluster& cluster, const std::string& role, int runs, s
     }
     json << (run == 1 ? "" : ",");
     if (!r.error.empty()) {
-      json << "{\"error\":" << JsonEscape(r.error) << "}";
+      json << "{\"error\":" << json::quote(r.error) << "}";
       log << "  " << role << " start-to-ready run " << run << ": " << r.error << "\n";
       continue;
     }
@@ -357,7 +357,7 @@ int Run(const Options& options) {
   std::this_thread::sleep_for(std::chrono::seconds(options.settle_seconds));
   json << ",\"cluster\":{\"processes\":" << cluster.members().size()
        << ",\"launched_ms\":" << Num(launched_ms) << ",\"all_healthy_ms\":" << Num(healthy_ms)
-       << ",\"dir\":" << JsonEscape(cluster.dir()) << "}";
+       << ",\"dir\":" << json::quote(cluster.dir()) << "}";
 
   // Idle memory of every process, and a summary per role.
   std::map<std::string, std::vector<double>> rss_by_role, pss_by_role, anon_by_role;
@@ -368,7 +368,7 @@ int Run(const Options& options) {
     rss_by_role[m.role].push_back(static_cast<double>(memory.vm_rss_kib));
     pss_by_role[m.role].push_back(static_cast<double>(memory.pss_kib));
     anon_by_role[m.role].push_back(static_cast<double>(memory.rss_anon_kib));
-    json << (first ? "" : ",") << JsonEscape(m.name) << ":" << Json(memory);
+    json << (first ? "" : ",") << json::quote(m.name) << ":" << Json(memory);
     first = false;
   }
   json << "},\"idle_memory_by_role\":{";
@@ -463,8 +463,8 @@ int Run(const Options& options) {
   echo_client.Close();
   canned_client.Close();
 
-  json << ",\"target\":{\"name\":" << JsonEscape(target.name)
-       << ",\"address\":" << JsonEscape(address)
+  json << ",\"target\":{\"name\":" << json::quote(target.name)
+       << ",\"address\":" << json::quote(address)
        << ",\"answer_peers\":" << real_answer.find_node_response().nodes_size()
        << ",\"loaded_memory\":" << Json(yz_loaded) << "}";
   json << ",\"yz_find_node\":" << Json(yz);
@@ -517,7 +517,7 @@ int Run(const Options& options) {
          << "\":" << TimeRole(cluster, role, options.ready_runs, log);
     first = false;
   }
-  json << "},\"loadavg_at_end\":" << JsonEscape(LoadAverage()) << "}";
+  json << "},\"loadavg_at_end\":" << json::quote(LoadAverage()) << "}";
   std::cout << json.str() << "\n";
   return 0;
 }

@@ -149,7 +149,7 @@ std::string TopMappingsJson(pid_t pid, int n) {
   std::string json = "{";
   for (int i = 0; i < n && i < static_cast<int>(sorted.size()); ++i) {
     if (i > 0) json += ",";
-    json += JsonEscape(sorted[static_cast<std::size_t>(i)].second) + ":" +
+    json += json::quote(sorted[static_cast<std::size_t>(i)].second) + ":" +
             std::to_string(sorted[static_cast<std::size_t>(i)].first);
   }
   return json + "}";
@@ -385,23 +385,6 @@ double RunPipelined(FrameClient& client, const Protocol& protocol, int count, in
   return piped.error.empty() ? count / piped.seconds : 0;
 }
 
-std::string JsonEscape(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-      out += buffer;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string Json(const LatencySummary& s) {
   return "{\"count\":" + std::to_string(s.count) + ",\"min_us\":" + Number(s.min_us) +
          ",\"p50_us\":" + Number(s.p50_us) + ",\"p90_us\":" + Number(s.p90_us) +
@@ -419,7 +402,7 @@ std::string Json(const MemoryFigures& m) {
 }
 
 std::string Json(const LinkFigures& f) {
-  if (!f.error.empty()) return "{\"error\":" + JsonEscape(f.error) + "}";
+  if (!f.error.empty()) return "{\"error\":" + json::quote(f.error) + "}";
   return "{\"request_bytes\":" + std::to_string(f.request_bytes) +
          ",\"response_bytes\":" + std::to_string(f.response_bytes) + ",\"rtt\":" + Json(f.rtt) +
          ",\"rtt_server_switches_per_request\":" + Number(f.rtt_server_switches_per_request) +
@@ -454,12 +437,12 @@ std::string MachineJson() {
   utsname u{};
   uname(&u);
   const long mem_kib = ProcField("/proc/meminfo", "MemTotal");
-  return "{\"cpu\":" + JsonEscape(model) +
+  return "{\"cpu\":" + json::quote(model) +
          ",\"online_cpus\":" + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) +
          ",\"memory_mib\":" + std::to_string(mem_kib / 1024) +
-         ",\"kernel\":" + JsonEscape(std::string(u.sysname) + " " + u.release) +
-         ",\"grpc\":" + JsonEscape(grpc::Version()) + ",\"pinned\":false" +
-         ",\"loadavg\":" + JsonEscape(LoadAverage()) + "}";
+         ",\"kernel\":" + json::quote(std::string(u.sysname) + " " + u.release) +
+         ",\"grpc\":" + json::quote(grpc::Version()) + ",\"pinned\":false" +
+         ",\"loadavg\":" + json::quote(LoadAverage()) + "}";
 }
 
 std::string RandomNodeIdHex() {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "roles/json/json.h"
 #include "tests/integration/harness.h"
 #include "yz/v1/peer.grpc.pb.h"
 
@@ -167,11 +168,10 @@ class EchoServer {
   integration::Child child_;
 };
 
-// JSON helpers for the reports.
+// JSON helpers for the reports (strings are quoted with json::quote).
 std::string Json(const LatencySummary& s);
 std::string Json(const MemoryFigures& m);
 std::string Json(const LinkFigures& f);
-std::string JsonEscape(const std::string& text);
 // CPU model and count, memory, kernel, gRPC version and the load average
 // (other work on the machine shows there), as a JSON object.
 std::string MachineJson();
