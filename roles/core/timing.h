@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "roles/core/env.h"
+#include "roles/core/rate_limit.h"
 
 namespace yz::core {
 
@@ -37,6 +38,8 @@ struct Timing {
   std::size_t alpha = 3;
   // Helpers a bridge tries for one newcomer.
   std::size_t helper_candidates = 3;
+  // What this process accepts from others before it slows or drops them.
+  Limits limits;
 };
 
 }  // namespace yz::core
