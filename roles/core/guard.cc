@@ -1,6 +1,5 @@
 #include "roles/core/guard.h"
 
-#include <algorithm>
 #include <string>
 
 namespace yz::core {
@@ -27,6 +26,12 @@ void GuardedProcess::stop() {
   inbound_ = 0;
 }
 
+GuardedProcess::LinkState GuardedProcess::fresh_link(bool inbound) const {
+  return LinkState{inbound,
+                   TokenBucket(limits_.frames_per_second, limits_.frames_burst, env_.now()),
+                   TokenBucket(limits_.frames_per_second, limits_.frames_burst, env_.now())};
+}
+
 void GuardedProcess::forget(LinkId link) {
   auto it = links_.find(link);
   if (it == links_.end()) return;
@@ -41,8 +46,7 @@ void GuardedProcess::on_link_accepted(LinkId link) {
     env_.close(link, "too_many_links");
     return;
   }
-  links_[link] =
-      LinkState{true, TokenBucket(limits_.frames_per_second, limits_.frames_burst, env_.now()), 0};
+  links_[link] = fresh_link(true);
   ++inbound_;
   inner_->on_link_accepted(link);
 }
@@ -59,13 +63,12 @@ void GuardedProcess::on_frame(LinkId link, Frame&& frame) {
   if (it == links_.end()) return;  // refused, or closed from this side
   LinkState& state = it->second;
   if (state.frames.allow(env_.now())) {
-    state.dropped_in_a_row = 0;
     inner_->on_frame(link, std::move(frame));
     return;
   }
   limited_frames_.hit({{"link", std::to_string(link)}});
-  if (++state.dropped_in_a_row < std::max<std::uint32_t>(limits_.frames_burst, 1)) return;
-  // A whole burst over the limit without a pause: a flood, not a spike.
+  if (state.overflow.allow(env_.now())) return;
+  // A burst's worth more than the limit allows, and still coming: a flood.
   env_.log(LogLevel::kWarn, "link_flooding",
            {{"link", std::to_string(link)},
             {"limit", std::to_string(limits_.frames_per_second) + "/s"}});
@@ -76,8 +79,7 @@ void GuardedProcess::on_frame(LinkId link, Frame&& frame) {
 
 LinkId GuardedProcess::dial(const std::string& address) {
   const LinkId link = env_.dial(address);
-  links_[link] =
-      LinkState{false, TokenBucket(limits_.frames_per_second, limits_.frames_burst, env_.now()), 0};
+  links_[link] = fresh_link(false);
   return link;
 }
 

@@ -17,10 +17,10 @@ namespace yz::core {
 // driver's Env towards the role, so it sees every link open and close and
 // every frame before the role does, and the roles themselves stay unaware.
 //
-// Over the frame limit a frame is dropped; a link that goes on sending a
-// whole burst over the limit is closed ("rate_limited") and the role hears
-// on_link_closed for it. A link accepted over the link limit is closed at
-// once ("too_many_links") and the role never hears of it. Each is counted in
+// Over the frame limit a frame is dropped; a link that keeps sending at more
+// than twice the limit, a whole burst more than it may, is closed
+// ("rate_limited") and the role hears on_link_closed for it. A link accepted over the link limit is
+// closed at once ("too_many_links") and the role never hears of it. Each is counted in
 // yz_limited_total{limit="frames"|"links"}.
 class GuardedProcess final : public Process, private Env {
  public:
@@ -47,10 +47,13 @@ class GuardedProcess final : public Process, private Env {
   struct LinkState {
     bool inbound = false;
     TokenBucket frames;
-    std::uint32_t dropped_in_a_row = 0;
+    // Drops allowed before the link counts as flooding: refills at the
+    // frame rate, so a sender at under twice the rate is only slowed.
+    TokenBucket overflow;
   };
 
   void forget(LinkId link);
+  LinkState fresh_link(bool inbound) const;
 
   // Env, for the role: everything goes to the driver's Env; closes are
   // noted so the link count stays right.

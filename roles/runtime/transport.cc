@@ -21,7 +21,8 @@ grpc::Status status_for(std::string_view reason) {
       reason == "version_mismatch")
     return {grpc::StatusCode::FAILED_PRECONDITION, message};
   if (reason == "malformed") return {grpc::StatusCode::INVALID_ARGUMENT, message};
-  if (reason == "oversized") return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
+  if (reason == "oversized" || reason == "rate_limited" || reason == "too_many_links")
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
   if (reason == "handshake_timeout") return {grpc::StatusCode::DEADLINE_EXCEEDED, message};
   if (reason == "shutdown") return {grpc::StatusCode::UNAVAILABLE, message};
   return grpc::Status::OK;

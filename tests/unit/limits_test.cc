@@ -176,12 +176,28 @@ TEST_F(GuardTest, ClosesALinkThatFloods) {
   guard_->on_link_accepted(link);
   for (int i = 0; i < 100; ++i) guard_->on_frame(link, Frame::Of(MessageType::kFindNode));
   EXPECT_EQ(role_->frames.size(), 5u);
-  EXPECT_EQ(Limited(env_, "frames"), 5);  // a burst's worth dropped, then closed
+  EXPECT_EQ(Limited(env_, "frames"), 6);  // a burst's worth dropped, and closed at the next
   EXPECT_TRUE(env_.was_closed(link));
   EXPECT_EQ(env_.close_reasons[link], "rate_limited");
   ASSERT_EQ(role_->closed.size(), 1u);
   EXPECT_EQ(role_->closed[0], std::make_pair(link, std::string("rate_limited")));
   EXPECT_EQ(guard_->inbound_links(), 0u);
+}
+
+TEST_F(GuardTest, ASenderJustOverTheLimitIsSlowedNotClosed) {
+  Limits limits;
+  limits.frames_per_second = 10;
+  limits.frames_burst = 5;
+  Start(limits, 4);
+  const LinkId link = env_.new_link();
+  guard_->on_link_accepted(link);
+  // 15 frames a second for a minute: a third dropped, the link kept.
+  for (int i = 0; i < 15 * 60; ++i) {
+    guard_->on_frame(link, Frame::Of(MessageType::kPing));
+    env_.advance(kSecond / 15);
+  }
+  EXPECT_FALSE(env_.was_closed(link));
+  EXPECT_NEAR(static_cast<double>(role_->frames.size()), 10 * 60 + 5, 2);
 }
 
 TEST_F(GuardTest, RefusesLinksOverTheLimitUntilOneCloses) {
