@@ -175,6 +175,7 @@ TEST_F(HostileCluster, FloodOfFindNodeIsLimitedAndTheLinkClosed) {
       if (!call.write(find_node(static_cast<std::uint64_t>(i), fake_id(100000 + i)))) return;
       ++written;
     }
+    call.writes_done();  // all written and the link still open: let the node end it
   });
   std::set<std::uint64_t> answered;
   v1::Frame frame;
