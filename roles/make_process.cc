@@ -4,12 +4,15 @@
 
 #include "roles/bootstrap/bootstrap.h"
 #include "roles/bridge/bridge.h"
+#include "roles/core/guard.h"
 #include "roles/genesis/genesis.h"
 #include "roles/node/node.h"
 
 namespace yz::roles {
 
-std::unique_ptr<core::Process> make_process(core::Env& env, const core::ProcessConfig& config) {
+namespace {
+
+std::unique_ptr<core::Process> make_role(core::Env& env, const core::ProcessConfig& config) {
   switch (config.role) {
     case core::Role::kBootstrap:
       return std::make_unique<Bootstrap>(env, config);
@@ -23,6 +26,18 @@ std::unique_ptr<core::Process> make_process(core::Env& env, const core::ProcessC
       break;
   }
   throw std::invalid_argument("process " + config.name + " has no role");
+}
+
+}  // namespace
+
+std::unique_ptr<core::Process> make_process(core::Env& env, const core::ProcessConfig& config) {
+  // Every role behind the same per-link limits (roles/core/guard.h).
+  const std::uint32_t max_links = config.role == core::Role::kBootstrap
+                                      ? config.timing.limits.max_bootstrap_links
+                                      : config.timing.limits.max_inbound_links;
+  return std::make_unique<core::GuardedProcess>(
+      env, config.timing.limits, max_links,
+      [&config](core::Env& role_env) { return make_role(role_env, config); });
 }
 
 }  // namespace yz::roles

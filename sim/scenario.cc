@@ -4,6 +4,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -87,7 +88,9 @@ core::Role role_of(v1::Role role) {
 // Overrides a Timing field when the scenario sets it (0 keeps the default).
 void apply_timing(const v1::Timing& t, core::Timing& timing) {
   auto ms = [](std::uint64_t v, core::Duration& out) {
-    if (v != 0) out = static_cast<core::Duration>(v) * kMillisecond;
+    // Capped so that huge values mean "never" instead of overflowing.
+    constexpr std::uint64_t kMaxMs = INT64_MAX / kMillisecond;
+    if (v != 0) out = static_cast<core::Duration>(std::min(v, kMaxMs)) * kMillisecond;
   };
   ms(t.health_check_interval_ms(), timing.health_check_interval);
   if (t.health_failure_limit() != 0) timing.health_failure_limit = t.health_failure_limit();
@@ -104,6 +107,8 @@ void apply_timing(const v1::Timing& t, core::Timing& timing) {
 
 std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& out) {
   if (proto.duration_ms() == 0) return where.at(proto, "duration_ms") + "duration_ms must be > 0";
+  if (proto.duration_ms() > static_cast<std::uint64_t>(INT64_MAX / kMillisecond))
+    return where.at(proto, "duration_ms") + "duration_ms is too large";
   out.name = proto.name();
   out.description = proto.description();
   out.duration = static_cast<core::Duration>(proto.duration_ms()) * kMillisecond;
@@ -116,6 +121,8 @@ std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& 
       return where.at(proto, "latency") + "latency max_us (" + std::to_string(latency.max_us()) +
              ") is below min_us (" + std::to_string(latency.min_us()) + ")";
     if (latency.max_us() == 0) return where.at(proto, "latency") + "latency max_us must be > 0";
+    if (latency.max_us() > static_cast<std::uint64_t>(INT64_MAX / 1000))
+      return where.at(proto, "latency") + "latency max_us is too large";
     out.latency_min = static_cast<core::Duration>(latency.min_us()) * 1000;
     out.latency_max = static_cast<core::Duration>(latency.max_us()) * 1000;
   }

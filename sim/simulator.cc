@@ -470,7 +470,7 @@ void Simulator::run_lookup_checks() {
   std::vector<core::DhtMember*> members;
   for (auto& proc : procs_) {
     if (!proc.running || proc.spec.role == core::Role::kBridge) continue;
-    auto* member = dynamic_cast<core::DhtMember*>(proc.process.get());
+    auto* member = dynamic_cast<core::DhtMember*>(&proc.process->role());
     if (member != nullptr && member->is_member()) members.push_back(member);
   }
   if (members.size() < 2) return;

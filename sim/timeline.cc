@@ -52,7 +52,7 @@ void TimelineRecorder::begin(const Scenario& scenario,
     by_node_id_[s.node_id] = static_cast<int>(i);
     timeline_.processes.push_back(std::move(p));
     watched_[i].process = processes[i];
-    watched_[i].member = dynamic_cast<core::DhtMember*>(processes[i]);
+    watched_[i].member = dynamic_cast<core::DhtMember*>(&processes[i]->role());
   }
   for (std::size_t i = 0; i < processes.size(); ++i) observe(static_cast<int>(i), 0, 0, true);
 }
@@ -60,7 +60,7 @@ void TimelineRecorder::begin(const Scenario& scenario,
 void TimelineRecorder::process_replaced(int process, core::Process* fresh) {
   Watched& w = watched_[static_cast<std::size_t>(process)];
   w.process = fresh;
-  w.member = dynamic_cast<core::DhtMember*>(fresh);
+  w.member = dynamic_cast<core::DhtMember*>(&fresh->role());
   w.dropped_no_handler = 0;  // the new instance counts from zero
 }
 

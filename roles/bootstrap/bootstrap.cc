@@ -184,6 +184,14 @@ void Bootstrap::handle(LinkId link, Client& client, Frame&& frame) {
 }
 
 void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame) {
+  if (!registrations_.allow(env_.now())) {
+    // Slowed, not lost: the newcomer's health check dials and registers again.
+    limited_registrations_.hit({{"peer", frame.node_id.short_hex()}});
+    refuse(link, "rate_limited", "too many registrations; try again later");
+    on_link_closed(link, "rate_limited");
+    env_.close(link, "rate_limited");
+    return;
+  }
   if (frame.metadata.protocol_version != config_.protocol_version) {
     refuse(link, "version_mismatch",
            "protocol version " + std::to_string(frame.metadata.protocol_version) +

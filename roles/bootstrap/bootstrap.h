@@ -10,6 +10,7 @@
 #include "roles/core/env.h"
 #include "roles/core/handshake_auth.h"
 #include "roles/core/process.h"
+#include "roles/core/rate_limit.h"
 #include "roles/metrics/counter.h"
 #include "roles/metrics/family.h"
 #include "roles/metrics/gauge.h"
@@ -91,6 +92,10 @@ class Bootstrap : public core::Process {
   metrics::Family<metrics::Counter>& handshake_rejected_;
   core::HandshakeAuth auth_;
   core::CredentialChecker credentials_;
+  // Registrations from everyone together (Limits::registrations_per_second).
+  core::TokenBucket registrations_{config_.timing.limits.registrations_per_second,
+                                   config_.timing.limits.registrations_burst, env_.now()};
+  core::LimitHits limited_registrations_{env_, "registrations"};
 };
 
 }  // namespace yz::roles

@@ -182,6 +182,10 @@ void Dht::handle_peer_message(ConnectionManager& from, Frame&& frame) {
 
 void Dht::answer_find_node(ConnectionManager& from, const Frame& frame) {
   const NodeId requester = from.peer().node_id;
+  if (!find_node_limit_.allow(requester, env_.now())) {
+    limited_lookups_.hit({{"peer", requester.short_hex()}});  // dropped: the asker slows down
+    return;
+  }
   Frame reply = Frame::Of(MessageType::kFindNodeResponse, frame.request_id);
   reply.nodes = routing_table_.closest(frame.target, timing_.k, [&](const PeerInfo& peer) {
     return peer.node_id == requester || is_passive(peer);

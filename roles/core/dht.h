@@ -12,6 +12,7 @@
 #include "roles/core/frame.h"
 #include "roles/core/lookup.h"
 #include "roles/core/peer_links.h"
+#include "roles/core/rate_limit.h"
 #include "roles/core/routing_table.h"
 #include "roles/core/timing.h"
 
@@ -118,6 +119,10 @@ class Dht {
   std::map<std::string, std::string> store_;
   std::uint64_t find_node_timeouts_ = 0;
   bool shut_down_ = false;
+  // find_node answered per peer (Limits::lookups_per_second).
+  KeyedLimiter<NodeId> find_node_limit_{timing_.limits.lookups_per_second,
+                                        timing_.limits.lookups_burst};
+  LimitHits limited_lookups_{env_, "lookups"};
 };
 
 }  // namespace yz::core

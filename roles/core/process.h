@@ -73,6 +73,10 @@ class Process {
   // Cheap check the simulator runs after every step: connected routing-table
   // peers whose link has no DHT listener.
   virtual std::size_t peers_missing_handler() = 0;
+
+  // The role itself, under any wrapper (GuardedProcess): what to
+  // dynamic_cast to a DhtMember.
+  virtual Process& role() { return *this; }
 };
 
 }  // namespace yz::core

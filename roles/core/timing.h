@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "roles/core/env.h"
+#include "roles/core/rate_limit.h"
 
 namespace yz::core {
 
@@ -41,6 +42,8 @@ struct Timing {
   // in a row went unanswered (90 s at the default interval). Nothing on a
   // live link is ever lost, so a correct run never closes one.
   std::uint32_t dead_link_pings = 3;
+  // What this process accepts from others before it slows or drops them.
+  Limits limits;
 };
 
 }  // namespace yz::core

@@ -150,6 +150,26 @@ Flag count_flag(std::string name, T core::Timing::*field, std::string help) {
   return flag;
 }
 
+Flag limit_flag(std::string name, std::uint32_t core::Limits::*field, std::string help) {
+  Flag flag;
+  flag.name = std::move(name);
+  flag.value_name = "N";
+  flag.help = std::move(help);
+  flag.set = [field](std::string_view value, RuntimeFlags& flags) -> std::string {
+    const auto parsed = parse_positive<std::uint32_t>(value);
+    if (!parsed) {
+      return "expected a positive integer up to " +
+             std::to_string(std::numeric_limits<std::uint32_t>::max());
+    }
+    flags.timing.limits.*field = *parsed;
+    return {};
+  };
+  flag.show = [field](const RuntimeFlags& defaults) {
+    return std::to_string(defaults.timing.limits.*field);
+  };
+  return flag;
+}
+
 std::string valid_fault_names() {
   std::string out;
   for (const auto& info : core::all_faults()) {
@@ -281,6 +301,26 @@ std::vector<Flag> flag_table(core::Role role) {
       count_flag("alpha", &core::Timing::alpha, "Parallel requests per lookup step (at most k)."));
   table.push_back(count_flag("helper-candidates", &core::Timing::helper_candidates,
                              "Onboarding helpers a bridge tries for one newcomer."));
+  // Limits (roles/core/rate_limit.h); over one, the peer is slowed or dropped
+  // and yz_limited_total{limit} counts it.
+  table.push_back(limit_flag("limit-frames-per-second", &core::Limits::frames_per_second,
+                             "Frames one link may deliver per second; more are dropped."));
+  table.push_back(limit_flag("limit-frames-burst", &core::Limits::frames_burst,
+                             "Frames one link may deliver at once; a link that sends this many "
+                             "over the limit in a row is closed."));
+  table.push_back(limit_flag("limit-lookups-per-second", &core::Limits::lookups_per_second,
+                             "find_node requests answered per peer per second."));
+  table.push_back(limit_flag("limit-lookups-burst", &core::Limits::lookups_burst,
+                             "find_node requests answered per peer at once."));
+  table.push_back(limit_flag("limit-registrations-per-second",
+                             &core::Limits::registrations_per_second,
+                             "Registrations the bootstrap accepts per second."));
+  table.push_back(limit_flag("limit-registrations-burst", &core::Limits::registrations_burst,
+                             "Registrations the bootstrap accepts at once."));
+  table.push_back(limit_flag("max-inbound-links", &core::Limits::max_inbound_links,
+                             "Links a DHT member accepts at once; more are closed."));
+  table.push_back(limit_flag("max-bootstrap-links", &core::Limits::max_bootstrap_links,
+                             "Links the bootstrap accepts at once; more are closed."));
 
   add(
       "log-level", "LEVEL", "Least severe log level written: debug, info, warn or error.",

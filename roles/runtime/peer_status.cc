@@ -9,7 +9,7 @@
 namespace yz::runtime {
 
 std::string peer_status_json(core::Process& process) {
-  auto* member = dynamic_cast<core::DhtMember*>(&process);
+  auto* member = dynamic_cast<core::DhtMember*>(&process.role());
   if (member == nullptr) return {};
   std::ostringstream out;
   out << "\"links\":[";

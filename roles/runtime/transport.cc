@@ -24,7 +24,8 @@ grpc::Status status_for(std::string_view reason) {
   if (reason == "id_key_mismatch" || reason == "bad_signature" || reason == "missing_proof")
     return {grpc::StatusCode::UNAUTHENTICATED, message};
   if (reason == "malformed") return {grpc::StatusCode::INVALID_ARGUMENT, message};
-  if (reason == "oversized") return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
+  if (reason == "oversized" || reason == "rate_limited" || reason == "too_many_links")
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
   if (reason == "handshake_timeout") return {grpc::StatusCode::DEADLINE_EXCEEDED, message};
   if (reason == "shutdown") return {grpc::StatusCode::UNAVAILABLE, message};
   return grpc::Status::OK;

@@ -600,32 +600,37 @@ TEST_F(HostileWire, HalfAFrameThenDisconnect) {
   }
 }
 
-TEST_F(HostileWire, FloodOfFindNodeIsAnswered) {
+TEST_F(HostileWire, FloodOfFindNodeIsLimited) {
+  // Far over the 50 find_node a second (burst 200) one peer gets answered
+  // (roles/core/rate_limit.h): the node answers some, drops the rest and
+  // counts them; the link may be closed as a flood.
   constexpr int kFlood = 2000;
+  const std::string limited = "yz_limited_total{limit=\"lookups\"}";
+  const double before = metric(limited);
   Call call(listen_address(), seconds(60));
   ASSERT_EQ(call.handshake(10), "");
   std::thread writer([&] {
     for (int i = 1; i <= kFlood; ++i)
       if (!call.write(find_node(static_cast<std::uint64_t>(i), fake_id(100000 + i)))) return;
+    call.writes_done();  // the node ends the stream once it has read them all
   });
   std::set<std::uint64_t> answered;
-  v1::Frame frame;
-  while (static_cast<int>(answered.size()) < kFlood && call.read(frame)) {
-    if (frame.has_find_node_response()) answered.insert(frame.request_id());
-  }
+  std::vector<v1::Frame> frames;
+  const grpc::Status status = call.drain(&frames);
   writer.join();
+  for (const auto& frame : frames)
+    if (frame.has_find_node_response()) answered.insert(frame.request_id());
   EXPECT_GT(answered.size(), 0u) << "the node answered none of " << kFlood << " find_node";
-  EXPECT_EQ(answered.size(), static_cast<std::size_t>(kFlood))
-      << "the node answered " << answered.size() << " of " << kFlood << " find_node";
+  EXPECT_LT(answered.size(), static_cast<std::size_t>(kFlood))
+      << "the node answered all " << kFlood << " find_node of one peer at once";
   if (!answered.empty()) {
-    EXPECT_EQ(*answered.begin(), 1u) << "an answer carries a request_id the test never sent";
-    EXPECT_EQ(*answered.rbegin(), static_cast<std::uint64_t>(kFlood))
+    EXPECT_GE(*answered.begin(), 1u) << "an answer carries a request_id the test never sent";
+    EXPECT_LE(*answered.rbegin(), static_cast<std::uint64_t>(kFlood))
         << "an answer carries a request_id the test never sent";
   }
-  call.writes_done();
-  const grpc::Status status = call.drain();
-  EXPECT_TRUE(status.ok()) << "after the flood a clean half-close should end OK, got "
-                           << describe(status);
+  EXPECT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << describe(status);
+  EXPECT_TRUE(counted(limited, before + 1)) << limited << " stayed at " << metric(limited);
 }
 
 }  // namespace

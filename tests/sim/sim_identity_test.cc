@@ -138,7 +138,7 @@ TEST(SimIdentityTest, LyingProcessNeverEntersARoutingTable) {
   // Every honest process is healthy; none holds the liar, under either id.
   double id_key_mismatch = 0, bad_signature = 0;
   for (const auto& name : targets) {
-    auto* member = dynamic_cast<core::DhtMember*>(simulator.process(name));
+    auto* member = dynamic_cast<core::DhtMember*>(&simulator.process(name)->role());
     ASSERT_NE(member, nullptr) << name;
     EXPECT_TRUE(member->status().healthy) << name;
     EXPECT_FALSE(member->routing_table().contains(Phantom()->node_id())) << name;

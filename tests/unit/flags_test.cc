@@ -88,6 +88,15 @@ const std::vector<std::string>& TimingFlagNames() {
       "--k",
       "--alpha",
       "--helper-candidates",
+      // Limits (roles/core/rate_limit.h), in core::Timing::limits.
+      "--limit-frames-per-second",
+      "--limit-frames-burst",
+      "--limit-lookups-per-second",
+      "--limit-lookups-burst",
+      "--limit-registrations-per-second",
+      "--limit-registrations-burst",
+      "--max-inbound-links",
+      "--max-bootstrap-links",
   };
   return names;
 }
@@ -481,6 +490,26 @@ TEST(FlagsTest, EveryCountFlagSetsItsField) {
   EXPECT_EQ(t.k, 14u);
   EXPECT_EQ(t.alpha, 5u);
   EXPECT_EQ(t.helper_candidates, 6u);
+}
+
+TEST(FlagsTest, EveryLimitFlagSetsItsField) {
+  const FlagsParse parse =
+      ParseNode({"--limit-frames-per-second", "1", "--limit-frames-burst", "2",
+                 "--limit-lookups-per-second", "3", "--limit-lookups-burst", "4",
+                 "--limit-registrations-per-second", "5", "--limit-registrations-burst", "6",
+                 "--max-inbound-links", "7", "--max-bootstrap-links", "8"});
+  ASSERT_TRUE(parse.flags.has_value()) << parse.error;
+  const core::Limits& l = parse.flags->timing.limits;
+  EXPECT_EQ(l.frames_per_second, 1u);
+  EXPECT_EQ(l.frames_burst, 2u);
+  EXPECT_EQ(l.lookups_per_second, 3u);
+  EXPECT_EQ(l.lookups_burst, 4u);
+  EXPECT_EQ(l.registrations_per_second, 5u);
+  EXPECT_EQ(l.registrations_burst, 6u);
+  EXPECT_EQ(l.max_inbound_links, 7u);
+  EXPECT_EQ(l.max_bootstrap_links, 8u);
+  ExpectError(ParseNode({"--max-inbound-links", "0"}), {"--max-inbound-links", "positive"});
+  ExpectError(ParseNode({"--limit-frames-burst", "5000000000"}), {"--limit-frames-burst"});
 }
 
 TEST(FlagsTest, BadDurationsNameTheFlagAndValue) {

@@ -1,0 +1,72 @@
+#include "roles/core/rate_limit.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "roles/metrics/builder.h"
+#include "roles/metrics/counter.h"
+#include "roles/metrics/family.h"
+#include "roles/metrics/registry.h"
+
+namespace yz::core {
+
+TokenBucket::TokenBucket(std::uint32_t per_second, std::uint32_t burst, TimePoint now)
+    : per_second_(per_second),
+      capacity_(static_cast<std::int64_t>(std::max<std::uint32_t>(burst, 1)) * kSecond),
+      tokens_(capacity_),
+      last_(now) {}
+
+void TokenBucket::refill(TimePoint now) {
+  if (now <= last_) return;  // a clock that stands still (or steps back) adds nothing
+  // Capping the elapsed time at what fills the bucket keeps elapsed * rate
+  // within capacity_ + rate, far from overflow.
+  const std::int64_t elapsed = std::min<std::int64_t>(now - last_, capacity_ / per_second_ + 1);
+  tokens_ = std::min(capacity_, tokens_ + elapsed * per_second_);
+  last_ = now;
+}
+
+bool TokenBucket::allow(TimePoint now) {
+  if (per_second_ == 0) return true;
+  refill(now);
+  if (tokens_ < kSecond) return false;
+  tokens_ -= kSecond;
+  return true;
+}
+
+bool TokenBucket::full(TimePoint now) {
+  if (per_second_ == 0) return true;
+  refill(now);
+  return tokens_ >= capacity_;
+}
+
+metrics::Counter& limited_counter(metrics::Registry& registry, std::string_view limit) {
+  return metrics::BuildCounter()
+      .Name("yz_limited_total")
+      .Help("Frames, lookups, registrations and links a limit slowed or dropped, by limit")
+      .Register(registry)
+      .Add({{"limit", std::string(limit)}});
+}
+
+LimitHits::LimitHits(Env& env, std::string_view limit)
+    : env_(env),
+      limit_(limit),
+      counter_(limited_counter(env.metrics(), limit)),
+      log_budget_(1, 1, env.now()) {}
+
+void LimitHits::hit(std::initializer_list<LogField> fields) {
+  counter_.Increment();
+  ++unlogged_;
+  if (!log_budget_.allow(env_.now())) return;
+  std::string detail;
+  for (const LogField& field : fields) {
+    if (!detail.empty()) detail += ' ';
+    detail += std::string(field.key) + "=" + field.value;
+  }
+  env_.log(LogLevel::kWarn, "limited",
+           {{"limit", std::string(limit_)},
+            {"count", std::to_string(std::exchange(unlogged_, 0))},
+            {"detail", detail}});
+}
+
+}  // namespace yz::core

@@ -1,0 +1,146 @@
+// libFuzzer target: the handshake and everything after it, in the core. A
+// role process (node, bridge, genesis or bootstrap, behind the same limits
+// as in production: roles::make_process) runs on a FakeEnv while the input
+// decides what the world does: links are accepted, dials open or fail,
+// frames of any type with any fields arrive on any link, links close and
+// the clock moves on. The process must never crash, and after stop() it
+// must still report a status.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "roles/core/frame.h"
+#include "roles/core/process.h"
+#include "roles/make_process.h"
+#include "tests/unit/fake_env.h"
+
+namespace {
+
+using yz::core::Frame;
+using yz::core::LinkId;
+using yz::core::MessageType;
+using yz::core::NodeId;
+using yz::core::PeerInfo;
+using yz::core::Role;
+
+const NodeId kSelf = NodeId::from_words(0xf000000000000000ULL, 0, 0);
+
+// A few ids so that frames name the same peers again and again, plus self,
+// zero and arbitrary ones.
+NodeId PickId(FuzzedDataProvider& in) {
+  switch (in.ConsumeIntegralInRange<int>(0, 7)) {
+    case 0:
+      return kSelf;
+    case 1:
+      return NodeId{};
+    case 2:
+      return NodeId::from_words(in.ConsumeIntegral<std::uint64_t>(),
+                                in.ConsumeIntegral<std::uint64_t>(),
+                                in.ConsumeIntegral<std::uint64_t>());
+    default:
+      return NodeId::from_words(
+          static_cast<std::uint64_t>(in.ConsumeIntegralInRange<int>(1, 5)) << 60, 0, 0);
+  }
+}
+
+Role PickRole(FuzzedDataProvider& in) {
+  return static_cast<Role>(in.ConsumeIntegralInRange<int>(0, 4));
+}
+
+PeerInfo PickPeer(FuzzedDataProvider& in) {
+  PeerInfo peer;
+  peer.node_id = PickId(in);
+  peer.metadata.role = PickRole(in);
+  peer.metadata.address = "peer" + std::to_string(in.ConsumeIntegralInRange<int>(0, 5)) + ":7000";
+  peer.metadata.protocol_version = in.ConsumeBool() ? 1 : in.ConsumeIntegral<std::uint32_t>();
+  peer.metadata.build_id = in.ConsumeRandomLengthString(8);
+  peer.metadata.name = in.ConsumeRandomLengthString(8);
+  return peer;
+}
+
+Frame PickFrame(FuzzedDataProvider& in) {
+  Frame f = Frame::Of(
+      static_cast<MessageType>(in.ConsumeIntegralInRange<int>(0, yz::core::kMessageTypeCount - 1)),
+      in.ConsumeIntegralInRange<std::uint64_t>(0, 8));
+  const PeerInfo who = PickPeer(in);
+  f.node_id = who.node_id;
+  f.metadata = who.metadata;
+  f.target = PickId(in);
+  const int nodes = in.ConsumeIntegralInRange<int>(0, 4);
+  for (int i = 0; i < nodes; ++i) f.nodes.push_back(PickPeer(in));
+  f.invitation.inviter = PickId(in);
+  f.invitation.invitee = PickId(in);
+  f.invitation.expires_at_ms = in.ConsumeIntegral<std::int64_t>();
+  f.invitation.nonce = in.ConsumeIntegralInRange<std::uint64_t>(0, 3);
+  f.token.node_id = PickId(in);
+  f.token.issuer = PickId(in);
+  f.token.invitation_nonce = in.ConsumeIntegralInRange<std::uint64_t>(0, 3);
+  f.flag = in.ConsumeBool();
+  f.onboarding_started = in.ConsumeBool();
+  f.text = in.ConsumeRandomLengthString(16);
+  f.code = in.ConsumeRandomLengthString(8);
+  f.count = in.ConsumeIntegral<std::uint32_t>();
+  f.key = in.ConsumeRandomLengthString(8);
+  f.value = in.ConsumeRandomLengthString(8);
+  return f;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  FuzzedDataProvider in(data, size);
+  yz::core::testing::FakeEnv env;
+  yz::core::ProcessConfig config;
+  config.name = "fuzzed";
+  config.role = static_cast<Role>(in.ConsumeIntegralInRange<int>(1, 4));
+  config.node_id = kSelf;
+  config.listen_address = "self:7000";
+  config.bootstrap_address = config.role == Role::kBootstrap ? "" : "bootstrap:7000";
+  config.bridge_auth = "secret";
+  config.timing.limits.frames_burst = 16;  // small, so floods close links
+  config.timing.limits.max_inbound_links = 6;
+  auto process = yz::roles::make_process(env, config);
+  process->start();
+
+  std::vector<LinkId> links;   // links the world knows of, open or not
+  std::size_t dials_seen = 0;  // env.dials up to here are in `links`
+  for (int step = 0; step < 64 && in.remaining_bytes() > 0; ++step) {
+    for (; dials_seen < env.dials.size(); ++dials_seen) links.push_back(env.dials[dials_seen].link);
+    auto pick_link = [&]() -> LinkId {
+      if (links.empty()) return 0;
+      return links[in.ConsumeIntegralInRange<std::size_t>(0, links.size() - 1)];
+    };
+    switch (in.ConsumeIntegralInRange<int>(0, 6)) {
+      case 0: {
+        const LinkId link = env.new_link();
+        links.push_back(link);
+        process->on_link_accepted(link);
+        break;
+      }
+      case 1:
+        if (const LinkId link = pick_link()) process->on_link_opened(link);
+        break;
+      case 2:
+      case 3:
+        if (const LinkId link = pick_link()) process->on_frame(link, PickFrame(in));
+        break;
+      case 4:
+        if (const LinkId link = pick_link()) process->on_link_closed(link, "closed by peer");
+        break;
+      case 5:
+        env.advance(in.ConsumeIntegralInRange<std::int64_t>(0, 120'000) * yz::core::kMillisecond);
+        break;
+      case 6:
+        (void)process->status();
+        (void)process->peers_missing_handler();
+        break;
+    }
+  }
+  process->stop();
+  (void)process->status();
+  return 0;
+}

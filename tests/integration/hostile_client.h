@@ -1,0 +1,226 @@
+#pragma once
+
+// What a hostile (or merely test-driven) client needs to speak to the role
+// processes by hand: gRPC streams on PeerLink.Connect and Bootstrap.Connect
+// with the synchronous API, raw TCP, and HTTP/2 frames built byte by byte.
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "yz/v1/peer.grpc.pb.h"
+
+namespace yz::integration::hostile {
+
+inline std::string describe(const grpc::Status& status) {
+  return "code " + std::to_string(static_cast<int>(status.error_code())) + " \"" +
+         status.error_message() + "\"";
+}
+
+// A node id no cluster member has: 40 hex digits built from `n`.
+inline std::string fake_id(std::uint32_t n) {
+  char buf[41];
+  std::snprintf(buf, sizeof buf, "baddcafe%032x", n);
+  return buf;
+}
+
+inline v1::Frame hello(const std::string& peer_id, std::uint32_t version = 1) {
+  v1::Frame frame;
+  auto* m = frame.mutable_dht_peer_hello();
+  m->set_peer_id(peer_id);
+  m->mutable_metadata()->set_role(v1::ROLE_NODE);
+  m->mutable_metadata()->set_protocol_version(version);
+  m->mutable_metadata()->set_build_id("hostile-client");
+  m->mutable_metadata()->set_name("hostile");
+  return frame;
+}
+
+inline v1::Frame find_node(std::uint64_t request_id, const std::string& target) {
+  v1::Frame frame;
+  frame.set_request_id(request_id);
+  frame.mutable_find_node()->set_target(target);
+  return frame;
+}
+
+// One Connect call (PeerLink, or Bootstrap with `to_bootstrap`). The
+// deadline only stops a hung test.
+class Call {
+ public:
+  explicit Call(const std::string& address, bool to_bootstrap = false,
+                std::chrono::seconds deadline = std::chrono::seconds(30))
+      : Call(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()), to_bootstrap,
+             deadline) {}
+  Call(std::shared_ptr<grpc::Channel> channel, bool to_bootstrap,
+       std::chrono::seconds deadline = std::chrono::seconds(30))
+      : channel_(std::move(channel)) {
+    context_.set_deadline(std::chrono::system_clock::now() + deadline);
+    if (to_bootstrap) {
+      bootstrap_stub_ = v1::Bootstrap::NewStub(channel_);
+      stream_ = bootstrap_stub_->Connect(&context_);
+    } else {
+      peer_stub_ = v1::PeerLink::NewStub(channel_);
+      stream_ = peer_stub_->Connect(&context_);
+    }
+  }
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+  ~Call() { cancel(); }
+
+  bool write(const v1::Frame& frame) { return stream_->Write(frame); }
+  bool read(v1::Frame& frame) { return stream_->Read(&frame); }
+  void writes_done() { stream_->WritesDone(); }
+  void cancel() {
+    if (finished_) return;
+    context_.TryCancel();
+    finished_ = true;
+    stream_->Finish();
+  }
+
+  // Reads until the process ends the stream, then returns its status.
+  grpc::Status drain(std::vector<v1::Frame>* frames = nullptr) {
+    v1::Frame frame;
+    while (stream_->Read(&frame))
+      if (frames != nullptr) frames->push_back(frame);
+    finished_ = true;
+    return stream_->Finish();
+  }
+
+  // A valid hello and the answer; "" or what went wrong.
+  std::string handshake(const std::string& peer_id) {
+    if (!write(hello(peer_id))) return "the stream ended before the hello";
+    v1::Frame reply;
+    if (!read(reply)) return "the stream ended instead of answering the hello";
+    if (!reply.has_dht_peer_connected())
+      return "expected dht_peer_connected, got " + reply.ShortDebugString();
+    return {};
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::PeerLink::Stub> peer_stub_;
+  std::unique_ptr<v1::Bootstrap::Stub> bootstrap_stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::Frame, v1::Frame>> stream_;
+  bool finished_ = false;
+};
+
+// Raw TCP, for bytes no gRPC client would send.
+class RawSocket {
+ public:
+  explicit RawSocket(const std::string& host_port) {
+    const auto colon = host_port.rfind(':');
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1))));
+    inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
+  ~RawSocket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  bool connected() const { return fd_ >= 0; }
+  // Best effort: the process may hang up part way, which is its right.
+  void send_bytes(const std::string& bytes) {
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+      const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      sent += static_cast<std::size_t>(n);
+    }
+  }
+  // Reads until the process closes the connection (true) or 5 s pass with
+  // nothing to read (false).
+  bool closed_by_peer() {
+    char buf[4096];
+    while (true) {
+      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n == 0) return true;
+      if (n < 0) return errno == ECONNRESET;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Deterministic junk (SplitMix64).
+inline std::string junk(std::size_t size, std::uint64_t seed) {
+  std::string out(size, '\0');
+  for (char& c : out) {
+    seed += 0x9e3779b97f4a7c15ULL;
+    std::uint64_t z = seed;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    c = static_cast<char>(z ^ (z >> 31));
+  }
+  return out;
+}
+
+// One HTTP/2 frame; `claimed_length` lies about the payload's length.
+inline std::string h2_frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream,
+                            const std::string& payload, std::size_t claimed_length = 0) {
+  const std::size_t length = claimed_length != 0 ? claimed_length : payload.size();
+  std::string out;
+  out += static_cast<char>((length >> 16) & 0xff);
+  out += static_cast<char>((length >> 8) & 0xff);
+  out += static_cast<char>(length & 0xff);
+  out += static_cast<char>(type);
+  out += static_cast<char>(flags);
+  out += static_cast<char>((stream >> 24) & 0x7f);
+  out += static_cast<char>((stream >> 16) & 0xff);
+  out += static_cast<char>((stream >> 8) & 0xff);
+  out += static_cast<char>(stream & 0xff);
+  return out + payload;
+}
+
+// HPACK "literal header field without indexing, new name", no Huffman.
+inline std::string hpack_literal(const std::string& name, const std::string& value) {
+  std::string out(1, '\0');
+  out += static_cast<char>(name.size());
+  out += name;
+  out += static_cast<char>(value.size());
+  return out + value;
+}
+
+// The connection preface, an empty SETTINGS and the HEADERS that open
+// PeerLink.Connect on stream 1.
+inline std::string h2_open_peer_link(const std::string& authority) {
+  constexpr std::uint8_t kHeaders = 1, kSettings = 4, kEndHeaders = 4;
+  const std::string headers =
+      hpack_literal(":method", "POST") + hpack_literal(":scheme", "http") +
+      hpack_literal(":path", "/yz.v1.PeerLink/Connect") + hpack_literal(":authority", authority) +
+      hpack_literal("content-type", "application/grpc") + hpack_literal("te", "trailers");
+  return std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + h2_frame(kSettings, 0, 0, "") +
+         h2_frame(kHeaders, kEndHeaders, 1, headers);
+}
+
+// A gRPC length-prefixed message claiming `claimed` bytes of which only
+// `body` follows.
+inline std::string grpc_message(const std::string& body, std::uint32_t claimed) {
+  std::string out(1, '\0');  // not compressed
+  out += static_cast<char>((claimed >> 24) & 0xff);
+  out += static_cast<char>((claimed >> 16) & 0xff);
+  out += static_cast<char>((claimed >> 8) & 0xff);
+  out += static_cast<char>(claimed & 0xff);
+  return out + body;
+}
+
+}  // namespace yz::integration::hostile

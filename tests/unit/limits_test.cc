@@ -1,0 +1,325 @@
+// The limits (roles/core/rate_limit.h): the token bucket on the core's
+// clock, and each limit where it is enforced -- frames per link and inbound
+// links in GuardedProcess, find_node per peer in the Dht, registrations at
+// the bootstrap. Over a limit the peer is slowed or dropped, the process
+// counts it in yz_limited_total{limit} and carries on.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "roles/core/dht_member.h"
+#include "roles/core/guard.h"
+#include "roles/core/rate_limit.h"
+#include "roles/make_process.h"
+#include "tests/unit/fake_env.h"
+
+namespace yz::core {
+namespace {
+
+using testing::FakeEnv;
+using testing::Sample;
+
+const NodeId kSelf = *NodeId::from_hex("f000000000000000000000000000000000000000");
+const NodeId kA = *NodeId::from_hex("1111111111111111111111111111111111111111");
+const NodeId kB = *NodeId::from_hex("2222222222222222222222222222222222222222");
+
+double Limited(FakeEnv& env, const std::string& limit) {
+  return Sample(env.metrics(), "yz_limited_total{limit=\"" + limit + "\"}").value_or(-1);
+}
+
+PeerInfo Peer(const NodeId& id, std::string name, Role role = Role::kNode) {
+  PeerInfo p;
+  p.node_id = id;
+  p.metadata.role = role;
+  p.metadata.address = name + ":7000";
+  p.metadata.name = std::move(name);
+  p.metadata.protocol_version = ProcessConfig{}.protocol_version;
+  return p;
+}
+
+Frame Hello(const PeerInfo& from) {
+  Frame f = Frame::Of(MessageType::kDhtPeerHello);
+  f.node_id = from.node_id;
+  f.metadata = from.metadata;
+  return f;
+}
+
+Frame FindNode(std::uint64_t request_id) {
+  Frame f = Frame::Of(MessageType::kFindNode, request_id);
+  f.target = kB;
+  return f;
+}
+
+// ---- TokenBucket --------------------------------------------------------------
+
+TEST(TokenBucketTest, AllowsABurstThenTheRate) {
+  FakeEnv env;
+  TokenBucket bucket(10, 5, env.now());
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(bucket.allow(env.now())) << i;
+  EXPECT_FALSE(bucket.allow(env.now()));
+  env.advance(100 * kMillisecond);  // 10/s: one token per 100 ms
+  EXPECT_TRUE(bucket.allow(env.now()));
+  EXPECT_FALSE(bucket.allow(env.now()));
+  env.advance(99 * kMillisecond);
+  EXPECT_FALSE(bucket.allow(env.now()));
+  env.advance(1 * kMillisecond);
+  EXPECT_TRUE(bucket.allow(env.now()));
+}
+
+TEST(TokenBucketTest, RefillsToTheBurstAndNoFurther) {
+  TokenBucket bucket(1000, 3, 0);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(bucket.allow(0));
+  EXPECT_FALSE(bucket.full(0));
+  const TimePoint later = 3600 * kSecond;
+  EXPECT_TRUE(bucket.full(later));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(bucket.allow(later));
+  EXPECT_FALSE(bucket.allow(later));
+}
+
+TEST(TokenBucketTest, HugeRatesAndTimesDoNotOverflow) {
+  TokenBucket bucket(UINT32_MAX, UINT32_MAX, 0);
+  EXPECT_TRUE(bucket.allow(INT64_MAX));
+  TokenBucket slow(1, 1, 0);
+  EXPECT_TRUE(slow.allow(0));
+  EXPECT_FALSE(slow.allow(-5));  // a clock stepping back adds nothing
+  EXPECT_TRUE(slow.allow(INT64_MAX));
+}
+
+TEST(TokenBucketTest, RateZeroIsUnlimited) {
+  TokenBucket bucket(0, 0, 0);
+  for (int i = 0; i < 10000; ++i) ASSERT_TRUE(bucket.allow(0));
+}
+
+TEST(KeyedLimiterTest, OneBucketPerKeyAndIdleKeysAreForgotten) {
+  KeyedLimiter<int> limiter(1, 2, /*max_keys=*/2);
+  EXPECT_TRUE(limiter.allow(1, 0));
+  EXPECT_TRUE(limiter.allow(1, 0));
+  EXPECT_FALSE(limiter.allow(1, 0));
+  EXPECT_TRUE(limiter.allow(2, 0));  // another key has its own bucket
+  EXPECT_EQ(limiter.size(), 2u);
+  // Ten seconds on, both buckets are full again and make room for a third.
+  EXPECT_TRUE(limiter.allow(3, 10 * kSecond));
+  EXPECT_EQ(limiter.size(), 1u);
+}
+
+// ---- GuardedProcess -------------------------------------------------------------
+
+// Records what reaches the role behind the guard.
+class Recorder : public Process {
+ public:
+  explicit Recorder(Env& env) : env_(env) {}
+  void start() override {}
+  void stop() override {}
+  void on_link_accepted(LinkId link) override { accepted.push_back(link); }
+  void on_link_opened(LinkId) override {}
+  void on_link_closed(LinkId link, std::string_view reason) override {
+    closed.emplace_back(link, std::string(reason));
+  }
+  void on_frame(LinkId link, Frame&&) override { frames.push_back(link); }
+  ProcessStatus status() override { return {}; }
+  std::size_t peers_missing_handler() override { return 0; }
+
+  Env& env_;
+  std::vector<LinkId> accepted;
+  std::vector<std::pair<LinkId, std::string>> closed;
+  std::vector<LinkId> frames;
+};
+
+class GuardTest : public ::testing::Test {
+ protected:
+  void Start(Limits limits, std::uint32_t max_links) {
+    guard_ = std::make_unique<GuardedProcess>(env_, limits, max_links, [this](Env& env) {
+      auto role = std::make_unique<Recorder>(env);
+      role_ = role.get();
+      return role;
+    });
+    guard_->start();
+  }
+  FakeEnv env_;
+  std::unique_ptr<GuardedProcess> guard_;
+  Recorder* role_ = nullptr;
+};
+
+TEST_F(GuardTest, EverySeriesExistsAtZero) {
+  Start(Limits{}, 4);
+  for (const char* limit : {"frames", "lookups", "registrations", "links"})
+    EXPECT_EQ(Limited(env_, limit), 0) << limit;
+}
+
+TEST_F(GuardTest, DropsFramesOverTheRateAndKeepsTheLink) {
+  Limits limits;
+  limits.frames_per_second = 10;
+  limits.frames_burst = 5;
+  Start(limits, 4);
+  const LinkId link = env_.new_link();
+  guard_->on_link_accepted(link);
+  for (int i = 0; i < 8; ++i) guard_->on_frame(link, Frame::Of(MessageType::kPing));
+  EXPECT_EQ(role_->frames.size(), 5u);
+  EXPECT_EQ(Limited(env_, "frames"), 3);
+  EXPECT_FALSE(env_.was_closed(link));
+  // A pause refills the bucket: the peer was slowed, not cut off.
+  env_.advance(1 * kSecond);
+  for (int i = 0; i < 5; ++i) guard_->on_frame(link, Frame::Of(MessageType::kPing));
+  EXPECT_EQ(role_->frames.size(), 10u);
+  EXPECT_EQ(env_.log_count("limited"), 1u);  // at most one warning a second
+}
+
+TEST_F(GuardTest, ClosesALinkThatFloods) {
+  Limits limits;
+  limits.frames_per_second = 10;
+  limits.frames_burst = 5;
+  Start(limits, 4);
+  const LinkId link = env_.new_link();
+  guard_->on_link_accepted(link);
+  for (int i = 0; i < 100; ++i) guard_->on_frame(link, Frame::Of(MessageType::kFindNode));
+  EXPECT_EQ(role_->frames.size(), 5u);
+  EXPECT_EQ(Limited(env_, "frames"), 6);  // a burst's worth dropped, and closed at the next
+  EXPECT_TRUE(env_.was_closed(link));
+  EXPECT_EQ(env_.close_reasons[link], "rate_limited");
+  ASSERT_EQ(role_->closed.size(), 1u);
+  EXPECT_EQ(role_->closed[0], std::make_pair(link, std::string("rate_limited")));
+  EXPECT_EQ(guard_->inbound_links(), 0u);
+}
+
+TEST_F(GuardTest, ASenderJustOverTheLimitIsSlowedNotClosed) {
+  Limits limits;
+  limits.frames_per_second = 10;
+  limits.frames_burst = 5;
+  Start(limits, 4);
+  const LinkId link = env_.new_link();
+  guard_->on_link_accepted(link);
+  // 15 frames a second for a minute: a third dropped, the link kept.
+  for (int i = 0; i < 15 * 60; ++i) {
+    guard_->on_frame(link, Frame::Of(MessageType::kPing));
+    env_.advance(kSecond / 15);
+  }
+  EXPECT_FALSE(env_.was_closed(link));
+  EXPECT_NEAR(static_cast<double>(role_->frames.size()), 10 * 60 + 5, 2);
+}
+
+TEST_F(GuardTest, RefusesLinksOverTheLimitUntilOneCloses) {
+  Start(Limits{}, 2);
+  const LinkId a = env_.new_link(), b = env_.new_link(), c = env_.new_link();
+  guard_->on_link_accepted(a);
+  guard_->on_link_accepted(b);
+  guard_->on_link_accepted(c);
+  EXPECT_EQ(role_->accepted, (std::vector<LinkId>{a, b}));
+  EXPECT_TRUE(env_.was_closed(c));
+  EXPECT_EQ(env_.close_reasons[c], "too_many_links");
+  EXPECT_EQ(Limited(env_, "links"), 1);
+  guard_->on_frame(c, Frame::Of(MessageType::kPing));  // never reaches the role
+  EXPECT_TRUE(role_->frames.empty());
+
+  // The remote side closes one; a role's own close counts as well.
+  guard_->on_link_closed(a, "closed by peer");
+  const LinkId d = env_.new_link();
+  guard_->on_link_accepted(d);
+  EXPECT_FALSE(env_.was_closed(d));
+  static_cast<Env&>(role_->env_).close(b, "bye");
+  const LinkId e = env_.new_link();
+  guard_->on_link_accepted(e);
+  EXPECT_FALSE(env_.was_closed(e));
+  EXPECT_EQ(guard_->inbound_links(), 2u);
+  EXPECT_EQ(Limited(env_, "links"), 1);
+}
+
+TEST_F(GuardTest, DialledLinksAreLimitedButNotCounted) {
+  Limits limits;
+  limits.frames_per_second = 1;
+  limits.frames_burst = 1;
+  Start(limits, 1);
+  const LinkId out = role_->env_.dial("peer:7000");
+  guard_->on_link_opened(out);
+  guard_->on_frame(out, Frame::Of(MessageType::kPing));
+  guard_->on_frame(out, Frame::Of(MessageType::kPing));
+  EXPECT_EQ(role_->frames.size(), 1u);
+  EXPECT_EQ(guard_->inbound_links(), 0u);
+  const LinkId in = env_.new_link();
+  guard_->on_link_accepted(in);
+  EXPECT_FALSE(env_.was_closed(in));
+}
+
+// ---- find_node per peer (Dht) -------------------------------------------------------
+
+TEST(LookupLimitTest, FindNodeOverTheLimitIsDroppedPerPeer) {
+  FakeEnv env;
+  ProcessConfig config;
+  config.name = "self";
+  config.role = Role::kNode;
+  config.node_id = kSelf;
+  config.listen_address = "self:7000";
+  config.bootstrap_address = "bootstrap:7000";
+  config.timing.limits.lookups_per_second = 2;
+  config.timing.limits.lookups_burst = 3;
+  DhtMember member(env, config);
+  member.start();
+  const LinkId a = env.new_link(), b = env.new_link();
+  member.on_link_accepted(a);
+  member.on_frame(a, Hello(Peer(kA, "a")));
+  member.on_link_accepted(b);
+  member.on_frame(b, Hello(Peer(kB, "b")));
+  auto answers = [&](LinkId link) {
+    std::size_t n = 0;
+    for (const Frame& f : env.sent_on(link)) n += f.type == MessageType::kFindNodeResponse;
+    return n;
+  };
+  for (std::uint64_t i = 1; i <= 10; ++i) member.on_frame(a, FindNode(i));
+  EXPECT_EQ(answers(a), 3u);
+  EXPECT_EQ(Limited(env, "lookups"), 7);
+  // Another peer is not punished for the first one's flood.
+  member.on_frame(b, FindNode(100));
+  EXPECT_EQ(answers(b), 1u);
+  env.advance(500 * kMillisecond);  // 2/s: one more
+  for (std::uint64_t i = 11; i <= 12; ++i) member.on_frame(a, FindNode(i));
+  EXPECT_EQ(answers(a), 4u);
+  EXPECT_EQ(Limited(env, "lookups"), 8);
+}
+
+// ---- registrations (Bootstrap) ---------------------------------------------------------
+
+TEST(RegistrationLimitTest, RegistrationsOverTheRateAreRefusedAndClosed) {
+  FakeEnv env;
+  ProcessConfig config;
+  config.name = "bootstrap";
+  config.role = Role::kBootstrap;
+  config.node_id = kSelf;
+  config.listen_address = "bootstrap:7000";
+  config.timing.limits.registrations_per_second = 1;
+  config.timing.limits.registrations_burst = 2;
+  auto bootstrap = roles::make_process(env, config);
+  bootstrap->start();
+  auto register_from = [&](int i) {
+    const NodeId id = NodeId::from_words(static_cast<std::uint64_t>(i + 1) << 56, 0, 0);
+    const PeerInfo peer = Peer(id, "n" + std::to_string(i));
+    const LinkId link = env.new_link();
+    bootstrap->on_link_accepted(link);
+    bootstrap->on_frame(link, Hello(peer));
+    Frame reg = Frame::Of(MessageType::kRegister);
+    reg.node_id = id;
+    reg.metadata = peer.metadata;
+    bootstrap->on_frame(link, std::move(reg));
+    return link;
+  };
+  auto registered = [&](LinkId link) {
+    for (const Frame& f : env.sent_on(link))
+      if (f.type == MessageType::kRegistered) return true;
+    return false;
+  };
+  const LinkId first = register_from(0), second = register_from(1), third = register_from(2);
+  EXPECT_TRUE(registered(first));
+  EXPECT_TRUE(registered(second));
+  EXPECT_FALSE(registered(third));
+  EXPECT_TRUE(env.was_closed(third));
+  ASSERT_FALSE(env.sent_on(third).empty());
+  EXPECT_EQ(env.sent_on(third).back().code, "rate_limited");
+  EXPECT_EQ(Limited(env, "registrations"), 1);
+  env.advance(1 * kSecond);  // slowed, not barred: a second later it may register
+  EXPECT_TRUE(registered(register_from(3)));
+  EXPECT_EQ(bootstrap->status().healthy, true);
+}
+
+}  // namespace
+}  // namespace yz::core
