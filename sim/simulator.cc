@@ -204,7 +204,9 @@ std::uint64_t Simulator::fingerprint() const {
 
 LinkId Simulator::dial(int from, const std::string& address) {
   const LinkId id = next_link_++;
+  links_.resize(id + 1);  // ids are dense: this appends one
   Link& link = links_[id];
+  link.live = true;
   link.dialler = from;
   auto target = by_name_.find(address);
   if (target == by_name_.end() || target->second == from) {
@@ -217,9 +219,9 @@ LinkId Simulator::dial(int from, const std::string& address) {
 }
 
 void Simulator::send(int from, LinkId id, Frame frame) {
-  auto it = links_.find(id);
-  if (it == links_.end()) return;
-  Link& link = it->second;
+  Link* found = find_link(id);
+  if (found == nullptr) return;
+  Link& link = *found;
   const int side = side_of(link, from);
   if (link.closed[side] || link.acceptor < 0) return;
   // One gRPC stream per direction: frames arrive in the order sent.
@@ -230,9 +232,9 @@ void Simulator::send(int from, LinkId id, Frame frame) {
 }
 
 void Simulator::close(int from, LinkId id) {
-  auto it = links_.find(id);
-  if (it == links_.end()) return;
-  Link& link = it->second;
+  Link* found = find_link(id);
+  if (found == nullptr) return;
+  Link& link = *found;
   const int side = side_of(link, from);
   if (link.closed[side]) return;
   link.closed[side] = true;
@@ -267,8 +269,8 @@ void Simulator::record(const Event& event, std::uint64_t step) {
       << kind_name(static_cast<int>(event.kind));
   if (event.link != 0) {
     out << " link=" << event.link;
-    if (auto it = links_.find(event.link); it != links_.end()) {
-      const Link& link = it->second;
+    if (const Link* found = find_link(event.link)) {
+      const Link& link = *found;
       const int peer = event.process == link.dialler ? link.acceptor : link.dialler;
       if (peer >= 0) out << " peer=" << procs_[peer].spec.name;
     }
@@ -305,9 +307,9 @@ void Simulator::execute(Event& event) {
       if (proc.running) proc.env->fire_timer(event.timer);
       return;
     case EventKind::kAccept: {
-      auto it = links_.find(event.link);
-      if (it == links_.end()) return;
-      Link& link = it->second;
+      Link* found = find_link(event.link);
+      if (found == nullptr) return;
+      Link& link = *found;
       if (link.closed[0]) return;  // the dialler gave up before we got here
       if (!proc.running) {
         schedule(now_ + latency(link.dialler),
@@ -323,31 +325,31 @@ void Simulator::execute(Event& event) {
       return;
     }
     case EventKind::kOpen: {
-      auto it = links_.find(event.link);
-      if (it == links_.end() || it->second.closed[0] || it->second.closed[1]) return;
-      it->second.opened = true;
+      Link* link = find_link(event.link);
+      if (link == nullptr || link->closed[0] || link->closed[1]) return;
+      link->opened = true;
       if (proc.running) proc.process->on_link_opened(event.link);
       return;
     }
     case EventKind::kDialFailed:
-      links_.erase(event.link);
+      if (Link* link = find_link(event.link)) *link = Link{};
       if (proc.running) proc.process->on_link_closed(event.link, "unreachable");
       return;
     case EventKind::kFrame: {
-      auto it = links_.find(event.link);
-      if (it == links_.end()) return;
-      if (it->second.closed[side_of(it->second, event.process)] || !proc.running) return;
+      const Link* link = find_link(event.link);
+      if (link == nullptr) return;
+      if (link->closed[side_of(*link, event.process)] || !proc.running) return;
       proc.process->on_frame(event.link, std::move(event.frame));
       return;
     }
     case EventKind::kClosed: {
-      auto it = links_.find(event.link);
-      if (it == links_.end()) return;
-      Link& link = it->second;
+      Link* found = find_link(event.link);
+      if (found == nullptr) return;
+      Link& link = *found;
       const int side = side_of(link, event.process);
       if (link.closed[side]) return;
       link.closed[side] = true;
-      if (link.closed[0] && link.closed[1]) links_.erase(it);
+      if (link.closed[0] && link.closed[1]) link = Link{};
       if (proc.running) proc.process->on_link_closed(event.link, "closed by peer");
       return;
     }
@@ -406,12 +408,20 @@ void Simulator::run_lookup_checks() {
   for (std::uint32_t i = 0; i < scenario_.lookup_checks; ++i) {
     core::DhtMember* searcher = members[rng_.uniform(0, members.size() - 1)];
     const core::NodeId target = core::NodeId::from_words(rng_.next(), rng_.next(), rng_.next());
-    std::vector<core::NodeId> expected;
+    // The k closest by brute force: distances to the target, of which only
+    // the k smallest are put in order (ids differ, so the order is total).
+    std::vector<std::pair<core::NodeId, core::NodeId>> by_distance;
+    by_distance.reserve(members.size());
     for (auto* member : members)
-      if (member != searcher) expected.push_back(member->self().node_id);
-    std::sort(expected.begin(), expected.end(),
-              [&](const auto& a, const auto& b) { return core::closer_to(target, a, b); });
-    if (expected.size() > k) expected.resize(k);
+      if (member != searcher)
+        by_distance.emplace_back(member->self().node_id ^ target, member->self().node_id);
+    const std::size_t n = std::min(k, by_distance.size());
+    std::partial_sort(by_distance.begin(), by_distance.begin() + static_cast<std::ptrdiff_t>(n),
+                      by_distance.end(),
+                      [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<core::NodeId> expected;
+    expected.reserve(n);
+    for (std::size_t j = 0; j < n; ++j) expected.push_back(by_distance[j].second);
     ++lookup_checks_.issued;
     searcher->dht().find_node(target, [this, expected](const core::LookupResult& result) {
       ++lookup_checks_.completed;

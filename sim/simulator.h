@@ -91,6 +91,7 @@ class Simulator {
     }
   };
   struct Link {
+    bool live = false;  // dialled and not yet forgotten
     int dialler = -1;
     int acceptor = -1;
     bool accepted = false;
@@ -138,7 +139,12 @@ class Simulator {
   std::vector<std::uint32_t> free_slots_;
   std::vector<Proc> procs_;
   std::map<std::string, int> by_name_;
-  std::unordered_map<core::LinkId, Link> links_;  // looked up, never iterated
+  // Indexed by link id (ids are handed out in order from 1); a forgotten
+  // link stays as a dead entry. Looked up, never iterated.
+  std::vector<Link> links_{1};
+  Link* find_link(core::LinkId id) {
+    return id < links_.size() && links_[id].live ? &links_[id] : nullptr;
+  }
   core::LinkId next_link_ = 1;
   Fnv1a64 hash_;
   Fnv1a64 ordering_hash_;  // the same events without their times

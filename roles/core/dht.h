@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "roles/core/connection_manager.h"
@@ -110,7 +111,7 @@ class Dht {
   RoutingTable& routing_table_;
   PeerLinks& links_;
   RoleRequestHandler role_handler_;
-  std::map<NodeId, PeerInfo> peer_nodes_;
+  std::set<NodeId> peer_nodes_;  // the peers' info lives in their links
   std::map<std::uint64_t, PendingRequest> pending_;
   std::uint64_t next_request_id_ = 1;
   std::map<std::uint64_t, ActiveLookup> lookups_;

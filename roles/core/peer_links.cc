@@ -1,5 +1,6 @@
 #include "roles/core/peer_links.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "roles/core/core_metrics.h"
@@ -240,7 +241,9 @@ void PeerLinks::close_all() {
   for (const auto& [link, timer] : handshake_timers_) env_.cancel_timer(timer);
   handshake_timers_.clear();
   std::vector<LinkId> links;
+  links.reserve(managers_.size());
   for (const auto& [link, manager] : managers_) links.push_back(link);
+  std::sort(links.begin(), links.end());  // in link order, whatever the hash's
   for (LinkId link : links) close(link, "shutdown");
 }
 

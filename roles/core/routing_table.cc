@@ -51,7 +51,7 @@ RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer
     }
     bucket.entries.push_back(peer);
     ++size_;
-    if (bucket.entries.size() == 1) nonempty_.insert(index);
+    if (bucket.entries.size() == 1) set_nonempty(index, true);
     placement = Placement::kAdded;
   } else {
     if (auto rit = Find(bucket.replacements, peer.node_id); rit != bucket.replacements.end()) {
@@ -81,7 +81,7 @@ bool RoutingTable::remove(const NodeId& peer) {
       bucket.replacements.pop_back();
       ++size_;
     }
-    if (bucket.entries.empty()) nonempty_.erase(index);
+    if (bucket.entries.empty()) set_nonempty(index, false);
     return true;
   }
   if (auto rit = Find(bucket.replacements, peer); rit != bucket.replacements.end()) {
@@ -133,11 +133,11 @@ std::vector<PeerInfo> RoutingTable::closest(
   // Only non-empty buckets are visited: a table of n peers fills about
   // log2(n) of its 160 buckets.
   bool done = false;
-  for (auto it = nonempty_.rbegin(); it != nonempty_.rend() && !done; ++it) {
-    if (BitAt(t, *it)) done = gather(*it);
+  for (int i = NodeId::kBits - 1; i >= 0 && !done; --i) {
+    if (nonempty(i) && BitAt(t, i)) done = gather(i);
   }
-  for (auto it = nonempty_.begin(); it != nonempty_.end() && !done; ++it) {
-    if (!BitAt(t, *it)) done = gather(*it);
+  for (int i = 0; i < NodeId::kBits && !done; ++i) {
+    if (nonempty(i) && !BitAt(t, i)) done = gather(i);
   }
 
   const std::size_t n = std::min(count, candidates.size());
