@@ -145,14 +145,25 @@ core::Process* Simulator::process(const std::string& name) {
 }
 
 void Simulator::schedule(TimePoint at, Event event) {
+  Pending pending{event.kind, event.process, event.link, event.timer, kNoFrame};
+  if (event.kind == EventKind::kFrame) {
+    if (!free_frames_.empty()) {
+      pending.frame = free_frames_.back();
+      free_frames_.pop_back();
+      frames_[pending.frame] = std::move(event.frame);
+    } else {
+      pending.frame = static_cast<std::uint32_t>(frames_.size());
+      frames_.push_back(std::move(event.frame));
+    }
+  }
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
     free_slots_.pop_back();
-    slots_[slot] = std::move(event);
+    slots_[slot] = pending;
   } else {
     slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.push_back(std::move(event));
+    slots_.push_back(pending);
   }
   const std::uint64_t key = choose(ChoiceKind::kOrder, UINT64_MAX, slots_[slot].process);
   queue_.push_back(Scheduled{at, key, seq_++, slot});
@@ -183,16 +194,18 @@ std::uint64_t Simulator::fingerprint() const {
   // state follows from it) and what is pending, with times relative to now.
   // Pending events are combined by sum, so the heap's layout does not count.
   std::uint64_t pending = 0;
+  static const core::Frame kNone;
   for (const Scheduled& s : queue_) {
-    const Event& e = slots_[s.slot];
+    const Pending& e = slots_[s.slot];
+    const core::Frame& frame = e.frame == kNoFrame ? kNone : frames_[e.frame];
     Fnv1a64 h;
     h.add_u64(static_cast<std::uint64_t>(s.time - now_));
     h.add_u64(static_cast<std::uint64_t>(e.kind));
     h.add_u64(static_cast<std::uint64_t>(e.process + 1));
     h.add_u64(e.link);
     h.add_u64(e.timer);
-    h.add_u64(static_cast<std::uint64_t>(e.frame.type));
-    h.add_u64(e.frame.request_id);
+    h.add_u64(static_cast<std::uint64_t>(frame.type));
+    h.add_u64(frame.request_id);
     pending += mix(h.value());
   }
   Fnv1a64 out;
@@ -460,8 +473,13 @@ RunResult Simulator::run() {
     std::pop_heap(queue_.begin(), queue_.end(), std::greater<>());
     queue_.pop_back();
     now_ = next.time;
-    Event event = std::move(slots_[next.slot]);
+    const Pending pending = slots_[next.slot];
     free_slots_.push_back(next.slot);
+    Event event{pending.kind, pending.process, pending.link, pending.timer, {}};
+    if (pending.frame != kNoFrame) {
+      event.frame = std::move(frames_[pending.frame]);
+      free_frames_.push_back(pending.frame);
+    }
     // A cancelled timer is not an event of the run.
     if (event.kind == EventKind::kTimer &&
         (!procs_[event.process].running || !procs_[event.process].env->has_timer(event.timer)))

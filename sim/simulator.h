@@ -79,6 +79,16 @@ class Simulator {
     core::TimerId timer = 0;
     core::Frame frame;
   };
+  // What waits in the queue: an Event without its frame, which waits apart
+  // (a frame is some 400 bytes; most pending events are timers).
+  static constexpr std::uint32_t kNoFrame = UINT32_MAX;
+  struct Pending {
+    EventKind kind;
+    int process = -1;
+    core::LinkId link = 0;
+    core::TimerId timer = 0;
+    std::uint32_t frame = kNoFrame;  // index in frames_
+  };
   struct Scheduled {
     core::TimePoint time;
     std::uint64_t key;
@@ -135,8 +145,10 @@ class Simulator {
   // A binary heap (std::push_heap with std::greater), kept as a vector so
   // exhaustive pruning can fingerprint what is pending.
   std::vector<Scheduled> queue_;
-  std::vector<Event> slots_;
+  std::vector<Pending> slots_;
   std::vector<std::uint32_t> free_slots_;
+  std::vector<core::Frame> frames_;
+  std::vector<std::uint32_t> free_frames_;
   std::vector<Proc> procs_;
   std::map<std::string, int> by_name_;
   // Indexed by link id (ids are handed out in order from 1); a forgotten
