@@ -261,9 +261,11 @@ ConnectionManager* PeerLinks::current(const NodeId& peer) {
 bool PeerLinks::connected(const NodeId& peer) const { return current_.contains(peer); }
 
 std::vector<ConnectionManager*> PeerLinks::established() {
+  std::vector<std::pair<NodeId, LinkId>> by_id(current_.begin(), current_.end());
+  std::sort(by_id.begin(), by_id.end());  // in id order, whatever the hash's
   std::vector<ConnectionManager*> out;
-  out.reserve(current_.size());
-  for (const auto& [peer, link] : current_) out.push_back(managers_[link].get());
+  out.reserve(by_id.size());
+  for (const auto& [peer, link] : by_id) out.push_back(managers_[link].get());
   return out;
 }
 

@@ -90,8 +90,10 @@ class PeerLinks {
   // Looked up by link on every frame: hashed, and iterated only in
   // close_all, which sorts the links first.
   std::unordered_map<LinkId, std::unique_ptr<ConnectionManager>> managers_;
-  std::map<NodeId, LinkId> current_;   // established links only
-  std::map<NodeId, LinkId> dialling_;  // outbound links not yet established
+  // Hashed: iterated only by established(), which sorts by id, and by
+  // counts whose order does not matter.
+  std::unordered_map<NodeId, LinkId, NodeIdHash> current_;   // established links only
+  std::unordered_map<NodeId, LinkId, NodeIdHash> dialling_;  // outbound links not yet established
   // Managers closed during an event are destroyed at the next one, never
   // while one of their own callbacks is still on the stack.
   std::vector<std::unique_ptr<ConnectionManager>> retired_;
