@@ -71,7 +71,19 @@ class RoutingTable {
 
   NodeId self_;
   std::size_t k_;
+  // Bucket i is buckets_[kBits - 1 - i], allocated down to the lowest
+  // index used: peers at random ids fill only the top few dozen buckets.
   std::vector<Bucket> buckets_;
+  static const std::vector<PeerInfo> kNoPeers;
+  const std::vector<PeerInfo>& entries_of(int index) const {
+    const auto j = static_cast<std::size_t>(NodeId::kBits - 1 - index);
+    return j < buckets_.size() ? buckets_[j].entries : kNoPeers;
+  }
+  Bucket& bucket_for(int index) {
+    const auto j = static_cast<std::size_t>(NodeId::kBits - 1 - index);
+    if (j >= buckets_.size()) buckets_.resize(j + 1);
+    return buckets_[j];
+  }
   std::size_t size_ = 0;
   // Bit i set when bucket i has entries: closest() walks these in index
   // order without chasing the nodes of a tree.
