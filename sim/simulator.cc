@@ -166,8 +166,39 @@ void Simulator::schedule(TimePoint at, Event event) {
     slots_.push_back(pending);
   }
   const std::uint64_t key = choose(ChoiceKind::kOrder, UINT64_MAX, slots_[slot].process);
-  queue_.push_back(Scheduled{at, key, seq_++, slot});
-  std::push_heap(queue_.begin(), queue_.end(), std::greater<>());
+  queue_push(Scheduled{at, key, seq_++, slot});
+}
+
+void Simulator::queue_push(const Scheduled& s) {
+  std::size_t i = queue_.size();
+  queue_.push_back(s);
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / 4;
+    if (!(queue_[parent] > s)) break;
+    queue_[i] = queue_[parent];
+    i = parent;
+  }
+  queue_[i] = s;
+}
+
+void Simulator::queue_pop() {
+  const Scheduled last = queue_.back();
+  queue_.pop_back();
+  const std::size_t n = queue_.size();
+  if (n == 0) return;
+  std::size_t i = 0;
+  for (;;) {
+    const std::size_t first = 4 * i + 1;
+    if (first >= n) break;
+    std::size_t best = first;
+    const std::size_t end = std::min(first + 4, n);
+    for (std::size_t c = first + 1; c < end; ++c)
+      if (queue_[best] > queue_[c]) best = c;
+    if (!(last > queue_[best])) break;
+    queue_[i] = queue_[best];
+    i = best;
+  }
+  queue_[i] = last;
 }
 
 std::uint64_t Simulator::choose(ChoiceKind kind, std::uint64_t limit, int target) {
@@ -470,8 +501,7 @@ RunResult Simulator::run() {
       continue;
     }
     if (next.time > end) break;
-    std::pop_heap(queue_.begin(), queue_.end(), std::greater<>());
-    queue_.pop_back();
+    queue_pop();
     now_ = next.time;
     const Pending pending = slots_[next.slot];
     free_slots_.push_back(next.slot);

@@ -142,15 +142,19 @@ class Simulator {
   core::TimePoint now_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t steps_ = 0;
-  // A binary heap (std::push_heap with std::greater), kept as a vector so
-  // exhaustive pruning can fingerprint what is pending.
+  // A 4-ary min-heap (half the depth of a binary one, and a node's children
+  // share a cache line), kept as a vector so exhaustive pruning can
+  // fingerprint what is pending. No two entries compare equal (seq), so the
+  // order events leave it in is that of any priority queue.
   std::vector<Scheduled> queue_;
+  void queue_push(const Scheduled& s);
+  void queue_pop();
   std::vector<Pending> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::vector<core::Frame> frames_;
   std::vector<std::uint32_t> free_frames_;
   std::vector<Proc> procs_;
-  std::map<std::string, int> by_name_;
+  std::unordered_map<std::string, int> by_name_;  // looked up, never iterated
   // Indexed by link id (ids are handed out in order from 1); a forgotten
   // link stays as a dead entry. Looked up, never iterated.
   std::vector<Link> links_{1};
