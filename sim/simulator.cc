@@ -155,18 +155,60 @@ core::Process* Simulator::process(const std::string& name) {
 }
 
 void Simulator::schedule(TimePoint at, Event event) {
+  Pending pending{event.kind, event.process, event.link, event.timer, kNoFrame};
+  if (event.kind == EventKind::kFrame) {
+    if (!free_frames_.empty()) {
+      pending.frame = free_frames_.back();
+      free_frames_.pop_back();
+      frames_[pending.frame] = std::move(event.frame);
+    } else {
+      pending.frame = static_cast<std::uint32_t>(frames_.size());
+      frames_.push_back(std::move(event.frame));
+    }
+  }
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
     free_slots_.pop_back();
-    slots_[slot] = std::move(event);
+    slots_[slot] = pending;
   } else {
     slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.push_back(std::move(event));
+    slots_.push_back(pending);
   }
   const std::uint64_t key = choose(ChoiceKind::kOrder, UINT64_MAX, slots_[slot].process);
-  queue_.push_back(Scheduled{at, key, seq_++, slot});
-  std::push_heap(queue_.begin(), queue_.end(), std::greater<>());
+  queue_push(Scheduled{at, key, seq_++, slot});
+}
+
+void Simulator::queue_push(const Scheduled& s) {
+  std::size_t i = queue_.size();
+  queue_.push_back(s);
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / 4;
+    if (!(queue_[parent] > s)) break;
+    queue_[i] = queue_[parent];
+    i = parent;
+  }
+  queue_[i] = s;
+}
+
+void Simulator::queue_pop() {
+  const Scheduled last = queue_.back();
+  queue_.pop_back();
+  const std::size_t n = queue_.size();
+  if (n == 0) return;
+  std::size_t i = 0;
+  for (;;) {
+    const std::size_t first = 4 * i + 1;
+    if (first >= n) break;
+    std::size_t best = first;
+    const std::size_t end = std::min(first + 4, n);
+    for (std::size_t c = first + 1; c < end; ++c)
+      if (queue_[best] > queue_[c]) best = c;
+    if (!(last > queue_[best])) break;
+    queue_[i] = queue_[best];
+    i = best;
+  }
+  queue_[i] = last;
 }
 
 std::uint64_t Simulator::choose(ChoiceKind kind, std::uint64_t limit, int target) {
@@ -193,16 +235,18 @@ std::uint64_t Simulator::fingerprint() const {
   // state follows from it) and what is pending, with times relative to now.
   // Pending events are combined by sum, so the heap's layout does not count.
   std::uint64_t pending = 0;
+  static const core::Frame kNone;
   for (const Scheduled& s : queue_) {
-    const Event& e = slots_[s.slot];
+    const Pending& e = slots_[s.slot];
+    const core::Frame& frame = e.frame == kNoFrame ? kNone : frames_[e.frame];
     Fnv1a64 h;
     h.add_u64(static_cast<std::uint64_t>(s.time - now_));
     h.add_u64(static_cast<std::uint64_t>(e.kind));
     h.add_u64(static_cast<std::uint64_t>(e.process + 1));
     h.add_u64(e.link);
     h.add_u64(e.timer);
-    h.add_u64(static_cast<std::uint64_t>(e.frame.type));
-    h.add_u64(e.frame.request_id);
+    h.add_u64(static_cast<std::uint64_t>(frame.type));
+    h.add_u64(frame.request_id);
     pending += mix(h.value());
   }
   Fnv1a64 out;
@@ -214,7 +258,9 @@ std::uint64_t Simulator::fingerprint() const {
 
 LinkId Simulator::dial(int from, const std::string& address) {
   const LinkId id = next_link_++;
+  links_.resize(id + 1);  // ids are dense: this appends one
   Link& link = links_[id];
+  link.live = true;
   link.dialler = from;
   auto target = by_name_.find(address);
   if (target == by_name_.end() || target->second == from) {
@@ -227,9 +273,9 @@ LinkId Simulator::dial(int from, const std::string& address) {
 }
 
 void Simulator::send(int from, LinkId id, Frame frame) {
-  auto it = links_.find(id);
-  if (it == links_.end()) return;
-  Link& link = it->second;
+  Link* found = find_link(id);
+  if (found == nullptr) return;
+  Link& link = *found;
   const int side = side_of(link, from);
   if (link.closed[side] || link.acceptor < 0) return;
   // One gRPC stream per direction: frames arrive in the order sent.
@@ -242,9 +288,9 @@ void Simulator::send(int from, LinkId id, Frame frame) {
 }
 
 void Simulator::close(int from, LinkId id) {
-  auto it = links_.find(id);
-  if (it == links_.end()) return;
-  Link& link = it->second;
+  Link* found = find_link(id);
+  if (found == nullptr) return;
+  Link& link = *found;
   const int side = side_of(link, from);
   if (link.closed[side]) return;
   link.closed[side] = true;
@@ -279,8 +325,8 @@ void Simulator::record(const Event& event, std::uint64_t step) {
       << kind_name(static_cast<int>(event.kind));
   if (event.link != 0) {
     out << " link=" << event.link;
-    if (auto it = links_.find(event.link); it != links_.end()) {
-      const Link& link = it->second;
+    if (const Link* found = find_link(event.link)) {
+      const Link& link = *found;
       const int peer = event.process == link.dialler ? link.acceptor : link.dialler;
       if (peer >= 0) out << " peer=" << procs_[peer].spec.name;
     }
@@ -317,9 +363,9 @@ void Simulator::execute(Event& event) {
       if (proc.running) proc.env->fire_timer(event.timer);
       return;
     case EventKind::kAccept: {
-      auto it = links_.find(event.link);
-      if (it == links_.end()) return;
-      Link& link = it->second;
+      Link* found = find_link(event.link);
+      if (found == nullptr) return;
+      Link& link = *found;
       if (link.closed[0]) return;  // the dialler gave up before we got here
       if (!proc.running) {
         schedule(now_ + latency(link.dialler),
@@ -335,31 +381,31 @@ void Simulator::execute(Event& event) {
       return;
     }
     case EventKind::kOpen: {
-      auto it = links_.find(event.link);
-      if (it == links_.end() || it->second.closed[0] || it->second.closed[1]) return;
-      it->second.opened = true;
+      Link* link = find_link(event.link);
+      if (link == nullptr || link->closed[0] || link->closed[1]) return;
+      link->opened = true;
       if (proc.running) proc.process->on_link_opened(event.link);
       return;
     }
     case EventKind::kDialFailed:
-      links_.erase(event.link);
+      if (Link* link = find_link(event.link)) *link = Link{};
       if (proc.running) proc.process->on_link_closed(event.link, "unreachable");
       return;
     case EventKind::kFrame: {
-      auto it = links_.find(event.link);
-      if (it == links_.end()) return;
-      if (it->second.closed[side_of(it->second, event.process)] || !proc.running) return;
+      const Link* link = find_link(event.link);
+      if (link == nullptr) return;
+      if (link->closed[side_of(*link, event.process)] || !proc.running) return;
       proc.process->on_frame(event.link, std::move(event.frame));
       return;
     }
     case EventKind::kClosed: {
-      auto it = links_.find(event.link);
-      if (it == links_.end()) return;
-      Link& link = it->second;
+      Link* found = find_link(event.link);
+      if (found == nullptr) return;
+      Link& link = *found;
       const int side = side_of(link, event.process);
       if (link.closed[side]) return;
       link.closed[side] = true;
-      if (link.closed[0] && link.closed[1]) links_.erase(it);
+      if (link.closed[0] && link.closed[1]) link = Link{};
       if (proc.running) proc.process->on_link_closed(event.link, "closed by peer");
       return;
     }
@@ -478,12 +524,20 @@ void Simulator::run_lookup_checks() {
   for (std::uint32_t i = 0; i < scenario_.lookup_checks; ++i) {
     core::DhtMember* searcher = members[rng_.uniform(0, members.size() - 1)];
     const core::NodeId target = core::NodeId::from_words(rng_.next(), rng_.next(), rng_.next());
-    std::vector<core::NodeId> expected;
+    // The k closest by brute force: distances to the target, of which only
+    // the k smallest are put in order (ids differ, so the order is total).
+    std::vector<std::pair<core::NodeId, core::NodeId>> by_distance;
+    by_distance.reserve(members.size());
     for (auto* member : members)
-      if (member != searcher) expected.push_back(member->self().node_id);
-    std::sort(expected.begin(), expected.end(),
-              [&](const auto& a, const auto& b) { return core::closer_to(target, a, b); });
-    if (expected.size() > k) expected.resize(k);
+      if (member != searcher)
+        by_distance.emplace_back(member->self().node_id ^ target, member->self().node_id);
+    const std::size_t n = std::min(k, by_distance.size());
+    std::partial_sort(by_distance.begin(), by_distance.begin() + static_cast<std::ptrdiff_t>(n),
+                      by_distance.end(),
+                      [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<core::NodeId> expected;
+    expected.reserve(n);
+    for (std::size_t j = 0; j < n; ++j) expected.push_back(by_distance[j].second);
     ++lookup_checks_.issued;
     searcher->dht().find_node(target, [this, expected](const core::LookupResult& result) {
       ++lookup_checks_.completed;
@@ -525,11 +579,15 @@ RunResult Simulator::run() {
       continue;
     }
     if (next.time > end) break;
-    std::pop_heap(queue_.begin(), queue_.end(), std::greater<>());
-    queue_.pop_back();
+    queue_pop();
     now_ = next.time;
-    Event event = std::move(slots_[next.slot]);
+    const Pending pending = slots_[next.slot];
     free_slots_.push_back(next.slot);
+    Event event{pending.kind, pending.process, pending.link, pending.timer, {}};
+    if (pending.frame != kNoFrame) {
+      event.frame = std::move(frames_[pending.frame]);
+      free_frames_.push_back(pending.frame);
+    }
     // A cancelled timer is not an event of the run.
     if (event.kind == EventKind::kTimer &&
         (!procs_[event.process].running || !procs_[event.process].env->has_timer(event.timer)))

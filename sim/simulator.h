@@ -90,6 +90,16 @@ class Simulator {
     core::TimerId timer = 0;
     core::Frame frame;
   };
+  // What waits in the queue: an Event without its frame, which waits apart
+  // (a frame is some 400 bytes; most pending events are timers).
+  static constexpr std::uint32_t kNoFrame = UINT32_MAX;
+  struct Pending {
+    EventKind kind;
+    int process = -1;
+    core::LinkId link = 0;
+    core::TimerId timer = 0;
+    std::uint32_t frame = kNoFrame;  // index in frames_
+  };
   struct Scheduled {
     core::TimePoint time;
     std::uint64_t key;
@@ -102,6 +112,7 @@ class Simulator {
     }
   };
   struct Link {
+    bool live = false;  // dialled and not yet forgotten
     int dialler = -1;
     int acceptor = -1;
     bool accepted = false;
@@ -148,14 +159,25 @@ class Simulator {
   core::TimePoint now_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t steps_ = 0;
-  // A binary heap (std::push_heap with std::greater), kept as a vector so
-  // exhaustive pruning can fingerprint what is pending.
+  // A 4-ary min-heap (half the depth of a binary one, and a node's children
+  // share a cache line), kept as a vector so exhaustive pruning can
+  // fingerprint what is pending. No two entries compare equal (seq), so the
+  // order events leave it in is that of any priority queue.
   std::vector<Scheduled> queue_;
-  std::vector<Event> slots_;
+  void queue_push(const Scheduled& s);
+  void queue_pop();
+  std::vector<Pending> slots_;
   std::vector<std::uint32_t> free_slots_;
+  std::vector<core::Frame> frames_;
+  std::vector<std::uint32_t> free_frames_;
   std::vector<Proc> procs_;
-  std::map<std::string, int> by_name_;
-  std::unordered_map<core::LinkId, Link> links_;  // looked up, never iterated
+  std::unordered_map<std::string, int> by_name_;  // looked up, never iterated
+  // Indexed by link id (ids are handed out in order from 1); a forgotten
+  // link stays as a dead entry. Looked up, never iterated.
+  std::vector<Link> links_{1};
+  Link* find_link(core::LinkId id) {
+    return id < links_.size() && links_[id].live ? &links_[id] : nullptr;
+  }
   core::LinkId next_link_ = 1;
   Fnv1a64 hash_;
   Fnv1a64 ordering_hash_;  // the same events without their times

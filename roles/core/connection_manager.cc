@@ -1,5 +1,6 @@
 #include "roles/core/connection_manager.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "roles/core/core_metrics.h"
@@ -43,7 +44,8 @@ ConnectionManager::Delivery ConnectionManager::handle_frame(Frame&& frame) {
       env_.send(link_, Frame::Of(MessageType::kPong, frame.request_id));
       return Delivery::kAnsweredPing;
     case MessageType::kPong: {
-      auto it = pings_in_flight_.find(frame.request_id);
+      auto it = std::find_if(pings_in_flight_.begin(), pings_in_flight_.end(),
+                             [&](const auto& ping) { return ping.first == frame.request_id; });
       if (it != pings_in_flight_.end()) {
         last_rtt_ = env_.now() - it->second;
         last_pong_at_ = env_.now();
@@ -75,7 +77,7 @@ void ConnectionManager::send_ping() {
   // A peer that never answers must not grow this map without bound.
   if (pings_in_flight_.size() >= 8) pings_in_flight_.erase(pings_in_flight_.begin());
   const std::uint64_t id = next_ping_id_++;
-  pings_in_flight_[id] = env_.now();
+  pings_in_flight_.emplace_back(id, env_.now());
   ++unanswered_pings_;
   env_.send(link_, Frame::Of(MessageType::kPing, id));
 }

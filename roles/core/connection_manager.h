@@ -76,15 +76,16 @@ class ConnectionManager {
   LinkId link_;
   Direction direction_;
   State state_;
+  std::uint32_t unanswered_pings_ = 0;  // here, where it packs beside the enums
   PeerInfo peer_;
   DhtListener listener_;
   std::vector<Frame> pending_;
-  std::map<std::uint64_t, TimePoint> pings_in_flight_;
+  // Ping id -> sent at, oldest first (ids grow); at most 8.
+  std::vector<std::pair<std::uint64_t, TimePoint>> pings_in_flight_;
   std::uint64_t next_ping_id_ = 1;
   Duration last_rtt_ = -1;
   TimePoint last_pong_at_ = -1;
   std::uint64_t dropped_no_handler_ = 0;
-  std::uint32_t unanswered_pings_ = 0;
 };
 
 }  // namespace yz::core

@@ -41,7 +41,7 @@ void Dht::handle_peer_connected(const PeerInfo& peer) {
 }
 
 void Dht::get_or_create_peer_node(const PeerInfo& peer) {
-  peer_nodes_.try_emplace(peer.node_id, peer);
+  peer_nodes_.insert(peer.node_id);
   ConnectionManager* manager = links_.current(peer.node_id);
   if (manager == nullptr) return;
   const bool attached =

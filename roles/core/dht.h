@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 
 #include "roles/core/connection_manager.h"
 #include "roles/core/env.h"
@@ -111,7 +112,8 @@ class Dht {
   RoutingTable& routing_table_;
   PeerLinks& links_;
   RoleRequestHandler role_handler_;
-  std::map<NodeId, PeerInfo> peer_nodes_;
+  // The peers' info lives in their links. Never iterated.
+  std::unordered_set<NodeId, NodeIdHash> peer_nodes_;
   std::map<std::uint64_t, PendingRequest> pending_;
   std::uint64_t next_request_id_ = 1;
   std::map<std::uint64_t, ActiveLookup> lookups_;

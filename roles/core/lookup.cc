@@ -8,7 +8,11 @@ Lookup::Lookup(NodeId self, NodeId target, std::size_t k, std::size_t alpha)
 void Lookup::add_candidates(const std::vector<PeerInfo>& peers) {
   for (const auto& peer : peers) {
     if (peer.node_id == self_) continue;
-    candidates_.try_emplace(peer.node_id ^ target_, Candidate{peer});
+    // Known candidates are the common case: no copy of the peer for them.
+    const NodeId distance = peer.node_id ^ target_;
+    auto it = candidates_.lower_bound(distance);
+    if (it != candidates_.end() && it->first == distance) continue;
+    candidates_.emplace_hint(it, distance, Candidate{peer});
   }
 }
 

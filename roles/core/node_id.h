@@ -76,6 +76,16 @@ class NodeId {
   Bytes bytes_{};
 };
 
+// For hashed containers of ids. Ids are uniformly random, so their first
+// eight bytes are as good a hash as any.
+struct NodeIdHash {
+  std::size_t operator()(const NodeId& id) const noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, id.bytes().data(), sizeof v);
+    return static_cast<std::size_t>(v);
+  }
+};
+
 // Bucket index of `peer` in the routing table of `self`: the position of the
 // highest bit in which the two differ, or -1 when they are equal.
 inline int bucket_index(const NodeId& self, const NodeId& peer) {

@@ -1,5 +1,6 @@
 #include "roles/core/peer_links.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "roles/core/core_metrics.h"
@@ -267,7 +268,9 @@ void PeerLinks::close_all() {
   for (const auto& [link, timer] : handshake_timers_) env_.cancel_timer(timer);
   handshake_timers_.clear();
   std::vector<LinkId> links;
+  links.reserve(managers_.size());
   for (const auto& [link, manager] : managers_) links.push_back(link);
+  std::sort(links.begin(), links.end());  // in link order, whatever the hash's
   for (LinkId link : links) close(link, "shutdown");
 }
 
@@ -302,9 +305,11 @@ ConnectionManager* PeerLinks::outbound_to(const NodeId& peer) {
 }
 
 std::vector<ConnectionManager*> PeerLinks::established() {
+  std::vector<std::pair<NodeId, LinkId>> by_id(current_.begin(), current_.end());
+  std::sort(by_id.begin(), by_id.end());  // in id order, whatever the hash's
   std::vector<ConnectionManager*> out;
-  out.reserve(current_.size());
-  for (const auto& [peer, link] : current_) out.push_back(managers_[link].get());
+  out.reserve(by_id.size());
+  for (const auto& [peer, link] : by_id) out.push_back(managers_[link].get());
   return out;
 }
 

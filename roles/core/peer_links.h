@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "roles/core/connection_manager.h"
@@ -94,14 +95,18 @@ class PeerLinks {
   PeerInfo self_;
   Duration handshake_timeout_;
   Callbacks callbacks_;
-  std::map<LinkId, std::unique_ptr<ConnectionManager>> managers_;
-  std::map<NodeId, LinkId> current_;   // established links only
-  std::map<NodeId, LinkId> dialling_;  // outbound links not yet established
+  // Looked up by link on every frame: hashed, and iterated only in
+  // close_all, which sorts the links first.
+  std::unordered_map<LinkId, std::unique_ptr<ConnectionManager>> managers_;
+  // Hashed: iterated only by established(), which sorts by id, and by
+  // counts whose order does not matter.
+  std::unordered_map<NodeId, LinkId, NodeIdHash> current_;   // established links only
+  std::unordered_map<NodeId, LinkId, NodeIdHash> dialling_;  // outbound links not yet established
   // Managers closed during an event are destroyed at the next one, never
   // while one of their own callbacks is still on the stack.
   std::vector<std::unique_ptr<ConnectionManager>> retired_;
   std::set<NodeId> unserved_;
-  std::map<LinkId, TimerId> handshake_timers_;
+  std::unordered_map<LinkId, TimerId> handshake_timers_;  // never iterated in order
   bool per_direction_managers_ = false;
   HandshakeAuth auth_;
 };

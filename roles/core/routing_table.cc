@@ -20,6 +20,14 @@ PeerDeque::const_iterator Find(const PeerDeque& peers, const NodeId& id) {
 
 // Bit `index` of `id`, counting from the least significant bit, matching
 // NodeId::highest_bit and bucket_index.
+// Appends, growing to at most `cap` at a time rather than doubling past it:
+// a full bucket holds k entries, not the 32 that doubling would reserve.
+void PushCapped(PeerDeque& peers, const PeerInfo& peer, std::size_t cap) {
+  if (peers.size() == peers.capacity() && peers.size() < cap)
+    peers.reserve(std::min(std::max<std::size_t>(2 * peers.size(), 1), cap));
+  peers.push_back(peer);
+}
+
 bool BitAt(const NodeId& id, int index) {
   const auto byte = id.bytes()[NodeId::kBytes - 1 - index / 8];
   return ((byte >> (index % 8)) & 1) != 0;
@@ -27,8 +35,9 @@ bool BitAt(const NodeId& id, int index) {
 
 }  // namespace
 
-RoutingTable::RoutingTable(NodeId self, std::size_t k)
-    : self_(self), k_(k), buckets_(NodeId::kBits) {}
+RoutingTable::RoutingTable(NodeId self, std::size_t k) : self_(self), k_(k) {}
+
+const std::vector<PeerInfo> RoutingTable::kNoPeers;
 
 RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer) {
   const int index = bucket_index(self_, peer.node_id);
@@ -37,7 +46,7 @@ RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer
   // must never see self as a node that was added.
   if (index < 0) return Placement::kUpdated;
 
-  Bucket& bucket = buckets_[index];
+  Bucket& bucket = bucket_for(index);
   Placement placement;
   if (auto it = Find(bucket.entries, peer.node_id); it != bucket.entries.end()) {
     bucket.entries.erase(it);
@@ -49,15 +58,15 @@ RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer
     if (auto rit = Find(bucket.replacements, peer.node_id); rit != bucket.replacements.end()) {
       bucket.replacements.erase(rit);
     }
-    bucket.entries.push_back(peer);
+    PushCapped(bucket.entries, peer, k_);
     ++size_;
-    if (bucket.entries.size() == 1) nonempty_.insert(index);
+    if (bucket.entries.size() == 1) set_nonempty(index, true);
     placement = Placement::kAdded;
   } else {
     if (auto rit = Find(bucket.replacements, peer.node_id); rit != bucket.replacements.end()) {
       bucket.replacements.erase(rit);
     }
-    bucket.replacements.push_back(peer);
+    PushCapped(bucket.replacements, peer, k_ + 1);  // k + 1 for a moment
     while (bucket.replacements.size() > k_) bucket.replacements.erase(bucket.replacements.begin());
     placement = Placement::kReplacementCache;
   }
@@ -72,7 +81,8 @@ RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer
 bool RoutingTable::remove(const NodeId& peer) {
   const int index = bucket_index(self_, peer);
   if (index < 0) return false;
-  Bucket& bucket = buckets_[index];
+  if (static_cast<std::size_t>(NodeId::kBits - 1 - index) >= buckets_.size()) return false;
+  Bucket& bucket = bucket_for(index);
   if (auto it = Find(bucket.entries, peer); it != bucket.entries.end()) {
     bucket.entries.erase(it);
     --size_;
@@ -81,7 +91,7 @@ bool RoutingTable::remove(const NodeId& peer) {
       bucket.replacements.pop_back();
       ++size_;
     }
-    if (bucket.entries.empty()) nonempty_.erase(index);
+    if (bucket.entries.empty()) set_nonempty(index, false);
     return true;
   }
   if (auto rit = Find(bucket.replacements, peer); rit != bucket.replacements.end()) {
@@ -93,14 +103,14 @@ bool RoutingTable::remove(const NodeId& peer) {
 bool RoutingTable::contains(const NodeId& peer) const {
   const int index = bucket_index(self_, peer);
   if (index < 0) return false;
-  const auto& entries = buckets_[index].entries;
+  const auto& entries = entries_of(index);
   return Find(entries, peer) != entries.end();
 }
 
 std::optional<PeerInfo> RoutingTable::get(const NodeId& peer) const {
   const int index = bucket_index(self_, peer);
   if (index < 0) return std::nullopt;
-  const auto& entries = buckets_[index].entries;
+  const auto& entries = entries_of(index);
   if (auto it = Find(entries, peer); it != entries.end()) return *it;
   return std::nullopt;
 }
@@ -123,7 +133,7 @@ std::vector<PeerInfo> RoutingTable::closest(
   candidates.reserve(std::min(size_, count + k_));
 
   auto gather = [&](int index) {
-    for (const PeerInfo& p : buckets_[index].entries) {
+    for (const PeerInfo& p : entries_of(index)) {
       if (exclude && exclude(p)) continue;
       candidates.emplace_back(p.node_id ^ target, &p);
     }
@@ -133,11 +143,11 @@ std::vector<PeerInfo> RoutingTable::closest(
   // Only non-empty buckets are visited: a table of n peers fills about
   // log2(n) of its 160 buckets.
   bool done = false;
-  for (auto it = nonempty_.rbegin(); it != nonempty_.rend() && !done; ++it) {
-    if (BitAt(t, *it)) done = gather(*it);
+  for (int i = NodeId::kBits - 1; i >= 0 && !done; --i) {
+    if (nonempty(i) && BitAt(t, i)) done = gather(i);
   }
-  for (auto it = nonempty_.begin(); it != nonempty_.end() && !done; ++it) {
-    if (!BitAt(t, *it)) done = gather(*it);
+  for (int i = 0; i < NodeId::kBits && !done; ++i) {
+    if (nonempty(i) && !BitAt(t, i)) done = gather(i);
   }
 
   const std::size_t n = std::min(count, candidates.size());
@@ -152,8 +162,8 @@ std::vector<PeerInfo> RoutingTable::closest(
 std::vector<PeerInfo> RoutingTable::all() const {
   std::vector<PeerInfo> out;
   out.reserve(size_);
-  for (const Bucket& bucket : buckets_) {
-    out.insert(out.end(), bucket.entries.begin(), bucket.entries.end());
+  for (auto bucket = buckets_.rbegin(); bucket != buckets_.rend(); ++bucket) {  // index order
+    out.insert(out.end(), bucket->entries.begin(), bucket->entries.end());
   }
   return out;
 }
@@ -166,7 +176,7 @@ std::size_t RoutingTable::replacement_count() const {
 
 std::size_t RoutingTable::bucket_size(int index) const {
   if (index < 0 || index >= NodeId::kBits) return 0;
-  return buckets_[static_cast<std::size_t>(index)].entries.size();
+  return entries_of(index).size();
 }
 
 }  // namespace yz::core

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <set>
@@ -69,9 +71,32 @@ class RoutingTable {
 
   NodeId self_;
   std::size_t k_;
+  // Bucket i is buckets_[kBits - 1 - i], allocated down to the lowest
+  // index used: peers at random ids fill only the top few dozen buckets.
   std::vector<Bucket> buckets_;
+  static const std::vector<PeerInfo> kNoPeers;
+  const std::vector<PeerInfo>& entries_of(int index) const {
+    const auto j = static_cast<std::size_t>(NodeId::kBits - 1 - index);
+    return j < buckets_.size() ? buckets_[j].entries : kNoPeers;
+  }
+  Bucket& bucket_for(int index) {
+    const auto j = static_cast<std::size_t>(NodeId::kBits - 1 - index);
+    if (j >= buckets_.size()) buckets_.resize(j + 1);
+    return buckets_[j];
+  }
   std::size_t size_ = 0;
-  std::set<int> nonempty_;  // indices of buckets with entries
+  // Bit i set when bucket i has entries: closest() walks these in index
+  // order without chasing the nodes of a tree.
+  std::array<std::uint64_t, (NodeId::kBits + 63) / 64> nonempty_{};
+  bool nonempty(int index) const { return ((nonempty_[index / 64] >> (index % 64)) & 1) != 0; }
+  void set_nonempty(int index, bool on) {
+    const std::uint64_t bit = std::uint64_t{1} << (index % 64);
+    if (on) {
+      nonempty_[index / 64] |= bit;
+    } else {
+      nonempty_[index / 64] &= ~bit;
+    }
+  }
   NodeAddedCallback on_node_added_;
   bool skip_callback_for_replacement_ = false;
 };

@@ -175,7 +175,8 @@ int main(int argc, char** argv) {
   auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
   const double run_seconds = seconds(t2 - t1);
   std::printf(
-      "{\"scenario\":%s,\"nodes\":%llu,\"processes\":%zu,\"seed\":%llu,\"events\":%llu,"
+      "{\"scenario\":%s,\"nodes\":%llu,\"processes\":%zu,\"seed\":%llu,"
+      "\"trace_hash\":\"%016llx\",\"events\":%llu,"
       "\"virtual_seconds\":%.3f,\"wall_seconds\":%.3f,\"setup_seconds\":%.3f,"
       "\"run_seconds\":%.3f,\"teardown_seconds\":%.3f,\"cpu_seconds\":%.3f,"
       "\"events_per_second\":%.0f,\"peak_rss_mib\":%.1f,"
@@ -184,6 +185,7 @@ int main(int argc, char** argv) {
       "\"lookup_checks\":{\"issued\":%llu,\"completed\":%llu,\"exact\":%llu}}\n",
       yz::json::quote(result.scenario).c_str(), static_cast<unsigned long long>(nodes),
       result.nodes.size(), static_cast<unsigned long long>(result.seed),
+      static_cast<unsigned long long>(result.trace_hash),
       static_cast<unsigned long long>(result.events), result.virtual_seconds, seconds(t3 - t0),
       seconds(t1 - t0), run_seconds, seconds(t3 - t2), CpuSeconds(),
       run_seconds > 0 ? static_cast<double>(result.events) / run_seconds : 0.0, PeakRssMib(),
