@@ -606,12 +606,11 @@ RunResult Simulator::run() {
     record(event, steps_);
     if (options_.recorder != nullptr && event.kind == EventKind::kFrame) {
       // Who sent it and whether execute() will hand it over, as execute() decides.
-      auto it = links_.find(event.link);
-      const int from = it == links_.end()                    ? -1
-                       : it->second.dialler == event.process ? it->second.acceptor
-                                                             : it->second.dialler;
-      const bool handed = it != links_.end() &&
-                          !it->second.closed[side_of(it->second, event.process)] &&
+      const Link* link = find_link(event.link);
+      const int from = link == nullptr                  ? -1
+                       : link->dialler == event.process ? link->acceptor
+                                                        : link->dialler;
+      const bool handed = link != nullptr && !link->closed[side_of(*link, event.process)] &&
                           procs_[event.process].running;
       options_.recorder->frame_delivering(steps_, now_, from, event.process, event.link,
                                           event.frame, handed);
