@@ -17,13 +17,36 @@
 #include <string>
 #include <vector>
 
+#include "roles/core/identity.h"
 #include "yz/v1/peer.grpc.pb.h"
 
 namespace yz::integration::hostile {
 
+inline std::string code_name(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    default:
+      return "code " + std::to_string(static_cast<int>(code));
+  }
+}
+
 inline std::string describe(const grpc::Status& status) {
-  return "code " + std::to_string(static_cast<int>(status.error_code())) + " \"" +
-         status.error_message() + "\"";
+  return code_name(status.error_code()) + " \"" + status.error_message() + "\"";
 }
 
 // A node id no cluster member has: 40 hex digits built from `n`.
@@ -94,13 +117,31 @@ class Call {
     return stream_->Finish();
   }
 
-  // A valid hello and the answer; "" or what went wrong.
-  std::string handshake(const std::string& peer_id) {
-    if (!write(hello(peer_id))) return "the stream ended before the hello";
+  // A valid hello with the proof of identity of key `n`, the node's
+  // dht_peer_connected, checked, and our dht_peer_proof; "" or what went
+  // wrong.
+  std::string handshake(std::uint64_t n) {
+    const auto key = core::Identity::from_words(n, 0x7e57, 0x7e57, 0x7e57);
+    v1::Frame our_hello = hello(key->node_id().to_hex());
+    const std::string nonce(core::kNonceBytes, static_cast<char>(n));
+    our_hello.mutable_dht_peer_hello()->set_public_key(key->public_key());
+    our_hello.mutable_dht_peer_hello()->set_nonce(nonce);
+    if (!write(our_hello)) return "the node ended the stream before the hello";
     v1::Frame reply;
-    if (!read(reply)) return "the stream ended instead of answering the hello";
+    if (!read(reply)) return "the node ended the stream instead of answering the hello";
     if (!reply.has_dht_peer_connected())
       return "expected dht_peer_connected, got " + reply.ShortDebugString();
+    const auto& connected = reply.dht_peer_connected();
+    const auto node = core::NodeId::from_hex(connected.node_id());
+    if (!node || core::node_id_for_key(connected.public_key()) != *node ||
+        !core::verify_signature(connected.public_key(),
+                                core::handshake_message('A', nonce, *node, key->node_id()),
+                                connected.signature()))
+      return "the node's dht_peer_connected does not prove its id";
+    v1::Frame proof;
+    proof.mutable_dht_peer_proof()->set_signature(
+        key->sign(core::handshake_message('D', connected.nonce(), key->node_id(), *node)));
+    if (!write(proof)) return "the node ended the stream before the proof";
     return {};
   }
 

@@ -149,7 +149,7 @@ TEST_F(HostileCluster, FramesOverTheSizeCapAreRefused) {
   const double before = metric("dht-node-1", oversized);
   for (std::size_t size : {std::size_t{2} << 20, std::size_t{3} << 20}) {
     Call call(listen("dht-node-1"));
-    ASSERT_EQ(call.handshake(fake_id(3)), "");
+    ASSERT_EQ(call.handshake(3), "");
     v1::Frame store;
     store.set_request_id(9);
     store.mutable_store()->set_key("big");
@@ -167,7 +167,7 @@ TEST_F(HostileCluster, FloodOfFindNodeIsLimitedAndTheLinkClosed) {
   const double frames_before = metric(node, limited("frames"));
   constexpr int kFlood = 20000;
   Call call(listen(node));
-  ASSERT_EQ(call.handshake(fake_id(4)), "");
+  ASSERT_EQ(call.handshake(4), "");
   std::atomic<int> written{0};
   const auto started = std::chrono::steady_clock::now();
   std::thread writer([&] {
@@ -229,7 +229,7 @@ TEST_F(HostileCluster, RegistrationFloodAtTheBootstrapIsLimited) {
   // flood comes over many links, each registering until it is cut.
   for (int attempt = 0; attempt < 20; ++attempt) {
     Call call(listen("bootstrap"), true);
-    ASSERT_EQ(call.handshake(fake_id(5000 + static_cast<std::uint32_t>(attempt))), "");
+    ASSERT_EQ(call.handshake(5000 + static_cast<std::uint32_t>(attempt)), "");
     v1::Frame reg;
     reg.mutable_register_()->set_node_id(fake_id(5000 + static_cast<std::uint32_t>(attempt)));
     reg.mutable_register_()->mutable_metadata()->set_role(v1::ROLE_NODE);
@@ -277,7 +277,7 @@ TEST_F(HostileCluster, ZZEveryProcessHealthyAndLookupsAnswered) {
     to_ask.pop_back();
     if (!asked.insert(id).second) continue;
     Call call(address_of.at(id));
-    ASSERT_EQ(call.handshake(fake_id(9000 + asker++)), "") << "asking " << id;
+    ASSERT_EQ(call.handshake(9000 + asker++), "") << "asking " << id;
     ASSERT_TRUE(call.write(find_node(77, target->to_hex())));
     v1::Frame reply;
     bool answered = false;

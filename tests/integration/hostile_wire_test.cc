@@ -19,235 +19,19 @@
 #include <vector>
 
 #include "roles/core/identity.h"
+#include "tests/integration/hostile_client.h"
 #include "tests/integration/local_cluster.h"
 #include "yz/v1/peer.grpc.pb.h"
 
 namespace yz::integration {
 namespace {
 
+using namespace hostile;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr std::uint32_t kProtocolVersion = 1;
 constexpr char kTarget[] = "dht-node-1";
-
-std::string code_name(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    default:
-      return "code " + std::to_string(static_cast<int>(code));
-  }
-}
-
-std::string describe(const grpc::Status& status) {
-  return code_name(status.error_code()) + " \"" + status.error_message() + "\"";
-}
-
-// A node id no cluster member has: 40 hex digits built from `n`.
-std::string fake_id(std::uint32_t n) {
-  char buf[41];
-  std::snprintf(buf, sizeof buf, "baddcafe%032x", n);
-  return buf;
-}
-
-v1::Frame hello(const std::string& peer_id, std::uint32_t version = kProtocolVersion) {
-  v1::Frame frame;
-  auto* m = frame.mutable_dht_peer_hello();
-  m->set_peer_id(peer_id);
-  m->mutable_metadata()->set_role(v1::ROLE_NODE);
-  m->mutable_metadata()->set_protocol_version(version);
-  m->mutable_metadata()->set_build_id("hostile-wire-test");
-  m->mutable_metadata()->set_name("hostile");
-  return frame;
-}
-
-v1::Frame find_node(std::uint64_t request_id, const std::string& target) {
-  v1::Frame frame;
-  frame.set_request_id(request_id);
-  frame.mutable_find_node()->set_target(target);
-  return frame;
-}
-
-// One PeerLink.Connect call from the test, with the synchronous API. The
-// deadline only stops a hung test; every status the tests expect comes from
-// the node long before it.
-class Call {
- public:
-  explicit Call(const std::string& address, std::chrono::seconds deadline = seconds(20))
-      : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
-        stub_(v1::PeerLink::NewStub(channel_)) {
-    context_.set_deadline(std::chrono::system_clock::now() + deadline);
-    stream_ = stub_->Connect(&context_);
-  }
-  Call(const Call&) = delete;
-  Call& operator=(const Call&) = delete;
-  ~Call() {
-    if (!finished_) {
-      context_.TryCancel();
-      stream_->Finish();
-    }
-  }
-
-  bool write(const v1::Frame& frame) { return stream_->Write(frame); }
-  bool read(v1::Frame& frame) { return stream_->Read(&frame); }
-  void writes_done() { stream_->WritesDone(); }
-
-  // Reads until the node ends the stream, then returns its status.
-  grpc::Status drain(std::vector<v1::Frame>* frames = nullptr) {
-    v1::Frame frame;
-    while (stream_->Read(&frame))
-      if (frames != nullptr) frames->push_back(frame);
-    finished_ = true;
-    return stream_->Finish();
-  }
-
-  // A valid hello with the proof of identity of key `n`, the node's
-  // dht_peer_connected, checked, and our dht_peer_proof; "" or what went
-  // wrong.
-  std::string handshake(std::uint64_t n) {
-    const auto key = core::Identity::from_words(n, 0x7e57, 0x7e57, 0x7e57);
-    v1::Frame our_hello = hello(key->node_id().to_hex());
-    const std::string nonce(core::kNonceBytes, static_cast<char>(n));
-    our_hello.mutable_dht_peer_hello()->set_public_key(key->public_key());
-    our_hello.mutable_dht_peer_hello()->set_nonce(nonce);
-    if (!write(our_hello)) return "the node ended the stream before the hello";
-    v1::Frame reply;
-    if (!read(reply)) return "the node ended the stream instead of answering the hello";
-    if (!reply.has_dht_peer_connected())
-      return "expected dht_peer_connected, got " + reply.ShortDebugString();
-    const auto& connected = reply.dht_peer_connected();
-    const auto node = core::NodeId::from_hex(connected.node_id());
-    if (!node || core::node_id_for_key(connected.public_key()) != *node ||
-        !core::verify_signature(connected.public_key(),
-                                core::handshake_message('A', nonce, *node, key->node_id()),
-                                connected.signature()))
-      return "the node's dht_peer_connected does not prove its id";
-    v1::Frame proof;
-    proof.mutable_dht_peer_proof()->set_signature(
-        key->sign(core::handshake_message('D', connected.nonce(), key->node_id(), *node)));
-    if (!write(proof)) return "the node ended the stream before the proof";
-    return {};
-  }
-
- private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::PeerLink::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::Frame, v1::Frame>> stream_;
-  bool finished_ = false;
-};
-
-// Raw TCP to the gRPC port, for bytes no gRPC client would send.
-class RawSocket {
- public:
-  explicit RawSocket(const std::string& host_port) {
-    const auto colon = host_port.rfind(':');
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1))));
-    inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{5, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      close(fd_);
-      fd_ = -1;
-    }
-  }
-  RawSocket(const RawSocket&) = delete;
-  RawSocket& operator=(const RawSocket&) = delete;
-  ~RawSocket() {
-    if (fd_ >= 0) close(fd_);
-  }
-
-  bool connected() const { return fd_ >= 0; }
-  // Best effort: the node may hang up part way, which is its right.
-  void send_bytes(const std::string& bytes) {
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-      const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      sent += static_cast<std::size_t>(n);
-    }
-  }
-  // Reads until the node closes the connection (true) or 5 s pass with
-  // nothing to read (false).
-  bool closed_by_peer() {
-    char buf[4096];
-    while (true) {
-      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n == 0) return true;
-      if (n < 0) return errno == ECONNRESET;
-    }
-  }
-
- private:
-  int fd_ = -1;
-};
-
-// HTTP/2 by hand: just enough to open PeerLink.Connect and send DATA.
-std::string h2_frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream,
-                     const std::string& payload, std::size_t claimed_length = 0) {
-  const std::size_t length = claimed_length != 0 ? claimed_length : payload.size();
-  std::string out;
-  out += static_cast<char>((length >> 16) & 0xff);
-  out += static_cast<char>((length >> 8) & 0xff);
-  out += static_cast<char>(length & 0xff);
-  out += static_cast<char>(type);
-  out += static_cast<char>(flags);
-  out += static_cast<char>((stream >> 24) & 0x7f);
-  out += static_cast<char>((stream >> 16) & 0xff);
-  out += static_cast<char>((stream >> 8) & 0xff);
-  out += static_cast<char>(stream & 0xff);
-  return out + payload;
-}
-
-// HPACK "literal header field without indexing, new name", no Huffman.
-std::string hpack_literal(const std::string& name, const std::string& value) {
-  std::string out(1, '\0');
-  out += static_cast<char>(name.size());
-  out += name;
-  out += static_cast<char>(value.size());
-  return out + value;
-}
-
-// The connection preface, an empty SETTINGS and the request HEADERS that
-// open PeerLink.Connect on stream 1.
-std::string h2_open_peer_link(const std::string& authority) {
-  constexpr std::uint8_t kHeaders = 1, kSettings = 4, kEndHeaders = 4;
-  const std::string headers =
-      hpack_literal(":method", "POST") + hpack_literal(":scheme", "http") +
-      hpack_literal(":path", "/yz.v1.PeerLink/Connect") + hpack_literal(":authority", authority) +
-      hpack_literal("content-type", "application/grpc") + hpack_literal("te", "trailers");
-  return std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + h2_frame(kSettings, 0, 0, "") +
-         h2_frame(kHeaders, kEndHeaders, 1, headers);
-}
-
-// A gRPC length-prefixed message claiming `claimed` bytes of which only
-// `body` follows.
-std::string grpc_message(const std::string& body, std::uint32_t claimed) {
-  std::string out(1, '\0');  // not compressed
-  out += static_cast<char>((claimed >> 24) & 0xff);
-  out += static_cast<char>((claimed >> 16) & 0xff);
-  out += static_cast<char>((claimed >> 8) & 0xff);
-  out += static_cast<char>(claimed & 0xff);
-  return out + body;
-}
 
 class HostileWire : public ::testing::Test {
  protected:
@@ -607,7 +391,7 @@ TEST_F(HostileWire, FloodOfFindNodeIsLimited) {
   constexpr int kFlood = 2000;
   const std::string limited = "yz_limited_total{limit=\"lookups\"}";
   const double before = metric(limited);
-  Call call(listen_address(), seconds(60));
+  Call call(listen_address(), false, seconds(60));
   ASSERT_EQ(call.handshake(10), "");
   std::thread writer([&] {
     for (int i = 1; i <= kFlood; ++i)
