@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "roles/json/json.h"
 #include "sim/cli.h"
 #include "sim/explore.h"
 #include "sim/perfetto.h"
@@ -255,13 +256,14 @@ int shrink_command(const CliOptions& o) {
                            ? static_cast<double>(result.events_before) / result.events_after
                            : 0.0;
   if (o.json) {
-    std::cout << "{\"failure\":\"" << result.kind << "\",\"events_before\":" << result.events_before
+    std::cout << "{\"failure\":" << yz::json::quote(result.kind)
+              << ",\"events_before\":" << result.events_before
               << ",\"events_after\":" << result.events_after
               << ",\"processes_before\":" << result.processes_before
               << ",\"processes_after\":" << result.processes_after
               << ",\"non_default_choices_before\":" << result.non_default_choices_before
               << ",\"non_default_choices_after\":" << result.non_default_choices_after
-              << ",\"runs\":" << result.runs << ",\"out\":\"" << o.out_path << "\"}\n";
+              << ",\"runs\":" << result.runs << ",\"out\":" << yz::json::quote(o.out_path) << "}\n";
     return 0;
   }
   char line[256];
