@@ -290,18 +290,24 @@ bool PeerLinks::connected(const NodeId& peer) const { return current_.contains(p
 std::vector<ConnectionManager*> PeerLinks::pinged_links() {
   if (!per_direction_managers_) return established();
   // Each of the original's client managers kept its own liveness.
+  // managers_ is a hash map: sort by link id so the order cannot leak.
   std::vector<ConnectionManager*> out;
   for (const auto& [link, manager] : managers_)
     if (manager->established()) out.push_back(manager.get());
+  std::sort(out.begin(), out.end(), [](const ConnectionManager* a, const ConnectionManager* b) {
+    return a->link() < b->link();
+  });
   return out;
 }
 
 ConnectionManager* PeerLinks::outbound_to(const NodeId& peer) {
+  // The oldest such link (smallest id), whatever the hash map's order.
+  ConnectionManager* found = nullptr;
   for (const auto& [link, manager] : managers_)
     if (manager->established() && manager->direction() == Direction::kOutbound &&
-        manager->peer().node_id == peer)
-      return manager.get();
-  return nullptr;
+        manager->peer().node_id == peer && (found == nullptr || link < found->link()))
+      found = manager.get();
+  return found;
 }
 
 std::vector<ConnectionManager*> PeerLinks::established() {
