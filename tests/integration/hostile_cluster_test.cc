@@ -214,9 +214,11 @@ TEST_F(HostileCluster, MoreLinksThanANodeAcceptsAreRefused) {
   const double before = metric(node, limited("links"));
   auto channel = grpc::CreateChannel(listen(node), grpc::InsecureChannelCredentials());
   std::vector<std::unique_ptr<Call>> calls;
+  // Each link proves a key of its own, so the node keeps every one it
+  // accepts (a bare hello would be refused at once and free its slot).
   for (int i = 0; i < kMaxInboundLinks + 20; ++i) {
     calls.push_back(std::make_unique<Call>(channel, false));
-    calls.back()->write(hello(fake_id(1000 + static_cast<std::uint32_t>(i))));
+    calls.back()->handshake(1000 + static_cast<std::uint64_t>(i));
   }
   EXPECT_TRUE(counted(node, limited("links"), before + 20))
       << limited("links") << " on " << node << " is " << metric(node, limited("links"));
