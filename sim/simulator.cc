@@ -113,6 +113,9 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
   for (const auto& spec : scenario.processes)
     if (spec.role == core::Role::kBootstrap) bootstrap_address = spec.name;
 
+  // One verifier for the run: every member checks the same chains, and a
+  // signature's validity does not depend on who asks.
+  auto verifier = std::make_shared<core::SignatureVerifier>(std::size_t{1} << 16);
   for (std::size_t i = 0; i < scenario.processes.size(); ++i) {
     const ProcessSpec& spec = scenario.processes[i];
     std::uint64_t stream = options_.seed ^ name_hash(spec.name);
@@ -133,6 +136,7 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
     config.timing = scenario.timing;
     config.faults = faults_;
     config.bridge_auth = scenario.bridge_auth;
+    config.shared_verifier = verifier;
 
     Proc proc;
     proc.spec = spec;

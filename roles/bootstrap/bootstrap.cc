@@ -39,7 +39,7 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
                               .Help("Links closed before or at the handshake, by reason")
                               .Register(env.metrics())),
       auth_(env, config_.identity),
-      credentials_(env.metrics()) {
+      credentials_(env.metrics(), config_.shared_verifier) {
   if (config_.identity && config_.identity->node_id() != config_.node_id)
     throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
 }
@@ -198,6 +198,12 @@ void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame)
                ", this bootstrap speaks " + std::to_string(config_.protocol_version));
     return;
   }
+  if (frame.metadata.build_id != config_.build_id) {
+    // One network, one build: mixed builds are how subtle races come back.
+    refuse(link, "version_mismatch",
+           "build " + frame.metadata.build_id + ", this bootstrap runs " + config_.build_id);
+    return;
+  }
   if (frame.node_id != client.info.node_id) {
     refuse(link, "id_mismatch", "register names another node than the handshake");
     return;
@@ -221,6 +227,8 @@ void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame)
     if (std::find(bridges_.begin(), bridges_.end(), link) == bridges_.end())
       bridges_.push_back(link);
     for (const auto& [id, member] : members_) registered.nodes.push_back(member);
+    // BRIDGE_AUTH passed: the bridge's chain starts at our invitation.
+    if (auth_.enabled()) registered.invitation = invite(frame.node_id);
   }
   env_.log(LogLevel::kInfo, "registered",
            {{"peer", frame.node_id.short_hex()},
@@ -241,20 +249,30 @@ void Bootstrap::handle_get_peers_or_genesis(LinkId link, Client& client) {
     });
     if (peers.size() > config_.timing.k) peers.resize(config_.timing.k);
     reply.nodes = std::move(peers);
+    reply.chain = chain_of(id);  // back after a restart, it shows this again
     send(link, std::move(reply));
     return;
   }
-  if (!genesis_) {
+  // Genesis not yet a member (its acceptance may have been lost with its
+  // link) asks again: same designation if still pending.
+  if (!genesis_ || *genesis_ == id) {
     if (client.info.metadata.role != Role::kGenesis) {
       send(link, std::move(reply));  // neither genesis nor onboarding: not ready yet
       return;
     }
+    // Designation: genesis signs a token citing our invitation and sends it
+    // back; it becomes a member, announced to the bridges, on that token.
     genesis_ = id;
-    members_[id] = client.info;
+    Onboarding& designation = onboardings_[id];
+    designation.newcomer_link = link;
+    designation.newcomer = client.info;
+    if (!designation.designation) designation.invitation = invite(id);
+    designation.designation = true;
+    designation.awaiting_acceptance = true;
     reply.flag = true;
+    reply.invitation = designation.invitation;
     env_.log(LogLevel::kInfo, "genesis_designated", {{"peer", id.short_hex()}});
     send(link, std::move(reply));
-    announce_member(client.info);
     return;
   }
   if (client.info.metadata.role == Role::kGenesis) {
@@ -336,6 +354,9 @@ void Bootstrap::handle_bridge_answer(const Frame& frame) {
         credentials_.check_invitation(frame.invitation, newcomer, env_.shared_clock_ms());
     if (why.empty() && frame.nodes.front().node_id != frame.invitation.inviter)
       why = "broken_chain";
+    // The helper must be a member: its chain leads back to us.
+    if (why.empty())
+      why = credentials_.check_chain(frame.chain, frame.invitation.inviter, config_.node_id);
     if (!why.empty()) {
       env_.log(LogLevel::kWarn, "invitation_refused",
                {{"newcomer", newcomer.short_hex()}, {"reason", why}});
@@ -346,9 +367,11 @@ void Bootstrap::handle_bridge_answer(const Frame& frame) {
   }
   onboarding.helper = frame.nodes.front();
   onboarding.invitation = frame.invitation;
+  onboarding.inviter_chain = frame.chain;
   onboarding.awaiting_acceptance = true;
   Frame relay = Frame::Of(MessageType::kSendInvitation);
   relay.invitation = frame.invitation;
+  relay.chain = frame.chain;
   relay.nodes.push_back(onboarding.helper);
   send(onboarding.newcomer_link, std::move(relay));
 }
@@ -380,14 +403,23 @@ void Bootstrap::handle_invitation_accepted(LinkId link, Client& client, const Fr
     refuse(link, "bad_token", "membership token does not cite the pending invitation");
     return;
   }
+  it->second.token = frame.token;
   finish_onboarding(it);
 }
 
 void Bootstrap::finish_onboarding(std::map<NodeId, Onboarding>::iterator it) {
   const Onboarding onboarding = it->second;
   onboardings_.erase(it);
-  next_bridge_++;
   members_[onboarding.newcomer.node_id] = onboarding.newcomer;
+  member_links_[onboarding.newcomer.node_id] =
+      core::ChainLink{onboarding.token, onboarding.invitation};
+  if (onboarding.designation) {
+    env_.log(LogLevel::kInfo, "genesis_joined",
+             {{"peer", onboarding.newcomer.node_id.short_hex()}});
+    announce_member(onboarding.newcomer);
+    return;
+  }
+  next_bridge_++;
   onboarding_total_.Add({{"result", "success"}}).Increment();
   env_.log(LogLevel::kInfo, "onboarding_succeeded",
            {{"newcomer", onboarding.newcomer.node_id.short_hex()},
@@ -427,6 +459,33 @@ void Bootstrap::announce_member(const PeerInfo& member) {
     joined.nodes.push_back(member);
     send(bridge, std::move(joined));
   }
+}
+
+core::Invitation Bootstrap::invite(const NodeId& invitee) {
+  const std::int64_t expires_at_ms =
+      env_.shared_clock_ms() + config_.timing.invitation_expiry / core::kMillisecond;
+  const std::uint64_t nonce = env_.random();
+  if (config_.identity)
+    return core::sign_invitation(*config_.identity, invitee, expires_at_ms, nonce);
+  core::Invitation unsigned_invitation;  // unit tests with hand-picked ids
+  unsigned_invitation.inviter = config_.node_id;
+  unsigned_invitation.invitee = invitee;
+  unsigned_invitation.expires_at_ms = expires_at_ms;
+  unsigned_invitation.nonce = nonce;
+  return unsigned_invitation;
+}
+
+core::CredentialChain Bootstrap::chain_of(const NodeId& member) const {
+  core::CredentialChain chain;
+  NodeId holder = member;
+  while (chain.size() < core::kMaxChainLength) {
+    auto link = member_links_.find(holder);
+    if (link == member_links_.end()) return {};
+    chain.push_back(link->second);
+    holder = link->second.invitation.inviter;
+    if (holder == config_.node_id) return chain;
+  }
+  return {};
 }
 
 core::ProcessStatus Bootstrap::status() {

@@ -51,6 +51,10 @@ class Bootstrap : public core::Process {
     bool awaiting_acceptance = false;
     core::PeerInfo helper;
     core::Invitation invitation;
+    core::CredentialChain inviter_chain;  // the helper's, checked
+    core::MembershipToken token;          // the newcomer's, once accepted
+    // Genesis's designation: no bridge, no helper; the invitation is ours.
+    bool designation = false;
     std::string last_error;
   };
 
@@ -63,6 +67,12 @@ class Bootstrap : public core::Process {
   void fail_onboarding(const core::NodeId& newcomer);
   void finish_onboarding(std::map<core::NodeId, Onboarding>::iterator it);
   void announce_member(const core::PeerInfo& member);
+  // An invitation signed by this bootstrap: genesis's designation or a
+  // bridge's registration, the root of a chain.
+  core::Invitation invite(const core::NodeId& invitee);
+  // A member's chain back to this bootstrap, from the link each member
+  // accepted (one per member, not a chain each).
+  core::CredentialChain chain_of(const core::NodeId& member) const;
   void refuse(core::LinkId link, std::string code, std::string text);
   // Refuses a handshake: counted on yz_handshake_rejected_total, and closed.
   void refuse_handshake(core::LinkId link, const std::string& reason, std::string text);
@@ -78,6 +88,7 @@ class Bootstrap : public core::Process {
   // not scan every client (which made a 10,000-node join quadratic).
   std::map<core::NodeId, core::LinkId> link_by_id_;
   std::map<core::NodeId, core::PeerInfo> members_;
+  std::map<core::NodeId, core::ChainLink> member_links_;
   std::optional<core::NodeId> genesis_;
   // Bridges in registration order, and where the next onboarding starts so
   // the load spreads.

@@ -128,6 +128,7 @@ void Bridge::ask_next_helper(std::uint64_t brokering_id) {
                                          found->second.bootstrap_request_id);
                  reply.nodes.push_back(helper);
                  reply.invitation = response->invitation;
+                 reply.chain = response->chain;  // the helper's, for the bootstrap to check
                  metrics_.invitations.Add({{"result", "brokered"}}).Increment();
                  send_to_bootstrap(std::move(reply));
                  brokerings_.erase(found);

@@ -49,18 +49,29 @@ Invitation sign_invitation(const Identity& inviter, const NodeId& invitee,
   return invitation;
 }
 
-MembershipToken sign_token(const Identity& member, const Invitation* invitation) {
+MembershipToken sign_token(const Identity& member, const Invitation& invitation) {
   MembershipToken token;
   token.node_id = member.node_id();
-  token.issuer = invitation != nullptr ? invitation->inviter : member.node_id();
-  token.invitation_nonce = invitation != nullptr ? invitation->nonce : 0;
+  token.issuer = invitation.inviter;
+  token.invitation_nonce = invitation.nonce;
   token.public_key = member.public_key();
   token.signature = member.sign(token_message(token));
   return token;
 }
 
-CredentialChecker::CredentialChecker(metrics::Registry& registry)
-    : rejected_(metrics::BuildCounter()
+CredentialChain extend_chain(const MembershipToken& token, const Invitation& invitation,
+                             const CredentialChain& inviter_chain) {
+  CredentialChain chain;
+  chain.reserve(inviter_chain.size() + 1);
+  chain.push_back(ChainLink{token, invitation});
+  chain.insert(chain.end(), inviter_chain.begin(), inviter_chain.end());
+  return chain;
+}
+
+CredentialChecker::CredentialChecker(metrics::Registry& registry,
+                                     std::shared_ptr<SignatureVerifier> shared)
+    : verifier_(shared ? std::move(shared) : std::make_shared<SignatureVerifier>()),
+      rejected_(metrics::BuildCounter()
                     .Name("yz_credential_rejected_total")
                     .Help("Invitations and membership tokens refused, by reason")
                     .Register(registry)) {}
@@ -78,8 +89,8 @@ std::string CredentialChecker::check_invitation(const Invitation& invitation, co
                                                 std::int64_t now_ms) {
   if (invitation.invitee != invitee) return refuse("wrong_subject");
   if (!key_is(invitation.inviter_public_key, invitation.inviter) ||
-      !verifier_.verify(invitation.inviter_public_key, invitation_message(invitation),
-                        invitation.signature))
+      !verifier_->verify(invitation.inviter_public_key, invitation_message(invitation),
+                         invitation.signature))
     return refuse("bad_signature");
   if (invitation.expires_at_ms <= now_ms) return refuse("expired");
   if (used(invitation)) return refuse("replayed");
@@ -89,7 +100,7 @@ std::string CredentialChecker::check_invitation(const Invitation& invitation, co
 std::string CredentialChecker::check_token(const MembershipToken& token, const NodeId& holder,
                                            const Invitation& invitation) {
   if (token.node_id != holder || !key_is(token.public_key, holder)) return refuse("wrong_subject");
-  if (!verifier_.verify(token.public_key, token_message(token), token.signature))
+  if (!verifier_->verify(token.public_key, token_message(token), token.signature))
     return refuse("bad_signature");
   if (token.issuer != invitation.inviter || token.invitation_nonce != invitation.nonce ||
       invitation.invitee != holder)
@@ -97,12 +108,34 @@ std::string CredentialChecker::check_token(const MembershipToken& token, const N
   return {};
 }
 
-std::string CredentialChecker::check_genesis_token(const MembershipToken& token,
-                                                   const NodeId& holder) {
-  if (token.node_id != holder || !key_is(token.public_key, holder)) return refuse("wrong_subject");
-  if (token.issuer != holder || token.invitation_nonce != 0) return refuse("broken_chain");
-  if (!verifier_.verify(token.public_key, token_message(token), token.signature))
-    return refuse("bad_signature");
+std::string CredentialChecker::check_chain(const CredentialChain& chain, const NodeId& holder,
+                                           const NodeId& anchor) {
+  if (proven_.contains(holder)) return {};
+  if (chain.empty()) return refuse("missing_chain");
+  if (chain.size() > kMaxChainLength) return refuse("broken_chain");
+  // Verify every link up to the anchor or a proven member, then remember
+  // the holders: nothing is remembered from a chain that fails anywhere.
+  NodeId expected = holder;
+  std::size_t checked = 0;
+  for (const ChainLink& link : chain) {
+    const MembershipToken& token = link.token;
+    const Invitation& invitation = link.invitation;
+    if (token.node_id != expected || !key_is(token.public_key, expected))
+      return refuse("wrong_subject");
+    if (invitation.invitee != expected || token.issuer != invitation.inviter ||
+        token.invitation_nonce != invitation.nonce)
+      return refuse("broken_chain");
+    if (!key_is(invitation.inviter_public_key, invitation.inviter) ||
+        !verifier_->verify(token.public_key, token_message(token), token.signature) ||
+        !verifier_->verify(invitation.inviter_public_key, invitation_message(invitation),
+                           invitation.signature))
+      return refuse("bad_signature");
+    ++checked;
+    expected = invitation.inviter;
+    if (expected == anchor || proven_.contains(expected)) break;
+  }
+  if (expected != anchor && !proven_.contains(expected)) return refuse("broken_chain");
+  for (std::size_t i = 0; i < checked; ++i) proven_.insert(chain[i].token.node_id);
   return {};
 }
 

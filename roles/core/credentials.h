@@ -23,8 +23,14 @@ namespace yz::core {
 // - an invitation: inviter, invitee, expiry (shared clock, ms), nonce and the
 //   inviter's public key, signed by the inviter;
 // - a membership token: member, issuer, the nonce of the invitation it cites
-//   and the member's public key, signed by the member. Genesis signs its own
-//   (issuer == member, nonce 0): the root of every chain.
+//   and the member's public key, signed by the member;
+// - a chain (frame.h): a member's token and invitation, then its inviter's,
+//   and so on back to an invitation the bootstrap signed. The bootstrap
+//   signs two kinds: genesis's designation (genesis's token cites it, so
+//   every member's chain ends at genesis and then the bootstrap) and a
+//   bridge's registration, which it grants only with BRIDGE_AUTH. Every
+//   process learns the bootstrap's key from the proven handshake on its own
+//   bootstrap link: that key is the trust anchor.
 
 // The exact bytes each credential's signature covers.
 std::string invitation_message(const Invitation& invitation);
@@ -32,8 +38,13 @@ std::string token_message(const MembershipToken& token);
 
 Invitation sign_invitation(const Identity& inviter, const NodeId& invitee,
                            std::int64_t expires_at_ms, std::uint64_t nonce);
-// `invitation` is the one the token cites; null for genesis's own token.
-MembershipToken sign_token(const Identity& member, const Invitation* invitation);
+// The member's token citing `invitation` (genesis's cites its designation).
+MembershipToken sign_token(const Identity& member, const Invitation& invitation);
+
+// The chain of a member who accepted `invitation` from the holder of
+// `inviter_chain` (empty when the bootstrap signed it).
+CredentialChain extend_chain(const MembershipToken& token, const Invitation& invitation,
+                             const CredentialChain& inviter_chain);
 
 // Checks credentials, verifying each distinct signature once (memoised), and
 // counts every refusal on yz_credential_rejected_total{reason}: expired,
@@ -41,7 +52,10 @@ MembershipToken sign_token(const Identity& member, const Invitation* invitation)
 // "" or that reason.
 class CredentialChecker {
  public:
-  explicit CredentialChecker(metrics::Registry& registry);
+  // `shared`: a verifier several processes use together (the simulator's,
+  // one per run, since every member checks the same chains); null, its own.
+  explicit CredentialChecker(metrics::Registry& registry,
+                             std::shared_ptr<SignatureVerifier> shared = nullptr);
 
   // An invitation for `invitee`, valid at `now_ms`, signed by the inviter
   // whose key it carries, whose nonce this process has not used before.
@@ -50,23 +64,32 @@ class CredentialChecker {
   // `token` is `holder`'s, signed with holder's key, and cites `invitation`.
   std::string check_token(const MembershipToken& token, const NodeId& holder,
                           const Invitation& invitation);
-  // Genesis's own token: holder signs it and names itself as issuer.
-  std::string check_genesis_token(const MembershipToken& token, const NodeId& holder);
+  // `chain` proves that `holder` is a member (or a bridge): each token is
+  // signed by its holder and cites its invitation, each invitation is signed
+  // by the next link's holder, and the last by `anchor` (the bootstrap).
+  // Expiry and replay are not checked here: they were checked when each
+  // invitation was used, and a chain is shown again on every link. A holder
+  // proven once is remembered, so a chain is walked only up to the first
+  // member this process already knows. Reasons: missing_chain,
+  // broken_chain, wrong_subject, bad_signature.
+  std::string check_chain(const CredentialChain& chain, const NodeId& holder, const NodeId& anchor);
+  bool proven_member(const NodeId& id) const { return proven_.contains(id); }
 
   // The invitation has been used: the same nonce from the same inviter is
   // refused from now on as replayed.
   void mark_used(const Invitation& invitation);
   bool used(const Invitation& invitation) const;
 
-  std::uint64_t verifications() const { return verifier_.verifications(); }
+  std::uint64_t verifications() const { return verifier_->verifications(); }
 
  private:
   std::string refuse(const std::string& reason);
   bool key_is(const std::string& public_key, const NodeId& id) const;
 
+  std::shared_ptr<SignatureVerifier> verifier_;
   metrics::Family<metrics::Counter>& rejected_;
-  SignatureVerifier verifier_;
   std::set<std::pair<NodeId, std::uint64_t>> used_;
+  std::set<NodeId> proven_;  // holders whose chain this process checked
 };
 
 }  // namespace yz::core

@@ -27,7 +27,7 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
       dht_(env, metrics_, config_.timing, config_.faults, self_, routing_table_, links_),
       health_(config_.timing),
       bootstrap_auth_(env, config_.identity),
-      credentials_(env.metrics()) {
+      credentials_(env.metrics(), config_.shared_verifier) {
   if (config_.identity && config_.identity->node_id() != config_.node_id)
     throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
   routing_table_.set_on_node_added(
@@ -35,6 +35,11 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
   routing_table_.set_skip_callback_for_replacement(
       config_.faults.has(Fault::kReplacementCacheNoCallback));
   links_.set_per_direction_managers(config_.faults.has(Fault::kPongWrongManager));
+  if (config_.identity) {
+    links_.set_admission(PeerLinks::Admission{
+        [this]() -> const CredentialChain& { return chain_; },
+        [this](const NodeId& peer, const CredentialChain& chain) { return admit(peer, chain); }});
+  }
   dht_.set_role_request_handler(
       [this](ConnectionManager& from, Frame&& frame) { on_role_request(from, std::move(frame)); });
   env.metrics().AddCollectCallback([this] {
@@ -160,7 +165,13 @@ void DhtMember::handle_bootstrap_frame(Frame&& frame) {
       bootstrap_state_ = BootstrapState::kDisconnected;
       return;
     }
-    if (bootstrap_auth_.enabled()) send_to_bootstrap(std::move(proof));
+    if (bootstrap_auth_.enabled()) {
+      send_to_bootstrap(std::move(proof));
+      if (anchor_ && *anchor_ != frame.node_id)
+        log(LogLevel::kWarn, "bootstrap_key_changed",
+            {{"was", anchor_->short_hex()}, {"now", frame.node_id.short_hex()}});
+      anchor_ = frame.node_id;
+    }
     bootstrap_state_ = BootstrapState::kReady;
     Frame reg = Frame::Of(MessageType::kRegister);
     reg.node_id = self_.node_id;
@@ -171,6 +182,8 @@ void DhtMember::handle_bootstrap_frame(Frame&& frame) {
   }
   switch (frame.type) {
     case MessageType::kRegistered:
+      // A bridge's registration carries the root of its chain.
+      if (!frame.invitation.signature.empty()) accept_bootstrap_invitation(frame.invitation);
       on_registered(frame);
       return;
     case MessageType::kPeersOrGenesis:
@@ -232,12 +245,7 @@ void DhtMember::end_onboarding_attempt() {
 
 void DhtMember::handle_peers_or_genesis(const Frame& frame) {
   if (frame.flag) {
-    end_onboarding_attempt();
-    log(LogLevel::kInfo, "designated_genesis", {});
-    // Genesis signs its own membership token: the root of every chain.
-    MembershipToken own;
-    own.node_id = own.issuer = self_.node_id;
-    become_member(config_.identity ? sign_token(*config_.identity, nullptr) : own);
+    become_genesis(frame);
     return;
   }
   if (frame.onboarding_started) return;  // the outcome comes later
@@ -249,8 +257,17 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
       return;
     }
     // The bootstrap knows us as a member already: we restarted with the
-    // same identity. Rejoin through the peers it gave us.
+    // same identity. Rejoin through the peers it gave us, showing the chain
+    // it kept for us.
     end_onboarding_attempt();
+    if (config_.identity && !frame.chain.empty()) {
+      if (anchor_ && credentials_.check_chain(frame.chain, self_.node_id, *anchor_).empty()) {
+        chain_ = frame.chain;
+        token_ = chain_.front().token;
+      } else {
+        log(LogLevel::kWarn, "own_chain_refused", {});
+      }
+    }
     log(LogLevel::kInfo, "rejoining", {{"peers", std::to_string(frame.nodes.size())}});
     join_through(frame.nodes);
     return;
@@ -260,6 +277,56 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
   env_.start_timer(config_.timing.emergency_throttle / 10, [this] {
     if (!member_) ask_for_peers_or_genesis();
   });
+}
+
+void DhtMember::become_genesis(const Frame& frame) {
+  end_onboarding_attempt();
+  MembershipToken token;
+  const bool again = !chain_.empty() && chain_.back().invitation.nonce == frame.invitation.nonce &&
+                     chain_.back().invitation.inviter == frame.invitation.inviter;
+  if (again) {
+    token = token_;  // our acceptance was lost: send the same token again
+  } else if (config_.identity) {
+    // Genesis signs its own token, citing the bootstrap's designation: the
+    // root every member's chain ends at.
+    if (!accept_bootstrap_invitation(frame.invitation)) return;
+    token = chain_.front().token;
+  } else {
+    token.node_id = self_.node_id;
+    token.issuer = frame.invitation.inviter;
+    token.invitation_nonce = frame.invitation.nonce;
+  }
+  log(LogLevel::kInfo, "designated_genesis", {});
+  become_member(token);
+  // The bootstrap announces genesis once it holds this token.
+  Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
+  accepted.invitation = frame.invitation;
+  accepted.token = token;
+  send_to_bootstrap(std::move(accepted));
+}
+
+bool DhtMember::accept_bootstrap_invitation(const Invitation& invitation) {
+  if (!config_.identity) return false;
+  std::string problem = "no bootstrap key";
+  if (anchor_) {
+    problem =
+        invitation.inviter != *anchor_
+            ? "not signed by the bootstrap"
+            : credentials_.check_invitation(invitation, self_.node_id, env_.shared_clock_ms());
+  }
+  if (!problem.empty()) {
+    log(LogLevel::kWarn, "invitation_refused", {{"reason", problem}});
+    return false;
+  }
+  credentials_.mark_used(invitation);
+  token_ = sign_token(*config_.identity, invitation);
+  chain_ = extend_chain(token_, invitation, {});
+  return true;
+}
+
+std::string DhtMember::admit(const NodeId& peer, const CredentialChain& chain) {
+  if (!anchor_) return "no_trust_anchor";  // not yet linked to the bootstrap
+  return credentials_.check_chain(chain, peer, *anchor_);
 }
 
 void DhtMember::handle_send_invitation(const Frame& frame) {
@@ -272,6 +339,8 @@ void DhtMember::handle_send_invitation(const Frame& frame) {
     // Signed by the inviter whose key it carries, for us, not expired, and
     // not a nonce we used before (counted on yz_credential_rejected_total).
     problem = credentials_.check_invitation(invitation, self_.node_id, now_ms);
+    // The inviter must itself be a member: its chain leads to the bootstrap.
+    if (problem.empty()) problem = admit(invitation.inviter, frame.chain);
   } else if (invitation.invitee != self_.node_id) {
     problem = "invitation is for another node";
   } else if (invitation.expires_at_ms <= now_ms) {
@@ -288,7 +357,8 @@ void DhtMember::handle_send_invitation(const Frame& frame) {
   inviter_ = frame.nodes.front();
   if (config_.identity) {
     credentials_.mark_used(invitation);
-    token_ = sign_token(*config_.identity, &invitation);
+    token_ = sign_token(*config_.identity, invitation);
+    chain_ = extend_chain(token_, invitation, frame.chain);
   } else {
     token_ = MembershipToken{};
     token_.node_id = self_.node_id;
@@ -382,6 +452,7 @@ void DhtMember::on_role_request(ConnectionManager& from, Frame&& frame) {
     reply.invitation.expires_at_ms = expires_at_ms;
     reply.invitation.nonce = nonce;
   }
+  reply.chain = chain_;  // so the newcomer and the bootstrap can check us
   metrics_.invitations.Add({{"result", "created"}}).Increment();
   log(LogLevel::kInfo, "invitation_created",
       {{"invitee", frame.target.short_hex()}, {"bridge", from.peer().node_id.short_hex()}});

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "roles/core/core_metrics.h"
@@ -37,6 +38,9 @@ class DhtMember : public Process {
   PeerLinks& links() { return links_; }
   const PeerInfo& self() const { return self_; }
   bool is_member() const { return member_; }
+  // This process's membership, back to the bootstrap: what it shows on
+  // every link. Empty until it has one.
+  const CredentialChain& chain() const { return chain_; }
 
  protected:
   // A peer link finished its handshake. The default is the path every link
@@ -59,6 +63,11 @@ class DhtMember : public Process {
   bool bootstrap_ready() const { return bootstrap_state_ == BootstrapState::kReady; }
   void ask_for_peers_or_genesis();
   void become_member(const MembershipToken& token);
+  // A peer's chain at link time, against the bootstrap's key.
+  std::string admit(const NodeId& peer, const CredentialChain& chain);
+  // An invitation the bootstrap signed for us (genesis's designation, a
+  // bridge's registration): our chain's root. False when it is not one.
+  bool accept_bootstrap_invitation(const Invitation& invitation);
   void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
     env_.log(level, event, fields);
   }
@@ -78,6 +87,7 @@ class DhtMember : public Process {
   void connect_bootstrap();
   void handle_bootstrap_frame(Frame&& frame);
   void handle_peers_or_genesis(const Frame& frame);
+  void become_genesis(const Frame& frame);
   void handle_send_invitation(const Frame& frame);
   void handle_peer_introduction(const Frame& frame);
   void handle_onboarding_failed(const Frame& frame);
@@ -90,6 +100,10 @@ class DhtMember : public Process {
   bool running_ = false;
   bool member_ = false;
   MembershipToken token_;
+  CredentialChain chain_;
+  // The bootstrap's id, proven by the handshake on our bootstrap link: the
+  // trust anchor of every chain. Unset until that handshake completes.
+  std::optional<NodeId> anchor_;
   LinkId bootstrap_link_ = 0;
   BootstrapState bootstrap_state_ = BootstrapState::kDisconnected;
   HandshakeAuth bootstrap_auth_;

@@ -79,6 +79,18 @@ struct MembershipToken {
   std::string signature;   // the member's Ed25519 signature
 };
 
+// A member's credential chain, holder first: each link's token cites its
+// invitation, whose inviter is the next link's holder, and the last
+// invitation is signed by the bootstrap (roles/core/credentials.h).
+struct ChainLink {
+  MembershipToken token;
+  Invitation invitation;
+};
+using CredentialChain = std::vector<ChainLink>;
+// Longer chains are refused (broken_chain) and not even decoded: an honest
+// invitation tree of 100,000 members is a few dozen deep.
+inline constexpr std::size_t kMaxChainLength = 128;
+
 // One flat record for every message type; each type uses the fields its
 // proto message has (see the comments) and leaves the others empty.
 struct Frame {
@@ -95,8 +107,14 @@ struct Frame {
   // peer_introduction.peers, member_joined.member, onboarding_peer_response.helper,
   // send_invitation.inviter
   std::vector<PeerInfo> nodes;
+  // create/send_invitation, onboarding_peer_response, invitation_accepted;
+  // registered.bridge_invitation, peers_or_genesis.designation
   Invitation invitation;
   MembershipToken token;
+  // connected/dht_peer_proof: the sender's own; invitation_created,
+  // onboarding_peer_response, send_invitation: the inviter's;
+  // peers_or_genesis: the rejoining member's own
+  CredentialChain chain;
   bool flag = false;                // peers_or_genesis.is_genesis, store_response.stored
   bool onboarding_started = false;  // peers_or_genesis.onboarding_started
   std::string text;                 // error.message, onboarding_failed.error, register.bridge_auth

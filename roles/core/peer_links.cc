@@ -108,6 +108,7 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
           refuse(*manager, why, HandshakeAuth::describe(why));
           return;
         }
+        if (!admitted(*manager, manager->peer().node_id, frame.chain)) return;
         complete_handshake(*manager);
         return;
       }
@@ -130,6 +131,7 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
       Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
       connected.node_id = self_.node_id;
       connected.metadata = self_.metadata;
+      if (admission_.own_chain) connected.chain = admission_.own_chain();
       if (const std::string why = auth_.check_hello(link, frame, connected); !why.empty()) {
         refuse(*manager, why, HandshakeAuth::describe(why));
         return;
@@ -164,6 +166,8 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
         refuse(*manager, why, HandshakeAuth::describe(why));
         return;
       }
+      if (!admitted(*manager, frame.node_id, frame.chain)) return;
+      if (admission_.own_chain) proof.chain = admission_.own_chain();
       manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
       // The proof goes before any frame that waited for this link.
       if (auth_.enabled()) manager->send_handshake(std::move(proof));
@@ -174,6 +178,15 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
       metrics_.dropped("not_handshake").Increment();
       return;
   }
+}
+
+bool PeerLinks::admitted(ConnectionManager& manager, const NodeId& peer,
+                         const CredentialChain& chain) {
+  if (!admission_.check || !auth_.enabled()) return true;
+  const std::string why = admission_.check(peer, chain);
+  if (why.empty()) return true;
+  refuse(manager, "not_a_member", "membership chain of " + peer.short_hex() + " refused: " + why);
+  return false;
 }
 
 bool PeerLinks::keeps_new_link(const ConnectionManager& existing,

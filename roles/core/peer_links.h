@@ -37,6 +37,18 @@ class PeerLinks {
   PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Duration handshake_timeout,
             Callbacks callbacks, std::shared_ptr<const Identity> identity = nullptr);
 
+  // Membership at link time: once a peer has proven its key, its credential
+  // chain (in connected, from the acceptor; in dht_peer_proof, from the
+  // dialler) must pass `check`, or the link is refused as not_a_member, so
+  // the peer never reaches the routing table. Who you are, then proof, then
+  // membership. Unset (unit tests), links need only the proof of identity.
+  struct Admission {
+    std::function<const CredentialChain&()> own_chain;
+    // "" or why `peer`'s chain is refused.
+    std::function<std::string(const NodeId& peer, const CredentialChain& chain)> check;
+  };
+  void set_admission(Admission admission) { admission_ = std::move(admission); }
+
   // Dials `peer` and returns its manager, in state kDialling.
   ConnectionManager& dial(const PeerInfo& peer);
 
@@ -107,8 +119,12 @@ class PeerLinks {
   std::vector<std::unique_ptr<ConnectionManager>> retired_;
   std::set<NodeId> unserved_;
   std::unordered_map<LinkId, TimerId> handshake_timers_;  // never iterated in order
+  // True when the peer's chain is admitted; else refuses the link.
+  bool admitted(ConnectionManager& manager, const NodeId& peer, const CredentialChain& chain);
+
   bool per_direction_managers_ = false;
   HandshakeAuth auth_;
+  Admission admission_;
 };
 
 }  // namespace yz::core

@@ -23,6 +23,10 @@ struct ProcessConfig {
   // Both drivers always set it. Null only in unit tests that need
   // hand-picked ids: their links then skip the proof of identity.
   std::shared_ptr<const Identity> identity;
+  // Optional: a signature verifier shared by processes that run in one
+  // thread (the simulator's run), so a chain every member checks costs one
+  // verification, not one per member. Null: each process has its own.
+  std::shared_ptr<SignatureVerifier> shared_verifier;
   std::string listen_address;     // where peers dial this process
   std::string bootstrap_address;  // empty for the bootstrap itself
   Timing timing;

@@ -2,6 +2,7 @@
 # role process needs before it opens a socket. No gRPC or Asio here, so the
 # unit tests of this layer stay light.
 add_library(yz_runtime_base STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/build_info.cc
   ${CMAKE_CURRENT_LIST_DIR}/data_dir.cc
   ${CMAKE_CURRENT_LIST_DIR}/duration.cc
   ${CMAKE_CURRENT_LIST_DIR}/flags.cc
@@ -11,3 +12,15 @@ target_link_libraries(yz_runtime_base PUBLIC yz_core yz_json PRIVATE OpenSSL::Cr
 target_compile_options(yz_runtime_base PRIVATE ${YZ_WARNINGS})
 # --version reports the project's version, kept in one place.
 target_compile_definitions(yz_runtime_base PRIVATE YZ_VERSION="${PROJECT_VERSION}")
+# The build id every process sends in `register`; the bootstrap refuses
+# another build's (version_mismatch). Version and commit at configure time,
+# on one small file so a new commit recompiles only that.
+execute_process(COMMAND git rev-parse --short=12 HEAD
+                WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+                OUTPUT_VARIABLE YZ_GIT_COMMIT OUTPUT_STRIP_TRAILING_WHITESPACE
+                ERROR_QUIET RESULT_VARIABLE yz_git_result)
+if(NOT yz_git_result EQUAL 0 OR YZ_GIT_COMMIT STREQUAL "")
+  set(YZ_GIT_COMMIT "nogit")
+endif()
+set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/build_info.cc PROPERTIES
+  COMPILE_DEFINITIONS "YZ_BUILD_ID=\"${PROJECT_VERSION}+${YZ_GIT_COMMIT}\"")

@@ -78,6 +78,15 @@ void put_token(const core::MembershipToken& in, v1::MembershipToken* out) {
   out->set_public_key(in.public_key);
 }
 
+void put_chain(const core::CredentialChain& in,
+               google::protobuf::RepeatedPtrField<v1::ChainLink>* out) {
+  for (const auto& link : in) {
+    auto* l = out->Add();
+    put_token(link.token, l->mutable_token());
+    put_invitation(link.invitation, l->mutable_invitation());
+  }
+}
+
 // Parses an id field; records the first problem in `error`.
 core::NodeId id(const std::string& hex, const char* field, std::string& error) {
   if (auto parsed = core::NodeId::from_hex(hex)) return *parsed;
@@ -121,6 +130,22 @@ void get_token(const v1::MembershipToken& in, core::MembershipToken& out, std::s
   out.public_key = in.public_key();
 }
 
+void get_chain(const google::protobuf::RepeatedPtrField<v1::ChainLink>& in,
+               core::CredentialChain& out, std::string& error) {
+  if (in.size() > static_cast<int>(core::kMaxChainLength)) {
+    error = "credential chain of " + std::to_string(in.size()) + " links, more than " +
+            std::to_string(core::kMaxChainLength);
+    return;
+  }
+  out.reserve(in.size());
+  for (const auto& l : in) {
+    core::ChainLink link;
+    get_token(l.token(), link.token, error);
+    get_invitation(l.invitation(), link.invitation, error);
+    out.push_back(std::move(link));
+  }
+}
+
 }  // namespace
 
 void encode_frame(const core::Frame& f, v1::Frame& out) {
@@ -142,10 +167,12 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
       m->set_public_key(f.public_key);
       m->set_nonce(f.nonce);
       m->set_signature(f.signature);
+      put_chain(f.chain, m->mutable_chain());
       break;
     }
     case MessageType::kDhtPeerProof:
       out.mutable_dht_peer_proof()->set_signature(f.signature);
+      put_chain(f.chain, out.mutable_dht_peer_proof()->mutable_chain());
       break;
     case MessageType::kPing:
       out.mutable_ping();
@@ -184,9 +211,12 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
       put_metadata(f.metadata, m->mutable_target_metadata());
       break;
     }
-    case MessageType::kInvitationCreated:
-      put_invitation(f.invitation, out.mutable_invitation_created()->mutable_invitation());
+    case MessageType::kInvitationCreated: {
+      auto* m = out.mutable_invitation_created();
+      put_invitation(f.invitation, m->mutable_invitation());
+      put_chain(f.chain, m->mutable_inviter_chain());
       break;
+    }
     case MessageType::kRegister: {
       auto* m = out.mutable_register_();
       m->set_node_id(f.node_id.to_hex());
@@ -194,9 +224,13 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
       m->set_bridge_auth(f.text);
       break;
     }
-    case MessageType::kRegistered:
-      put_peers(f.nodes, out.mutable_registered()->mutable_members());
+    case MessageType::kRegistered: {
+      auto* m = out.mutable_registered();
+      put_peers(f.nodes, m->mutable_members());
+      if (!f.invitation.signature.empty())
+        put_invitation(f.invitation, m->mutable_bridge_invitation());
       break;
+    }
     case MessageType::kGetPeersOrGenesis:
       out.mutable_get_peers_or_genesis();
       break;
@@ -205,6 +239,8 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
       m->set_is_genesis(f.flag);
       m->set_onboarding_started(f.onboarding_started);
       put_peers(f.nodes, m->mutable_peers());
+      if (!f.invitation.signature.empty()) put_invitation(f.invitation, m->mutable_designation());
+      put_chain(f.chain, m->mutable_chain());
       break;
     }
     case MessageType::kGetOnboardingPeer: {
@@ -220,11 +256,13 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
         put_metadata(f.nodes.front().metadata, m->mutable_helper()->mutable_metadata());
       }
       put_invitation(f.invitation, m->mutable_invitation());
+      put_chain(f.chain, m->mutable_inviter_chain());
       break;
     }
     case MessageType::kSendInvitation: {
       auto* m = out.mutable_send_invitation();
       put_invitation(f.invitation, m->mutable_invitation());
+      put_chain(f.chain, m->mutable_inviter_chain());
       if (!f.nodes.empty()) {
         m->mutable_inviter()->set_node_id(f.nodes.front().node_id.to_hex());
         put_metadata(f.nodes.front().metadata, m->mutable_inviter()->mutable_metadata());
@@ -288,10 +326,12 @@ std::string decode_frame(const v1::Frame& in, core::Frame& f) {
       f.public_key = in.dht_peer_connected().public_key();
       f.nonce = in.dht_peer_connected().nonce();
       f.signature = in.dht_peer_connected().signature();
+      get_chain(in.dht_peer_connected().chain(), f.chain, error);
       break;
     case v1::Frame::kDhtPeerProof:
       f.type = MessageType::kDhtPeerProof;
       f.signature = in.dht_peer_proof().signature();
+      get_chain(in.dht_peer_proof().chain(), f.chain, error);
       break;
     case v1::Frame::kPing:
       f.type = MessageType::kPing;
@@ -335,6 +375,7 @@ std::string decode_frame(const v1::Frame& in, core::Frame& f) {
     case v1::Frame::kInvitationCreated:
       f.type = MessageType::kInvitationCreated;
       get_invitation(in.invitation_created().invitation(), f.invitation, error);
+      get_chain(in.invitation_created().inviter_chain(), f.chain, error);
       break;
     case v1::Frame::kRegister:
       f.type = MessageType::kRegister;
@@ -345,6 +386,8 @@ std::string decode_frame(const v1::Frame& in, core::Frame& f) {
     case v1::Frame::kRegistered:
       f.type = MessageType::kRegistered;
       get_peers(in.registered().members(), f.nodes, error);
+      if (in.registered().has_bridge_invitation())
+        get_invitation(in.registered().bridge_invitation(), f.invitation, error);
       break;
     case v1::Frame::kGetPeersOrGenesis:
       f.type = MessageType::kGetPeersOrGenesis;
@@ -354,6 +397,9 @@ std::string decode_frame(const v1::Frame& in, core::Frame& f) {
       f.flag = in.peers_or_genesis().is_genesis();
       f.onboarding_started = in.peers_or_genesis().onboarding_started();
       get_peers(in.peers_or_genesis().peers(), f.nodes, error);
+      if (in.peers_or_genesis().has_designation())
+        get_invitation(in.peers_or_genesis().designation(), f.invitation, error);
+      get_chain(in.peers_or_genesis().chain(), f.chain, error);
       break;
     case v1::Frame::kGetOnboardingPeer:
       f.type = MessageType::kGetOnboardingPeer;
@@ -371,12 +417,14 @@ std::string decode_frame(const v1::Frame& in, core::Frame& f) {
         f.nodes.push_back(std::move(helper));
       }
       get_invitation(m.invitation(), f.invitation, error);
+      get_chain(m.inviter_chain(), f.chain, error);
       break;
     }
     case v1::Frame::kSendInvitation: {
       f.type = MessageType::kSendInvitation;
       const auto& m = in.send_invitation();
       get_invitation(m.invitation(), f.invitation, error);
+      get_chain(m.inviter_chain(), f.chain, error);
       if (m.has_inviter()) {
         core::PeerInfo inviter;
         inviter.node_id = id(m.inviter().node_id(), "send_invitation.inviter", error);

@@ -20,6 +20,7 @@
 #include "roles/metrics/process_metrics.h"
 #include "roles/metrics/registry.h"
 #include "roles/runtime/asio_env.h"
+#include "roles/runtime/build_info.h"
 #include "roles/runtime/data_dir.h"
 #include "roles/runtime/endpoints.h"
 #include "roles/runtime/flags.h"
@@ -184,6 +185,7 @@ int run_role_process(core::Role role, int argc, char** argv) {
   config.timing = flags.timing;
   config.faults = flags.faults;
   config.bridge_auth = flags.bridge_auth;
+  config.build_id = std::string(build_id());
 
   AsioEnv env(io, transport, logger, registry);
   process = roles::make_process(env, config);

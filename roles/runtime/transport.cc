@@ -23,6 +23,8 @@ grpc::Status status_for(std::string_view reason) {
   // A peer that cannot prove the id it claims (roles/core/handshake_auth.h).
   if (reason == "id_key_mismatch" || reason == "bad_signature" || reason == "missing_proof")
     return {grpc::StatusCode::UNAUTHENTICATED, message};
+  // A proven id without a membership chain back to the bootstrap.
+  if (reason == "not_a_member") return {grpc::StatusCode::PERMISSION_DENIED, message};
   if (reason == "malformed") return {grpc::StatusCode::INVALID_ARGUMENT, message};
   if (reason == "oversized" || reason == "rate_limited" || reason == "too_many_links")
     return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};

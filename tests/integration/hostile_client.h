@@ -17,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "roles/core/credentials.h"
 #include "roles/core/identity.h"
+#include "roles/runtime/key_store.h"
 #include "yz/v1/peer.grpc.pb.h"
 
 namespace yz::integration::hostile {
@@ -50,6 +52,48 @@ inline std::string describe(const grpc::Status& status) {
 }
 
 // A node id no cluster member has: 40 hex digits built from `n`.
+// The bootstrap's key, read from its data dir, so the test can mint a
+// membership chain for its own keys: it plays an insider (a registered
+// bridge) whose link passes admission, to attack what lies behind it.
+// Null until a suite sets it; then handshake() shows a chain.
+inline std::shared_ptr<const core::Identity>& bootstrap_key() {
+  static std::shared_ptr<const core::Identity> key;
+  return key;
+}
+inline std::string load_bootstrap_key(const std::string& data_dir) {
+  std::string error;
+  bootstrap_key() = runtime::load_or_create_identity(
+      data_dir, [] { return std::uint64_t{0}; }, &error);
+  return error;
+}
+
+inline void put_chain(const core::CredentialChain& chain, v1::DhtPeerProof* proof) {
+  for (const auto& link : chain) {
+    auto* l = proof->add_chain();
+    auto* t = l->mutable_token();
+    t->set_node_id(link.token.node_id.to_hex());
+    t->set_issuer(link.token.issuer.to_hex());
+    t->set_invitation_nonce(link.token.invitation_nonce);
+    t->set_signature(link.token.signature);
+    t->set_public_key(link.token.public_key);
+    auto* i = l->mutable_invitation();
+    i->set_inviter(link.invitation.inviter.to_hex());
+    i->set_invitee(link.invitation.invitee.to_hex());
+    i->set_expires_at_ms(link.invitation.expires_at_ms);
+    i->set_nonce(link.invitation.nonce);
+    i->set_signature(link.invitation.signature);
+    i->set_inviter_public_key(link.invitation.inviter_public_key);
+  }
+}
+
+// A one-link chain for `key`, rooted at the bootstrap's key, as a bridge's.
+inline core::CredentialChain insider_chain(const core::Identity& key) {
+  if (!bootstrap_key()) return {};
+  const core::Invitation invitation =
+      core::sign_invitation(*bootstrap_key(), key.node_id(), 1, 0x7e57);
+  return core::extend_chain(core::sign_token(key, invitation), invitation, {});
+}
+
 inline std::string fake_id(std::uint32_t n) {
   char buf[41];
   std::snprintf(buf, sizeof buf, "baddcafe%032x", n);
@@ -118,9 +162,9 @@ class Call {
   }
 
   // A valid hello with the proof of identity of key `n`, the node's
-  // dht_peer_connected, checked, and our dht_peer_proof; "" or what went
-  // wrong.
-  std::string handshake(std::uint64_t n) {
+  // dht_peer_connected, checked, and our dht_peer_proof, with an insider
+  // chain when bootstrap_key() is set and `member`; "" or what went wrong.
+  std::string handshake(std::uint64_t n, bool member = true) {
     const auto key = core::Identity::from_words(n, 0x7e57, 0x7e57, 0x7e57);
     v1::Frame our_hello = hello(key->node_id().to_hex());
     const std::string nonce(core::kNonceBytes, static_cast<char>(n));
@@ -141,6 +185,7 @@ class Call {
     v1::Frame proof;
     proof.mutable_dht_peer_proof()->set_signature(
         key->sign(core::handshake_message('D', connected.nonce(), key->node_id(), *node)));
+    if (member) put_chain(insider_chain(*key), proof.mutable_dht_peer_proof());
     if (!write(proof)) return "the node ended the stream before the proof";
     return {};
   }

@@ -50,6 +50,8 @@ class HostileCluster : public ::testing::Test {
                             std::to_string(kRegistrationsBurst)};
     cluster_ = new LocalCluster(options);
     start_error_ = cluster_->start();
+    if (start_error_.empty())
+      start_error_ = load_bootstrap_key(cluster_->member("bootstrap").data_dir);
     if (start_error_.empty() && !eventually(all_healthy, seconds(120)))
       start_error_ = "the cluster did not become healthy within 120 s";
   }

@@ -43,6 +43,8 @@ class HostileWire : public ::testing::Test {
                             "--handshake-timeout",     "1s"};
     cluster_ = new LocalCluster(options);
     start_error_ = cluster_->start();
+    if (start_error_.empty())
+      start_error_ = load_bootstrap_key(cluster_->member("bootstrap").data_dir);
     // Small enough to mesh: the target links to every member but the
     // bootstrap and itself, and the attacks must leave it exactly so.
     cluster_peers_ = static_cast<long>(cluster_->members().size()) - 2;
@@ -171,6 +173,26 @@ TEST_F(HostileWire, WrongProtocolVersionIsFailedPreconditionVersionMismatch) {
       << rejected("version_mismatch") << " stayed at " << metric(rejected("version_mismatch"));
 }
 
+TEST_F(HostileWire, RegisterFromAnotherBuildIsVersionMismatch) {
+  // Same protocol version, another build: the bootstrap refuses it.
+  Call call(port_of(cluster_->member("bootstrap").data_dir, "listen").value_or(""), true);
+  ASSERT_EQ(call.handshake(0xb1d), "");
+  v1::Frame reg;
+  reg.mutable_register_()->set_node_id(
+      core::Identity::from_words(0xb1d, 0x7e57, 0x7e57, 0x7e57)->node_id().to_hex());
+  auto* metadata = reg.mutable_register_()->mutable_metadata();
+  metadata->set_role(v1::ROLE_NODE);
+  metadata->set_protocol_version(kProtocolVersion);
+  metadata->set_build_id("another-build");
+  ASSERT_TRUE(call.write(reg));
+  v1::Frame reply;
+  ASSERT_TRUE(call.read(reply)) << "the bootstrap ended the stream without an answer";
+  ASSERT_TRUE(reply.has_error()) << reply.ShortDebugString();
+  EXPECT_EQ(reply.error().code(), "version_mismatch");
+  EXPECT_NE(reply.error().message().find("another-build"), std::string::npos)
+      << reply.error().message();
+}
+
 TEST_F(HostileWire, UnknownMessageTypeIsInvalidArgumentAndCountedMalformed) {
   // A frame whose body is a field number this build does not know (what a
   // newer peer's message looks like), first before and then after a valid
@@ -279,6 +301,25 @@ TEST_F(HostileWire, HelloThatCannotProveItsIdIsUnauthenticatedAndCounted) {
   const std::string status_json = http_get(cluster_->http_address(target()), "/status").body;
   EXPECT_EQ(status_json.find(victim->node_id().to_hex()), std::string::npos) << status_json;
   expect_node_survived();
+}
+
+TEST_F(HostileWire, AProvenKeyWithoutAMembershipChainIsPermissionDenied) {
+  // Who it is and the proof both pass; it shows no chain back to the
+  // bootstrap, so it is refused before it reaches the routing table.
+  const double refused = metric(rejected("not_a_member"));
+  const std::string missing = "yz_credential_rejected_total{reason=\"missing_chain\"}";
+  const double missing_before = metric(missing);
+  Call call(listen_address());
+  ASSERT_EQ(call.handshake(0xbad, /*member=*/false), "");
+  call.write(find_node(1, fake_id(1)));
+  std::vector<v1::Frame> frames;
+  const grpc::Status status = call.drain(&frames);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << describe(status);
+  EXPECT_NE(status.error_message().find("not_a_member"), std::string::npos) << describe(status);
+  for (const auto& frame : frames)
+    EXPECT_FALSE(frame.has_find_node_response()) << "a non-member got an answer";
+  EXPECT_TRUE(counted(rejected("not_a_member"), refused + 1));
+  EXPECT_TRUE(counted(missing, missing_before + 1));
 }
 
 TEST_F(HostileWire, FrameOverOneMebibyteIsResourceExhausted) {

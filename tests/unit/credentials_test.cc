@@ -33,12 +33,10 @@ class CredentialsTest : public ::testing::Test {
 TEST_F(CredentialsTest, HonestInvitationAndTokenPass) {
   const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 77);
   EXPECT_EQ(checker_.check_invitation(inv, newcomer_->node_id(), kNow), "");
-  const MembershipToken token = sign_token(*newcomer_, &inv);
+  const MembershipToken token = sign_token(*newcomer_, inv);
   EXPECT_EQ(token.issuer, helper_->node_id());
   EXPECT_EQ(token.invitation_nonce, 77u);
   EXPECT_EQ(checker_.check_token(token, newcomer_->node_id(), inv), "");
-  const MembershipToken genesis = sign_token(*helper_, nullptr);
-  EXPECT_EQ(checker_.check_genesis_token(genesis, helper_->node_id()), "");
 }
 
 TEST_F(CredentialsTest, ExpiredInvitationIsRefusedAndCounted) {
@@ -64,10 +62,10 @@ TEST_F(CredentialsTest, InvitationOrTokenForAnotherIdIsRefused) {
   EXPECT_EQ(checker_.check_invitation(inv, newcomer_->node_id(), kNow), "wrong_subject");
   const Invitation mine = sign_invitation(*helper_, newcomer_->node_id(), kLater, 6);
   // other_ signs a token citing newcomer's invitation.
-  EXPECT_EQ(checker_.check_token(sign_token(*other_, &mine), newcomer_->node_id(), mine),
+  EXPECT_EQ(checker_.check_token(sign_token(*other_, mine), newcomer_->node_id(), mine),
             "wrong_subject");
   // A token naming newcomer but carrying other's key.
-  MembershipToken swapped = sign_token(*newcomer_, &mine);
+  MembershipToken swapped = sign_token(*newcomer_, mine);
   swapped.public_key = other_->public_key();
   EXPECT_EQ(checker_.check_token(swapped, newcomer_->node_id(), mine), "wrong_subject");
   EXPECT_EQ(Rejected("wrong_subject"), 3.0);
@@ -84,7 +82,7 @@ TEST_F(CredentialsTest, ForgedSignaturesAreRefused) {
   Invitation other_key = inv;  // helper's id with another key
   other_key.inviter_public_key = other_->public_key();
   EXPECT_EQ(checker_.check_invitation(other_key, newcomer_->node_id(), kNow), "bad_signature");
-  MembershipToken token = sign_token(*newcomer_, &inv);
+  MembershipToken token = sign_token(*newcomer_, inv);
   token.signature[3] ^= 1;
   EXPECT_EQ(checker_.check_token(token, newcomer_->node_id(), inv), "bad_signature");
   EXPECT_EQ(Rejected("bad_signature"), 4.0);
@@ -93,15 +91,86 @@ TEST_F(CredentialsTest, ForgedSignaturesAreRefused) {
 TEST_F(CredentialsTest, TokenNotCitingTheInvitationIsABrokenChain) {
   const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 5);
   const Invitation other_inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 6);
-  EXPECT_EQ(checker_.check_token(sign_token(*newcomer_, &other_inv), newcomer_->node_id(), inv),
+  EXPECT_EQ(checker_.check_token(sign_token(*newcomer_, other_inv), newcomer_->node_id(), inv),
             "broken_chain");
-  // Self-issued, yet not genesis's token.
-  EXPECT_EQ(checker_.check_token(sign_token(*newcomer_, nullptr), newcomer_->node_id(), inv),
-            "broken_chain");
-  // A genesis token that cites an invitation.
-  EXPECT_EQ(checker_.check_genesis_token(sign_token(*newcomer_, &inv), newcomer_->node_id()),
-            "broken_chain");
-  EXPECT_EQ(Rejected("broken_chain"), 3.0);
+  EXPECT_EQ(Rejected("broken_chain"), 1.0);
+}
+
+// ---- chains back to the bootstrap ---------------------------------------------
+
+// bootstrap -> genesis (designation) -> a -> b, and a bridge registered by
+// the bootstrap.
+class ChainTest : public CredentialsTest {
+ protected:
+  // `member` accepts an invitation from `inviter` (null: the bootstrap).
+  CredentialChain Join(const Identity& member, const Identity* inviter,
+                       const CredentialChain& inviter_chain, std::uint64_t nonce) {
+    const Invitation inv =
+        sign_invitation(inviter ? *inviter : *bootstrap_, member.node_id(), kLater, nonce);
+    return extend_chain(sign_token(member, inv), inv, inviter_chain);
+  }
+  std::shared_ptr<const Identity> bootstrap_ = Key(10), genesis_ = Key(11), a_ = Key(12),
+                                  b_ = Key(13), bridge_ = Key(14);
+  CredentialChain genesis_chain_ = Join(*genesis_, nullptr, {}, 1);
+  CredentialChain a_chain_ = Join(*a_, genesis_.get(), genesis_chain_, 2);
+  CredentialChain b_chain_ = Join(*b_, a_.get(), a_chain_, 3);
+  CredentialChain bridge_chain_ = Join(*bridge_, nullptr, {}, 4);
+  NodeId anchor() const { return bootstrap_->node_id(); }
+};
+
+TEST_F(ChainTest, MembersAndBridgesChainedToTheBootstrapPass) {
+  ASSERT_EQ(b_chain_.size(), 3u);
+  EXPECT_EQ(checker_.check_chain(b_chain_, b_->node_id(), anchor()), "");
+  EXPECT_TRUE(checker_.proven_member(a_->node_id()));
+  EXPECT_TRUE(checker_.proven_member(genesis_->node_id()));
+  EXPECT_EQ(checker_.check_chain(bridge_chain_, bridge_->node_id(), anchor()), "");
+  // Expired long ago is fine: expiry was checked when each was used.
+  EXPECT_EQ(checker_.check_chain(genesis_chain_, genesis_->node_id(), anchor()), "");
+}
+
+TEST_F(ChainTest, NoChainIsRefusedAndCounted) {
+  EXPECT_EQ(checker_.check_chain({}, a_->node_id(), anchor()), "missing_chain");
+  EXPECT_EQ(Rejected("missing_chain"), 1.0);
+}
+
+TEST_F(ChainTest, ASelfMadeRootIsNotTheBootstrap) {
+  // An outsider plays bootstrap for itself: every signature is good, the
+  // root is not ours.
+  const auto outsider = Key(99);
+  const CredentialChain own = Join(*outsider, outsider.get(), {}, 5);
+  EXPECT_EQ(checker_.check_chain(own, outsider->node_id(), anchor()), "broken_chain");
+  // Nor does cutting a real chain short help.
+  CredentialChain cut = b_chain_;
+  cut.pop_back();
+  EXPECT_EQ(checker_.check_chain(cut, b_->node_id(), anchor()), "broken_chain");
+  EXPECT_FALSE(checker_.proven_member(a_->node_id())) << "nothing of a failed chain is kept";
+  EXPECT_EQ(Rejected("broken_chain"), 2.0);
+}
+
+TEST_F(ChainTest, ForgedOrBorrowedLinksAreRefused) {
+  CredentialChain forged = b_chain_;
+  forged[1].token.signature[5] ^= 1;  // a's token
+  EXPECT_EQ(checker_.check_chain(forged, b_->node_id(), anchor()), "bad_signature");
+  // Someone else's valid chain, presented as our own.
+  EXPECT_EQ(checker_.check_chain(a_chain_, b_->node_id(), anchor()), "wrong_subject");
+  // a's invitation to b, re-pointed at another invitee.
+  CredentialChain repointed = b_chain_;
+  repointed[0].invitation.invitee = genesis_->node_id();
+  EXPECT_EQ(checker_.check_chain(repointed, b_->node_id(), anchor()), "broken_chain");
+  // A chain longer than any honest one is not walked.
+  CredentialChain endless(kMaxChainLength + 1, b_chain_[0]);
+  EXPECT_EQ(checker_.check_chain(endless, b_->node_id(), anchor()), "broken_chain");
+}
+
+TEST_F(ChainTest, AProvenMemberEndsTheWalk) {
+  ASSERT_EQ(checker_.check_chain(a_chain_, a_->node_id(), anchor()), "");
+  const std::uint64_t before = checker_.verifications();
+  // b's own link is enough once a is proven: two new signatures.
+  EXPECT_EQ(checker_.check_chain({b_chain_.front()}, b_->node_id(), anchor()), "");
+  EXPECT_EQ(checker_.verifications(), before + 2);
+  // And b again costs nothing.
+  EXPECT_EQ(checker_.check_chain(b_chain_, b_->node_id(), anchor()), "");
+  EXPECT_EQ(checker_.verifications(), before + 2);
 }
 
 TEST_F(CredentialsTest, EachDistinctSignatureIsVerifiedOnce) {
@@ -140,13 +209,15 @@ class NewcomerTest : public ::testing::Test {
 
   // Relays `invitation` as the bootstrap would; true when the newcomer
   // accepted it.
-  bool Offer(const Invitation& invitation) {
+  bool Offer(const Invitation& invitation) { return Offer(invitation, HelperChain()); }
+  bool Offer(const Invitation& invitation, const CredentialChain& inviter_chain) {
     const std::size_t before = env_.sent.size();
     Frame relay = Frame::Of(MessageType::kSendInvitation);
     relay.invitation = invitation;
     PeerInfo inviter;
     inviter.node_id = invitation.inviter;
     relay.nodes.push_back(inviter);
+    relay.chain = inviter_chain;
     member_->on_frame(link_, std::move(relay));
     for (std::size_t i = before; i < env_.sent.size(); ++i)
       if (env_.sent[i].frame.type == MessageType::kInvitationAccepted) {
@@ -160,6 +231,12 @@ class NewcomerTest : public ::testing::Test {
                            "yz_credential_rejected_total{reason=\"" + reason + "\"}");
   }
   std::int64_t Now() { return env_.shared_clock_ms(); }
+  // The helper's membership: designated by the bootstrap.
+  CredentialChain HelperChain() {
+    const Invitation designation =
+        sign_invitation(*bootstrap_key_, helper_->node_id(), Now() + 1000, 1);
+    return extend_chain(sign_token(*helper_, designation), designation, {});
+  }
 
   FakeEnv env_;
   FakeEnv bootstrap_env_;
@@ -176,6 +253,25 @@ TEST_F(NewcomerTest, AcceptsAValidInvitationWithASignedToken) {
   ASSERT_TRUE(Offer(inv));
   CredentialChecker checker(bootstrap_env_.metrics());
   EXPECT_EQ(checker.check_token(accepted_.token, newcomer_->node_id(), inv), "");
+}
+
+TEST_F(NewcomerTest, ItsChainExtendsTheHelpersToTheBootstrap) {
+  const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), Now() + 30 * 60 * 1000, 9);
+  ASSERT_TRUE(Offer(inv));
+  ASSERT_EQ(member_->chain().size(), 2u);
+  CredentialChecker checker(bootstrap_env_.metrics());
+  EXPECT_EQ(checker.check_chain(member_->chain(), newcomer_->node_id(), bootstrap_key_->node_id()),
+            "");
+}
+
+TEST_F(NewcomerTest, RefusesAnInvitationFromANonMember) {
+  // Well signed, but the inviter shows no chain, or one it made itself.
+  const Invitation inv = sign_invitation(*other_, newcomer_->node_id(), Now() + 30 * 60 * 1000, 9);
+  EXPECT_FALSE(Offer(inv, {}));
+  EXPECT_EQ(Rejected("missing_chain"), 1.0);
+  const Invitation own = sign_invitation(*other_, other_->node_id(), Now() + 1000, 1);
+  EXPECT_FALSE(Offer(inv, extend_chain(sign_token(*other_, own), own, {})));
+  EXPECT_EQ(Rejected("broken_chain"), 1.0);
 }
 
 TEST_F(NewcomerTest, RefusesForgedExpiredMisaddressedAndReplayedInvitations) {

@@ -37,6 +37,7 @@ PeerInfo Peer(const NodeId& id, std::string name, Role role = Role::kNode) {
   p.metadata.address = name + ":7000";
   p.metadata.name = std::move(name);
   p.metadata.protocol_version = ProcessConfig{}.protocol_version;
+  p.metadata.build_id = ProcessConfig{}.build_id;
   return p;
 }
 

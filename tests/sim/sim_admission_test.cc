@@ -1,0 +1,181 @@
+// Admission in the simulator: a process with a real key pair, which proves
+// it on every link, but whose membership chain does not lead back to the
+// bootstrap, is refused by everyone it dials, each refusal counted with its
+// reason, and never enters a routing table; the network stays healthy.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "roles/core/credentials.h"
+#include "roles/core/dht_member.h"
+#include "roles/core/handshake_auth.h"
+#include "roles/make_process.h"
+#include "roles/metrics/text_serializer.h"
+#include "tests/sim/sim_test_util.h"
+
+namespace yz::sim {
+namespace {
+
+using core::CredentialChain;
+using core::Frame;
+using core::LinkId;
+using core::MessageType;
+using testing::load_or_die;
+
+// Dials every member twice a minute from t=60 s and shows, in turn:
+// no chain; a chain it rooted itself; a real member's chain as its own; and
+// an invitation "from genesis" that it signed itself.
+class Outsider : public core::Process {
+ public:
+  Outsider(core::Env& env, core::ProcessConfig config, std::vector<std::string> targets,
+           std::function<CredentialChain()> genesis_chain, core::TimePoint stop_dialling_at)
+      : env_(env),
+        config_(std::move(config)),
+        auth_(env, config_.identity),
+        targets_(std::move(targets)),
+        genesis_chain_(std::move(genesis_chain)),
+        stop_dialling_at_(stop_dialling_at) {}
+
+  void start() override { schedule(60 * core::kSecond); }
+  void stop() override { running_ = false; }
+  void on_link_accepted(LinkId link) override { env_.close(link); }
+  void on_link_opened(LinkId link) override {
+    Frame hello = Frame::Of(MessageType::kDhtPeerHello);
+    hello.node_id = config_.node_id;
+    hello.metadata.role = core::Role::kNode;
+    hello.metadata.address = config_.name;
+    hello.metadata.protocol_version = config_.protocol_version;
+    auth_.add_to_hello(link, hello);
+    env_.send(link, std::move(hello));
+  }
+  void on_link_closed(LinkId link, std::string_view) override { auth_.forget(link); }
+  void on_frame(LinkId link, Frame&& frame) override {
+    if (frame.type == MessageType::kError) errors_.insert(frame.code);
+    if (frame.type != MessageType::kDhtPeerConnected) return;
+    Frame proof;
+    if (!auth_.check_connected(link, frame, proof).empty()) return;
+    proof.chain = next_lie();
+    env_.send(link, std::move(proof));
+    ++proofs_;
+    // And some DHT traffic, as if it had been let in.
+    Frame find = Frame::Of(MessageType::kFindNode, 1);
+    find.target = config_.node_id;
+    env_.send(link, std::move(find));
+  }
+  core::ProcessStatus status() override {
+    core::ProcessStatus s;
+    s.name = config_.name;
+    s.role = config_.role;
+    s.node_id = config_.node_id;
+    return s;
+  }
+  std::size_t peers_missing_handler() override { return 0; }
+
+  std::set<std::string> errors_;
+  int proofs_ = 0;
+
+ private:
+  CredentialChain next_lie() {
+    const core::Identity& me = *config_.identity;
+    const CredentialChain genesis = genesis_chain_();
+    switch (proofs_ % 4) {
+      case 0:
+        return {};
+      case 1: {
+        const core::Invitation own = core::sign_invitation(me, me.node_id(), 1, 1);
+        return core::extend_chain(core::sign_token(me, own), own, {});
+      }
+      case 2:
+        return genesis;
+      default: {
+        core::Invitation forged;
+        forged.inviter = genesis.front().token.node_id;
+        forged.inviter_public_key = genesis.front().token.public_key;
+        forged.invitee = me.node_id();
+        forged.nonce = 7;
+        forged.signature = me.sign(core::invitation_message(forged));
+        return core::extend_chain(core::sign_token(me, forged), forged, genesis);
+      }
+    }
+  }
+  void schedule(core::Duration delay) {
+    env_.start_timer(delay, [this] {
+      if (!running_ || env_.now() > stop_dialling_at_) return;
+      for (const auto& target : targets_) env_.dial(target);
+      schedule(30 * core::kSecond);
+    });
+  }
+
+  core::Env& env_;
+  core::ProcessConfig config_;
+  core::HandshakeAuth auth_;
+  std::vector<std::string> targets_;
+  std::function<CredentialChain()> genesis_chain_;
+  core::TimePoint stop_dialling_at_;
+  bool running_ = true;
+};
+
+double Sample(core::Env& env, const std::string& series) {
+  const std::string text = metrics::SerializeText(env.metrics());
+  const auto at = text.find(series + " ");
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 1));
+}
+
+TEST(SimAdmissionTest, AProvenKeyWithoutAChainToTheBootstrapNeverEntersARoutingTable) {
+  Scenario scenario = load_or_die("incident-15.textproto");
+  std::vector<std::string> targets;
+  for (const auto& spec : scenario.processes)
+    if (spec.role != core::Role::kBootstrap) targets.push_back(spec.name);
+  scenario.processes.push_back(ProcessSpec{"outsider", core::Role::kNode, 0, 0});
+
+  Outsider* outsider = nullptr;
+  Simulator* simulator_ptr = nullptr;
+  std::map<std::string, core::Env*> envs;
+  RunOptions options;
+  options.seed = 5;
+  options.make_process = [&](core::Env& env,
+                             const core::ProcessConfig& config) -> std::unique_ptr<core::Process> {
+    envs[config.name] = &env;
+    if (config.name != "outsider") return roles::make_process(env, config);
+    auto genesis_chain = [&simulator_ptr] {
+      return dynamic_cast<core::DhtMember&>(simulator_ptr->process("genesis")->role()).chain();
+    };
+    auto process = std::make_unique<Outsider>(env, config, targets, genesis_chain,
+                                              scenario.duration - 30 * core::kSecond);
+    outsider = process.get();
+    return process;
+  };
+  Simulator simulator(scenario, options);
+  simulator_ptr = &simulator;
+  const RunResult result = simulator.run();
+  ASSERT_NE(outsider, nullptr);
+  const core::NodeId outsider_id = simulator.process("outsider")->status().node_id;
+  EXPECT_GE(outsider->proofs_, 4 * static_cast<int>(targets.size()));
+
+  double refused = 0;
+  std::map<std::string, double> by_reason;
+  for (const auto& name : targets) {
+    auto* member = dynamic_cast<core::DhtMember*>(&simulator.process(name)->role());
+    ASSERT_NE(member, nullptr) << name;
+    EXPECT_TRUE(member->status().healthy) << name;
+    EXPECT_FALSE(member->routing_table().contains(outsider_id)) << name;
+    EXPECT_FALSE(member->links().connected(outsider_id)) << name;
+    refused += Sample(*envs[name], "yz_handshake_rejected_total{reason=\"not_a_member\"}");
+    for (const char* reason : {"missing_chain", "broken_chain", "wrong_subject", "bad_signature"})
+      by_reason[reason] += Sample(
+          *envs[name], std::string("yz_credential_rejected_total{reason=\"") + reason + "\"}");
+  }
+  // Every proof it sent was refused, and each kind of lie was seen.
+  EXPECT_EQ(refused, outsider->proofs_);
+  for (const auto& [reason, count] : by_reason) EXPECT_GT(count, 0) << reason;
+  EXPECT_TRUE(outsider->errors_.contains("not_a_member"));
+  EXPECT_TRUE(result.invariant_violations.empty());
+}
+
+}  // namespace
+}  // namespace yz::sim
