@@ -15,7 +15,12 @@ TEST_F(YzctlIncident, EarlyReturnRaceLeavesMostNodesUnhealthy) {
   EXPECT_NE(up.out.find("early_return_race"), std::string::npos) << up.out;
 
   // Isolated nodes turn unhealthy once their (scaled) start-up grace of 6 s
-  // ends; the wait is bounded well above that.
+  // ends; the wait is bounded well above that. At least half of the nodes:
+  // the bootstrap's per-bridge timeout and the bridge's find_node timeout
+  // are equal, as in the original (1 s each at this scale), so on a loaded
+  // machine a late bootstrap timer lets a bridge's answer win and one more
+  // node joins (4 of 8 seen in CI). The exact table is the simulator's to
+  // pin (tests/sim/incident_table_test.cc); without the fault all 8 join.
   int unhealthy = 0;
   int code = 0;
   std::string line;
@@ -26,7 +31,7 @@ TEST_F(YzctlIncident, EarlyReturnRaceLeavesMostNodesUnhealthy) {
         const json::Value* summary = status->find("summary");
         unhealthy = static_cast<int>(summary->int_at("nodes") - summary->int_at("nodesHealthy"));
         line = summary->string_at("line");
-        return code != 0 && unhealthy > 4 && summary->bool_at("genesisHealthy") &&
+        return code != 0 && unhealthy >= 4 && summary->bool_at("genesisHealthy") &&
                summary->int_at("bridgesHealthy") == 2 && summary->bool_at("bootstrapHealthy");
       },
       std::chrono::seconds(90));
