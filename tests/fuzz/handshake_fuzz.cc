@@ -4,7 +4,10 @@
 // decides what the world does: links are accepted, dials open or fail,
 // frames of any type with any fields arrive on any link, links close and
 // the clock moves on. The process must never crash, and after stop() it
-// must still report a status.
+// must still report a status. Half the inputs give the process an Ed25519
+// identity, so the signed handshake and admission by membership chain run
+// too: frames then carry keys, nonces, signatures and chains, some made
+// with a few known keys (valid or re-pointed), most garbage.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -13,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "roles/core/credentials.h"
 #include "roles/core/frame.h"
+#include "roles/core/identity.h"
 #include "roles/core/process.h"
 #include "roles/make_process.h"
 #include "tests/unit/fake_env.h"
@@ -62,6 +67,48 @@ PeerInfo PickPeer(FuzzedDataProvider& in) {
   return peer;
 }
 
+// Keys made once: the process's own (when it has one) and three peers'.
+const std::vector<std::shared_ptr<const yz::core::Identity>>& Keys() {
+  static const auto keys = [] {
+    std::vector<std::shared_ptr<const yz::core::Identity>> k;
+    for (std::uint64_t i = 1; i <= 4; ++i) k.push_back(yz::core::Identity::from_words(i, 7, 7, 7));
+    return k;
+  }();
+  return keys;
+}
+
+std::string PickBytes(FuzzedDataProvider& in, std::size_t usual) {
+  return in.ConsumeBool() ? std::string(usual, static_cast<char>(in.ConsumeIntegral<char>()))
+                          : in.ConsumeRandomLengthString(usual + 8);
+}
+
+// A chain link: signed by known keys (so signatures verify and the walk goes
+// on), then perhaps edited after signing; or plain garbage.
+yz::core::ChainLink PickLink(FuzzedDataProvider& in) {
+  yz::core::ChainLink link;
+  const auto& keys = Keys();
+  if (in.ConsumeBool()) {
+    const auto& member = keys[in.ConsumeIntegralInRange<std::size_t>(0, keys.size() - 1)];
+    const auto& inviter = keys[in.ConsumeIntegralInRange<std::size_t>(0, keys.size() - 1)];
+    link.invitation =
+        yz::core::sign_invitation(*inviter, member->node_id(), in.ConsumeIntegral<std::int64_t>(),
+                                  in.ConsumeIntegralInRange<std::uint64_t>(0, 3));
+    link.token = yz::core::sign_token(*member, link.invitation);
+    if (in.ConsumeBool()) link.invitation.invitee = PickId(in);
+    if (in.ConsumeBool()) link.token.issuer = PickId(in);
+    return link;
+  }
+  link.token.node_id = PickId(in);
+  link.token.issuer = PickId(in);
+  link.token.public_key = PickBytes(in, yz::core::kPublicKeyBytes);
+  link.token.signature = PickBytes(in, yz::core::kSignatureBytes);
+  link.invitation.inviter = PickId(in);
+  link.invitation.invitee = PickId(in);
+  link.invitation.inviter_public_key = PickBytes(in, yz::core::kPublicKeyBytes);
+  link.invitation.signature = PickBytes(in, yz::core::kSignatureBytes);
+  return link;
+}
+
 Frame PickFrame(FuzzedDataProvider& in) {
   Frame f = Frame::Of(
       static_cast<MessageType>(in.ConsumeIntegralInRange<int>(0, yz::core::kMessageTypeCount - 1)),
@@ -86,6 +133,16 @@ Frame PickFrame(FuzzedDataProvider& in) {
   f.count = in.ConsumeIntegral<std::uint32_t>();
   f.key = in.ConsumeRandomLengthString(8);
   f.value = in.ConsumeRandomLengthString(8);
+  if (in.ConsumeBool()) {
+    const auto& keys = Keys();
+    const auto& key = keys[in.ConsumeIntegralInRange<std::size_t>(0, keys.size() - 1)];
+    f.public_key = in.ConsumeBool() ? key->public_key() : PickBytes(in, 32);
+    if (in.ConsumeBool()) f.node_id = key->node_id();
+  }
+  f.nonce = PickBytes(in, yz::core::kNonceBytes);
+  f.signature = PickBytes(in, yz::core::kSignatureBytes);
+  const int chain = in.ConsumeIntegralInRange<int>(0, 3);
+  for (int i = 0; i < chain; ++i) f.chain.push_back(PickLink(in));
   return f;
 }
 
@@ -98,6 +155,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.name = "fuzzed";
   config.role = static_cast<Role>(in.ConsumeIntegralInRange<int>(1, 4));
   config.node_id = kSelf;
+  if (in.ConsumeBool()) {
+    config.identity = Keys().front();
+    config.node_id = config.identity->node_id();
+  }
   config.listen_address = "self:7000";
   config.bootstrap_address = config.role == Role::kBootstrap ? "" : "bootstrap:7000";
   config.bridge_auth = "secret";
