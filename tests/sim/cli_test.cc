@@ -2,19 +2,20 @@
 #include "sim/cli.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <sstream>
 #include <string>
 
+#include "tests/sim/sim_test_util.h"
+
 namespace yz::sim {
 namespace {
+
+using testing::CommandOutcome;
+using testing::yzsim;
 
 std::string error_of(const std::vector<std::string>& args) {
   const CliParse parse = parse_cli(args);
@@ -45,29 +46,14 @@ TEST(Cli, RefusesBadInputNamingIt) {
             std::string::npos);
 }
 
-struct Outcome {
-  int exit_code;
-  std::string output;
-};
-
-Outcome yzsim(const std::string& args) {
-  const std::string command = std::string(YZSIM_PATH) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buffer;
-  while (std::fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) out += buffer.data();
-  const int status = pclose(pipe.release());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 TEST(Cli, BinaryExitsTwoWithTheMessage) {
-  const Outcome bad_flag = yzsim("run x --bogus");
+  const CommandOutcome bad_flag = yzsim("run x --bogus");
   EXPECT_EQ(bad_flag.exit_code, 2);
   EXPECT_NE(bad_flag.output.find("yzsim: unknown flag '--bogus'"), std::string::npos);
 
   const std::string path = ::testing::TempDir() + "/bad.textproto";
   std::ofstream(path) << "duration_ms: 1000\nprocess { name: \"b\" role: BOOTSTRAP }\nbogus: 1\n";
-  const Outcome bad_file = yzsim("run " + path);
+  const CommandOutcome bad_file = yzsim("run " + path);
   EXPECT_EQ(bad_file.exit_code, 2);
   EXPECT_NE(bad_file.output.find(path + ":3:"), std::string::npos) << bad_file.output;
 }
@@ -75,13 +61,13 @@ TEST(Cli, BinaryExitsTwoWithTheMessage) {
 TEST(Cli, CheckExitsOneOnFailureZeroOnSuccess) {
   const std::string scenario = std::string(YZ_SOURCE_DIR) + "/sim/scenarios/incident-15.textproto";
   EXPECT_EQ(yzsim("run " + scenario + " --check").exit_code, 0);
-  const Outcome broken = yzsim("run " + scenario + " --check --fault early_return_race");
+  const CommandOutcome broken = yzsim("run " + scenario + " --check --fault early_return_race");
   EXPECT_EQ(broken.exit_code, 1);
   EXPECT_NE(broken.output.find("DHT nodes healthy"), std::string::npos);
 }
 
 TEST(Cli, FaultsListsTheWholeBugFamilyOneLineEach) {
-  const Outcome faults = yzsim("faults");
+  const CommandOutcome faults = yzsim("faults");
   EXPECT_EQ(faults.exit_code, 0);
   for (const char* name : {"early_return_race", "replacement_cache_no_callback",
                            "message_before_attach", "pong_wrong_manager", "lookup_no_termination"})
@@ -120,8 +106,8 @@ TEST(Cli, ExploreProgressIsPlainLinesWhenNotATerminal) {
   const std::string scenario = std::string(YZ_SOURCE_DIR) + "/sim/scenarios/race-5.textproto";
   const std::string progress = ::testing::TempDir() + "/yzsim-progress.txt";
   // stderr only: the progress lines, not the report.
-  const Outcome out = yzsim("explore " + scenario + " --runs 20 --jobs 2 2>" + progress +
-                            " >/dev/null; cat " + progress);
+  const CommandOutcome out = yzsim("explore " + scenario + " --runs 20 --jobs 2 2>" + progress +
+                                   " >/dev/null; cat " + progress);
   std::filesystem::remove(progress);
   EXPECT_EQ(out.output.find('\r'), std::string::npos);
   EXPECT_EQ(std::count(out.output.begin(), out.output.end(), '\n'), 10) << out.output;
@@ -138,7 +124,7 @@ TEST(Cli, SaveReplayAndShrinkThroughTheBinary) {
   EXPECT_EQ(
       yzsim("run " + scenario + " --fault early_return_race --seed 5 --save " + trace).exit_code,
       0);
-  const Outcome replayed = yzsim("replay " + trace);
+  const CommandOutcome replayed = yzsim("replay " + trace);
   EXPECT_EQ(replayed.exit_code, 0) << replayed.output;
   EXPECT_NE(replayed.output.find("replay matches"), std::string::npos);
 
@@ -151,22 +137,22 @@ TEST(Cli, SaveReplayAndShrinkThroughTheBinary) {
   ASSERT_NE(at, std::string::npos);
   changed.replace(at, 17, "start_at_ms: 6001");
   std::ofstream(dir + "/changed.trace") << changed;
-  const Outcome differs = yzsim("replay " + dir + "/changed.trace");
+  const CommandOutcome differs = yzsim("replay " + dir + "/changed.trace");
   EXPECT_EQ(differs.exit_code, 1);
   EXPECT_NE(differs.output.find("replay DIFFERS"), std::string::npos) << differs.output;
 
   std::ofstream(dir + "/garbage.trace") << "not a trace\n";
-  const Outcome garbage = yzsim("replay " + dir + "/garbage.trace");
+  const CommandOutcome garbage = yzsim("replay " + dir + "/garbage.trace");
   EXPECT_EQ(garbage.exit_code, 2);
   EXPECT_NE(garbage.output.find("not a yzsim trace"), std::string::npos);
 
-  const Outcome shrunk = yzsim("shrink " + trace + " --out " + dir + "/min.trace");
+  const CommandOutcome shrunk = yzsim("shrink " + trace + " --out " + dir + "/min.trace");
   EXPECT_EQ(shrunk.exit_code, 0) << shrunk.output;
   EXPECT_NE(shrunk.output.find("story: "), std::string::npos) << shrunk.output;
   EXPECT_TRUE(std::filesystem::exists(dir + "/min.trace"));
   EXPECT_EQ(yzsim("replay " + dir + "/min.trace").exit_code, 0);
 
-  const Outcome explored = yzsim(
+  const CommandOutcome explored = yzsim(
       "explore " + scenario + " --strategy exhaustive --bound 1 --fault early_return_race --save " +
       dir + "/failing");
   EXPECT_EQ(explored.exit_code, 0) << explored.output;

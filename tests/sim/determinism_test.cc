@@ -19,15 +19,6 @@ using testing::load_or_die;
 using testing::run_once;
 using testing::scenario_path;
 
-std::string run_command(const std::string& command, int* status) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buffer;
-  while (std::fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) out += buffer.data();
-  *status = pclose(pipe.release());
-  return out;
-}
-
 std::string trace_hash_of(const std::string& json) {
   std::smatch match;
   if (std::regex_search(json, match, std::regex("\"trace_hash\":\"([0-9a-f]{16})\"")))
@@ -71,9 +62,8 @@ TEST(Determinism, SameSeedSameHashAcrossProcesses) {
   const std::string command = std::string(YZSIM_PATH) + " run " +
                               scenario_path("incident-15.textproto") +
                               " --seed 99 --fault early_return_race --json";
-  int status_a = 0, status_b = 0;
-  const std::string a = run_command(command, &status_a);
-  const std::string b = run_command(command, &status_b);
+  const auto [status_a, a] = testing::run_command(command);
+  const auto [status_b, b] = testing::run_command(command);
   ASSERT_EQ(status_a, 0) << a;
   ASSERT_EQ(status_b, 0) << b;
   EXPECT_EQ(trace_hash_of(a), expected);

@@ -14,9 +14,7 @@
 #include "roles/core/credentials.h"
 #include "roles/core/dht_member.h"
 #include "roles/core/handshake_auth.h"
-#include "roles/make_process.h"
-#include "roles/metrics/text_serializer.h"
-#include "tests/sim/sim_test_util.h"
+#include "tests/sim/intruder.h"
 
 namespace yz::sim {
 namespace {
@@ -120,61 +118,39 @@ class Outsider : public core::Process {
   bool running_ = true;
 };
 
-double Sample(core::Env& env, const std::string& series) {
-  const std::string text = metrics::SerializeText(env.metrics());
-  const auto at = text.find(series + " ");
-  return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 1));
-}
-
 TEST(SimAdmissionTest, AProvenKeyWithoutAChainToTheBootstrapNeverEntersARoutingTable) {
-  Scenario scenario = load_or_die("incident-15.textproto");
-  std::vector<std::string> targets;
-  for (const auto& spec : scenario.processes)
-    if (spec.role != core::Role::kBootstrap) targets.push_back(spec.name);
-  scenario.processes.push_back(ProcessSpec{"outsider", core::Role::kNode, 0, 0});
-
   Outsider* outsider = nullptr;
-  Simulator* simulator_ptr = nullptr;
-  std::map<std::string, core::Env*> envs;
-  RunOptions options;
-  options.seed = 5;
-  options.make_process = [&](core::Env& env,
-                             const core::ProcessConfig& config) -> std::unique_ptr<core::Process> {
-    envs[config.name] = &env;
-    if (config.name != "outsider") return roles::make_process(env, config);
-    auto genesis_chain = [&simulator_ptr] {
-      return dynamic_cast<core::DhtMember&>(simulator_ptr->process("genesis")->role()).chain();
-    };
-    auto process = std::make_unique<Outsider>(env, config, targets, genesis_chain,
-                                              scenario.duration - 30 * core::kSecond);
-    outsider = process.get();
-    return process;
-  };
-  Simulator simulator(scenario, options);
-  simulator_ptr = &simulator;
-  const RunResult result = simulator.run();
+  std::size_t targets = 0;
+  const auto run = testing::run_with_intruder(
+      5, [&](core::Env& env, const core::ProcessConfig& config, const testing::IntruderRun& r) {
+        auto genesis_chain = [&r] { return r.member("genesis").chain(); };
+        auto process = std::make_unique<Outsider>(env, config, r.members, genesis_chain,
+                                                  r.scenario.duration - 30 * core::kSecond);
+        outsider = process.get();
+        targets = r.members.size();
+        return process;
+      });
   ASSERT_NE(outsider, nullptr);
-  const core::NodeId outsider_id = simulator.process("outsider")->status().node_id;
-  EXPECT_GE(outsider->proofs_, 4 * static_cast<int>(targets.size()));
+  const core::NodeId outsider_id = run->simulator->process("intruder")->status().node_id;
+  EXPECT_GE(outsider->proofs_, 4 * static_cast<int>(targets));
 
   double refused = 0;
   std::map<std::string, double> by_reason;
-  for (const auto& name : targets) {
-    auto* member = dynamic_cast<core::DhtMember*>(&simulator.process(name)->role());
-    ASSERT_NE(member, nullptr) << name;
-    EXPECT_TRUE(member->status().healthy) << name;
-    EXPECT_FALSE(member->routing_table().contains(outsider_id)) << name;
-    EXPECT_FALSE(member->links().connected(outsider_id)) << name;
-    refused += Sample(*envs[name], "yz_handshake_rejected_total{reason=\"not_a_member\"}");
+  for (const auto& name : run->members) {
+    core::DhtMember& member = run->member(name);
+    EXPECT_TRUE(member.status().healthy) << name;
+    EXPECT_FALSE(member.routing_table().contains(outsider_id)) << name;
+    EXPECT_FALSE(member.links().connected(outsider_id)) << name;
+    refused += run->sample(name, "yz_handshake_rejected_total{reason=\"not_a_member\"}");
     for (const char* reason : {"missing_chain", "broken_chain", "wrong_subject", "bad_signature"})
-      by_reason[reason] += Sample(
-          *envs[name], std::string("yz_credential_rejected_total{reason=\"") + reason + "\"}");
+      by_reason[reason] +=
+          run->sample(name, std::string("yz_credential_rejected_total{reason=\"") + reason + "\"}");
   }
   // Every proof it sent was refused, and each kind of lie was seen.
   EXPECT_EQ(refused, outsider->proofs_);
   for (const auto& [reason, count] : by_reason) EXPECT_GT(count, 0) << reason;
   EXPECT_TRUE(outsider->errors_.contains("not_a_member"));
-  EXPECT_TRUE(result.invariant_violations.empty());
+  EXPECT_TRUE(run->result.invariant_violations.empty());
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "roles/make_process.h"
 #include "roles/metrics/registry.h"
 #include "roles/metrics/text_serializer.h"
+#include "tests/sim/intruder.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace yz::sim {
@@ -103,48 +104,30 @@ class Liar : public core::Process {
   bool running_ = true;
 };
 
-double Rejected(core::Env& env, const std::string& reason) {
-  const std::string text = metrics::SerializeText(env.metrics());
-  const std::string series = "yz_handshake_rejected_total{reason=\"" + reason + "\"} ";
-  const auto at = text.find(series);
-  return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size()));
-}
-
 TEST(SimIdentityTest, LyingProcessNeverEntersARoutingTable) {
-  Scenario scenario = load_or_die("incident-15.textproto");
-  std::vector<std::string> targets;
-  for (const auto& spec : scenario.processes)
-    if (spec.role != core::Role::kBootstrap) targets.push_back(spec.name);
-  scenario.processes.push_back(ProcessSpec{"liar", core::Role::kNode, 0, 0});
-
   Liar* liar = nullptr;
-  std::map<std::string, core::Env*> envs;
-  RunOptions options;
-  options.seed = 3;
-  options.make_process = [&](core::Env& env,
-                             const core::ProcessConfig& config) -> std::unique_ptr<core::Process> {
-    envs[config.name] = &env;
-    if (config.name != "liar") return roles::make_process(env, config);
-    auto process =
-        std::make_unique<Liar>(env, config, targets, scenario.duration - 30 * core::kSecond);
-    liar = process.get();
-    return process;
-  };
-  Simulator simulator(scenario, options);
-  const RunResult result = simulator.run();
+  std::size_t targets = 0;
+  const auto run = testing::run_with_intruder(
+      3, [&](core::Env& env, const core::ProcessConfig& config, const testing::IntruderRun& r) {
+        auto process = std::make_unique<Liar>(env, config, r.members,
+                                              r.scenario.duration - 30 * core::kSecond);
+        liar = process.get();
+        targets = r.members.size();
+        return process;
+      });
   ASSERT_NE(liar, nullptr);
-  EXPECT_GE(liar->attempts_, 2 * static_cast<int>(targets.size()));
+  EXPECT_GE(liar->attempts_, 2 * static_cast<int>(targets));
 
   // Every honest process is healthy; none holds the liar, under either id.
   double id_key_mismatch = 0, bad_signature = 0;
-  for (const auto& name : targets) {
-    auto* member = dynamic_cast<core::DhtMember*>(&simulator.process(name)->role());
-    ASSERT_NE(member, nullptr) << name;
-    EXPECT_TRUE(member->status().healthy) << name;
-    EXPECT_FALSE(member->routing_table().contains(Phantom()->node_id())) << name;
-    EXPECT_FALSE(member->links().connected(Phantom()->node_id())) << name;
-    const double mismatch = Rejected(*envs[name], "id_key_mismatch");
-    const double bad = Rejected(*envs[name], "bad_signature");
+  for (const auto& name : run->members) {
+    core::DhtMember& member = run->member(name);
+    EXPECT_TRUE(member.status().healthy) << name;
+    EXPECT_FALSE(member.routing_table().contains(Phantom()->node_id())) << name;
+    EXPECT_FALSE(member.links().connected(Phantom()->node_id())) << name;
+    const double mismatch =
+        run->sample(name, "yz_handshake_rejected_total{reason=\"id_key_mismatch\"}");
+    const double bad = run->sample(name, "yz_handshake_rejected_total{reason=\"bad_signature\"}");
     EXPECT_GT(mismatch, 0) << name;
     EXPECT_GT(bad, 0) << name;
     id_key_mismatch += mismatch;
@@ -153,7 +136,7 @@ TEST(SimIdentityTest, LyingProcessNeverEntersARoutingTable) {
   EXPECT_EQ(id_key_mismatch + bad_signature, liar->attempts_);
   EXPECT_TRUE(liar->errors_.contains("id_key_mismatch"));
   EXPECT_TRUE(liar->errors_.contains("bad_signature"));
-  EXPECT_TRUE(result.invariant_violations.empty());
+  EXPECT_TRUE(run->result.invariant_violations.empty());
 }
 
 TEST(SimIdentityTest, IdsComeFromKeysDrawnFromTheSeed) {

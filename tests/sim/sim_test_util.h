@@ -1,7 +1,11 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <array>
+#include <cstdio>
+#include <memory>
 #include <string>
 
 #include "sim/scenario.h"
@@ -33,6 +37,26 @@ inline core::FaultSet early_return_race() {
   core::FaultSet faults;
   faults.enable(core::Fault::kEarlyReturnRace);
   return faults;
+}
+
+struct CommandOutcome {
+  int exit_code;  // -1 when the command did not exit normally
+  std::string output;
+};
+
+// Runs `command` through the shell and collects its standard output.
+inline CommandOutcome run_command(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  std::string out;
+  std::array<char, 4096> buffer;
+  while (std::fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) out += buffer.data();
+  const int status = pclose(pipe.release());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// The yzsim binary with `args`, standard error folded into the output.
+inline CommandOutcome yzsim(const std::string& args) {
+  return run_command(std::string(YZSIM_PATH) + " " + args + " 2>&1");
 }
 
 }  // namespace yz::sim::testing

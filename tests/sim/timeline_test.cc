@@ -24,6 +24,9 @@
 namespace yz::sim {
 namespace {
 
+using testing::CommandOutcome;
+using testing::yzsim;
+
 using testing::early_return_race;
 using testing::load_or_die;
 using testing::run_once;
@@ -276,21 +279,6 @@ TEST(ReportHtml, EscapesEveryName) {
   EXPECT_EQ(count(html, "<g class=\"lane\""), 2u);
 }
 
-struct Outcome {
-  int exit_code;
-  std::string output;
-};
-
-Outcome yzsim(const std::string& args) {
-  const std::string command = std::string(YZSIM_PATH) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  std::array<char, 4096> buffer;
-  while (std::fgets(buffer.data(), buffer.size(), pipe.get()) != nullptr) out += buffer.data();
-  const int status = pclose(pipe.release());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
@@ -304,13 +292,14 @@ TEST(ReportCli, RecordThenReportSameBytesAcrossProcesses) {
   std::string files[2][3];
   for (int i = 0; i < 2; ++i) {
     const std::string base = dir + "/yz-timeline-" + std::to_string(i);
-    const Outcome run = yzsim("run " + scenario + " --fault early_return_race --json --record " +
-                              base + ".json --perfetto " + base + ".run.perfetto.json");
+    const CommandOutcome run =
+        yzsim("run " + scenario + " --fault early_return_race --json --record " + base +
+              ".json --perfetto " + base + ".run.perfetto.json");
     ASSERT_EQ(run.exit_code, 0) << run.output;
     // --json prints the same object with or without --record.
     EXPECT_EQ(run.output, yzsim("run " + scenario + " --fault early_return_race --json").output);
-    const Outcome report = yzsim("report " + base + ".json --html " + base + ".html --perfetto " +
-                                 base + ".perfetto.json");
+    const CommandOutcome report = yzsim("report " + base + ".json --html " + base +
+                                        ".html --perfetto " + base + ".perfetto.json");
     ASSERT_EQ(report.exit_code, 0) << report.output;
     files[i][0] = slurp(base + ".json");
     files[i][1] = slurp(base + ".html");
@@ -346,13 +335,13 @@ TEST(ReportCli, ParsesTheFlags) {
 
 TEST(ReportCli, RefusesBadUse) {
   EXPECT_EQ(yzsim("report").exit_code, 2);
-  const Outcome no_output = yzsim("report x.json");
+  const CommandOutcome no_output = yzsim("report x.json");
   EXPECT_EQ(no_output.exit_code, 2);
   EXPECT_NE(no_output.output.find("--html"), std::string::npos);
-  const Outcome missing = yzsim("report /nonexistent/run.json --html /dev/null");
+  const CommandOutcome missing = yzsim("report /nonexistent/run.json --html /dev/null");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("cannot read"), std::string::npos);
-  const Outcome scenario_given =
+  const CommandOutcome scenario_given =
       yzsim("report " + scenario_path("incident-15.textproto") + " --html /dev/null");
   EXPECT_EQ(scenario_given.exit_code, 2);
   EXPECT_NE(scenario_given.output.find("not JSON"), std::string::npos);
