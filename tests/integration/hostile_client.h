@@ -163,8 +163,10 @@ class Call {
 
   // A valid hello with the proof of identity of key `n`, the node's
   // dht_peer_connected, checked, and our dht_peer_proof, with an insider
-  // chain when bootstrap_key() is set and `member`; "" or what went wrong.
-  std::string handshake(std::uint64_t n, bool member = true) {
+  // chain when bootstrap_key() is set and `member` (or `chain` when given);
+  // "" or what went wrong.
+  std::string handshake(std::uint64_t n, bool member = true,
+                        const core::CredentialChain* chain = nullptr) {
     const auto key = core::Identity::from_words(n, 0x7e57, 0x7e57, 0x7e57);
     v1::Frame our_hello = hello(key->node_id().to_hex());
     const std::string nonce(core::kNonceBytes, static_cast<char>(n));
@@ -185,7 +187,11 @@ class Call {
     v1::Frame proof;
     proof.mutable_dht_peer_proof()->set_signature(
         key->sign(core::handshake_message('D', connected.nonce(), key->node_id(), *node)));
-    if (member) put_chain(insider_chain(*key), proof.mutable_dht_peer_proof());
+    if (chain != nullptr) {
+      put_chain(*chain, proof.mutable_dht_peer_proof());
+    } else if (member) {
+      put_chain(insider_chain(*key), proof.mutable_dht_peer_proof());
+    }
     if (!write(proof)) return "the node ended the stream before the proof";
     return {};
   }

@@ -322,6 +322,37 @@ TEST_F(HostileWire, AProvenKeyWithoutAMembershipChainIsPermissionDenied) {
   EXPECT_TRUE(counted(missing, missing_before + 1));
 }
 
+TEST_F(HostileWire, ForgedSelfMadeAndBorrowedChainsArePermissionDenied) {
+  const auto key = [](std::uint64_t n) {
+    return core::Identity::from_words(n, 0x7e57, 0x7e57, 0x7e57);
+  };
+  const auto me = key(0xc4a1);
+  // Rooted at a key of its own making, not the bootstrap's.
+  const core::Invitation own = core::sign_invitation(*me, me->node_id(), 1, 1);
+  const core::CredentialChain self_made = core::extend_chain(core::sign_token(*me, own), own, {});
+  // A real insider's chain, shown as ours.
+  const core::CredentialChain borrowed = insider_chain(*key(0xc4a2));
+  // Ours, edited after the bootstrap signed it.
+  core::CredentialChain forged = insider_chain(*me);
+  forged.front().invitation.nonce ^= 1;
+  forged.front().token.invitation_nonce ^= 1;
+  using Case = std::pair<const core::CredentialChain*, const char*>;
+  for (const auto& [chain, reason] :
+       {Case{&self_made, "broken_chain"}, Case{&borrowed, "wrong_subject"},
+        Case{&forged, "bad_signature"}}) {
+    const std::string series =
+        std::string("yz_credential_rejected_total{reason=\"") + reason + "\"}";
+    const double before = metric(series);
+    Call call(listen_address());
+    ASSERT_EQ(call.handshake(0xc4a1, true, chain), "") << reason;
+    const grpc::Status status = call.drain();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << reason << ": " << describe(status);
+    EXPECT_NE(status.error_message().find("not_a_member"), std::string::npos) << describe(status);
+    EXPECT_TRUE(counted(series, before + 1)) << series;
+  }
+}
+
 TEST_F(HostileWire, FrameOverOneMebibyteIsResourceExhausted) {
   const std::string oversized = "yz_dht_messages_dropped_total{reason=\"oversized\"}";
   const double before = metric(oversized);
