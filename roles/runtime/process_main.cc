@@ -113,7 +113,8 @@ int run_role_process(core::Role role, int argc, char** argv) {
   boost::asio::io_context io;
   metrics::Registry registry;
   metrics::AddProcessMetrics(registry);
-  metrics::AddBuildInfo(registry, "0.1.0", std::string(core::role_name(role)));
+  // version="<version>+<commit>": the same build id `register` carries.
+  metrics::AddBuildInfo(registry, std::string(build_id()), std::string(core::role_name(role)));
   Logger logger(flags.name, role, flags.log_level, flags.log_format);
 
   std::unique_ptr<core::Process> process;
