@@ -19,10 +19,10 @@ std::string usage() {
 usage:
   yzsim run SCENARIO [--seed N] [--fault NAME]... [--strategy fifo|random|pct|swarm]
                      [--depth D] [--json] [--trace FILE] [--save TRACE] [--check]
-                     [--record RUN.json] [--perfetto FILE]
+                     [--record RUN.json] [--perfetto FILE] [--fast-signatures]
   yzsim explore SCENARIO [--strategy random|pct|exhaustive|swarm|fifo] [--runs N]
                      [--seed FIRST] [--depth D] [--bound B] [--jobs J] [--fault NAME]...
-                     [--save DIR] [--json]
+                     [--save DIR] [--json] [--fast-signatures]
   yzsim replay TRACE [--json]
   yzsim shrink TRACE [--out FILE] [--invariant KIND] [--max-runs N] [--json]
   yzsim report RUN.json [--html FILE] [--perfetto FILE]
@@ -57,6 +57,9 @@ usage:
   faults    lists the fault switches.
 
   --fault NAME     turns a fault on (repeatable); the scenario's own faults stay on
+  --fast-signatures  the simulator's keyed-hash stand-in for Ed25519 (sim/sim_signatures.h):
+                   the same role code, several times the runs per second; trace
+                   hashes differ from Ed25519 runs, and trace files record it
   --no-scenario-faults  ignores the faults the scenario file turns on
   --trace FILE     writes every event, one per line (same seed, same file)
   --save TRACE     writes a replayable trace of the run
@@ -146,6 +149,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       o.faults.enable(*fault);
     } else if (flag == "--no-scenario-faults" && sim_flags) {
       o.no_scenario_faults = true;
+    } else if (flag == "--fast-signatures" && sim_flags) {
+      o.fast_signatures = true;
     } else if (flag == "--strategy" && sim_flags) {
       if (!value(v)) return {std::nullopt, "--strategy needs a strategy name"};
       const auto strategy = strategy_from_name(v);

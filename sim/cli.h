@@ -26,6 +26,7 @@ struct CliOptions {
   std::uint64_t max_runs = 3000;
   core::FaultSet faults;
   bool no_scenario_faults = false;
+  bool fast_signatures = false;  // run, explore: SIM_HASH signatures
   Strategy strategy = Strategy::kRandom;
   bool json = false;
   bool check = false;

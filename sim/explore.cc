@@ -178,6 +178,7 @@ void explore_seeds(const Scenario& scenario, const ExploreOptions& options, Expl
       core::FaultSet all = scenario.faults;
       for (const auto& name : options.faults.names()) all.enable(*core::fault_from_name(name));
       spec.edits = swarm_edits(spec.seed, all);
+      spec.edits.sim_hash_signatures = options.edits.sim_hash_signatures;
       spec.faults = {};
     }
   }

@@ -189,6 +189,7 @@ std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& 
   }
   out.liveness_bound = static_cast<core::Duration>(proto.liveness_bound_ms()) * kMillisecond;
   out.restarts = proto.restarts();
+  out.sim_hash_signatures = proto.signatures() == v1::SIM_HASH;
   return {};
 }
 
@@ -235,6 +236,7 @@ Scenario apply_edits(const Scenario& scenario, const ScenarioEdits& edits) {
   }
   if (edits.faults) out.faults = *edits.faults;
   if (edits.restarts) out.restarts = *edits.restarts;
+  if (edits.sim_hash_signatures) out.sim_hash_signatures = true;
   if (edits.duration) {
     out.duration = *edits.duration;
     if (out.lookup_check_at >= out.duration) out.lookup_checks = 0;

@@ -33,6 +33,7 @@ struct Scenario {
   core::Duration lookup_check_at = 0;
   core::Duration liveness_bound = 0;  // 0: no liveness phase
   std::uint32_t restarts = 0;         // DHT node crashes, each restarted later
+  bool sim_hash_signatures = false;   // the stand-in for Ed25519 (sim/sim_signatures.h)
 };
 
 // Changes made to a scenario after it was read: the knobs swarm testing
@@ -46,9 +47,10 @@ struct ScenarioEdits {
   std::optional<core::FaultSet> faults;                // replaces the scenario's
   std::optional<core::Duration> duration;
   std::optional<std::uint32_t> restarts;
+  bool sim_hash_signatures = false;  // --fast-signatures
   bool empty() const {
     return dropped.empty() && !latency_min && !latency_max && !start_spacing_percent && !faults &&
-           !duration && !restarts;
+           !duration && !restarts && !sim_hash_signatures;
   }
 };
 

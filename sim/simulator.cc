@@ -6,6 +6,7 @@
 #include "roles/core/dht_member.h"
 #include "roles/make_process.h"
 #include "sim/sim_env.h"
+#include "sim/sim_signatures.h"
 #include "sim/timeline.h"
 
 namespace yz::sim {
@@ -113,9 +114,12 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
   for (const auto& spec : scenario.processes)
     if (spec.role == core::Role::kBootstrap) bootstrap_address = spec.name;
 
+  // Keys: Ed25519, or the simulator's stand-in (sim/sim_signatures.h).
+  auto key_book = std::make_shared<SimKeyBook>();
   // One verifier for the run: every member checks the same chains, and a
-  // signature's validity does not depend on who asks.
-  auto verifier = std::make_shared<core::SignatureVerifier>(std::size_t{1} << 16);
+  // signature's validity does not depend on who asks. Its scheme is set
+  // with the first identity.
+  std::shared_ptr<core::SignatureVerifier> verifier;
   for (std::size_t i = 0; i < scenario.processes.size(); ++i) {
     const ProcessSpec& spec = scenario.processes[i];
     std::uint64_t stream = options_.seed ^ name_hash(spec.name);
@@ -129,8 +133,11 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
     // node id is derived from its public key, as in the real processes.
     const std::uint64_t k0 = id_rng.next(), k1 = id_rng.next(), k2 = id_rng.next(),
                         k3 = id_rng.next();
-    config.identity = core::Identity::from_words(k0, k1, k2, k3);
+    config.identity = scenario.sim_hash_signatures ? key_book->identity(k0, k1, k2, k3)
+                                                   : core::Identity::from_words(k0, k1, k2, k3);
     config.node_id = config.identity->node_id();
+    if (!verifier)
+      verifier = std::make_shared<core::SignatureVerifier>(std::size_t{1} << 16, config.identity);
     config.listen_address = spec.name;
     config.bootstrap_address = spec.role == core::Role::kBootstrap ? "" : bootstrap_address;
     config.timing = scenario.timing;

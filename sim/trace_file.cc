@@ -91,6 +91,7 @@ std::string format_trace(const TraceFile& t) {
   if (t.edits.faults) out << "edit faults " << join_faults(*t.edits.faults) << "\n";
   if (t.edits.duration) out << "edit duration_ns " << *t.edits.duration << "\n";
   if (t.edits.restarts) out << "edit restarts " << *t.edits.restarts << "\n";
+  if (t.edits.sim_hash_signatures) out << "edit signatures sim_hash\n";
   out << "trace_hash " << hex(t.trace_hash) << "\n";
   out << "ordering_hash " << hex(t.ordering_hash) << "\n";
   out << "events " << t.events << "\n";
@@ -153,6 +154,9 @@ TraceLoad parse_trace(const std::string& text, const std::string& origin) {
         auto faults = split_faults(arg);
         if (!faults) return fail("unknown fault in '" + std::string(arg) + "'");
         t.edits.faults = *faults;
+      } else if (what == "signatures") {
+        if (arg != "sim_hash") return fail("edit signatures must be sim_hash");
+        t.edits.sim_hash_signatures = true;
       } else if (!parse_dec(arg, n)) {
         return fail("edit " + std::string(what) + " needs a number");
       } else if (what == "latency_min_ns") {

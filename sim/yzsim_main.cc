@@ -67,6 +67,8 @@ RunSpec spec_for_run(const Scenario& scenario, const CliOptions& o) {
     spec.edits = swarm_edits(spec.seed, all);
     spec.faults = {};
   }
+  // Recorded as an edit too, so a saved trace replays with the same keys.
+  spec.edits.sim_hash_signatures = o.fast_signatures;
   return spec;
 }
 
@@ -200,6 +202,7 @@ int explore_command(const CliOptions& o, const Scenario& scenario, const std::st
   options.depth = o.depth;
   options.bound = o.bound;
   if (o.no_scenario_faults) options.edits.faults = yz::core::FaultSet{};
+  options.edits.sim_hash_signatures = o.fast_signatures;
   options.jobs = o.jobs != 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
   Progress progress(isatty(STDERR_FILENO) != 0);
   options.progress = [&](std::uint64_t done, std::uint64_t failing, std::uint64_t planned) {
@@ -310,6 +313,7 @@ int main(int argc, char** argv) {
   if (!load.scenario) return fail_usage(load.error);
   Scenario scenario = std::move(*load.scenario);
   if (o.no_scenario_faults) scenario.faults = {};
+  if (o.fast_signatures) scenario.sim_hash_signatures = true;
   if (scenario.name.empty()) scenario.name = o.scenario_path;
   return o.command == "run" ? run_command(o, scenario, text) : explore_command(o, scenario, text);
 }

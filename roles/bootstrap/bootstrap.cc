@@ -39,7 +39,10 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
                               .Help("Links closed before or at the handshake, by reason")
                               .Register(env.metrics())),
       auth_(env, config_.identity),
-      credentials_(env.metrics(), config_.shared_verifier) {
+      credentials_(env.metrics(),
+                   config_.shared_verifier
+                       ? config_.shared_verifier
+                       : std::make_shared<core::SignatureVerifier>(4096, config_.identity)) {
   if (config_.identity && config_.identity->node_id() != config_.node_id)
     throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
 }

@@ -27,7 +27,10 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
       dht_(env, metrics_, config_.timing, config_.faults, self_, routing_table_, links_),
       health_(config_.timing),
       bootstrap_auth_(env, config_.identity),
-      credentials_(env.metrics(), config_.shared_verifier) {
+      credentials_(env.metrics(),
+                   config_.shared_verifier
+                       ? config_.shared_verifier
+                       : std::make_shared<core::SignatureVerifier>(4096, config_.identity)) {
   if (config_.identity && config_.identity->node_id() != config_.node_id)
     throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
   routing_table_.set_on_node_added(

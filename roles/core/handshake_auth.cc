@@ -49,9 +49,9 @@ std::string HandshakeAuth::check_connected(LinkId link, const Frame& connected, 
   const std::string our_nonce = std::move(sent->second);
   sent_nonce_.erase(sent);
   if (std::string why = check_key(connected); !why.empty()) return why;
-  if (!verify_signature(connected.public_key,
-                        handshake_message('A', our_nonce, connected.node_id, identity_->node_id()),
-                        connected.signature))
+  if (!identity_->verify(connected.public_key,
+                         handshake_message('A', our_nonce, connected.node_id, identity_->node_id()),
+                         connected.signature))
     return "bad_signature";
   proof = Frame::Of(MessageType::kDhtPeerProof);
   proof.signature = identity_->sign(
@@ -65,9 +65,10 @@ std::string HandshakeAuth::check_proof(LinkId link, const Frame& proof) {
   const Awaiting awaiting = std::move(it->second);
   awaiting_.erase(it);
   if (proof.type != MessageType::kDhtPeerProof) return "missing_proof";
-  if (!verify_signature(awaiting.public_key,
-                        handshake_message('D', awaiting.nonce, awaiting.peer, identity_->node_id()),
-                        proof.signature))
+  if (!identity_->verify(
+          awaiting.public_key,
+          handshake_message('D', awaiting.nonce, awaiting.peer, identity_->node_id()),
+          proof.signature))
     return "bad_signature";
   return {};
 }

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace yz::core {
 namespace {
@@ -39,24 +40,64 @@ NodeId node_id_for_key(std::string_view public_key) {
   return NodeId(bytes);
 }
 
-Identity::Identity(evp_pkey_st* key) : key_(key) {
-  std::size_t size = kPublicKeyBytes;
-  public_key_.resize(kPublicKeyBytes);
-  if (EVP_PKEY_get_raw_public_key(key_, reinterpret_cast<unsigned char*>(public_key_.data()),
-                                  &size) != 1 ||
+Identity::Identity(std::string public_key)
+    : public_key_(std::move(public_key)), node_id_(node_id_for_key(public_key_)) {}
+
+namespace {
+
+std::string raw_public_key(EVP_PKEY* key) {
+  std::string out(kPublicKeyBytes, '\0');
+  std::size_t size = out.size();
+  if (EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(out.data()), &size) != 1 ||
       size != kPublicKeyBytes)
     throw std::runtime_error("Ed25519 public key unavailable");
-  node_id_ = node_id_for_key(public_key_);
+  return out;
 }
 
-Identity::~Identity() { EVP_PKEY_free(key_); }
+class Ed25519Identity final : public Identity {
+ public:
+  explicit Ed25519Identity(PkeyPtr key)
+      : Identity(raw_public_key(key.get())), key_(std::move(key)) {}
+
+  std::string private_key() const override {
+    std::string raw(kPrivateKeyBytes, '\0');
+    std::size_t size = raw.size();
+    if (EVP_PKEY_get_raw_private_key(key_.get(), reinterpret_cast<unsigned char*>(raw.data()),
+                                     &size) != 1 ||
+        size != kPrivateKeyBytes)
+      throw std::runtime_error("Ed25519 private key unavailable");
+    return raw;
+  }
+
+  std::string sign(std::string_view message) const override {
+    MdCtxPtr ctx(EVP_MD_CTX_new());
+    std::string signature(kSignatureBytes, '\0');
+    std::size_t size = signature.size();
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                       bytes_of(message), message.size()) != 1 ||
+        size != kSignatureBytes)
+      throw std::runtime_error("Ed25519 signing failed");
+    return signature;
+  }
+
+  bool verify(std::string_view public_key, std::string_view message,
+              std::string_view signature) const override {
+    return verify_signature(public_key, message, signature);
+  }
+
+ private:
+  PkeyPtr key_;
+};
+
+}  // namespace
 
 std::shared_ptr<const Identity> Identity::from_private_key(std::string_view raw) {
   if (raw.size() != kPrivateKeyBytes) return nullptr;
   EVP_PKEY* key =
       EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, bytes_of(raw), raw.size());
   if (key == nullptr) return nullptr;
-  return std::shared_ptr<const Identity>(new Identity(key));
+  return std::make_shared<Ed25519Identity>(PkeyPtr(key));
 }
 
 std::shared_ptr<const Identity> Identity::from_words(std::uint64_t a, std::uint64_t b,
@@ -67,28 +108,6 @@ std::shared_ptr<const Identity> Identity::from_words(std::uint64_t a, std::uint6
     for (std::size_t j = 0; j < 8; ++j)
       raw[i * 8 + j] = static_cast<char>((words[i] >> (56 - 8 * j)) & 0xff);
   return from_private_key(raw);
-}
-
-std::string Identity::private_key() const {
-  std::string raw(kPrivateKeyBytes, '\0');
-  std::size_t size = raw.size();
-  if (EVP_PKEY_get_raw_private_key(key_, reinterpret_cast<unsigned char*>(raw.data()), &size) !=
-          1 ||
-      size != kPrivateKeyBytes)
-    throw std::runtime_error("Ed25519 private key unavailable");
-  return raw;
-}
-
-std::string Identity::sign(std::string_view message) const {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  std::string signature(kSignatureBytes, '\0');
-  std::size_t size = signature.size();
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_) != 1 ||
-      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                     bytes_of(message), message.size()) != 1 ||
-      size != kSignatureBytes)
-    throw std::runtime_error("Ed25519 signing failed");
-  return signature;
 }
 
 bool verify_signature(std::string_view public_key, std::string_view message,
@@ -111,7 +130,8 @@ bool SignatureVerifier::verify(std::string_view public_key, std::string_view mes
   key.append(public_key).append(signature).append(message);
   if (auto it = seen_.find(key); it != seen_.end()) return it->second;
   ++verifications_;
-  const bool ok = verify_signature(public_key, message, signature);
+  const bool ok = scheme_ ? scheme_->verify(public_key, message, signature)
+                          : verify_signature(public_key, message, signature);
   if (seen_.size() >= capacity_) seen_.clear();
   seen_.emplace(std::move(key), ok);
   return ok;

@@ -11,8 +11,6 @@
 
 #include "roles/core/node_id.h"
 
-struct evp_pkey_st;  // OpenSSL's EVP_PKEY, kept out of this header
-
 namespace yz::core {
 
 // Ed25519 (OpenSSL 3 EVP): deterministic signatures, so a simulator run
@@ -28,28 +26,38 @@ std::array<std::uint8_t, 32> sha256(std::string_view data);
 NodeId node_id_for_key(std::string_view public_key);
 
 // One process's key pair. Immutable once made; share it by shared_ptr.
+// Ed25519 everywhere, except in simulations that choose the simulator's
+// keyed-hash stand-in (sim/sim_signatures.h) for speed: the scheme is the
+// identity's, so the role code signs and verifies the same way in both.
 class Identity {
  public:
-  // From a 32-byte private key (RFC 8032 seed); nullptr when it is not one.
+  // Ed25519 from a 32-byte private key (RFC 8032 seed); nullptr when it is
+  // not one.
   static std::shared_ptr<const Identity> from_private_key(std::string_view raw);
-  // From four PRNG words (the simulator's keys come from its seeded stream).
+  // Ed25519 from four PRNG words (the simulator's keys come from its seeded
+  // stream).
   static std::shared_ptr<const Identity> from_words(std::uint64_t a, std::uint64_t b,
                                                     std::uint64_t c, std::uint64_t d);
 
-  ~Identity();
+  virtual ~Identity() = default;
   Identity(const Identity&) = delete;
   Identity& operator=(const Identity&) = delete;
 
   const std::string& public_key() const { return public_key_; }
   const NodeId& node_id() const { return node_id_; }
-  std::string private_key() const;
-  // 64-byte Ed25519 signature of `message`.
-  std::string sign(std::string_view message) const;
+  virtual std::string private_key() const = 0;
+  // 64-byte signature of `message`.
+  virtual std::string sign(std::string_view message) const = 0;
+  // True when `signature` is `public_key`'s signature of `message` in this
+  // identity's scheme: how a process checks everyone else's signatures.
+  virtual bool verify(std::string_view public_key, std::string_view message,
+                      std::string_view signature) const = 0;
+
+ protected:
+  // `public_key` is raw, kPublicKeyBytes long; the node id derives from it.
+  explicit Identity(std::string public_key);
 
  private:
-  explicit Identity(evp_pkey_st* key);
-
-  evp_pkey_st* key_;
   std::string public_key_;
   NodeId node_id_;
 };
@@ -64,12 +72,17 @@ bool verify_signature(std::string_view public_key, std::string_view message,
 // than a 100 us verification. Bounded: forgets everything past `capacity`.
 class SignatureVerifier {
  public:
-  explicit SignatureVerifier(std::size_t capacity = 4096) : capacity_(capacity) {}
+  // `scheme`: whose verify() to use (the process's own identity); null for
+  // Ed25519.
+  explicit SignatureVerifier(std::size_t capacity = 4096,
+                             std::shared_ptr<const Identity> scheme = nullptr)
+      : capacity_(capacity), scheme_(std::move(scheme)) {}
   bool verify(std::string_view public_key, std::string_view message, std::string_view signature);
   std::uint64_t verifications() const { return verifications_; }
 
  private:
   std::size_t capacity_;
+  std::shared_ptr<const Identity> scheme_;
   std::unordered_map<std::string, bool> seen_;
   std::uint64_t verifications_ = 0;
 };

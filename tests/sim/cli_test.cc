@@ -115,6 +115,25 @@ TEST(Cli, ExploreProgressIsPlainLinesWhenNotATerminal) {
   EXPECT_NE(out.output.find("runs/s, ETA"), std::string::npos);
 }
 
+TEST(Cli, FastSignaturesAreRecordedSoTheTraceReplays) {
+  const std::string scenario = std::string(YZ_SOURCE_DIR) + "/sim/scenarios/race-5.textproto";
+  const std::string trace = ::testing::TempDir() + "/yzsim-fast.trace";
+  const CommandOutcome fast =
+      yzsim("run " + scenario + " --seed 3 --json --fast-signatures --save " + trace);
+  ASSERT_EQ(fast.exit_code, 0) << fast.output;
+  const CommandOutcome ed25519 = yzsim("run " + scenario + " --seed 3 --json");
+  ASSERT_EQ(ed25519.exit_code, 0) << ed25519.output;
+  // Other keys, other ids: another run, and the trace says which keys.
+  EXPECT_NE(fast.output, ed25519.output);
+  std::ifstream in(trace);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("\nedit signatures sim_hash\n"), std::string::npos);
+  const CommandOutcome replayed = yzsim("replay " + trace);
+  EXPECT_EQ(replayed.exit_code, 0) << replayed.output;
+  EXPECT_NE(replayed.output.find("replay matches"), std::string::npos) << replayed.output;
+}
+
 TEST(Cli, SaveReplayAndShrinkThroughTheBinary) {
   const std::string scenario = std::string(YZ_SOURCE_DIR) + "/sim/scenarios/race-5.textproto";
   const std::string dir = ::testing::TempDir() + "/yzsim-cli";

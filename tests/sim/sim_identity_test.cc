@@ -15,6 +15,7 @@
 #include "roles/make_process.h"
 #include "roles/metrics/registry.h"
 #include "roles/metrics/text_serializer.h"
+#include "sim/sim_signatures.h"
 #include "tests/sim/intruder.h"
 #include "tests/sim/sim_test_util.h"
 
@@ -137,6 +138,36 @@ TEST(SimIdentityTest, LyingProcessNeverEntersARoutingTable) {
   EXPECT_TRUE(liar->errors_.contains("id_key_mismatch"));
   EXPECT_TRUE(liar->errors_.contains("bad_signature"));
   EXPECT_TRUE(run->result.invariant_violations.empty());
+}
+
+TEST(SimIdentityTest, TheHashStandInSignsOnlyForTheKeysHolder) {
+  auto book = std::make_shared<SimKeyBook>();
+  const auto alice = book->identity(1, 2, 3, 4);
+  const auto bob = book->identity(5, 6, 7, 8);
+  EXPECT_EQ(alice->public_key().size(), core::kPublicKeyBytes);
+  EXPECT_EQ(alice->node_id(), core::node_id_for_key(alice->public_key()));
+  const std::string signature = alice->sign("message");
+  EXPECT_EQ(signature.size(), core::kSignatureBytes);
+  EXPECT_TRUE(bob->verify(alice->public_key(), "message", signature));
+  EXPECT_FALSE(bob->verify(alice->public_key(), "messagE", signature));
+  EXPECT_FALSE(bob->verify(bob->public_key(), "message", signature));
+  // A key the book never made verifies nothing, whatever it signs.
+  const auto stranger = std::make_shared<SimKeyBook>()->identity(1, 2, 3, 5);
+  EXPECT_FALSE(alice->verify(stranger->public_key(), "message", stranger->sign("message")));
+}
+
+TEST(SimIdentityTest, FastSignaturesRunTheSameRolesDeterministically) {
+  Scenario scenario = load_or_die("incident-15.textproto");
+  scenario.sim_hash_signatures = true;
+  const RunResult fixed = testing::run_once(scenario, 4);
+  EXPECT_EQ(fixed.trace_hash, testing::run_once(scenario, 4).trace_hash);
+  EXPECT_TRUE(fixed.invariant_violations.empty());
+  EXPECT_EQ(fixed.summary.unhealthy, 0u);
+  EXPECT_EQ(fixed.summary.healthy, 19u);
+  const RunResult faulted = testing::run_once(scenario, 4, testing::early_return_race());
+  EXPECT_FALSE(faulted.invariant_violations.empty());
+  scenario.sim_hash_signatures = false;
+  EXPECT_NE(fixed.trace_hash, testing::run_once(scenario, 4).trace_hash);
 }
 
 TEST(SimIdentityTest, IdsComeFromKeysDrawnFromTheSeed) {
