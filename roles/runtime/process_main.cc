@@ -224,7 +224,10 @@ int run_role_process(core::Role role, int argc, char** argv) {
 
   // The io thread is ours again: let in-flight streams end, then go.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-  transport.shutdown();
+  if (!transport.shutdown()) {
+    logger.log(core::LogLevel::kWarn, "streams_outlived_shutdown",
+               {{"open", std::to_string(transport.open_streams())}});
+  }
   return 0;
 }
 

@@ -103,6 +103,13 @@ class Stream {
     transport_.post_frame(id_, std::move(frame));
   }
 
+  // The last thing a stream does on gRPC's thread: it hands its own last
+  // reference to the transport, which drops it on the io thread (or at
+  // shutdown, on the main thread). Never here: a client stream holds its
+  // channel, and the last channel of a process, dropped on one of the
+  // callback queue's own threads, makes gRPC 1.51 join that thread from
+  // itself and free the queue it is still polling (a double free in
+  // grpc_cq_internal_unref).
   void done(std::string reason) {
     bool local;
     {
@@ -110,7 +117,7 @@ class Stream {
       closing_ = true;
       local = locally_closed_;
     }
-    transport_.post_done(id_, local ? std::string() : std::move(reason));
+    transport_.post_done(id_, local ? std::string() : std::move(reason), std::move(self));
   }
 
   Transport& transport_;
@@ -157,9 +164,7 @@ class ServerStream final : public Stream, public grpc::ServerBidiReactor<v1::Fra
     if (!writing_) finish_locked();
   }
   void OnDone() override {
-    done("closed by peer");
-    // The last reference may be the one we drop here; touch nothing after.
-    auto keep = std::move(self);
+    done("closed by peer");  // hands `self` over: touch nothing after
   }
   // Server streams end with the server: grpc::Server::Shutdown cancels them,
   // and their context is gRPC's to free once OnDone has run, so touching it
@@ -214,8 +219,7 @@ class ClientStream final : public Stream, public grpc::ClientBidiReactor<v1::Fra
       reason = opened_ ? (status.ok() ? std::string("closed by peer") : status.error_message())
                        : "unreachable: " + status.error_message();
     }
-    done(std::move(reason));
-    auto keep = std::move(self);
+    done(std::move(reason));  // hands `self` over: touch nothing after
   }
   void cancel() override {
     // Under the lock so OnDone cannot run, and the call end, in between.
@@ -304,6 +308,21 @@ class Transport::Impl {
   std::mutex live_mu;
   std::condition_variable live_cv;
   std::map<core::LinkId, std::weak_ptr<Stream>> live;
+  // Streams gRPC is done with, waiting to be dropped off gRPC's threads
+  // (see Stream::done); guarded by live_mu.
+  std::map<core::LinkId, std::shared_ptr<Stream>> ended;
+
+  // Drops an ended stream, on the io thread or the main thread.
+  void release_ended(core::LinkId link) {
+    std::shared_ptr<Stream> last;
+    {
+      std::lock_guard lock(live_mu);
+      auto it = ended.find(link);
+      if (it == ended.end()) return;
+      last = std::move(it->second);
+      ended.erase(it);
+    }
+  }
 };
 
 Transport::Transport(boost::asio::io_context& io, Events events, std::string bootstrap_address,
@@ -395,22 +414,24 @@ void Transport::post_refused(core::LinkId link, std::string_view reason, std::st
                     });
 }
 
-void Transport::post_done(core::LinkId link, std::string reason) {
-  {
-    std::lock_guard lock(impl_->live_mu);
-    impl_->live.erase(link);
-  }
-  impl_->live_cv.notify_all();
-  if (reason.empty()) return;  // closed from this side: the core already knows
+void Transport::post_done(core::LinkId link, std::string reason, std::shared_ptr<Stream> last_ref) {
+  // All under the lock: once the stream has left `live`, shutdown may
+  // return and the transport go, so nothing of it is touched after.
+  std::lock_guard lock(impl_->live_mu);
+  impl_->live.erase(link);
+  impl_->ended[link] = std::move(last_ref);
   boost::asio::post(impl_->io, [this, link, reason = std::move(reason)] {
+    impl_->release_ended(link);
+    if (reason.empty()) return;  // closed from this side: the core already knows
     auto it = impl_->streams.find(link);
     if (it == impl_->streams.end()) return;
     impl_->streams.erase(it);
     if (impl_->events.closed) impl_->events.closed(link, reason);
   });
+  impl_->live_cv.notify_all();
 }
 
-void Transport::shutdown() {
+bool Transport::shutdown() {
   impl_->streams.clear();
   std::vector<std::shared_ptr<Stream>> open;
   {
@@ -421,8 +442,17 @@ void Transport::shutdown() {
   // Cancelling outside the lock: a reaction may need it to finish.
   for (auto& stream : open) stream->cancel();
   open.clear();
-  std::unique_lock lock(impl_->live_mu);
-  impl_->live_cv.wait_for(lock, std::chrono::seconds(2), [this] { return impl_->live.empty(); });
+  std::map<core::LinkId, std::shared_ptr<Stream>> ended;
+  bool drained;
+  {
+    std::unique_lock lock(impl_->live_mu);
+    drained = impl_->live_cv.wait_for(lock, std::chrono::seconds(2),
+                                      [this] { return impl_->live.empty(); });
+    ended.swap(impl_->ended);
+  }
+  // Dropped here, on the caller's thread, with their channels.
+  ended.clear();
+  return drained;
 }
 
 std::size_t Transport::open_streams() const {

@@ -51,8 +51,10 @@ class Transport {
   void send(core::LinkId link, const core::Frame& frame);
   void close(core::LinkId link, std::string_view reason);
 
-  // Cancels every stream and waits (bounded) until gRPC has let go of them.
-  void shutdown();
+  // Cancels every stream, waits (bounded) until gRPC has let go of them and
+  // drops them, with their channels, on the calling thread. Returns false
+  // when some stream was still held by gRPC at the bound.
+  bool shutdown();
   std::size_t open_streams() const;
 
   // Internal, for the streams.
@@ -62,7 +64,9 @@ class Transport {
   void post_frame(core::LinkId link, core::Frame&& frame);
   void post_refused(core::LinkId link, std::string_view reason, std::string problem);
   std::size_t max_frame_bytes() const;
-  void post_done(core::LinkId link, std::string reason);
+  // The stream's last reaction: `last_ref` is its own reference to itself,
+  // dropped later off gRPC's threads. An empty reason: closed locally.
+  void post_done(core::LinkId link, std::string reason, std::shared_ptr<Stream> last_ref);
 
  private:
   class Impl;
