@@ -287,11 +287,13 @@ class BootstrapService final : public v1::Bootstrap::CallbackService {
 class Transport::Impl {
  public:
   Impl(Transport& owner, boost::asio::io_context& io_context, Events handlers,
-       std::string bootstrap, std::size_t frame_limit)
+       std::string bootstrap, std::size_t frame_limit,
+       std::shared_ptr<grpc::ChannelCredentials> channel_credentials)
       : io(io_context),
         events(std::move(handlers)),
         bootstrap_address(std::move(bootstrap)),
         max_frame_bytes(frame_limit),
+        credentials(std::move(channel_credentials)),
         peer_service(owner),
         bootstrap_service(owner) {}
 
@@ -299,6 +301,7 @@ class Transport::Impl {
   Events events;
   std::string bootstrap_address;
   std::size_t max_frame_bytes;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   PeerLinkService peer_service;
   BootstrapService bootstrap_service;
   std::atomic<core::LinkId> next_id{1};
@@ -326,9 +329,10 @@ class Transport::Impl {
 };
 
 Transport::Transport(boost::asio::io_context& io, Events events, std::string bootstrap_address,
-                     std::size_t max_frame_bytes)
+                     std::size_t max_frame_bytes,
+                     std::shared_ptr<grpc::ChannelCredentials> credentials)
     : impl_(std::make_unique<Impl>(*this, io, std::move(events), std::move(bootstrap_address),
-                                   max_frame_bytes)) {}
+                                   max_frame_bytes, std::move(credentials))) {}
 
 Transport::~Transport() = default;
 
@@ -342,7 +346,7 @@ core::LinkId Transport::dial(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(impl_->max_frame_bytes * kHardFrameLimitFactor));
   args.SetMaxSendMessageSize(static_cast<int>(impl_->max_frame_bytes));
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(address, impl_->credentials, args);
   auto stream = std::make_shared<ClientStream>(*this, id, std::move(channel),
                                                address == impl_->bootstrap_address);
   stream->self = stream;

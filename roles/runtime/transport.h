@@ -12,8 +12,9 @@
 #include "roles/core/frame.h"
 
 namespace grpc {
+class ChannelCredentials;
 class Service;
-}
+}  // namespace grpc
 
 namespace yz::runtime {
 
@@ -38,8 +39,9 @@ class Transport {
   // Frames over max_frame_bytes are refused and counted. gRPC itself stops
   // reading at kHardFrameLimitFactor times that, without telling us.
   static constexpr std::size_t kHardFrameLimitFactor = 4;
+  // Every dial uses `credentials` (runtime/grpc_credentials.h).
   Transport(boost::asio::io_context& io, Events events, std::string bootstrap_address,
-            std::size_t max_frame_bytes);
+            std::size_t max_frame_bytes, std::shared_ptr<grpc::ChannelCredentials> credentials);
   ~Transport();
 
   // Services to register on the process's gRPC server.
