@@ -72,21 +72,39 @@ std::vector<Cert> read_certs(const std::string& pem) {
 // a passphrase on the terminal of a process that is meant to run unattended.
 int no_passphrase(char*, int, int, void*) { return -1; }
 
-std::string quoted(const std::string& path) { return "'" + path + "'"; }
+// The path as an error line shows it: quoted, control characters escaped
+// so that the error stays one line.
+std::string quoted(const std::string& path) {
+  std::string out = "'";
+  for (const char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += std::string("\\x") + kHex[u >> 4] + kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+struct FileToRead {
+  const std::string* source;  // "--tls-cert" or its variable
+  const std::string* path;
+  std::string* content;
+};
 
 }  // namespace
 
 std::string load_tls_files(const std::string& cert_path, const std::string& key_path,
                            const std::string& ca_path, const TlsSources& sources, TlsFiles* out) {
   TlsFiles files;
-  const std::pair<const std::string*, std::pair<const std::string*, std::string*>> reads[] = {
-      {&sources.cert, {&cert_path, &files.cert_pem}},
-      {&sources.key, {&key_path, &files.key_pem}},
-      {&sources.ca, {&ca_path, &files.ca_pem}},
-  };
-  for (const auto& [source, file] : reads) {
-    if (std::string why = read_small_file(*file.first, file.second); !why.empty())
-      return "cannot read " + *source + " " + quoted(*file.first) + ": " + why;
+  const FileToRead reads[] = {{&sources.cert, &cert_path, &files.cert_pem},
+                              {&sources.key, &key_path, &files.key_pem},
+                              {&sources.ca, &ca_path, &files.ca_pem}};
+  for (const FileToRead& file : reads) {
+    if (std::string why = read_small_file(*file.path, file.content); !why.empty())
+      return "cannot read " + *file.source + " " + quoted(*file.path) + ": " + why;
   }
 
   const std::vector<Cert> chain = read_certs(files.cert_pem);
@@ -123,8 +141,8 @@ std::string load_tls_files(const std::string& cert_path, const std::string& key_
   if (X509_verify_cert(ctx.get()) != 1) {
     const int error = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
-    return "invalid " + sources.cert + " " + quoted(cert_path) + ": not accepted by " +
-           sources.ca + " " + quoted(ca_path) + " (" + X509_verify_cert_error_string(error) + ")";
+    return "invalid " + sources.cert + " " + quoted(cert_path) + ": not accepted by " + sources.ca +
+           " " + quoted(ca_path) + " (" + X509_verify_cert_error_string(error) + ")";
   }
   *out = std::move(files);
   return {};

@@ -136,6 +136,12 @@ TEST_F(TlsFlagsTest, ACertificateTheCaDidNotSignIsRefused) {
                {"invalid --tls-cert", other_cert, "not accepted by --tls-ca", ca()});
 }
 
+TEST_F(TlsFlagsTest, AControlCharacterInAPathKeepsTheErrorOnOneLine) {
+  const std::string odd = dir_ + "/new\nline.pem";
+  expect_error(parse({"--tls-cert", odd, "--tls-key", key(), "--tls-ca", ca()}),
+               {"cannot read --tls-cert", "new\\x0aline.pem"});
+}
+
 TEST_F(TlsFlagsTest, AnEmptyPathIsRefused) {
   expect_error(parse({"--tls-cert="}), {"--tls-cert", "expected a file path"});
 }
