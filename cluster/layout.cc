@@ -98,7 +98,8 @@ ProcessRecord make_process(const ClusterRecord& cluster, const Member& member, s
     p.argv.push_back(bridge_auth_path(cluster.dir));
   }
   if (cluster.tls) {
-    // Paths only; issue_tls_cert writes the files before the launch.
+    // Paths only: up and add-node write the files (write_process_cert)
+    // just before the launch.
     for (const std::string& flag :
          {std::string("--tls-cert"), cert_path(cluster.dir, member.name), std::string("--tls-key"),
           key_path(cluster.dir, member.name), std::string("--tls-ca"), ca_cert_path(cluster.dir)})
