@@ -93,6 +93,7 @@ std::optional<ClusterRecord> read_cluster(const std::string& dir, std::string* e
   record.time_scale = json->double_at("timeScale", 1.0);
   record.base_port = static_cast<int>(json->int_at("basePort"));
   record.bin_dir = json->string_at("binDir");
+  record.tls = json->bool_at("tls");
   record.supervisor_pid = static_cast<int>(json->int_at("supervisorPid"));
   record.supervisor_start_ticks = json->uint_at("supervisorStartTicks");
   record.prometheus_pid = static_cast<int>(json->int_at("prometheusPid"));
@@ -112,6 +113,7 @@ std::string write_cluster(const ClusterRecord& record) {
   out += "  \"faults\": " + strings_json(record.faults) + ",\n";
   out += "  \"timeScale\": " + json::number(record.time_scale) + ",\n";
   out += "  \"basePort\": " + std::to_string(record.base_port) + ",\n";
+  out += std::string("  \"tls\": ") + (record.tls ? "true" : "false") + ",\n";
   out += "  \"supervisorPid\": " + std::to_string(record.supervisor_pid) + ",\n";
   out += "  \"supervisorStartTicks\": " + std::to_string(record.supervisor_start_ticks) + ",\n";
   out += "  \"prometheusPid\": " + std::to_string(record.prometheus_pid) + ",\n";

@@ -39,6 +39,9 @@ struct ClusterRecord {
   std::string bin_dir;                       // where the role binaries were found
   std::uint64_t supervisor_start_ticks = 0;  // as ProcessRecord::start_ticks
   std::uint64_t prometheus_start_ticks = 0;  // as ProcessRecord::start_ticks
+  // `up --tls`: every process has a certificate from the cluster's own CA
+  // under <dir>/tls/ (cluster/tls_material.h) and speaks mutual TLS.
+  bool tls = false;
 };
 
 // <dir>/cluster.json. Reads return nullopt with `error` set when the file is

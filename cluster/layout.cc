@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "cluster/tls_material.h"
 #include "roles/core/timing.h"
 #include "roles/runtime/data_dir.h"
 #include "roles/runtime/duration.h"
@@ -95,6 +96,14 @@ ProcessRecord make_process(const ClusterRecord& cluster, const Member& member, s
     // A path, never the secret itself: argv is visible to every user in ps.
     p.argv.push_back("--bridge-auth-file");
     p.argv.push_back(bridge_auth_path(cluster.dir));
+  }
+  if (cluster.tls) {
+    // Paths only: up and add-node write the files (write_process_cert)
+    // just before the launch.
+    for (const std::string& flag :
+         {std::string("--tls-cert"), cert_path(cluster.dir, member.name), std::string("--tls-key"),
+          key_path(cluster.dir, member.name), std::string("--tls-ca"), ca_cert_path(cluster.dir)})
+      p.argv.push_back(flag);
   }
   for (std::string& flag : scaled_timing_flags(cluster.time_scale)) p.argv.push_back(flag);
   return p;

@@ -7,6 +7,7 @@
 #include "cluster/layout.h"
 #include "cluster/lifecycle.h"
 #include "cluster/readiness.h"
+#include "cluster/tls_material.h"
 #include "roles/core/timing.h"
 
 namespace yz::cluster::commands {
@@ -83,6 +84,11 @@ int add_node(const std::vector<std::string>& argv) {
     const std::size_t index = cluster->processes.size();
     cluster->processes.push_back(make_process(*cluster, member, index, bootstrap_address));
     ProcessRecord& record = cluster->processes.back();
+    if (cluster->tls) {
+      // From the CA `up --tls` left in the cluster folder.
+      if (std::string error = write_process_cert(cluster->dir, record.name, {}); !error.empty())
+        return abandon(*cluster, first, error);
+    }
     if (std::string error = launch(record); !error.empty()) return abandon(*cluster, first, error);
     write_cluster(*cluster);
     if (std::string error = wait_ready(record, timeout); !error.empty())

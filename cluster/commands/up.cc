@@ -15,6 +15,7 @@
 #include "cluster/lifecycle.h"
 #include "cluster/prometheus.h"
 #include "cluster/readiness.h"
+#include "cluster/tls_material.h"
 #include "roles/core/faults.h"
 #include "roles/core/timing.h"
 #include "roles/runtime/data_dir.h"
@@ -36,6 +37,7 @@ struct UpOptions {
   double time_scale = 1.0;
   bool supervise = false;
   bool prometheus = false;
+  bool tls = false;
   std::string bin_dir;
   std::chrono::milliseconds ready_timeout = kDefaultReadyTimeout;
 };
@@ -110,6 +112,7 @@ std::string parse_options(const Args& args, UpOptions* options) {
   }
   options->supervise = args.has("--supervise");
   options->prometheus = args.has("--prometheus");
+  options->tls = args.has("--tls");
   options->bin_dir =
       args.get("--bin-dir", std::filesystem::path(self_exe()).parent_path().string());
   return {};
@@ -152,6 +155,7 @@ std::string take_over(const ClusterDir& dir, std::string* stale_note) {
   }
   std::error_code ec;
   std::filesystem::remove(dir.path + "/supervisor.log", ec);
+  std::filesystem::remove_all(tls_dir(dir.path), ec);
   *stale_note = "replaced the stale state in " + dir.shown + " (" +
                 std::to_string(old->processes.size()) + " recorded processes, none running)";
   return {};
@@ -206,6 +210,10 @@ void print_summary(const ClusterRecord& cluster, const ClusterDir& dir, const Up
   std::string faults;
   for (const auto& f : cluster.faults) faults += (faults.empty() ? "" : ", ") + f;
   std::cout << "  faults      " << (faults.empty() ? "none" : faults) << "\n";
+  if (cluster.tls) {
+    std::cout << "  tls         mutual TLS on every gRPC port, throwaway CA " << dir.shown
+              << "/tls/ca.crt (HTTP stays plain)\n";
+  }
   if (cluster.time_scale != 1.0) {
     std::cout << "  time scale  " << json::number(cluster.time_scale)
               << " (every timing divided by " << json::number(cluster.time_scale) << ")\n";
@@ -251,6 +259,7 @@ int up(const std::vector<std::string>& argv) {
                                 {"--time-scale"},
                                 {"--supervise", false},
                                 {"--prometheus", false},
+                                {"--tls", false},
                                 {"--bin-dir"},
                                 {"--ready-timeout"}},
                                "up");
@@ -279,7 +288,12 @@ int up(const std::vector<std::string>& argv) {
   cluster.time_scale = options.time_scale;
   cluster.base_port = options.base_port;
   cluster.bin_dir = options.bin_dir;
+  cluster.tls = options.tls;
   if (std::string error = write_bridge_auth(dir.path); !error.empty()) return failure(error);
+  if (cluster.tls) {
+    if (std::string error = write_cluster_ca(dir.path); !error.empty())
+      return failure("cannot make the cluster's CA: " + error);
+  }
   if (std::string error = write_cluster(cluster); !error.empty()) return failure(error);
 
   const auto began = Clock::now();
@@ -288,6 +302,10 @@ int up(const std::vector<std::string>& argv) {
     const std::string bootstrap = i == 0 ? std::string() : cluster.processes.front().listen;
     cluster.processes.push_back(make_process(cluster, members[i], i, bootstrap));
     ProcessRecord& record = cluster.processes.back();
+    if (cluster.tls) {
+      if (std::string error = write_process_cert(dir.path, record.name, {}); !error.empty())
+        return abandon(cluster, dir, error);
+    }
     if (std::string error = launch(record); !error.empty()) return abandon(cluster, dir, error);
     // Recorded at once, so that a yzctl killed right now leaves `down` the pid.
     write_cluster(cluster);

@@ -358,6 +358,26 @@ std::vector<Flag> flag_table(core::Role role) {
       },
       [](const RuntimeFlags&) { return std::string(); });
 
+  const auto tls_file = [&add](std::string name, std::string RuntimeFlags::*field,
+                               std::string help) {
+    add(
+        std::move(name), "FILE", std::move(help),
+        [field](std::string_view value, RuntimeFlags& flags) -> std::string {
+          if (value.empty()) return "expected a file path";
+          flags.*field = std::string(value);
+          return {};
+        },
+        [](const RuntimeFlags&) { return std::string(); });
+  };
+  tls_file("tls-cert", &RuntimeFlags::tls_cert,
+           "PEM certificate (chain) of this process for TLS on the gRPC port and to peers; "
+           "with --tls-key and --tls-ca, or none of them (plain gRPC).");
+  tls_file("tls-key", &RuntimeFlags::tls_key,
+           "PEM private key of --tls-cert (unencrypted; keep it mode 0600).");
+  tls_file("tls-ca", &RuntimeFlags::tls_ca,
+           "PEM CA certificate(s) that every peer's certificate must chain to: mutual TLS, "
+           "both ways.");
+
   add_no_value("check-config", "Validate the flags and the data dir, then exit 0.", Kind::kSwitch);
   add_no_value("help", "Print this help and exit.", Kind::kAction);
   add_no_value("version", "Print the version and exit.", Kind::kAction);
@@ -415,7 +435,7 @@ std::string help_text(core::Role role) {
   out +=
       "\nThe bridge secret comes from --bridge-auth-file or env BRIDGE_AUTH, never from the\n"
       "command line (where `ps` shows it to every user).\n"
-      "Exit status 2: a bad flag, an unusable data dir or a port in use.\n";
+      "Exit status 2: a bad flag or TLS file, an unusable data dir or a port in use.\n";
   return out;
 }
 
@@ -457,6 +477,32 @@ std::string read_secret_file(const std::string& path, std::string* secret) {
 std::string trim_trailing_newlines(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
+}
+
+// All three TLS files or none; when given, read and checked (tls_files.h).
+std::string check_tls(RuntimeFlags& flags, const TlsSources& sources) {
+  const std::pair<const std::string*, const std::string*> parts[] = {
+      {&flags.tls_cert, &sources.cert},
+      {&flags.tls_key, &sources.key},
+      {&flags.tls_ca, &sources.ca}};
+  std::string given;
+  std::string missing;
+  for (const auto& [path, source] : parts) {
+    std::string& list = path->empty() ? missing : given;
+    list += (list.empty() ? "" : ", ") + *source;
+  }
+  if (given.empty()) return {};
+  if (!missing.empty()) {
+    return "TLS needs --tls-cert, --tls-key and --tls-ca together: " + given + " given, " +
+           missing + " missing";
+  }
+  TlsFiles files;
+  if (std::string error =
+          load_tls_files(flags.tls_cert, flags.tls_key, flags.tls_ca, sources, &files);
+      !error.empty())
+    return error;
+  flags.tls = std::move(files);
+  return {};
 }
 
 }  // namespace
@@ -543,6 +589,7 @@ FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
   flags.role = role;
   std::set<std::string> given;
   std::string auth_file_source = "--bridge-auth-file";
+  TlsSources tls_sources;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -610,6 +657,9 @@ FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
       return fail("invalid " + var + " " + show(raw) + ": " + why);
     }
     if (flag.name == "bridge-auth-file") auth_file_source = var;
+    if (flag.name == "tls-cert") tls_sources.cert = var;
+    if (flag.name == "tls-key") tls_sources.key = var;
+    if (flag.name == "tls-ca") tls_sources.ca = var;
   }
 
   if (flags.name.empty()) flags.name = std::string(core::role_name(role));
@@ -645,6 +695,8 @@ FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
                   " requires: set --bridge-auth-file PATH or env BRIDGE_AUTH");
     }
   }
+
+  if (std::string error = check_tls(flags, tls_sources); !error.empty()) return fail(error);
 
   FlagsParse result;
   result.flags = std::move(flags);

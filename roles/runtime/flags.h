@@ -12,6 +12,7 @@
 #include "roles/core/faults.h"
 #include "roles/core/frame.h"
 #include "roles/core/timing.h"
+#include "roles/runtime/tls_files.h"
 
 namespace yz::runtime {
 
@@ -37,6 +38,12 @@ struct RuntimeFlags {
   std::string bridge_auth;
   std::string bridge_auth_file;
   bool check_config = false;
+  // --tls-cert, --tls-key, --tls-ca: all three or none. With them, every
+  // gRPC port speaks mutual TLS; `tls` then holds the checked PEM text.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  std::optional<TlsFiles> tls;
 };
 
 // The outcome of parse_flags. Exactly one of: `flags` set (exit_code 0, run);

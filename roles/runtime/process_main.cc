@@ -24,6 +24,7 @@
 #include "roles/runtime/data_dir.h"
 #include "roles/runtime/endpoints.h"
 #include "roles/runtime/flags.h"
+#include "roles/runtime/grpc_credentials.h"
 #include "roles/runtime/http_server.h"
 #include "roles/runtime/key_store.h"
 #include "roles/runtime/logger.h"
@@ -141,14 +142,14 @@ int run_role_process(core::Role role, int argc, char** argv) {
                         {"reason", std::string(reason)},
                         {"problem", problem}});
           }},
-      flags.bootstrap, kMaxFrameBytes);
+      flags.bootstrap, kMaxFrameBytes, channel_credentials(flags.tls));
 
   // gRPC server: the role's link service, health and reflection.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.AddListeningPort(flags.listen, server_credentials(flags.tls), &grpc_port);
   // Without this, gRPC shares a port that is already in use instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(
@@ -210,6 +211,7 @@ int run_role_process(core::Role role, int argc, char** argv) {
              {{"grpc", listen_address},
               {"advertise", advertise_address},
               {"http", http_address},
+              {"tls", flags.tls ? "mutual" : "off"},
               {"node_id", node_id->to_hex()},
               {"data_dir", flags.data_dir}});
 
@@ -227,7 +229,10 @@ int run_role_process(core::Role role, int argc, char** argv) {
 
   // The io thread is ours again: let in-flight streams end, then go.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-  transport.shutdown();
+  if (!transport.shutdown()) {
+    logger.log(core::LogLevel::kWarn, "streams_outlived_shutdown",
+               {{"open", std::to_string(transport.open_streams())}});
+  }
   return 0;
 }
 

@@ -105,6 +105,13 @@ class Stream {
     transport_.post_frame(id_, std::move(frame));
   }
 
+  // The last thing a stream does on gRPC's thread: it hands its own last
+  // reference to the transport, which drops it on the io thread (or at
+  // shutdown, on the main thread). Never here: a client stream holds its
+  // channel, and the last channel of a process, dropped on one of the
+  // callback queue's own threads, makes gRPC 1.51 join that thread from
+  // itself and free the queue it is still polling (a double free in
+  // grpc_cq_internal_unref).
   void done(std::string reason) {
     bool local;
     {
@@ -112,7 +119,7 @@ class Stream {
       closing_ = true;
       local = locally_closed_;
     }
-    transport_.post_done(id_, local ? std::string() : std::move(reason));
+    transport_.post_done(id_, local ? std::string() : std::move(reason), std::move(self));
   }
 
   Transport& transport_;
@@ -159,9 +166,7 @@ class ServerStream final : public Stream, public grpc::ServerBidiReactor<v1::Fra
     if (!writing_) finish_locked();
   }
   void OnDone() override {
-    done("closed by peer");
-    // The last reference may be the one we drop here; touch nothing after.
-    auto keep = std::move(self);
+    done("closed by peer");  // hands `self` over: touch nothing after
   }
   // Server streams end with the server: grpc::Server::Shutdown cancels them,
   // and their context is gRPC's to free once OnDone has run, so touching it
@@ -216,8 +221,7 @@ class ClientStream final : public Stream, public grpc::ClientBidiReactor<v1::Fra
       reason = opened_ ? (status.ok() ? std::string("closed by peer") : status.error_message())
                        : "unreachable: " + status.error_message();
     }
-    done(std::move(reason));
-    auto keep = std::move(self);
+    done(std::move(reason));  // hands `self` over: touch nothing after
   }
   void cancel() override {
     // Under the lock so OnDone cannot run, and the call end, in between.
@@ -285,11 +289,13 @@ class BootstrapService final : public v1::Bootstrap::CallbackService {
 class Transport::Impl {
  public:
   Impl(Transport& owner, boost::asio::io_context& io_context, Events handlers,
-       std::string bootstrap, std::size_t frame_limit)
+       std::string bootstrap, std::size_t frame_limit,
+       std::shared_ptr<grpc::ChannelCredentials> channel_credentials)
       : io(io_context),
         events(std::move(handlers)),
         bootstrap_address(std::move(bootstrap)),
         max_frame_bytes(frame_limit),
+        credentials(std::move(channel_credentials)),
         peer_service(owner),
         bootstrap_service(owner) {}
 
@@ -297,6 +303,7 @@ class Transport::Impl {
   Events events;
   std::string bootstrap_address;
   std::size_t max_frame_bytes;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   PeerLinkService peer_service;
   BootstrapService bootstrap_service;
   std::atomic<core::LinkId> next_id{1};
@@ -306,12 +313,28 @@ class Transport::Impl {
   std::mutex live_mu;
   std::condition_variable live_cv;
   std::map<core::LinkId, std::weak_ptr<Stream>> live;
+  // Streams gRPC is done with, waiting to be dropped off gRPC's threads
+  // (see Stream::done); guarded by live_mu.
+  std::map<core::LinkId, std::shared_ptr<Stream>> ended;
+
+  // Drops an ended stream, on the io thread or the main thread.
+  void release_ended(core::LinkId link) {
+    std::shared_ptr<Stream> last;
+    {
+      std::lock_guard lock(live_mu);
+      auto it = ended.find(link);
+      if (it == ended.end()) return;
+      last = std::move(it->second);
+      ended.erase(it);
+    }
+  }
 };
 
 Transport::Transport(boost::asio::io_context& io, Events events, std::string bootstrap_address,
-                     std::size_t max_frame_bytes)
+                     std::size_t max_frame_bytes,
+                     std::shared_ptr<grpc::ChannelCredentials> credentials)
     : impl_(std::make_unique<Impl>(*this, io, std::move(events), std::move(bootstrap_address),
-                                   max_frame_bytes)) {}
+                                   max_frame_bytes, std::move(credentials))) {}
 
 Transport::~Transport() = default;
 
@@ -325,7 +348,7 @@ core::LinkId Transport::dial(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(impl_->max_frame_bytes * kHardFrameLimitFactor));
   args.SetMaxSendMessageSize(static_cast<int>(impl_->max_frame_bytes));
-  auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(address, impl_->credentials, args);
   auto stream = std::make_shared<ClientStream>(*this, id, std::move(channel),
                                                address == impl_->bootstrap_address);
   stream->self = stream;
@@ -397,22 +420,24 @@ void Transport::post_refused(core::LinkId link, std::string_view reason, std::st
                     });
 }
 
-void Transport::post_done(core::LinkId link, std::string reason) {
-  {
-    std::lock_guard lock(impl_->live_mu);
-    impl_->live.erase(link);
-  }
-  impl_->live_cv.notify_all();
-  if (reason.empty()) return;  // closed from this side: the core already knows
+void Transport::post_done(core::LinkId link, std::string reason, std::shared_ptr<Stream> last_ref) {
+  // All under the lock: once the stream has left `live`, shutdown may
+  // return and the transport go, so nothing of it is touched after.
+  std::lock_guard lock(impl_->live_mu);
+  impl_->live.erase(link);
+  impl_->ended[link] = std::move(last_ref);
   boost::asio::post(impl_->io, [this, link, reason = std::move(reason)] {
+    impl_->release_ended(link);
+    if (reason.empty()) return;  // closed from this side: the core already knows
     auto it = impl_->streams.find(link);
     if (it == impl_->streams.end()) return;
     impl_->streams.erase(it);
     if (impl_->events.closed) impl_->events.closed(link, reason);
   });
+  impl_->live_cv.notify_all();
 }
 
-void Transport::shutdown() {
+bool Transport::shutdown() {
   impl_->streams.clear();
   std::vector<std::shared_ptr<Stream>> open;
   {
@@ -423,8 +448,17 @@ void Transport::shutdown() {
   // Cancelling outside the lock: a reaction may need it to finish.
   for (auto& stream : open) stream->cancel();
   open.clear();
-  std::unique_lock lock(impl_->live_mu);
-  impl_->live_cv.wait_for(lock, std::chrono::seconds(2), [this] { return impl_->live.empty(); });
+  std::map<core::LinkId, std::shared_ptr<Stream>> ended;
+  bool drained;
+  {
+    std::unique_lock lock(impl_->live_mu);
+    drained = impl_->live_cv.wait_for(lock, std::chrono::seconds(2),
+                                      [this] { return impl_->live.empty(); });
+    ended.swap(impl_->ended);
+  }
+  // Dropped here, on the caller's thread, with their channels.
+  ended.clear();
+  return drained;
 }
 
 std::size_t Transport::open_streams() const {

@@ -1,6 +1,7 @@
 add_library(yz_runtime STATIC
   ${CMAKE_CURRENT_LIST_DIR}/asio_env.cc
   ${CMAKE_CURRENT_LIST_DIR}/frame_codec.cc
+  ${CMAKE_CURRENT_LIST_DIR}/grpc_credentials.cc
   ${CMAKE_CURRENT_LIST_DIR}/peer_status.cc
   ${CMAKE_CURRENT_LIST_DIR}/process_main.cc
   ${CMAKE_CURRENT_LIST_DIR}/transport.cc)

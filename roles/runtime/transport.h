@@ -12,8 +12,9 @@
 #include "roles/core/frame.h"
 
 namespace grpc {
+class ChannelCredentials;
 class Service;
-}
+}  // namespace grpc
 
 namespace yz::runtime {
 
@@ -38,8 +39,9 @@ class Transport {
   // Frames over max_frame_bytes are refused and counted. gRPC itself stops
   // reading at kHardFrameLimitFactor times that, without telling us.
   static constexpr std::size_t kHardFrameLimitFactor = 4;
+  // Every dial uses `credentials` (runtime/grpc_credentials.h).
   Transport(boost::asio::io_context& io, Events events, std::string bootstrap_address,
-            std::size_t max_frame_bytes);
+            std::size_t max_frame_bytes, std::shared_ptr<grpc::ChannelCredentials> credentials);
   ~Transport();
 
   // Services to register on the process's gRPC server.
@@ -51,8 +53,10 @@ class Transport {
   void send(core::LinkId link, const core::Frame& frame);
   void close(core::LinkId link, std::string_view reason);
 
-  // Cancels every stream and waits (bounded) until gRPC has let go of them.
-  void shutdown();
+  // Cancels every stream, waits (bounded) until gRPC has let go of them and
+  // drops them, with their channels, on the calling thread. Returns false
+  // when some stream was still held by gRPC at the bound.
+  bool shutdown();
   std::size_t open_streams() const;
 
   // Internal, for the streams.
@@ -62,7 +66,9 @@ class Transport {
   void post_frame(core::LinkId link, core::Frame&& frame);
   void post_refused(core::LinkId link, std::string_view reason, std::string problem);
   std::size_t max_frame_bytes() const;
-  void post_done(core::LinkId link, std::string reason);
+  // The stream's last reaction: `last_ref` is its own reference to itself,
+  // dropped later off gRPC's threads. An empty reason: closed locally.
+  void post_done(core::LinkId link, std::string reason, std::shared_ptr<Stream> last_ref);
 
  private:
   class Impl;

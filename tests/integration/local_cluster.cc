@@ -46,6 +46,8 @@ std::string LocalCluster::launch(Member& m) {
       for (const auto& f : options_.dht_flags) m.argv.push_back(f);
     }
     for (const auto& f : options_.common_flags) m.argv.push_back(f);
+    if (options_.member_flags)
+      for (const auto& f : options_.member_flags(m.name)) m.argv.push_back(f);
   }
   unlink((m.data_dir + "/ports.json").c_str());
   m.child = Child::spawn(m.argv, {{"BRIDGE_AUTH", kBridgeAuth}}, m.log);

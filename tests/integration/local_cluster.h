@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@ struct ClusterOptions {
   std::vector<std::string> common_flags;
   // Flags genesis, bridges and nodes get (faults).
   std::vector<std::string> dht_flags;
+  // Flags for one member by name (its own TLS certificate), if set.
+  std::function<std::vector<std::string>(const std::string& name)> member_flags;
   // Start each node only once the previous one has joined or failed its
   // first onboarding, as containers coming up one after another would;
   // otherwise nodes are started back to back and join concurrently.

@@ -292,9 +292,10 @@ TEST(FlagsTest, TableHoldsEveryContractFlag) {
     if (!info.env_var.empty()) env_vars.insert(info.env_var);
   }
   std::vector<std::string> want = {
-      "--listen",   "--http",         "--bootstrap",       "--advertise",  "--name",
-      "--data-dir", "--fault",        "--log-level",       "--log-format", "--help",
-      "--version",  "--check-config", "--bridge-auth-file"};
+      "--listen",   "--http",         "--bootstrap",        "--advertise",  "--name",
+      "--data-dir", "--fault",        "--log-level",        "--log-format", "--help",
+      "--version",  "--check-config", "--bridge-auth-file", "--tls-cert",   "--tls-key",
+      "--tls-ca"};
   want.insert(want.end(), TimingFlagNames().begin(), TimingFlagNames().end());
   for (const std::string& name : want) EXPECT_EQ(names.count(name), 1u) << name;
   EXPECT_EQ(names.size(), want.size());
