@@ -65,6 +65,12 @@ void PeerLinks::on_link_opened(LinkId link) {
     env_.close(link);
     return;
   }
+  if (manager->state() != ConnectionManager::State::kDialling) {
+    // Only a dial opens: a second open, or one for an accepted link, would
+    // restart a handshake that is done (found by handshake_fuzz).
+    metrics_.dropped("unexpected_open").Increment();
+    return;
+  }
   manager->set_state(ConnectionManager::State::kAwaitingConnected);
   Frame hello = Frame::Of(MessageType::kDhtPeerHello);
   hello.node_id = self_.node_id;
@@ -147,6 +153,10 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
       if (frame.type != MessageType::kDhtPeerConnected) {
         refuse(*manager, "not_handshake",
                "expected dht_peer_connected, got " + std::string(message_type_name(frame.type)));
+        return;
+      }
+      if (frame.node_id.is_zero() || frame.node_id == self_.node_id) {
+        refuse(*manager, "bad_peer_id", "dht_peer_connected must carry another node's id");
         return;
       }
       if (!expected.is_zero() && frame.node_id != expected) {

@@ -286,6 +286,38 @@ TEST_F(PeerLinksTest, SecondHandshakeOnEstablishedLinkIsDropped) {
             1.0);
 }
 
+// Found by handshake_fuzz: an open for a link that is no longer dialling
+// restarted its handshake, so one link became current for two peer ids and
+// the routing of a later health check met a link that was gone.
+TEST_F(PeerLinksTest, OnlyADialOpensAndOnlyOnce) {
+  const LinkId dialled = side_.DialTo(a_);
+  side_.links_.on_link_opened(dialled);
+  side_.links_.on_frame(dialled, Connected(b_));
+  const LinkId accepted = side_.AcceptFrom(b_);
+  side_.links_.on_link_opened(accepted);
+  EXPECT_EQ(side_.established_.size(), 2u);
+  EXPECT_FALSE(side_.env_.was_closed(dialled));
+  ASSERT_NE(side_.links_.current(a_.node_id), nullptr);
+  EXPECT_EQ(side_.links_.current(a_.node_id)->link(), dialled);
+  EXPECT_EQ(side_.links_.current(b_.node_id)->link(), accepted);
+  EXPECT_EQ(
+      Sample(side_.env_.metrics(), R"(yz_dht_messages_dropped_total{reason="unexpected_open"})"),
+      2.0);
+}
+
+TEST_F(PeerLinksTest, ConnectedWithZeroOrOwnIdIsRefused) {
+  for (const NodeId& id : {NodeId{}, self_.node_id}) {
+    PeerInfo unknown;  // dialled by address: no id expected
+    unknown.metadata = a_.metadata;
+    const LinkId dialled = side_.links_.dial(unknown).link();
+    side_.links_.on_link_opened(dialled);
+    side_.links_.on_frame(dialled, Connected(Peer(id, "x")));
+    EXPECT_TRUE(side_.env_.was_closed(dialled));
+  }
+  EXPECT_TRUE(side_.established_.empty());
+  EXPECT_EQ(Rejected(side_.env_.metrics(), "bad_peer_id"), 2.0);
+}
+
 TEST_F(PeerLinksTest, EstablishedLinkAnswersPing) {
   const LinkId link = side_.AcceptFrom(a_);
   side_.links_.on_frame(link, Frame::Of(MessageType::kPing, 77));
