@@ -14,6 +14,7 @@
 #include <memory>
 #include <system_error>
 
+#include "roles/core/openssl_ptr.h"
 #include "roles/runtime/data_dir.h"
 
 namespace yz::cluster {
@@ -25,23 +26,16 @@ constexpr long kValiditySeconds = 365L * 24 * 3600;
 // Tolerates a little clock skew between issuing and first use.
 constexpr long kBackdateSeconds = 3600;
 
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct X509Free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
+using openssl::BioPtr;
+using openssl::PkeyPtr;
 struct BnFree {
   void operator()(BIGNUM* bn) const { BN_free(bn); }
 };
 struct ExtFree {
   void operator()(X509_EXTENSION* ext) const { X509_EXTENSION_free(ext); }
 };
-using Cert = std::unique_ptr<X509, X509Free>;
-using Key = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Cert = openssl::X509Ptr;
+using Key = PkeyPtr;
 
 // OpenSSL's own reason for the last failure, with `what` in front.
 std::string openssl_error(const std::string& what) {
@@ -54,7 +48,7 @@ std::string openssl_error(const std::string& what) {
 }
 
 std::string cert_pem(X509* cert) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return {};
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
@@ -62,7 +56,7 @@ std::string cert_pem(X509* cert) {
 }
 
 std::string key_pem(EVP_PKEY* key) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return {};
   char* data = nullptr;
@@ -71,12 +65,12 @@ std::string key_pem(EVP_PKEY* key) {
 }
 
 Cert read_cert(const std::string& pem) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   return Cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
 }
 
 Key read_key(const std::string& pem) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   return Key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
 }
 

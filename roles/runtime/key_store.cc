@@ -9,17 +9,14 @@
 #include <cstdio>
 #include <system_error>
 
+#include "roles/core/openssl_ptr.h"
 #include "roles/runtime/data_dir.h"
 
 namespace yz::runtime {
 namespace {
 
-struct BioDeleter {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
+using openssl::BioPtr;
+using openssl::PkeyPtr;
 
 // A key file is a few hundred bytes; anything much larger is not one.
 constexpr std::size_t kMaxKeyFileBytes = 16 * 1024;
@@ -34,9 +31,9 @@ std::string octal_mode(unsigned mode) {
 
 std::string to_pem(const core::Identity& identity) {
   const std::string raw = identity.private_key();
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(EVP_PKEY_new_raw_private_key(
+  PkeyPtr key(EVP_PKEY_new_raw_private_key(
       EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw.data()), raw.size()));
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  BioPtr bio(BIO_new(BIO_s_mem()));
   if (!key || !bio ||
       PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return {};
@@ -46,10 +43,9 @@ std::string to_pem(const core::Identity& identity) {
 }
 
 std::shared_ptr<const core::Identity> from_pem(const std::string& pem) {
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return nullptr;
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519) return nullptr;
   std::string raw(core::kPrivateKeyBytes, '\0');
   std::size_t size = raw.size();

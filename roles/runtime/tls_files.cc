@@ -13,6 +13,8 @@
 #include <system_error>
 #include <vector>
 
+#include "roles/core/openssl_ptr.h"
+
 namespace yz::runtime {
 namespace {
 
@@ -20,15 +22,8 @@ namespace {
 // from being read whole.
 constexpr std::size_t kMaxPemBytes = 1 << 20;
 
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct X509Free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
+using openssl::BioPtr;
+using openssl::PkeyPtr;
 struct StoreFree {
   void operator()(X509_STORE* store) const { X509_STORE_free(store); }
 };
@@ -38,7 +33,7 @@ struct StoreCtxFree {
 struct StackFree {
   void operator()(STACK_OF(X509) * stack) const { sk_X509_free(stack); }
 };
-using Cert = std::unique_ptr<X509, X509Free>;
+using Cert = openssl::X509Ptr;
 
 std::string read_small_file(const std::string& path, std::string* content) {
   std::ifstream in(path, std::ios::binary);
@@ -54,8 +49,8 @@ std::string read_small_file(const std::string& path, std::string* content) {
   return {};
 }
 
-std::unique_ptr<BIO, BioFree> bio_of(const std::string& pem) {
-  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+BioPtr bio_of(const std::string& pem) {
+  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
 }
 
 // Every certificate in `pem`, in order; empty when there is none.
@@ -114,8 +109,7 @@ std::string load_tls_files(const std::string& cert_path, const std::string& key_
   if (cas.empty())
     return "invalid " + sources.ca + " " + quoted(ca_path) + ": no PEM certificate in it";
   auto key_bio = bio_of(files.key_pem);
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(
-      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr));
+  PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr));
   ERR_clear_error();
   if (!key) {
     return "invalid " + sources.key + " " + quoted(key_path) +
