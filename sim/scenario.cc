@@ -105,10 +105,19 @@ void apply_timing(const v1::Timing& t, core::Timing& timing) {
   if (t.alpha() != 0) timing.alpha = t.alpha();
 }
 
+// Every time in a scenario: a century, so that sums of a few of them (a
+// start, its jitter, the run and its liveness phase) stay far from
+// overflowing the nanosecond clock.
+constexpr std::uint64_t kMaxMs = 100ULL * 365 * 24 * 3600 * 1000;
+
 std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& out) {
   if (proto.duration_ms() == 0) return where.at(proto, "duration_ms") + "duration_ms must be > 0";
-  if (proto.duration_ms() > static_cast<std::uint64_t>(INT64_MAX / kMillisecond))
-    return where.at(proto, "duration_ms") + "duration_ms is too large";
+  if (proto.duration_ms() > kMaxMs)
+    return where.at(proto, "duration_ms") + "duration_ms is too large (at most a century)";
+  if (proto.liveness_bound_ms() > kMaxMs)
+    return where.at(proto, "liveness_bound_ms") + "liveness_bound_ms is too large";
+  if (proto.has_lookup_check() && proto.lookup_check().at_ms() > kMaxMs)
+    return where.at(proto, "lookup_check") + "lookup_check at_ms is too large";
   out.name = proto.name();
   out.description = proto.description();
   out.duration = static_cast<core::Duration>(proto.duration_ms()) * kMillisecond;
@@ -144,6 +153,8 @@ std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& 
       return where.at(proto, "process", i) + "process '" + p.name() + "' has no role";
     if (!names.insert(p.name()).second)
       return at.at(p, "name") + "process name '" + p.name() + "' is used twice";
+    if (p.start_at_ms() > kMaxMs)
+      return at.at(p, "start_at_ms") + "start_at_ms of '" + p.name() + "' is too large";
     bootstraps += role == core::Role::kBootstrap;
     genesis += role == core::Role::kGenesis;
     out.processes.push_back(ProcessSpec{
@@ -156,6 +167,10 @@ std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& 
       return at.at(g, "name_prefix") + "node_group name_prefix '" + g.name_prefix() +
              "' must be characters of [A-Za-z0-9._-]";
     if (g.count() == 0) return where.at(proto, "node_group", i) + "node_group count must be > 0";
+    // The last node's start, first + (count - 1) * interval, and the jitter.
+    if (g.first_start_ms() > kMaxMs || g.start_jitter_ms() > kMaxMs ||
+        (g.count() > 1 && g.start_interval_ms() > (kMaxMs - g.first_start_ms()) / (g.count() - 1)))
+      return where.at(proto, "node_group", i) + "node_group start times are too large";
     for (std::uint32_t n = 1; n <= g.count(); ++n) {
       const std::string name = g.name_prefix() + std::to_string(n);
       if (!names.insert(name).second)

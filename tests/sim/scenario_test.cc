@@ -93,6 +93,25 @@ TEST(Scenario, SemanticProblemsAreNamed) {
             std::string::npos);
 }
 
+// Found by scenario_fuzz: times this large overflowed the nanosecond clock.
+TEST(Scenario, TimesBeyondACenturyAreRefusedNotOverflowed) {
+  const std::string huge = "500333333333333";
+  EXPECT_NE(error_of(std::string(kMinimal) +
+                     "process { name: \"n\" role: NODE start_at_ms: " + huge + " }\n")
+                .find("start_at_ms of 'n' is too large"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(kMinimal) + "node_group { name_prefix: \"n\" count: 3 " +
+                     "start_interval_ms: " + huge + " }\n")
+                .find("node_group start times are too large"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(kMinimal) + "liveness_bound_ms: " + huge + "\n")
+                .find("liveness_bound_ms is too large"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(kMinimal) + "lookup_check { count: 1 at_ms: " + huge + " }\n")
+                .find("at_ms is too large"),
+            std::string::npos);
+}
+
 TEST(Scenario, MissingFileIsNamed) {
   const ScenarioLoad load = load_scenario_file("/nonexistent/x.textproto");
   EXPECT_FALSE(load.scenario);
