@@ -61,6 +61,8 @@ class Stream {
     closing_ = true;
     close_status_ = std::move(status);
     if (!writing_) finish_locked();
+    // From here on only reactions start operations on the call.
+    outside_ops_over_locked();
   }
 
   virtual void cancel() = 0;
@@ -69,6 +71,9 @@ class Stream {
  protected:
   virtual void start_write(const v1::Frame* frame) = 0;
   virtual void finish_locked() = 0;
+  // Called under the lock once the io thread will start no more operations
+  // on the call (send and close return early once `closing_` is set).
+  virtual void outside_ops_over_locked() {}
 
   void write_done(bool ok) {
     std::lock_guard lock(mu_);
@@ -199,6 +204,11 @@ class ClientStream final : public Stream, public grpc::ClientBidiReactor<v1::Fra
       peer_stub_ = v1::PeerLink::NewStub(channel_);
       peer_stub_->async()->Connect(&context_, this);
     }
+    // The io thread writes and half-closes from outside any reaction. Without
+    // a hold, gRPC may tear the call down once the status is in and no
+    // callback is pending, before OnDone runs, and a close arriving in that
+    // window would call StartWritesDone on a destroyed call.
+    AddHold();
     StartRead(&in_);
     StartCall();
   }
@@ -207,7 +217,14 @@ class ClientStream final : public Stream, public grpc::ClientBidiReactor<v1::Fra
     if (ok) mark_opened();
   }
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // the acceptor finished; OnDone follows with its status
+    if (!ok) {
+      // The call is over (the acceptor finished, or it was cancelled or never
+      // connected): nothing more goes out, and OnDone follows with its status.
+      std::lock_guard lock(mu_);
+      closing_ = true;
+      outside_ops_over_locked();
+      return;
+    }
     mark_opened();
     deliver(in_);
     StartRead(&in_);
@@ -237,6 +254,11 @@ class ClientStream final : public Stream, public grpc::ClientBidiReactor<v1::Fra
     transport_.post_opened(id_);
   }
   void start_write(const v1::Frame* frame) override { StartWrite(frame); }
+  void outside_ops_over_locked() override {
+    if (hold_released_) return;
+    hold_released_ = true;
+    RemoveHold();  // may end the call: OnDone is scheduled, never run inline
+  }
   void finish_locked() override {
     if (writes_done_) return;
     writes_done_ = true;
@@ -251,6 +273,7 @@ class ClientStream final : public Stream, public grpc::ClientBidiReactor<v1::Fra
   std::unique_ptr<v1::Bootstrap::Stub> bootstrap_stub_;
   bool opened_ = false;
   bool writes_done_ = false;
+  bool hold_released_ = false;
   bool finished_ = false;
 };
 

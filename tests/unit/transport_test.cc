@@ -5,6 +5,11 @@
 // that thread from itself and free the queue it was still polling, an
 // AddressSanitizer double free in grpc_cq_internal_unref. Under ASan this
 // test aborts if a stream ever drops its channel on gRPC's thread again.
+// The same test once caught (under UBSan, in CI) a close reaching a client
+// call gRPC had already torn down: the window between the call's end and
+// OnDone is nanoseconds wide and no reproducer here hits it reliably, so the
+// fix is structural, gRPC's documented hold for operations started outside
+// reactions (ClientStream::begin).
 #include "roles/runtime/transport.h"
 
 #include <arpa/inet.h>
