@@ -4,10 +4,14 @@
 // decides what the world does: links are accepted, dials open or fail,
 // frames of any type with any fields arrive on any link, links close and
 // the clock moves on. The process must never crash, and after stop() it
-// must still report a status. Half the inputs give the process an Ed25519
-// identity, so the signed handshake and admission by membership chain run
-// too: frames then carry keys, nonces, signatures and chains, some made
-// with a few known keys (valid or re-pointed), most garbage.
+// must still report a status. Most inputs give the process an identity, so
+// the signed handshake and admission by membership chain run too: frames
+// then carry keys, nonces, signatures and chains, some made with a few known
+// keys (valid or re-pointed), most garbage. The keys are Ed25519 for a
+// quarter of the inputs and the simulator's keyed-hash stand-in
+// (sim/sim_signatures.h) for half: the role code signs and verifies through
+// core::Identity either way, and the stand-in costs a hundredth as much, so
+// the state machines around the signatures get most of the executions.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -21,6 +25,7 @@
 #include "roles/core/identity.h"
 #include "roles/core/process.h"
 #include "roles/make_process.h"
+#include "sim/sim_signatures.h"
 #include "tests/unit/fake_env.h"
 
 namespace {
@@ -67,11 +72,23 @@ PeerInfo PickPeer(FuzzedDataProvider& in) {
   return peer;
 }
 
-// Keys made once: the process's own (when it has one) and three peers'.
-const std::vector<std::shared_ptr<const yz::core::Identity>>& Keys() {
+using Keys = std::vector<std::shared_ptr<const yz::core::Identity>>;
+
+// Keys made once, per scheme: the process's own (when it has one) and three
+// peers'.
+const Keys& Ed25519Keys() {
   static const auto keys = [] {
-    std::vector<std::shared_ptr<const yz::core::Identity>> k;
+    Keys k;
     for (std::uint64_t i = 1; i <= 4; ++i) k.push_back(yz::core::Identity::from_words(i, 7, 7, 7));
+    return k;
+  }();
+  return keys;
+}
+const Keys& SimHashKeys() {
+  static const auto keys = [] {
+    auto book = std::make_shared<yz::sim::SimKeyBook>();
+    Keys k;
+    for (std::uint64_t i = 1; i <= 4; ++i) k.push_back(book->identity(i, 7, 7, 7));
     return k;
   }();
   return keys;
@@ -84,9 +101,8 @@ std::string PickBytes(FuzzedDataProvider& in, std::size_t usual) {
 
 // A chain link: signed by known keys (so signatures verify and the walk goes
 // on), then perhaps edited after signing; or plain garbage.
-yz::core::ChainLink PickLink(FuzzedDataProvider& in) {
+yz::core::ChainLink PickLink(FuzzedDataProvider& in, const Keys& keys) {
   yz::core::ChainLink link;
-  const auto& keys = Keys();
   if (in.ConsumeBool()) {
     const auto& member = keys[in.ConsumeIntegralInRange<std::size_t>(0, keys.size() - 1)];
     const auto& inviter = keys[in.ConsumeIntegralInRange<std::size_t>(0, keys.size() - 1)];
@@ -109,7 +125,7 @@ yz::core::ChainLink PickLink(FuzzedDataProvider& in) {
   return link;
 }
 
-Frame PickFrame(FuzzedDataProvider& in) {
+Frame PickFrame(FuzzedDataProvider& in, const Keys& keys) {
   Frame f = Frame::Of(
       static_cast<MessageType>(in.ConsumeIntegralInRange<int>(0, yz::core::kMessageTypeCount - 1)),
       in.ConsumeIntegralInRange<std::uint64_t>(0, 8));
@@ -134,7 +150,6 @@ Frame PickFrame(FuzzedDataProvider& in) {
   f.key = in.ConsumeRandomLengthString(8);
   f.value = in.ConsumeRandomLengthString(8);
   if (in.ConsumeBool()) {
-    const auto& keys = Keys();
     const auto& key = keys[in.ConsumeIntegralInRange<std::size_t>(0, keys.size() - 1)];
     f.public_key = in.ConsumeBool() ? key->public_key() : PickBytes(in, 32);
     if (in.ConsumeBool()) f.node_id = key->node_id();
@@ -142,7 +157,7 @@ Frame PickFrame(FuzzedDataProvider& in) {
   f.nonce = PickBytes(in, yz::core::kNonceBytes);
   f.signature = PickBytes(in, yz::core::kSignatureBytes);
   const int chain = in.ConsumeIntegralInRange<int>(0, 3);
-  for (int i = 0; i < chain; ++i) f.chain.push_back(PickLink(in));
+  for (int i = 0; i < chain; ++i) f.chain.push_back(PickLink(in, keys));
   return f;
 }
 
@@ -155,8 +170,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.name = "fuzzed";
   config.role = static_cast<Role>(in.ConsumeIntegralInRange<int>(1, 4));
   config.node_id = kSelf;
-  if (in.ConsumeBool()) {
-    config.identity = Keys().front();
+  // 0: no identity, Ed25519 peers; 1: Ed25519; 2, 3: the keyed-hash stand-in.
+  const int scheme = in.ConsumeIntegralInRange<int>(0, 3);
+  const Keys& keys = scheme >= 2 ? SimHashKeys() : Ed25519Keys();
+  if (scheme != 0) {
+    config.identity = keys.front();
     config.node_id = config.identity->node_id();
   }
   config.listen_address = "self:7000";
@@ -187,7 +205,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 2:
       case 3:
-        if (const LinkId link = pick_link()) process->on_frame(link, PickFrame(in));
+        if (const LinkId link = pick_link()) process->on_frame(link, PickFrame(in, keys));
         break;
       case 4:
         if (const LinkId link = pick_link()) process->on_link_closed(link, "closed by peer");
