@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <iostream>
+#include <memory>
 
 #include "cluster/commands/commands.h"
 #include "cluster/commands/common.h"
@@ -33,6 +34,31 @@ std::optional<std::chrono::milliseconds> ready_timeout(const Args& args, int* ex
                              "': expected a duration such as 10s");
   }
   return parsed;
+}
+
+// The cluster a command acts on, locked for the whole command, and the one
+// process it names.
+struct NamedProcess {
+  ClusterDir dir;
+  std::unique_ptr<ClusterLock> lock;
+  ClusterRecord cluster;
+  ProcessRecord* record = nullptr;  // in cluster.processes
+};
+
+// Locks the cluster of `args` and finds `name` in it; null (with the exit
+// code set) when there is no cluster or no such process.
+std::unique_ptr<NamedProcess> lock_named(const Args& args, const std::string& name,
+                                         int* exit_code) {
+  auto named = std::make_unique<NamedProcess>();
+  named->dir = cluster_dir(args);
+  named->lock = std::make_unique<ClusterLock>(named->dir.path);
+  auto cluster = load_cluster(named->dir, exit_code);
+  if (!cluster) return nullptr;
+  named->cluster = std::move(*cluster);
+  const int index = process_index(named->cluster, name, named->dir, exit_code);
+  if (index < 0) return nullptr;
+  named->record = &named->cluster.processes[static_cast<std::size_t>(index)];
+  return named;
 }
 
 // Starts a stopped process with its recorded argv and waits until it
@@ -69,13 +95,10 @@ int kill(const std::vector<std::string>& argv) {
     return usage_error("unknown signal '" + args.get("--signal") +
                        "' (TERM, KILL, INT, HUP, QUIT, USR1, USR2, STOP, CONT, ABRT)");
   }
-  const ClusterDir dir = cluster_dir(args);
-  ClusterLock lock(dir.path);
-  auto cluster = load_cluster(dir, &exit_code);
-  if (!cluster) return exit_code;
-  const int index = process_index(*cluster, *name, dir, &exit_code);
-  if (index < 0) return exit_code;
-  ProcessRecord& record = cluster->processes[static_cast<std::size_t>(index)];
+  const auto named = lock_named(args, *name, &exit_code);
+  if (!named) return exit_code;
+  ClusterRecord& cluster = named->cluster;
+  ProcessRecord& record = *named->record;
   const ProcessRef ref = ref_of(record);
   if (!is_alive(ref)) return failure(*name + " is not running");
   const int pid = record.pid;
@@ -84,7 +107,7 @@ int kill(const std::vector<std::string>& argv) {
   if (ends_it) {
     // Recorded before the signal, so the supervisor never sees it as crashed.
     record.state = "stopped";
-    if (std::string error = write_cluster(*cluster); !error.empty()) return failure(error);
+    if (std::string error = write_cluster(cluster); !error.empty()) return failure(error);
   }
   if (!send_signal(ref, *sig)) return failure(*name + " is not running");
   std::cout << "yzctl: sent " << signal_name(*sig) << " to " << *name << " (pid " << pid << ")";
@@ -94,10 +117,10 @@ int kill(const std::vector<std::string>& argv) {
   }
   if (wait_gone({ref}, kKillWait)) {
     stop_records({&record}, kDefaultGrace, /*own_children=*/false);  // only records it
-    write_cluster(*cluster);
+    write_cluster(cluster);
     std::cout << "; it exited\n";
   } else {
-    std::cout << "; still running after 5s (yzctl stop " << *name << dir_flag(dir)
+    std::cout << "; still running after 5s (yzctl stop " << *name << dir_flag(named->dir)
               << " sends SIGKILL after a grace period)\n";
   }
   return 0;
@@ -112,17 +135,14 @@ int stop(const std::vector<std::string>& argv) {
   const auto grace_or = grace_period(args, &exit_code);
   if (!grace_or) return exit_code;
   const auto grace = *grace_or;
-  const ClusterDir dir = cluster_dir(args);
-  ClusterLock lock(dir.path);
-  auto cluster = load_cluster(dir, &exit_code);
-  if (!cluster) return exit_code;
-  const int index = process_index(*cluster, *name, dir, &exit_code);
-  if (index < 0) return exit_code;
-  ProcessRecord& record = cluster->processes[static_cast<std::size_t>(index)];
+  const auto named = lock_named(args, *name, &exit_code);
+  if (!named) return exit_code;
+  ClusterRecord& cluster = named->cluster;
+  ProcessRecord& record = *named->record;
   const bool was_running = is_alive(record);
   const int pid = record.pid;
   const StopOutcome outcome = stop_records({&record}, grace, /*own_children=*/false);
-  if (std::string error = write_cluster(*cluster); !error.empty()) return failure(error);
+  if (std::string error = write_cluster(cluster); !error.empty()) return failure(error);
   if (!outcome.survivors.empty())
     return failure(*name + " (pid " + std::to_string(pid) + ") survived SIGKILL");
   if (!was_running) {
@@ -142,18 +162,15 @@ int start(const std::vector<std::string>& argv) {
   if (!name) return exit_code;
   const auto timeout = ready_timeout(args, &exit_code);
   if (!timeout) return exit_code;
-  const ClusterDir dir = cluster_dir(args);
-  ClusterLock lock(dir.path);
-  auto cluster = load_cluster(dir, &exit_code);
-  if (!cluster) return exit_code;
-  const int index = process_index(*cluster, *name, dir, &exit_code);
-  if (index < 0) return exit_code;
-  ProcessRecord& record = cluster->processes[static_cast<std::size_t>(index)];
+  const auto named = lock_named(args, *name, &exit_code);
+  if (!named) return exit_code;
+  ClusterRecord& cluster = named->cluster;
+  ProcessRecord& record = *named->record;
   if (is_alive(record)) {
     std::cout << "yzctl: " << *name << " is already running (pid " << record.pid << ")\n";
     return 0;
   }
-  return start_recorded(*cluster, record, *timeout, "started");
+  return start_recorded(cluster, record, *timeout, "started");
 }
 
 int restart(const std::vector<std::string>& argv) {
@@ -167,19 +184,16 @@ int restart(const std::vector<std::string>& argv) {
   const auto grace_or = grace_period(args, &exit_code);
   if (!grace_or) return exit_code;
   const auto grace = *grace_or;
-  const ClusterDir dir = cluster_dir(args);
-  ClusterLock lock(dir.path);
-  auto cluster = load_cluster(dir, &exit_code);
-  if (!cluster) return exit_code;
-  const int index = process_index(*cluster, *name, dir, &exit_code);
-  if (index < 0) return exit_code;
-  ProcessRecord& record = cluster->processes[static_cast<std::size_t>(index)];
+  const auto named = lock_named(args, *name, &exit_code);
+  if (!named) return exit_code;
+  ClusterRecord& cluster = named->cluster;
+  ProcessRecord& record = *named->record;
   if (is_alive(record)) {
     const StopOutcome outcome = stop_records({&record}, grace, /*own_children=*/false);
-    write_cluster(*cluster);
+    if (std::string error = write_cluster(cluster); !error.empty()) return failure(error);
     if (!outcome.survivors.empty()) return failure(*name + " survived SIGKILL; not restarting it");
   }
-  return start_recorded(*cluster, record, *timeout, "restarted");
+  return start_recorded(cluster, record, *timeout, "restarted");
 }
 
 }  // namespace yz::cluster::commands
