@@ -1,13 +1,8 @@
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +14,7 @@
 #include "roles/metrics/histogram.h"
 #include "roles/metrics/registry.h"
 #include "roles/metrics/text_serializer.h"
+#include "tests/unit/promtool_check.h"
 
 namespace yz::metrics {
 namespace {
@@ -376,30 +372,11 @@ TEST(SerializeTextTest, CollectCallbacksRunFirst) {
 
 // ---------------------------------------------------------------- promtool
 
-constexpr const char* kPromtool = "/usr/bin/promtool";
-
-// Runs `promtool check metrics` on `page`; returns its exit status and puts
-// what it printed in `output`.
-int PromtoolCheck(const std::string& page, std::string& output) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const std::string stem = "yz_metrics_test_" + std::to_string(::getpid());
-  const auto input = dir / (stem + ".prom");
-  const auto report = dir / (stem + ".out");
-  std::ofstream(input) << page;
-  const std::string command = std::string(kPromtool) + " check metrics < " + input.string() +
-                              " > " + report.string() + " 2>&1";
-  const int status = std::system(command.c_str());
-  std::stringstream text;
-  text << std::ifstream(report).rdbuf();
-  output = text.str();
-  std::filesystem::remove(input);
-  std::filesystem::remove(report);
-  if (status == -1 || !WIFEXITED(status)) return -1;
-  return WEXITSTATUS(status);
-}
+using yz::test_support::kPromtool;
+using yz::test_support::promtool_check;
 
 TEST(PromtoolTest, AcceptsEveryMetricType) {
-  if (!std::filesystem::exists(kPromtool)) GTEST_SKIP() << kPromtool << " not installed";
+  ASSERT_TRUE(std::filesystem::exists(kPromtool)) << kPromtool << " missing: run scripts/setup";
   Registry registry;
   auto& received = BuildCounter()
                        .Name("yz_dht_messages_received_total")
@@ -430,14 +407,14 @@ TEST(PromtoolTest, AcceptsEveryMetricType) {
 
   const std::string page = SerializeText(registry);
   std::string output;
-  EXPECT_EQ(PromtoolCheck(page, output), 0) << output << "\n--- page ---\n" << page;
+  EXPECT_EQ(promtool_check(page, output), 0) << output << "\n--- page ---\n" << page;
 }
 
 // Guards the test above against passing because promtool never really ran.
 TEST(PromtoolTest, RejectsABrokenPage) {
-  if (!std::filesystem::exists(kPromtool)) GTEST_SKIP() << kPromtool << " not installed";
+  ASSERT_TRUE(std::filesystem::exists(kPromtool)) << kPromtool << " missing: run scripts/setup";
   std::string output;
-  EXPECT_NE(PromtoolCheck("# TYPE requests counter\nrequests 1\n", output), 0);
+  EXPECT_NE(promtool_check("# TYPE requests counter\nrequests 1\n", output), 0);
 }
 
 }  // namespace

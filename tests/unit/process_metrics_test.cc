@@ -1,13 +1,10 @@
 #include "roles/metrics/process_metrics.h"
 
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -16,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "roles/metrics/registry.h"
 #include "roles/metrics/text_serializer.h"
+#include "tests/unit/promtool_check.h"
 
 namespace yz::metrics {
 namespace {
@@ -120,36 +118,17 @@ TEST(ProcessMetricsTest, BuildInfoIsOneWithVersionAndRole) {
   EXPECT_THAT(page, HasSubstr("\nyz_build_info{role=\"node\",version=\"1.2.3\"} 1\n"));
 }
 
-constexpr const char* kPromtool = "/usr/bin/promtool";
-
-// Runs `promtool check metrics` on `page`; returns its exit status and puts
-// what it printed in `output`.
-int PromtoolCheck(const std::string& page, std::string& output) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const std::string stem = "yz_process_metrics_test_" + std::to_string(::getpid());
-  const auto input = dir / (stem + ".prom");
-  const auto report = dir / (stem + ".out");
-  std::ofstream(input) << page;
-  const std::string command = std::string(kPromtool) + " check metrics < " + input.string() +
-                              " > " + report.string() + " 2>&1";
-  const int status = std::system(command.c_str());
-  std::stringstream text;
-  text << std::ifstream(report).rdbuf();
-  output = text.str();
-  std::filesystem::remove(input);
-  std::filesystem::remove(report);
-  if (status == -1 || !WIFEXITED(status)) return -1;
-  return WEXITSTATUS(status);
-}
+using yz::test_support::kPromtool;
+using yz::test_support::promtool_check;
 
 TEST(ProcessMetricsTest, PromtoolAcceptsThePage) {
-  if (!std::filesystem::exists(kPromtool)) GTEST_SKIP() << kPromtool << " not installed";
+  ASSERT_TRUE(std::filesystem::exists(kPromtool)) << kPromtool << " missing: run scripts/setup";
   Registry registry;
   AddProcessMetrics(registry);
   AddBuildInfo(registry, "0.1.0", "bootstrap");
   const std::string page = SerializeText(registry);
   std::string output;
-  EXPECT_EQ(PromtoolCheck(page, output), 0) << output << "\n--- page ---\n" << page;
+  EXPECT_EQ(promtool_check(page, output), 0) << output << "\n--- page ---\n" << page;
 }
 
 }  // namespace
