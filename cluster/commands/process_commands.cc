@@ -45,17 +45,20 @@ struct NamedProcess {
   ProcessRecord* record = nullptr;  // in cluster.processes
 };
 
-// Locks the cluster of `args` and finds `name` in it; null (with the exit
-// code set) when there is no cluster or no such process.
-std::unique_ptr<NamedProcess> lock_named(const Args& args, const std::string& name,
+// Takes the one NAME of `args`, locks the cluster and finds the process;
+// null (with the exit code set) on a usage error, with no cluster or no
+// such process.
+std::unique_ptr<NamedProcess> lock_named(const Args& args, const std::string& command,
                                          int* exit_code) {
+  const auto name = single_name(args, command, exit_code);
+  if (!name) return nullptr;
   auto named = std::make_unique<NamedProcess>();
   named->dir = cluster_dir(args);
   named->lock = std::make_unique<ClusterLock>(named->dir.path);
   auto cluster = load_cluster(named->dir, exit_code);
   if (!cluster) return nullptr;
   named->cluster = std::move(*cluster);
-  const int index = process_index(named->cluster, name, named->dir, exit_code);
+  const int index = process_index(named->cluster, *name, named->dir, exit_code);
   if (index < 0) return nullptr;
   named->record = &named->cluster.processes[static_cast<std::size_t>(index)];
   return named;
@@ -88,19 +91,18 @@ int kill(const std::vector<std::string>& argv) {
   const Args args = parse_args(argv, {{"--dir"}, {"--signal"}}, "kill");
   if (!args.error.empty()) return usage_error(args.error);
   int exit_code = 0;
-  const auto name = single_name(args, "kill", &exit_code);
-  if (!name) return exit_code;
   const auto sig = parse_signal(args.get("--signal", "TERM"));
   if (!sig) {
     return usage_error("unknown signal '" + args.get("--signal") +
                        "' (TERM, KILL, INT, HUP, QUIT, USR1, USR2, STOP, CONT, ABRT)");
   }
-  const auto named = lock_named(args, *name, &exit_code);
+  const auto named = lock_named(args, "kill", &exit_code);
   if (!named) return exit_code;
+  const std::string& name = named->record->name;
   ClusterRecord& cluster = named->cluster;
   ProcessRecord& record = *named->record;
   const ProcessRef ref = ref_of(record);
-  if (!is_alive(ref)) return failure(*name + " is not running");
+  if (!is_alive(ref)) return failure(name + " is not running");
   const int pid = record.pid;
   // STOP and CONT pause and resume: the process is still there.
   const bool ends_it = *sig != SIGSTOP && *sig != SIGCONT;
@@ -109,8 +111,8 @@ int kill(const std::vector<std::string>& argv) {
     record.state = "stopped";
     if (std::string error = write_cluster(cluster); !error.empty()) return failure(error);
   }
-  if (!send_signal(ref, *sig)) return failure(*name + " is not running");
-  std::cout << "yzctl: sent " << signal_name(*sig) << " to " << *name << " (pid " << pid << ")";
+  if (!send_signal(ref, *sig)) return failure(name + " is not running");
+  std::cout << "yzctl: sent " << signal_name(*sig) << " to " << name << " (pid " << pid << ")";
   if (!ends_it) {
     std::cout << "\n";
     return 0;
@@ -120,7 +122,7 @@ int kill(const std::vector<std::string>& argv) {
     write_cluster(cluster);
     std::cout << "; it exited\n";
   } else {
-    std::cout << "; still running after 5s (yzctl stop " << *name << dir_flag(named->dir)
+    std::cout << "; still running after 5s (yzctl stop " << name << dir_flag(named->dir)
               << " sends SIGKILL after a grace period)\n";
   }
   return 0;
@@ -130,13 +132,12 @@ int stop(const std::vector<std::string>& argv) {
   const Args args = parse_args(argv, {{"--dir"}, {"--grace"}}, "stop");
   if (!args.error.empty()) return usage_error(args.error);
   int exit_code = 0;
-  const auto name = single_name(args, "stop", &exit_code);
-  if (!name) return exit_code;
   const auto grace_or = grace_period(args, &exit_code);
   if (!grace_or) return exit_code;
   const auto grace = *grace_or;
-  const auto named = lock_named(args, *name, &exit_code);
+  const auto named = lock_named(args, "stop", &exit_code);
   if (!named) return exit_code;
+  const std::string& name = named->record->name;
   ClusterRecord& cluster = named->cluster;
   ProcessRecord& record = *named->record;
   const bool was_running = is_alive(record);
@@ -144,11 +145,11 @@ int stop(const std::vector<std::string>& argv) {
   const StopOutcome outcome = stop_records({&record}, grace, /*own_children=*/false);
   if (std::string error = write_cluster(cluster); !error.empty()) return failure(error);
   if (!outcome.survivors.empty())
-    return failure(*name + " (pid " + std::to_string(pid) + ") survived SIGKILL");
+    return failure(name + " (pid " + std::to_string(pid) + ") survived SIGKILL");
   if (!was_running) {
-    std::cout << "yzctl: " << *name << " is not running\n";
+    std::cout << "yzctl: " << name << " is not running\n";
   } else {
-    std::cout << "yzctl: stopped " << *name << " (pid " << pid << ")"
+    std::cout << "yzctl: stopped " << name << " (pid " << pid << ")"
               << (outcome.killed > 0 ? " with SIGKILL after the grace period" : "") << "\n";
   }
   return 0;
@@ -158,16 +159,15 @@ int start(const std::vector<std::string>& argv) {
   const Args args = parse_args(argv, {{"--dir"}, {"--ready-timeout"}}, "start");
   if (!args.error.empty()) return usage_error(args.error);
   int exit_code = 0;
-  const auto name = single_name(args, "start", &exit_code);
-  if (!name) return exit_code;
   const auto timeout = ready_timeout(args, &exit_code);
   if (!timeout) return exit_code;
-  const auto named = lock_named(args, *name, &exit_code);
+  const auto named = lock_named(args, "start", &exit_code);
   if (!named) return exit_code;
+  const std::string& name = named->record->name;
   ClusterRecord& cluster = named->cluster;
   ProcessRecord& record = *named->record;
   if (is_alive(record)) {
-    std::cout << "yzctl: " << *name << " is already running (pid " << record.pid << ")\n";
+    std::cout << "yzctl: " << name << " is already running (pid " << record.pid << ")\n";
     return 0;
   }
   return start_recorded(cluster, record, *timeout, "started");
@@ -177,21 +177,20 @@ int restart(const std::vector<std::string>& argv) {
   const Args args = parse_args(argv, {{"--dir"}, {"--ready-timeout"}, {"--grace"}}, "restart");
   if (!args.error.empty()) return usage_error(args.error);
   int exit_code = 0;
-  const auto name = single_name(args, "restart", &exit_code);
-  if (!name) return exit_code;
   const auto timeout = ready_timeout(args, &exit_code);
   if (!timeout) return exit_code;
   const auto grace_or = grace_period(args, &exit_code);
   if (!grace_or) return exit_code;
   const auto grace = *grace_or;
-  const auto named = lock_named(args, *name, &exit_code);
+  const auto named = lock_named(args, "restart", &exit_code);
   if (!named) return exit_code;
+  const std::string& name = named->record->name;
   ClusterRecord& cluster = named->cluster;
   ProcessRecord& record = *named->record;
   if (is_alive(record)) {
     const StopOutcome outcome = stop_records({&record}, grace, /*own_children=*/false);
     if (std::string error = write_cluster(cluster); !error.empty()) return failure(error);
-    if (!outcome.survivors.empty()) return failure(*name + " survived SIGKILL; not restarting it");
+    if (!outcome.survivors.empty()) return failure(name + " survived SIGKILL; not restarting it");
   }
   return start_recorded(cluster, record, *timeout, "restarted");
 }
