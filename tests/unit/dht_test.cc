@@ -15,11 +15,15 @@
 
 #include "roles/core/dht_member.h"
 #include "tests/unit/fake_env.h"
+#include "tests/unit/peer_frames.h"
 
 namespace yz::core {
 namespace {
 
+using testing::Connected;
 using testing::FakeEnv;
+using testing::Hello;
+using testing::Peer;
 using testing::Sample;
 
 // Every peer below differs from kSelf in the top bit, so all share bucket
@@ -32,30 +36,6 @@ const NodeId kC = *NodeId::from_hex("3333333333333333333333333333333333333333");
 const NodeId kTarget = *NodeId::from_hex("3030303030303030303030303030303030303030");
 
 constexpr char kNoHandler[] = R"(yz_dht_messages_dropped_total{reason="no_handler"})";
-
-PeerInfo Peer(const NodeId& id, std::string name, Role role = Role::kNode) {
-  PeerInfo p;
-  p.node_id = id;
-  p.metadata.role = role;
-  p.metadata.address = name + ":7000";
-  p.metadata.name = std::move(name);
-  p.metadata.protocol_version = ProcessConfig{}.protocol_version;
-  return p;
-}
-
-Frame Hello(const PeerInfo& from) {
-  Frame f = Frame::Of(MessageType::kDhtPeerHello);
-  f.node_id = from.node_id;
-  f.metadata = from.metadata;
-  return f;
-}
-
-Frame Connected(const PeerInfo& from) {
-  Frame f = Frame::Of(MessageType::kDhtPeerConnected);
-  f.node_id = from.node_id;
-  f.metadata = from.metadata;
-  return f;
-}
 
 Frame FindNode(std::uint64_t request_id, const NodeId& target) {
   Frame f = Frame::Of(MessageType::kFindNode, request_id);

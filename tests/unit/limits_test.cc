@@ -15,11 +15,14 @@
 #include "roles/core/rate_limit.h"
 #include "roles/make_process.h"
 #include "tests/unit/fake_env.h"
+#include "tests/unit/peer_frames.h"
 
 namespace yz::core {
 namespace {
 
 using testing::FakeEnv;
+using testing::Hello;
+using testing::Peer;
 using testing::Sample;
 
 const NodeId kSelf = *NodeId::from_hex("f000000000000000000000000000000000000000");
@@ -28,24 +31,6 @@ const NodeId kB = *NodeId::from_hex("2222222222222222222222222222222222222222");
 
 double Limited(FakeEnv& env, const std::string& limit) {
   return Sample(env.metrics(), "yz_limited_total{limit=\"" + limit + "\"}").value_or(-1);
-}
-
-PeerInfo Peer(const NodeId& id, std::string name, Role role = Role::kNode) {
-  PeerInfo p;
-  p.node_id = id;
-  p.metadata.role = role;
-  p.metadata.address = name + ":7000";
-  p.metadata.name = std::move(name);
-  p.metadata.protocol_version = ProcessConfig{}.protocol_version;
-  p.metadata.build_id = ProcessConfig{}.build_id;
-  return p;
-}
-
-Frame Hello(const PeerInfo& from) {
-  Frame f = Frame::Of(MessageType::kDhtPeerHello);
-  f.node_id = from.node_id;
-  f.metadata = from.metadata;
-  return f;
 }
 
 Frame FindNode(std::uint64_t request_id) {

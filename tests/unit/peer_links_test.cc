@@ -10,11 +10,15 @@
 
 #include "roles/core/core_metrics.h"
 #include "tests/unit/fake_env.h"
+#include "tests/unit/peer_frames.h"
 
 namespace yz::core {
 namespace {
 
+using testing::Connected;
 using testing::FakeEnv;
+using testing::Hello;
+using testing::Peer;
 using testing::Sample;
 
 // kLow < kHigh: the dialler-id rule keeps the link kLow dialled.
@@ -25,30 +29,6 @@ constexpr Duration kHandshakeTimeout = 10 * kSecond;
 
 std::optional<double> Rejected(metrics::Registry& registry, const std::string& reason) {
   return Sample(registry, "yz_handshake_rejected_total{reason=\"" + reason + "\"}");
-}
-
-PeerInfo Peer(const NodeId& id, std::string name) {
-  PeerInfo p;
-  p.node_id = id;
-  p.metadata.role = Role::kNode;
-  p.metadata.address = name + ":7000";
-  p.metadata.name = std::move(name);
-  p.metadata.protocol_version = 1;
-  return p;
-}
-
-Frame Hello(const PeerInfo& from) {
-  Frame f = Frame::Of(MessageType::kDhtPeerHello);
-  f.node_id = from.node_id;
-  f.metadata = from.metadata;
-  return f;
-}
-
-Frame Connected(const PeerInfo& from) {
-  Frame f = Frame::Of(MessageType::kDhtPeerConnected);
-  f.node_id = from.node_id;
-  f.metadata = from.metadata;
-  return f;
 }
 
 // One member's PeerLinks with every callback recorded.
