@@ -7,7 +7,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "roles/core/dht_member.h"
@@ -56,5 +58,73 @@ inline std::unique_ptr<IntruderRun> run_with_intruder(std::uint64_t seed, Intrud
   run->result = run->simulator->run();
   return run;
 }
+
+// A dishonest process for run_with_intruder. From t=60 s until
+// `stop_dialling_at` it dials every target twice a minute; what it says on
+// each link is its subclass's. It accepts no links, keeps the error codes
+// it is sent, and reports a bare status.
+class Intruder : public core::Process {
+ public:
+  Intruder(core::Env& env, core::ProcessConfig config, std::vector<std::string> targets,
+           core::TimePoint stop_dialling_at)
+      : env_(env),
+        config_(std::move(config)),
+        targets_(std::move(targets)),
+        stop_dialling_at_(stop_dialling_at) {}
+
+  void start() override { schedule(60 * core::kSecond); }
+  void stop() override { running_ = false; }
+  void on_link_accepted(core::LinkId link) override { env_.close(link); }
+  void on_frame(core::LinkId link, core::Frame&& frame) override {
+    if (frame.type == core::MessageType::kError) errors_.insert(frame.code);
+    if (frame.type == core::MessageType::kDhtPeerConnected) on_connected(link, frame);
+  }
+  core::ProcessStatus status() override {
+    core::ProcessStatus s;
+    s.name = config_.name;
+    s.role = config_.role;
+    s.node_id = config_.node_id;
+    return s;
+  }
+  std::size_t peers_missing_handler() override { return 0; }
+
+  std::set<std::string> errors_;
+
+ protected:
+  // The acceptor's answer to the intruder's hello.
+  virtual void on_connected(core::LinkId link, const core::Frame& connected) = 0;
+
+  // A hello claiming `id`, otherwise as an honest node's.
+  core::Frame hello_as(const core::NodeId& id) const {
+    core::Frame hello = core::Frame::Of(core::MessageType::kDhtPeerHello);
+    hello.node_id = id;
+    hello.metadata.role = core::Role::kNode;
+    hello.metadata.address = config_.name;
+    hello.metadata.protocol_version = config_.protocol_version;
+    return hello;
+  }
+  // DHT traffic, as if the intruder had been let in.
+  void send_find_node(core::LinkId link, const core::NodeId& target) {
+    core::Frame find = core::Frame::Of(core::MessageType::kFindNode, 1);
+    find.target = target;
+    env_.send(link, std::move(find));
+  }
+
+  core::Env& env_;
+  const core::ProcessConfig config_;
+
+ private:
+  void schedule(core::Duration delay) {
+    env_.start_timer(delay, [this] {
+      if (!running_ || env_.now() > stop_dialling_at_) return;
+      for (const auto& target : targets_) env_.dial(target);
+      schedule(30 * core::kSecond);
+    });
+  }
+
+  std::vector<std::string> targets_;
+  core::TimePoint stop_dialling_at_;
+  bool running_ = true;
+};
 
 }  // namespace yz::sim::testing

@@ -28,56 +28,32 @@ using testing::load_or_die;
 // Dials every member twice a minute from t=60 s and shows, in turn:
 // no chain; a chain it rooted itself; a real member's chain as its own; and
 // an invitation "from genesis" that it signed itself.
-class Outsider : public core::Process {
+class Outsider : public testing::Intruder {
  public:
   Outsider(core::Env& env, core::ProcessConfig config, std::vector<std::string> targets,
            std::function<CredentialChain()> genesis_chain, core::TimePoint stop_dialling_at)
-      : env_(env),
-        config_(std::move(config)),
+      : Intruder(env, std::move(config), std::move(targets), stop_dialling_at),
         auth_(env, config_.identity),
-        targets_(std::move(targets)),
-        genesis_chain_(std::move(genesis_chain)),
-        stop_dialling_at_(stop_dialling_at) {}
+        genesis_chain_(std::move(genesis_chain)) {}
 
-  void start() override { schedule(60 * core::kSecond); }
-  void stop() override { running_ = false; }
-  void on_link_accepted(LinkId link) override { env_.close(link); }
   void on_link_opened(LinkId link) override {
-    Frame hello = Frame::Of(MessageType::kDhtPeerHello);
-    hello.node_id = config_.node_id;
-    hello.metadata.role = core::Role::kNode;
-    hello.metadata.address = config_.name;
-    hello.metadata.protocol_version = config_.protocol_version;
+    Frame hello = hello_as(config_.node_id);
     auth_.add_to_hello(link, hello);
     env_.send(link, std::move(hello));
   }
   void on_link_closed(LinkId link, std::string_view) override { auth_.forget(link); }
-  void on_frame(LinkId link, Frame&& frame) override {
-    if (frame.type == MessageType::kError) errors_.insert(frame.code);
-    if (frame.type != MessageType::kDhtPeerConnected) return;
-    Frame proof;
-    if (!auth_.check_connected(link, frame, proof).empty()) return;
-    proof.chain = next_lie();
-    env_.send(link, std::move(proof));
-    ++proofs_;
-    // And some DHT traffic, as if it had been let in.
-    Frame find = Frame::Of(MessageType::kFindNode, 1);
-    find.target = config_.node_id;
-    env_.send(link, std::move(find));
-  }
-  core::ProcessStatus status() override {
-    core::ProcessStatus s;
-    s.name = config_.name;
-    s.role = config_.role;
-    s.node_id = config_.node_id;
-    return s;
-  }
-  std::size_t peers_missing_handler() override { return 0; }
 
-  std::set<std::string> errors_;
   int proofs_ = 0;
 
  private:
+  void on_connected(LinkId link, const Frame& connected) override {
+    Frame proof;
+    if (!auth_.check_connected(link, connected, proof).empty()) return;
+    proof.chain = next_lie();
+    env_.send(link, std::move(proof));
+    ++proofs_;
+    send_find_node(link, config_.node_id);
+  }
   CredentialChain next_lie() {
     const core::Identity& me = *config_.identity;
     const CredentialChain genesis = genesis_chain_();
@@ -101,21 +77,8 @@ class Outsider : public core::Process {
       }
     }
   }
-  void schedule(core::Duration delay) {
-    env_.start_timer(delay, [this] {
-      if (!running_ || env_.now() > stop_dialling_at_) return;
-      for (const auto& target : targets_) env_.dial(target);
-      schedule(30 * core::kSecond);
-    });
-  }
-
-  core::Env& env_;
-  core::ProcessConfig config_;
   core::HandshakeAuth auth_;
-  std::vector<std::string> targets_;
   std::function<CredentialChain()> genesis_chain_;
-  core::TimePoint stop_dialling_at_;
-  bool running_ = true;
 };
 
 TEST(SimAdmissionTest, AProvenKeyWithoutAChainToTheBootstrapNeverEntersARoutingTable) {

@@ -38,71 +38,29 @@ const std::shared_ptr<const core::Identity>& Phantom() {
 // (a) hello{phantom id, its own key}: the id is not the key's;
 // (b) hello{phantom id, phantom's public key}, then a proof signed with its
 //     own key: the signature does not verify.
-class Liar : public core::Process {
+class Liar : public testing::Intruder {
  public:
-  Liar(core::Env& env, core::ProcessConfig config, std::vector<std::string> targets,
-       core::TimePoint stop_dialling_at)
-      : env_(env),
-        config_(std::move(config)),
-        targets_(std::move(targets)),
-        stop_dialling_at_(stop_dialling_at) {}
+  using Intruder::Intruder;
 
-  void start() override { schedule(60 * core::kSecond); }
-  void stop() override { running_ = false; }
-  void on_link_accepted(LinkId link) override { env_.close(link); }
   void on_link_opened(LinkId link) override {
-    Frame hello = Frame::Of(MessageType::kDhtPeerHello);
-    hello.node_id = Phantom()->node_id();
-    hello.metadata.role = core::Role::kNode;
-    hello.metadata.address = config_.name;
-    hello.metadata.protocol_version = config_.protocol_version;
+    Frame hello = hello_as(Phantom()->node_id());
     hello.nonce = std::string(core::kNonceBytes, 'n');
     const bool steal = (attempts_++ % 2) == 1;
     hello.public_key = steal ? Phantom()->public_key() : config_.identity->public_key();
     env_.send(link, std::move(hello));
   }
-  void on_link_closed(LinkId, std::string_view reason) override {
-    closes_.insert(std::string(reason));
-  }
-  void on_frame(LinkId link, Frame&& frame) override {
-    if (frame.type == MessageType::kError) errors_.insert(frame.code);
-    if (frame.type != MessageType::kDhtPeerConnected) return;
-    Frame proof = Frame::Of(MessageType::kDhtPeerProof);
-    proof.signature = config_.identity->sign(
-        core::handshake_message('D', frame.nonce, Phantom()->node_id(), frame.node_id));
-    env_.send(link, std::move(proof));
-    // And some DHT traffic, as if it had been let in.
-    Frame find = Frame::Of(MessageType::kFindNode, 1);
-    find.target = Phantom()->node_id();
-    env_.send(link, std::move(find));
-  }
-  core::ProcessStatus status() override {
-    core::ProcessStatus s;
-    s.name = config_.name;
-    s.role = config_.role;
-    s.node_id = config_.node_id;
-    return s;
-  }
-  std::size_t peers_missing_handler() override { return 0; }
+  void on_link_closed(LinkId, std::string_view) override {}
 
-  std::set<std::string> errors_;
-  std::set<std::string> closes_;
   int attempts_ = 0;
 
  private:
-  void schedule(core::Duration delay) {
-    env_.start_timer(delay, [this] {
-      if (!running_ || env_.now() > stop_dialling_at_) return;
-      for (const auto& target : targets_) env_.dial(target);
-      schedule(30 * core::kSecond);
-    });
+  void on_connected(LinkId link, const Frame& connected) override {
+    Frame proof = Frame::Of(MessageType::kDhtPeerProof);
+    proof.signature = config_.identity->sign(
+        core::handshake_message('D', connected.nonce, Phantom()->node_id(), connected.node_id));
+    env_.send(link, std::move(proof));
+    send_find_node(link, Phantom()->node_id());
   }
-
-  core::Env& env_;
-  core::ProcessConfig config_;
-  std::vector<std::string> targets_;
-  core::TimePoint stop_dialling_at_;
-  bool running_ = true;
 };
 
 TEST(SimIdentityTest, LyingProcessNeverEntersARoutingTable) {
