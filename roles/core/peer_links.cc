@@ -17,7 +17,8 @@ PeerLinks::PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Duration han
       auth_(env, std::move(identity)) {}
 
 ConnectionManager& PeerLinks::dial(const PeerInfo& peer) {
-  if (auto it = dialling_.find(peer.node_id); it != dialling_.end()) return *managers_[it->second];
+  if (auto it = dialling_.find(peer.node_id); it != dialling_.end())
+    return *managers_.at(it->second);
   const LinkId link = env_.dial(peer.metadata.address);
   auto manager = std::make_unique<ConnectionManager>(env_, metrics_, link, Direction::kOutbound);
   manager->set_peer(peer);
@@ -178,6 +179,11 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
       }
       if (!admitted(*manager, frame.node_id, frame.chain)) return;
       if (admission_.own_chain) proof.chain = admission_.own_chain();
+      // A dial by address (id unknown, zero) now knows who answered: its
+      // record under the zero id goes, or it would outlive the link (found
+      // by handshake_fuzz).
+      if (auto d = dialling_.find(expected); d != dialling_.end() && d->second == link)
+        dialling_.erase(d);
       manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
       // The proof goes before any frame that waited for this link.
       if (auth_.enabled()) manager->send_handshake(std::move(proof));
@@ -227,7 +233,7 @@ void PeerLinks::complete_handshake(ConnectionManager& manager) {
     manager.set_state(ConnectionManager::State::kEstablished);
     manager.flush_pending();
   } else if (existing_it != current_.end()) {
-    ConnectionManager& existing = *managers_[existing_it->second];
+    ConnectionManager& existing = *managers_.at(existing_it->second);
     if (!keeps_new_link(existing, manager)) {
       // Frames that waited for this link are dropped with it: their owner
       // hears on_link_gone and sends them again on the link we keep.
@@ -303,8 +309,9 @@ ConnectionManager* PeerLinks::manager(LinkId link) {
 }
 
 ConnectionManager* PeerLinks::current(const NodeId& peer) {
-  if (auto it = current_.find(peer); it != current_.end()) return managers_[it->second].get();
-  if (auto it = dialling_.find(peer); it != dialling_.end()) return managers_[it->second].get();
+  // Never managers_[...]: a look-up must not make an entry.
+  if (auto it = current_.find(peer); it != current_.end()) return manager(it->second);
+  if (auto it = dialling_.find(peer); it != dialling_.end()) return manager(it->second);
   return nullptr;
 }
 
@@ -338,7 +345,7 @@ std::vector<ConnectionManager*> PeerLinks::established() {
   std::sort(by_id.begin(), by_id.end());  // in id order, whatever the hash's
   std::vector<ConnectionManager*> out;
   out.reserve(by_id.size());
-  for (const auto& [peer, link] : by_id) out.push_back(managers_[link].get());
+  for (const auto& [peer, link] : by_id) out.push_back(managers_.at(link).get());
   return out;
 }
 
