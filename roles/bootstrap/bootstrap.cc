@@ -355,8 +355,8 @@ void Bootstrap::handle_bridge_answer(const Frame& frame) {
     // not use is a failed bridge: try the next one.
     std::string why =
         credentials_.check_invitation(frame.invitation, newcomer, env_.shared_clock_ms());
-    if (why.empty() && frame.nodes.front().node_id != frame.invitation.inviter)
-      why = "broken_chain";
+    if (why.empty())
+      why = credentials_.check_inviter(frame.invitation, frame.nodes.front().node_id);
     // The helper must be a member: its chain leads back to us.
     if (why.empty())
       why = credentials_.check_chain(frame.chain, frame.invitation.inviter, config_.node_id);

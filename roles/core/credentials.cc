@@ -97,6 +97,11 @@ std::string CredentialChecker::check_invitation(const Invitation& invitation, co
   return {};
 }
 
+std::string CredentialChecker::check_inviter(const Invitation& invitation, const NodeId& helper) {
+  if (invitation.inviter != helper) return refuse("broken_chain");
+  return {};
+}
+
 std::string CredentialChecker::check_token(const MembershipToken& token, const NodeId& holder,
                                            const Invitation& invitation) {
   if (token.node_id != holder || !key_is(token.public_key, holder)) return refuse("wrong_subject");

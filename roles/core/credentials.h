@@ -61,6 +61,9 @@ class CredentialChecker {
   // whose key it carries, whose nonce this process has not used before.
   std::string check_invitation(const Invitation& invitation, const NodeId& invitee,
                                std::int64_t now_ms);
+  // `helper`, the node a bridge names for the newcomer to dial, is the one
+  // who signed `invitation`; otherwise broken_chain.
+  std::string check_inviter(const Invitation& invitation, const NodeId& helper);
   // `token` is `holder`'s, signed with holder's key, and cites `invitation`.
   std::string check_token(const MembershipToken& token, const NodeId& holder,
                           const Invitation& invitation);

@@ -51,7 +51,11 @@ inline std::string describe(const grpc::Status& status) {
   return code_name(status.error_code()) + " \"" + status.error_message() + "\"";
 }
 
-// A node id no cluster member has: 40 hex digits built from `n`.
+// The key Call::handshake(n) proves: test keys are numbered.
+inline std::shared_ptr<const core::Identity> key_of(std::uint64_t n) {
+  return core::Identity::from_words(n, 0x7e57, 0x7e57, 0x7e57);
+}
+
 // The bootstrap's key, read from its data dir, so the test can mint a
 // membership chain for its own keys: it plays an insider (a registered
 // bridge) whose link passes admission, to attack what lies behind it.
@@ -67,22 +71,31 @@ inline std::string load_bootstrap_key(const std::string& data_dir) {
   return error;
 }
 
-inline void put_chain(const core::CredentialChain& chain, v1::DhtPeerProof* proof) {
+// Credentials put on the wire by hand rather than by roles/runtime's codec,
+// so a test can send what no honest process would.
+inline void put_invitation(const core::Invitation& in, v1::Invitation* out) {
+  out->set_inviter(in.inviter.to_hex());
+  out->set_invitee(in.invitee.to_hex());
+  out->set_expires_at_ms(in.expires_at_ms);
+  out->set_nonce(in.nonce);
+  out->set_signature(in.signature);
+  out->set_inviter_public_key(in.inviter_public_key);
+}
+
+inline void put_token(const core::MembershipToken& in, v1::MembershipToken* out) {
+  out->set_node_id(in.node_id.to_hex());
+  out->set_issuer(in.issuer.to_hex());
+  out->set_invitation_nonce(in.invitation_nonce);
+  out->set_signature(in.signature);
+  out->set_public_key(in.public_key);
+}
+
+inline void put_chain(const core::CredentialChain& chain,
+                      google::protobuf::RepeatedPtrField<v1::ChainLink>* out) {
   for (const auto& link : chain) {
-    auto* l = proof->add_chain();
-    auto* t = l->mutable_token();
-    t->set_node_id(link.token.node_id.to_hex());
-    t->set_issuer(link.token.issuer.to_hex());
-    t->set_invitation_nonce(link.token.invitation_nonce);
-    t->set_signature(link.token.signature);
-    t->set_public_key(link.token.public_key);
-    auto* i = l->mutable_invitation();
-    i->set_inviter(link.invitation.inviter.to_hex());
-    i->set_invitee(link.invitation.invitee.to_hex());
-    i->set_expires_at_ms(link.invitation.expires_at_ms);
-    i->set_nonce(link.invitation.nonce);
-    i->set_signature(link.invitation.signature);
-    i->set_inviter_public_key(link.invitation.inviter_public_key);
+    auto* l = out->Add();
+    put_token(link.token, l->mutable_token());
+    put_invitation(link.invitation, l->mutable_invitation());
   }
 }
 
@@ -94,6 +107,7 @@ inline core::CredentialChain insider_chain(const core::Identity& key) {
   return core::extend_chain(core::sign_token(key, invitation), invitation, {});
 }
 
+// A node id no cluster member has: 40 hex digits built from `n`.
 inline std::string fake_id(std::uint32_t n) {
   char buf[41];
   std::snprintf(buf, sizeof buf, "baddcafe%032x", n);
@@ -115,6 +129,20 @@ inline v1::Frame find_node(std::uint64_t request_id, const std::string& target) 
   v1::Frame frame;
   frame.set_request_id(request_id);
   frame.mutable_find_node()->set_target(target);
+  return frame;
+}
+
+// `register` as a process of `role` sends it; only a bridge sends
+// `bridge_auth`, and the bootstrap refuses a `build_id` not its own.
+inline v1::Frame register_frame(const core::NodeId& id, v1::Role role, const std::string& build_id,
+                                const std::string& bridge_auth = {}, std::uint32_t version = 1) {
+  v1::Frame frame;
+  auto* m = frame.mutable_register_();
+  m->set_node_id(id.to_hex());
+  m->mutable_metadata()->set_role(role);
+  m->mutable_metadata()->set_protocol_version(version);
+  m->mutable_metadata()->set_build_id(build_id);
+  m->set_bridge_auth(bridge_auth);
   return frame;
 }
 
@@ -167,7 +195,7 @@ class Call {
   // "" or what went wrong.
   std::string handshake(std::uint64_t n, bool member = true,
                         const core::CredentialChain* chain = nullptr) {
-    const auto key = core::Identity::from_words(n, 0x7e57, 0x7e57, 0x7e57);
+    const auto key = key_of(n);
     v1::Frame our_hello = hello(key->node_id().to_hex());
     const std::string nonce(core::kNonceBytes, static_cast<char>(n));
     our_hello.mutable_dht_peer_hello()->set_public_key(key->public_key());
@@ -188,9 +216,9 @@ class Call {
     proof.mutable_dht_peer_proof()->set_signature(
         key->sign(core::handshake_message('D', connected.nonce(), key->node_id(), *node)));
     if (chain != nullptr) {
-      put_chain(*chain, proof.mutable_dht_peer_proof());
+      put_chain(*chain, proof.mutable_dht_peer_proof()->mutable_chain());
     } else if (member) {
-      put_chain(insider_chain(*key), proof.mutable_dht_peer_proof());
+      put_chain(insider_chain(*key), proof.mutable_dht_peer_proof()->mutable_chain());
     }
     if (!write(proof)) return "the node ended the stream before the proof";
     return {};

@@ -177,14 +177,8 @@ TEST_F(HostileWire, RegisterFromAnotherBuildIsVersionMismatch) {
   // Same protocol version, another build: the bootstrap refuses it.
   Call call(port_of(cluster_->member("bootstrap").data_dir, "listen").value_or(""), true);
   ASSERT_EQ(call.handshake(0xb1d), "");
-  v1::Frame reg;
-  reg.mutable_register_()->set_node_id(
-      core::Identity::from_words(0xb1d, 0x7e57, 0x7e57, 0x7e57)->node_id().to_hex());
-  auto* metadata = reg.mutable_register_()->mutable_metadata();
-  metadata->set_role(v1::ROLE_NODE);
-  metadata->set_protocol_version(kProtocolVersion);
-  metadata->set_build_id("another-build");
-  ASSERT_TRUE(call.write(reg));
+  ASSERT_TRUE(call.write(register_frame(key_of(0xb1d)->node_id(), v1::ROLE_NODE, "another-build",
+                                        {}, kProtocolVersion)));
   v1::Frame reply;
   ASSERT_TRUE(call.read(reply)) << "the bootstrap ended the stream without an answer";
   ASSERT_TRUE(reply.has_error()) << reply.ShortDebugString();
@@ -323,15 +317,12 @@ TEST_F(HostileWire, AProvenKeyWithoutAMembershipChainIsPermissionDenied) {
 }
 
 TEST_F(HostileWire, ForgedSelfMadeAndBorrowedChainsArePermissionDenied) {
-  const auto key = [](std::uint64_t n) {
-    return core::Identity::from_words(n, 0x7e57, 0x7e57, 0x7e57);
-  };
-  const auto me = key(0xc4a1);
+  const auto me = key_of(0xc4a1);
   // Rooted at a key of its own making, not the bootstrap's.
   const core::Invitation own = core::sign_invitation(*me, me->node_id(), 1, 1);
   const core::CredentialChain self_made = core::extend_chain(core::sign_token(*me, own), own, {});
   // A real insider's chain, shown as ours.
-  const core::CredentialChain borrowed = insider_chain(*key(0xc4a2));
+  const core::CredentialChain borrowed = insider_chain(*key_of(0xc4a2));
   // Ours, edited after the bootstrap signed it.
   core::CredentialChain forged = insider_chain(*me);
   forged.front().invitation.nonce ^= 1;

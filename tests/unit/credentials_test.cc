@@ -96,6 +96,15 @@ TEST_F(CredentialsTest, TokenNotCitingTheInvitationIsABrokenChain) {
   EXPECT_EQ(Rejected("broken_chain"), 1.0);
 }
 
+TEST_F(CredentialsTest, AHelperWhoDidNotSignTheInvitationIsABrokenChainAndCounted) {
+  const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 5);
+  EXPECT_EQ(checker_.check_inviter(inv, helper_->node_id()), "");
+  EXPECT_EQ(Rejected("broken_chain").value_or(0), 0.0);
+  // What the bootstrap refuses when a bridge names someone else to dial.
+  EXPECT_EQ(checker_.check_inviter(inv, other_->node_id()), "broken_chain");
+  EXPECT_EQ(Rejected("broken_chain"), 1.0);
+}
+
 // ---- chains back to the bootstrap ---------------------------------------------
 
 // bootstrap -> genesis (designation) -> a -> b, and a bridge registered by
