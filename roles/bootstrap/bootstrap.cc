@@ -173,7 +173,7 @@ void Bootstrap::handle(LinkId link, Client& client, Frame&& frame) {
       return;
     case MessageType::kOnboardingPeerResponse:
     case MessageType::kError:
-      if (client.info.metadata.role == Role::kBridge) handle_bridge_answer(frame);
+      if (client.info.metadata.role == Role::kBridge) handle_bridge_answer(link, frame);
       return;
     case MessageType::kInvitationAccepted:
       handle_invitation_accepted(link, client, frame);
@@ -317,6 +317,7 @@ void Bootstrap::ask_next_bridge(const NodeId& newcomer) {
   onboarding_by_request_.erase(onboarding.request_id);
   onboarding.request_id = next_request_id_++;
   onboarding_by_request_[onboarding.request_id] = newcomer;
+  onboarding.asked_bridge = bridge;
   Frame ask = Frame::Of(MessageType::kGetOnboardingPeer, onboarding.request_id);
   ask.target = newcomer;
   ask.metadata = onboarding.newcomer.metadata;
@@ -331,7 +332,7 @@ void Bootstrap::ask_next_bridge(const NodeId& newcomer) {
   });
 }
 
-void Bootstrap::handle_bridge_answer(const Frame& frame) {
+void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
   auto by_request = onboarding_by_request_.find(frame.request_id);
   if (by_request == onboarding_by_request_.end()) {
     env_.log(LogLevel::kDebug, "late_bridge_answer",
@@ -339,10 +340,21 @@ void Bootstrap::handle_bridge_answer(const Frame& frame) {
     return;  // we gave up on that bridge already
   }
   const NodeId newcomer = by_request->second;
-  onboarding_by_request_.erase(by_request);
   auto it = onboardings_.find(newcomer);
-  if (it == onboardings_.end()) return;
+  if (it == onboardings_.end()) {
+    onboarding_by_request_.erase(by_request);
+    return;
+  }
   Onboarding& onboarding = it->second;
+  if (link != onboarding.asked_bridge) {
+    // Request ids are sequential, so easy to guess: a bridge answering
+    // another's request would steer (or fail) onboardings not given to it.
+    // The request stays open for the bridge that was asked.
+    refuse(link, "not_asked",
+           "request " + std::to_string(frame.request_id) + " was not sent to this bridge");
+    return;
+  }
+  onboarding_by_request_.erase(by_request);
   if (onboarding.timer != 0) env_.cancel_timer(onboarding.timer);
   onboarding.timer = 0;
   if (frame.type == MessageType::kError || frame.nodes.empty()) {

@@ -46,7 +46,8 @@ class Bootstrap : public core::Process {
     core::LinkId newcomer_link = 0;
     core::PeerInfo newcomer;
     std::size_t bridges_tried = 0;
-    std::uint64_t request_id = 0;  // of the get_onboarding_peer in flight
+    std::uint64_t request_id = 0;   // of the get_onboarding_peer in flight
+    core::LinkId asked_bridge = 0;  // the bridge it went to: only it may answer
     core::TimerId timer = 0;
     bool awaiting_acceptance = false;
     core::PeerInfo helper;
@@ -61,7 +62,7 @@ class Bootstrap : public core::Process {
   void handle(core::LinkId link, Client& client, core::Frame&& frame);
   void handle_register(core::LinkId link, Client& client, const core::Frame& frame);
   void handle_get_peers_or_genesis(core::LinkId link, Client& client);
-  void handle_bridge_answer(const core::Frame& frame);
+  void handle_bridge_answer(core::LinkId link, const core::Frame& frame);
   void handle_invitation_accepted(core::LinkId link, Client& client, const core::Frame& frame);
   void ask_next_bridge(const core::NodeId& newcomer);
   void fail_onboarding(const core::NodeId& newcomer);

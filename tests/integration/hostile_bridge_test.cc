@@ -153,6 +153,15 @@ class HostileBridge : public ::testing::Test {
   // `*told` is the bootstrap's next frame to the newcomer.
   void onboard(Call& newcomer, std::uint64_t n, const core::Invitation& invitation, v1::Frame* told,
                const core::NodeId* helper = nullptr) {
+    v1::Frame request;
+    ASSERT_NO_FATAL_FAILURE(ask_to_join(newcomer, n, &request));
+    ASSERT_TRUE(bridge_->write(answer(request, invitation, helper)));
+    ASSERT_TRUE(newcomer.read(*told)) << "the bootstrap ended the newcomer's stream";
+  }
+
+  // Newcomer `n` proves its key, registers and asks to join; `*request` is
+  // the get_onboarding_peer the bootstrap then sends the bridge.
+  void ask_to_join(Call& newcomer, std::uint64_t n, v1::Frame* request) {
     const core::NodeId id = key_of(n)->node_id();
     ASSERT_EQ(newcomer.handshake(n, false), "");
     ASSERT_TRUE(
@@ -168,10 +177,15 @@ class HostileBridge : public ::testing::Test {
 
     // Strictly the next frame: a newcomer admitted by mistake would show up
     // here first, as member_joined.
-    v1::Frame request;
-    ASSERT_TRUE(bridge_->read(request)) << "the bootstrap dropped the bridge";
-    ASSERT_TRUE(request.has_get_onboarding_peer()) << request.ShortDebugString();
-    ASSERT_EQ(request.get_onboarding_peer().new_node_id(), id.to_hex());
+    ASSERT_TRUE(bridge_->read(*request)) << "the bootstrap dropped the bridge";
+    ASSERT_TRUE(request->has_get_onboarding_peer()) << request->ShortDebugString();
+    ASSERT_EQ(request->get_onboarding_peer().new_node_id(), id.to_hex());
+  }
+
+  // The answer to `request`: `invitation` and the helper's chain, naming
+  // `helper` (the helper, unless a test lies) as the one to dial.
+  v1::Frame answer(const v1::Frame& request, const core::Invitation& invitation,
+                   const core::NodeId* helper = nullptr) const {
     v1::Frame answer;
     answer.set_request_id(request.request_id());
     auto* response = answer.mutable_onboarding_peer_response();
@@ -180,8 +194,7 @@ class HostileBridge : public ::testing::Test {
     response->mutable_helper()->mutable_metadata()->set_role(v1::ROLE_NODE);
     put_invitation(invitation, response->mutable_invitation());
     put_chain(helper_chain_, response->mutable_inviter_chain());
-    ASSERT_TRUE(bridge_->write(answer));
-    ASSERT_TRUE(newcomer.read(*told)) << "the bootstrap ended the newcomer's stream";
+    return answer;
   }
 
   // The newcomer signs its token citing `invitation`, as step 10 does.
@@ -375,6 +388,52 @@ TEST_F(HostileBridge, AnInvitationIsUsedOnce) {
   EXPECT_EQ(members_listed_to_bridge(),
             (std::set<std::string>{id_of(kGenesis), id_of(0xd), id_of(0xf1)}));
   EXPECT_EQ(metric("yz_onboarding_total{result=\"success\"}"), 2);
+}
+
+// Request ids are sequential, so a second bridge can guess the one sent to
+// the first and answer it: with its own helper, or with a failure that
+// would pass the newcomer on to itself. Only the bridge asked may answer.
+TEST_F(HostileBridge, OnlyTheBridgeAskedMayAnswer) {
+  const std::string not_asked_series = "yz_bootstrap_refused_total{reason=\"not_asked\"}";
+  constexpr std::uint64_t kRogue = 0x60e;
+  Call rogue(address_, true);
+  ASSERT_EQ(rogue.handshake(kRogue, false), "");
+  ASSERT_TRUE(rogue.write(register_frame(key_of(kRogue)->node_id(), v1::ROLE_BRIDGE,
+                                         std::string(runtime::build_id()), kSecret)));
+  v1::Frame reply;
+  ASSERT_TRUE(rogue.read(reply));
+  ASSERT_TRUE(reply.has_registered()) << reply.ShortDebugString();
+
+  // No onboarding has succeeded yet, so the first bridge to register, the
+  // fixture's, is asked first.
+  Call newcomer(address_, true);
+  v1::Frame request;
+  ASSERT_NO_FATAL_FAILURE(ask_to_join(newcomer, 0x1, &request));
+  const double not_asked = metric(not_asked_series);
+  for (const bool fail : {false, true}) {
+    SCOPED_TRACE(fail ? "the rogue answers that no helper was found" : "the rogue names a helper");
+    v1::Frame hijack = answer(request, valid_invitation(0x1, 0x60e1));
+    if (fail) {
+      hijack.clear_onboarding_peer_response();
+      hijack.mutable_error()->set_code("no_helper");
+      hijack.mutable_error()->set_message("bridge found no helper");
+    }
+    ASSERT_TRUE(rogue.write(hijack));
+    ASSERT_TRUE(rogue.read(reply));
+    ASSERT_TRUE(reply.has_error()) << reply.ShortDebugString();
+    EXPECT_EQ(reply.error().code(), "not_asked") << reply.ShortDebugString();
+  }
+  EXPECT_TRUE(eventually([&] { return metric(not_asked_series) == not_asked + 2; }, seconds(5)));
+
+  // The request is still the asked bridge's: its answer goes through.
+  const core::Invitation invitation = valid_invitation(0x1, 0x1);
+  ASSERT_TRUE(bridge_->write(answer(request, invitation)));
+  v1::Frame told;
+  ASSERT_TRUE(newcomer.read(told));
+  ASSERT_TRUE(told.has_send_invitation()) << told.ShortDebugString();
+  EXPECT_EQ(told.send_invitation().invitation().nonce(), 0x1u);
+  EXPECT_EQ(told.send_invitation().inviter().node_id(), helper_->node_id().to_hex());
+  ASSERT_NO_FATAL_FAILURE(expect_admitted(newcomer, 0x1, invitation));
 }
 
 }  // namespace
