@@ -45,6 +45,8 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
                        : std::make_shared<core::SignatureVerifier>(4096, config_.identity)) {
   if (config_.identity && config_.identity->node_id() != config_.node_id)
     throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
+  credentials_.limit_lifetime(config_.timing.invitation_expiry / core::kMillisecond +
+                              core::kInvitationClockSkewMs);
 }
 
 void Bootstrap::start() {

@@ -93,6 +93,11 @@ std::string CredentialChecker::check_invitation(const Invitation& invitation, co
                          invitation.signature))
     return refuse("bad_signature");
   if (invitation.expires_at_ms <= now_ms) return refuse("expired");
+  // Unsigned: expiry is after now, so the difference fits, whatever the values.
+  if (max_lifetime_ms_ > 0 &&
+      static_cast<std::uint64_t>(invitation.expires_at_ms) - static_cast<std::uint64_t>(now_ms) >
+          static_cast<std::uint64_t>(max_lifetime_ms_))
+    return refuse("expiry_too_far");
   if (used(invitation)) return refuse("replayed");
   return {};
 }

@@ -48,8 +48,12 @@ CredentialChain extend_chain(const MembershipToken& token, const Invitation& inv
 
 // Checks credentials, verifying each distinct signature once (memoised), and
 // counts every refusal on yz_credential_rejected_total{reason}: expired,
-// replayed, wrong_subject, bad_signature, broken_chain. Each check returns
+// expiry_too_far, replayed, wrong_subject, bad_signature, broken_chain. Each check returns
 // "" or that reason.
+// How far ahead of a checker's clock an inviter's may run: an invitation may
+// expire up to its lifetime plus this after it is checked.
+inline constexpr std::int64_t kInvitationClockSkewMs = 5 * 60 * 1000;
+
 class CredentialChecker {
  public:
   // `shared`: a verifier several processes use together (the simulator's,
@@ -57,10 +61,15 @@ class CredentialChecker {
   explicit CredentialChecker(metrics::Registry& registry,
                              std::shared_ptr<SignatureVerifier> shared = nullptr);
 
-  // An invitation for `invitee`, valid at `now_ms`, signed by the inviter
-  // whose key it carries, whose nonce this process has not used before.
+  // An invitation for `invitee`, valid at `now_ms` and for no longer than
+  // the lifetime limit from now, signed by the inviter whose key it carries,
+  // whose nonce this process has not used before.
   std::string check_invitation(const Invitation& invitation, const NodeId& invitee,
                                std::int64_t now_ms);
+  // Refuse invitations that expire more than `max_ms` after they are checked
+  // (reason expiry_too_far): used nonces are remembered only in memory, so
+  // a long-lived invitation could be used again after a restart. 0: no limit.
+  void limit_lifetime(std::int64_t max_ms) { max_lifetime_ms_ = max_ms; }
   // `helper`, the node a bridge names for the newcomer to dial, is the one
   // who signed `invitation`; otherwise broken_chain.
   std::string check_inviter(const Invitation& invitation, const NodeId& helper);
@@ -93,6 +102,7 @@ class CredentialChecker {
   metrics::Family<metrics::Counter>& rejected_;
   std::set<std::pair<NodeId, std::uint64_t>> used_;
   std::set<NodeId> proven_;  // holders whose chain this process checked
+  std::int64_t max_lifetime_ms_ = 0;
 };
 
 }  // namespace yz::core

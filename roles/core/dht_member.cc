@@ -33,6 +33,8 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
                        : std::make_shared<core::SignatureVerifier>(4096, config_.identity)) {
   if (config_.identity && config_.identity->node_id() != config_.node_id)
     throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
+  credentials_.limit_lifetime(config_.timing.invitation_expiry / core::kMillisecond +
+                              core::kInvitationClockSkewMs);
   routing_table_.set_on_node_added(
       [this](const PeerInfo& peer, RoutingTable::Placement) { dht_.handle_peer_connected(peer); });
   routing_table_.set_skip_callback_for_replacement(

@@ -1,13 +1,13 @@
 // A hostile bridge against a real yz-bootstrap over gRPC. The bridge passes
 // BRIDGE_AUTH, is asked to onboard newcomers and hands the bootstrap
 // invitations from a helper whose chain is genuine, each wrong in one way
-// only: expired, edited after signing, signed with another key, addressed to
-// another newcomer, naming someone else as the helper to dial, or a nonce
-// already spent (after the first acceptance, and by two newcomers racing to
-// accept). The bootstrap must refuse each, count the reason on
-// yz_credential_rejected_total, tell the newcomer, never admit it, and stay
-// healthy; a valid invitation admits its newcomer. The newcomers and genesis
-// are test clients too, so every step is driven, none waited out.
+// only: expired, valid for too long, edited after signing, signed with
+// another key, addressed to another newcomer, naming someone else as the
+// helper to dial, or a nonce already spent (after the first acceptance, and
+// by two newcomers racing to accept). The bootstrap must refuse each, count
+// the reason on yz_credential_rejected_total, tell the newcomer, never admit
+// it, and stay healthy; a valid invitation admits its newcomer. The newcomers
+// and genesis are test clients too, so every step is driven, none waited out.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -38,8 +38,8 @@ constexpr std::uint64_t kHelper = 0x4e1;
 constexpr std::uint64_t kForger = 0xf0f;
 constexpr std::int64_t kMinute = 60 * 1000;
 
-const char* const kReasons[] = {"expired",       "replayed",     "wrong_subject",
-                                "bad_signature", "broken_chain", "missing_chain"};
+const char* const kReasons[] = {"expired",       "expiry_too_far", "replayed",     "wrong_subject",
+                                "bad_signature", "broken_chain",   "missing_chain"};
 
 std::string rejected(const std::string& reason) {
   return "yz_credential_rejected_total{reason=\"" + reason + "\"}";
@@ -306,6 +306,11 @@ TEST_F(HostileBridge, ExpiredForgedAndMisaddressedInvitationsAreRefused) {
   {
     SCOPED_TRACE("(a) expired a minute ago");
     expect_refused(0xa, invitation_for(0xa, 0xa1, now_ms() - kMinute), "expired");
+  }
+  {
+    SCOPED_TRACE("(a2) valid for a century: its nonce would outlive a restart");
+    expect_refused(0xa2, invitation_for(0xa2, 0xa2, now_ms() + 100LL * 365 * 24 * 60 * kMinute),
+                   "expiry_too_far");
   }
   {
     SCOPED_TRACE("(b1) expiry pushed out after signing");

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,21 @@ TEST_F(CredentialsTest, ExpiredInvitationIsRefusedAndCounted) {
   const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kNow, 1);
   EXPECT_EQ(checker_.check_invitation(inv, newcomer_->node_id(), kNow), "expired");
   EXPECT_EQ(Rejected("expired"), 1.0);
+}
+
+TEST_F(CredentialsTest, AnInvitationLivingPastTheLifetimeLimitIsRefusedAndCounted) {
+  constexpr std::int64_t kLimit = 30 * 60 * 1000;
+  checker_.limit_lifetime(kLimit);
+  const Invitation at_limit = sign_invitation(*helper_, newcomer_->node_id(), kNow + kLimit, 1);
+  EXPECT_EQ(checker_.check_invitation(at_limit, newcomer_->node_id(), kNow), "");
+  const Invitation beyond = sign_invitation(*helper_, newcomer_->node_id(), kNow + kLimit + 1, 2);
+  EXPECT_EQ(checker_.check_invitation(beyond, newcomer_->node_id(), kNow), "expiry_too_far");
+  // The farthest expiry there is, against a clock before the epoch: no
+  // overflow on the way to the same answer.
+  const Invitation forever =
+      sign_invitation(*helper_, newcomer_->node_id(), std::numeric_limits<std::int64_t>::max(), 3);
+  EXPECT_EQ(checker_.check_invitation(forever, newcomer_->node_id(), -kNow), "expiry_too_far");
+  EXPECT_EQ(Rejected("expiry_too_far"), 2.0);
 }
 
 TEST_F(CredentialsTest, ReplayedNonceIsRefusedAndCounted) {
@@ -281,6 +297,16 @@ TEST_F(NewcomerTest, RefusesAnInvitationFromANonMember) {
   const Invitation own = sign_invitation(*other_, other_->node_id(), Now() + 1000, 1);
   EXPECT_FALSE(Offer(inv, extend_chain(sign_token(*other_, own), own, {})));
   EXPECT_EQ(Rejected("broken_chain"), 1.0);
+}
+
+// The newcomer takes no invitation that outlives its own invitation
+// lifetime (30 min by default) plus the clock skew allowed.
+TEST_F(NewcomerTest, RefusesAnInvitationLivingPastTheLifetimeLimit) {
+  const std::int64_t limit =
+      ProcessConfig{}.timing.invitation_expiry / kMillisecond + kInvitationClockSkewMs;
+  EXPECT_FALSE(Offer(sign_invitation(*helper_, newcomer_->node_id(), Now() + limit + 1, 8)));
+  EXPECT_EQ(Rejected("expiry_too_far"), 1.0);
+  EXPECT_TRUE(Offer(sign_invitation(*helper_, newcomer_->node_id(), Now() + limit, 9)));
 }
 
 TEST_F(NewcomerTest, RefusesForgedExpiredMisaddressedAndReplayedInvitations) {
