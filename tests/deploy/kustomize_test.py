@@ -1,6 +1,6 @@
 """Every overlay in deploy/kubernetes/overlays renders with `kubectl
 kustomize`, and the rendered objects have the shape the issue asks for: a
-namespace; the bootstrap as a Deployment with a Service; genesis and the
+namespace; the bootstrap as a Deployment with a Service and a persistent data dir; genesis and the
 bridges as StatefulSets of 1 and 2; the DHT nodes as a StatefulSet with a
 headless Service and a persistent volume on the data dir; probes on /health;
 a PodDisruptionBudget; scrape annotations and a PodMonitor; the size each
@@ -56,6 +56,13 @@ class KustomizeTest(unittest.TestCase):
                         self.assertEqual(o["metadata"].get("namespace"), namespace, o["metadata"]["name"])
                 bootstrap = find(objects, "Deployment", "bootstrap")
                 self.assertEqual(bootstrap["spec"]["replicas"], 1)
+                # The trust anchor's key outlives the pod.
+                volumes = {v["name"]: v for v in bootstrap["spec"]["template"]["spec"]["volumes"]}
+                claim = volumes["data"].get("persistentVolumeClaim", {}).get("claimName")
+                self.assertEqual(claim, "bootstrap-data", volumes["data"])
+                find(objects, "PersistentVolumeClaim", "bootstrap-data")
+                mounts = {m["name"]: m["mountPath"] for m in container(bootstrap)["volumeMounts"]}
+                self.assertEqual(mounts.get("data"), lib.DATA_DIR)
                 find(objects, "Service", "bootstrap")
                 self.assertEqual(find(objects, "StatefulSet", "genesis")["spec"]["replicas"], 1)
                 self.assertEqual(find(objects, "StatefulSet", "bridge-node")["spec"]["replicas"], 2)
