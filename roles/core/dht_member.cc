@@ -351,9 +351,14 @@ void DhtMember::handle_send_invitation(const Frame& frame) {
   } else if (invitation.expires_at_ms <= now_ms) {
     problem = "invitation expired";
   }
-  if (problem.empty() &&
-      (frame.nodes.empty() || frame.nodes.front().node_id != invitation.inviter)) {
-    problem = "inviter does not match the invitation";
+  if (problem.empty() && frame.nodes.empty()) problem = "no inviter named";
+  if (problem.empty()) {
+    // The node to dial must be the one who signed (counted as broken_chain).
+    const NodeId& named = frame.nodes.front().node_id;
+    if (config_.identity)
+      problem = credentials_.check_inviter(invitation, named);
+    else if (named != invitation.inviter)
+      problem = "inviter does not match the invitation";
   }
   if (!problem.empty()) {
     log(LogLevel::kWarn, "invitation_refused", {{"reason", problem}});

@@ -299,6 +299,25 @@ TEST_F(NewcomerTest, RefusesAnInvitationFromANonMember) {
   EXPECT_EQ(Rejected("broken_chain"), 1.0);
 }
 
+// The invitation is sound, but the node named to dial is not its signer:
+// refused and counted, as at the bootstrap.
+TEST_F(NewcomerTest, RefusesAHelperWhoDidNotSignTheInvitation) {
+  const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), Now() + 30 * 60 * 1000, 9);
+  const std::size_t before = env_.sent.size();
+  Frame relay = Frame::Of(MessageType::kSendInvitation);
+  relay.invitation = inv;
+  PeerInfo impostor;
+  impostor.node_id = other_->node_id();
+  relay.nodes.push_back(impostor);
+  relay.chain = HelperChain();
+  member_->on_frame(link_, std::move(relay));
+  for (std::size_t i = before; i < env_.sent.size(); ++i)
+    EXPECT_NE(env_.sent[i].frame.type, MessageType::kInvitationAccepted);
+  EXPECT_EQ(Rejected("broken_chain"), 1.0);
+  // The same invitation, naming its signer, is still good.
+  EXPECT_TRUE(Offer(inv));
+}
+
 // The newcomer takes no invitation that outlives its own invitation
 // lifetime (30 min by default) plus the clock skew allowed.
 TEST_F(NewcomerTest, RefusesAnInvitationLivingPastTheLifetimeLimit) {
