@@ -1,3 +1,7 @@
+#!/usr/bin/env python3
+"""capture.py PROMETHEUS_URL OUT.json SECONDS: query_range (1 s steps) of the
+series make_tests.py needs, over the last SECONDS, from a yzctl cluster's
+Prometheus (`yzctl up --prometheus` prints its URL)."""
 import json,sys,urllib.request,urllib.parse,time
 P,out,secs=sys.argv[1],sys.argv[2],int(sys.argv[3])
 end=time.time(); start=end-secs
