@@ -1,7 +1,11 @@
 """deploy/grafana/yz.json asks only for metrics the processes really export,
 checked against a live scrape: one process of each role on 127.0.0.1 with
 ephemeral ports, /metrics read from each, and every metric name in every
-panel query looked up among the scraped families and samples. The same
+panel query looked up among the scraped families and samples. Names that
+Prometheus makes (ALERTS, up), the recording rules of deploy/prometheus/rules
+and, until the metrics branch of issue 12 lands, the contract's new metrics
+that roles/ does not name yet are the exceptions (rules_metrics_test.py
+shares the list). The same
 processes check deploy/yz-healthcheck (the image's HEALTHCHECK) and that the
 generated dashboard matches its generator.
 """
@@ -46,6 +50,8 @@ def metric_names(expr):
 
 
 def dashboard_queries(dashboard):
+    """[(panel title, expr)] of every panel target and annotation query, with
+    the template variables set to All."""
     queries = []
 
     def walk(panels):
@@ -55,7 +61,10 @@ def dashboard_queries(dashboard):
             walk(panel.get("panels", []))
 
     walk(dashboard["panels"])
-    return queries
+    for annotation in dashboard.get("annotations", {}).get("list", []):
+        if "expr" in annotation:
+            queries.append(("annotation " + annotation["name"], annotation["expr"]))
+    return [(title, expr.replace("$job", ".*").replace("$namespace", ".*")) for title, expr in queries]
 
 
 def parse_exposition(text):
@@ -114,16 +123,19 @@ class LiveScrapeTest(unittest.TestCase):
         with open(lib.deploy_path("grafana", "yz.json")) as f:
             dashboard = json.load(f)
         families, samples = self.exported()
-        known = families | set(samples)
+        known = families | set(samples) | lib.PROMETHEUS_NAMES | lib.recorded_names()
+        pending = lib.pending_metric_names()
         queries = dashboard_queries(dashboard)
         self.assertGreater(len(queries), 10)
         used = set()
         for title, expr in queries:
             names = metric_names(expr)
             self.assertTrue(names, f"panel {title!r}: no metric in {expr!r}")
-            for name in names:
+            for name in names - pending:
                 self.assertIn(name, known, f"panel {title!r} asks for {name}, which no process exports")
             used |= names
+        if used & pending:
+            print(f"not exported by this build yet (issue 12's metrics branch): {sorted(used & pending)}")
         print(f"{len(queries)} queries name {len(used)} metrics, all among the {len(families)} "
               f"families scraped from {len(self.scrapes)} processes")
         # The role the dashboard joins on comes from yz_build_info.
@@ -182,7 +194,9 @@ class LiveScrapeTest(unittest.TestCase):
             port = s.getsockname()[1]
         config = os.path.join(self.root, "prometheus.yml")
         with open(config, "w") as f:
+            # The rules too: Prometheus parses them and evaluates them on the scrape.
             json.dump({"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                       "rule_files": [lib.deploy_path("prometheus", "rules", "*.yml")],
                        "scrape_configs": [{"job_name": "yz", "static_configs": [
                            {"targets": sorted(self.http.values())}]}]}, f)
         log = open(os.path.join(self.root, "prometheus.log"), "w")
@@ -217,6 +231,12 @@ class LiveScrapeTest(unittest.TestCase):
                 queries = dashboard_queries(json.load(f))
             for title, expr in queries:
                 query(expr.replace("$__rate_interval", "30s"))
+            lib.eventually(lambda: lib.http_get(api, "/api/v1/rules")[0] == 200, 30, "the rules API")
+            rules = json.loads(lib.http_get(api, "/api/v1/rules")[1])["data"]["groups"]
+            self.assertEqual(sorted(g["name"] for g in rules), ["yz-alerts", "yz-recording"])
+            for group in rules:
+                for rule in group["rules"]:
+                    self.assertNotEqual(rule.get("health"), "err", f"{rule['name']}: {rule.get('lastError')}")
             self.assertEqual(value("sum(yz_healthy)"), float(len(self.http)))
             by_role = query("sum by (role) (yz_healthy * on (instance) group_left (role) yz_build_info)")
             self.assertEqual(sorted(r["metric"]["role"] for r in by_role),

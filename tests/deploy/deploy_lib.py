@@ -39,6 +39,65 @@ def binary(name):
     return path
 
 
+# ---- metric names ----
+
+# Series Prometheus itself makes, which no process exports.
+PROMETHEUS_NAMES = {"up", "ALERTS", "ALERTS_FOR_STATE"}
+
+# Issue 12's new metrics (/work/contract-12.md), exported once the metrics
+# branch lands. A name here is accepted only while roles/ does not name it;
+# once it does, the live-scrape checks hold it to the real exposition.
+ISSUE_12_METRICS = {
+    "yz_state", "yz_fault_enabled", "yz_find_node_queries_total", "yz_emergency_discovery_total",
+    "yz_bootstrap_connected", "yz_health_consecutive_failures", "yz_onboarding_duration_seconds",
+    "yz_links_closed_total", "yz_ping_rtt_seconds", "yz_bootstrap_bridge_timeouts_total",
+    "yz_bootstrap_members", "yz_bootstrap_bridges",
+}
+HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
+
+
+def source_metric_names():
+    """Every "yz_..." / "process_..." string literal in roles/ (where the
+    metric names are defined)."""
+    names = set()
+    for root, _, files in os.walk(os.path.join(SOURCE_DIR, "roles")):
+        for name in files:
+            if name.endswith((".cc", ".h", ".cmake")):
+                with open(os.path.join(root, name), errors="replace") as f:
+                    names |= set(re.findall(r'"((?:yz|process)_[a-z0-9_]+)"', f.read()))
+    return names
+
+
+def family_of(name, families):
+    """The family a sample name belongs to (histogram suffixes removed)."""
+    if name in families:
+        return name
+    for suffix in HISTOGRAM_SUFFIXES:
+        if name.endswith(suffix) and name[: -len(suffix)] in families:
+            return name[: -len(suffix)]
+    return None
+
+
+def pending_metric_names():
+    """Sample names of ISSUE_12_METRICS that roles/ does not name yet."""
+    missing = ISSUE_12_METRICS - source_metric_names()
+    return missing | {m + s for m in missing for s in HISTOGRAM_SUFFIXES}
+
+
+def rule_groups():
+    groups = []
+    rules_dir = deploy_path("prometheus", "rules")
+    for name in sorted(os.listdir(rules_dir)):
+        if name.endswith(".yml"):
+            with open(os.path.join(rules_dir, name)) as f:
+                groups.extend(yaml.safe_load(f)["groups"])
+    return groups
+
+
+def recorded_names():
+    return {rule["record"] for group in rule_groups() for rule in group["rules"] if "record" in rule}
+
+
 # ---- Dockerfile ----
 
 

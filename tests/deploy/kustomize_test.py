@@ -3,18 +3,31 @@ kustomize`, and the rendered objects have the shape the issue asks for: a
 namespace; the bootstrap as a Deployment with a Service and a persistent data dir; genesis and the
 bridges as StatefulSets of 1 and 2; the DHT nodes as a StatefulSet with a
 headless Service and a persistent volume on the data dir; probes on /health;
-a PodDisruptionBudget; scrape annotations and a PodMonitor; the size each
-overlay names; and, in early-return-race, the fault on every member.
+a PodDisruptionBudget; scrape annotations; the size each overlay names; and,
+in early-return-race, the fault on every member.
+
+Nothing rendered needs a CRD or overwrites an operator's object: no
+PodMonitor or PrometheusRule (the optional component
+components/prometheus-operator adds both, checked here on every overlay,
+its PrometheusRule equal to deploy/prometheus/rules and to its generator's
+output) and no Secret (the bridge secret is created by the operator).
 """
 
+import glob
 import os
+import subprocess
 import sys
+import tempfile
 import unittest
+
+import yaml
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deploy_lib as lib  # noqa: E402
 
+COMPONENT = lib.deploy_path("kubernetes", "components", "prometheus-operator")
+CRD_KINDS = {"PodMonitor", "PrometheusRule", "ServiceMonitor"}
 SIZES = {"size-15": 15, "size-100": 100, "size-1000": 1000, "early-return-race": 15}
 
 
@@ -77,7 +90,14 @@ class KustomizeTest(unittest.TestCase):
                 self.assertTrue(any(p["spec"]["selector"]["matchLabels"].items()
                                     <= nodes["spec"]["template"]["metadata"]["labels"].items()
                                     for p in pdbs), "no PodDisruptionBudget selects the DHT nodes")
-                find(objects, "PodMonitor", "yz")
+                # A bare cluster accepts every object; apply -k leaves the
+                # operator's bridge secret alone.
+                self.assertEqual([o["kind"] for o in objects if o["kind"] in CRD_KINDS], [])
+                self.assertEqual([o["metadata"]["name"] for o in objects if o["kind"] == "Secret"], [])
+                for workload in lib.workloads(objects):
+                    for volume in workload["spec"]["template"]["spec"].get("volumes", []):
+                        if "secret" in volume:
+                            self.assertEqual(volume["secret"]["secretName"], "yz-bridge-auth")
 
     def test_probes_and_scrape_annotations(self):
         for overlay, objects in self.rendered.items():
@@ -112,6 +132,63 @@ class KustomizeTest(unittest.TestCase):
                         self.assertEqual(fault, "early_return_race")
                     else:
                         self.assertIsNone(fault)
+
+
+def with_component(overlay, namespace):
+    """Renders `overlay` plus the prometheus-operator component, the way an
+    operator's own kustomization would combine them (docs/operations.md): the
+    component's objects are in namespace yz unless that kustomization moves
+    them."""
+    kustomization = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                     "resources": [], "components": []}
+    if namespace != "yz":
+        kustomization["namespace"] = namespace
+    with tempfile.TemporaryDirectory(prefix="yz-kustomize-") as root:
+        kustomization["resources"].append(os.path.relpath(overlay, root))
+        kustomization["components"].append(os.path.relpath(COMPONENT, root))
+        with open(os.path.join(root, "kustomization.yaml"), "w") as f:
+            yaml.safe_dump(kustomization, f)
+        return lib.kustomize(root)
+
+
+class PrometheusOperatorComponentTest(unittest.TestCase):
+    def test_base_has_no_crd_objects(self):
+        objects = lib.kustomize(lib.deploy_path("kubernetes", "base"))
+        self.assertFalse({o["kind"] for o in objects} & (CRD_KINDS | {"Secret"}))
+
+    def test_component_adds_podmonitor_and_rules(self):
+        for overlay in lib.overlays():
+            name = os.path.basename(overlay)
+            namespace = "yz-incident" if name == "early-return-race" else "yz"
+            with self.subTest(overlay=name):
+                objects = with_component(overlay, namespace)
+                plain = lib.kustomize(overlay)
+                self.assertEqual(len(objects), len(plain) + 2)
+                monitor = find(objects, "PodMonitor", "yz")
+                rule = find(objects, "PrometheusRule", "yz")
+                for o in (monitor, rule):
+                    self.assertEqual(o["metadata"]["namespace"], namespace)
+                nodes = find(objects, "StatefulSet", "dht-node")
+                self.assertLessEqual(monitor["spec"]["selector"]["matchLabels"].items(),
+                                     nodes["spec"]["template"]["metadata"]["labels"].items())
+                ports = {p["name"] for p in container(nodes)["ports"]}
+                (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+                self.assertIn(endpoint["port"], ports)
+                self.assertIn({"sourceLabels": ["__meta_kubernetes_pod_name"], "targetLabel": "name"},
+                              endpoint["relabelings"])
+                groups = []
+                for path in sorted(glob.glob(lib.deploy_path("prometheus", "rules", "*.yml"))):
+                    with open(path) as f:
+                        groups.extend(yaml.safe_load(f)["groups"])
+                self.assertEqual(rule["spec"]["groups"], groups,
+                                 "the PrometheusRule differs from deploy/prometheus/rules")
+
+    def test_prometheusrule_matches_its_generator(self):
+        generated = subprocess.run([sys.executable, os.path.join(COMPONENT, "generate_prometheusrule.py")],
+                                   capture_output=True, text=True, check=True).stdout
+        with open(os.path.join(COMPONENT, "prometheusrule.yaml")) as f:
+            self.assertEqual(generated, f.read(),
+                             "prometheusrule.yaml is stale: run generate_prometheusrule.py > prometheusrule.yaml")
 
 
 if __name__ == "__main__":
