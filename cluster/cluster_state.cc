@@ -99,6 +99,15 @@ std::optional<ClusterRecord> read_cluster(const std::string& dir, std::string* e
   record.prometheus_pid = static_cast<int>(json->int_at("prometheusPid"));
   record.prometheus_start_ticks = json->uint_at("prometheusStartTicks");
   record.prometheus_url = json->string_at("prometheusUrl");
+  record.prometheus_port = static_cast<int>(json->int_at("prometheusPort"));
+  record.alertmanager_port = static_cast<int>(json->int_at("alertmanagerPort"));
+  record.receiver_port = static_cast<int>(json->int_at("receiverPort"));
+  record.service_slot = static_cast<int>(json->int_at("serviceSlot", -1));
+  record.alertmanager_pid = static_cast<int>(json->int_at("alertmanagerPid"));
+  record.alertmanager_start_ticks = json->uint_at("alertmanagerStartTicks");
+  record.alertmanager_url = json->string_at("alertmanagerUrl");
+  record.receiver_pid = static_cast<int>(json->int_at("receiverPid"));
+  record.receiver_start_ticks = json->uint_at("receiverStartTicks");
   for (const json::Value& item : json->find("processes")->items()) {
     record.processes.push_back(process_from(item));
   }
@@ -119,6 +128,15 @@ std::string write_cluster(const ClusterRecord& record) {
   out += "  \"prometheusPid\": " + std::to_string(record.prometheus_pid) + ",\n";
   out += "  \"prometheusStartTicks\": " + std::to_string(record.prometheus_start_ticks) + ",\n";
   out += "  \"prometheusUrl\": " + json::quote(record.prometheus_url) + ",\n";
+  out += "  \"prometheusPort\": " + std::to_string(record.prometheus_port) + ",\n";
+  out += "  \"alertmanagerPort\": " + std::to_string(record.alertmanager_port) + ",\n";
+  out += "  \"receiverPort\": " + std::to_string(record.receiver_port) + ",\n";
+  out += "  \"serviceSlot\": " + std::to_string(record.service_slot) + ",\n";
+  out += "  \"alertmanagerPid\": " + std::to_string(record.alertmanager_pid) + ",\n";
+  out += "  \"alertmanagerStartTicks\": " + std::to_string(record.alertmanager_start_ticks) + ",\n";
+  out += "  \"alertmanagerUrl\": " + json::quote(record.alertmanager_url) + ",\n";
+  out += "  \"receiverPid\": " + std::to_string(record.receiver_pid) + ",\n";
+  out += "  \"receiverStartTicks\": " + std::to_string(record.receiver_start_ticks) + ",\n";
   out += "  \"processes\": [\n";
   for (std::size_t i = 0; i < record.processes.size(); ++i) {
     out += process_json(record.processes[i]);

@@ -42,7 +42,26 @@ struct ClusterRecord {
   // `up --tls`: every process has a certificate from the cluster's own CA
   // under <dir>/tls/ (cluster/tls_material.h) and speaks mutual TLS.
   bool tls = false;
+  // Ports of the services `up --prometheus [--alertmanager]` runs beside the
+  // roles, chosen before anything starts and kept in the record, so that a
+  // process never takes one of them (0: none).
+  int prometheus_port = 0;
+  int alertmanager_port = 0;
+  int receiver_port = 0;  // the webhook receiver Alertmanager notifies
+  // With --base-port: the first process slot (two ports each) of the
+  // kServiceSlots slots kept for those services; processes from that index
+  // on (nodes added later) take the slots after them. -1: none kept.
+  int service_slot = -1;
+  int alertmanager_pid = 0;  // 0 when not started
+  std::uint64_t alertmanager_start_ticks = 0;
+  std::string alertmanager_url;
+  int receiver_pid = 0;  // yzctl alert-receiver; 0 when not started
+  std::uint64_t receiver_start_ticks = 0;
 };
+
+// Process slots kept for Prometheus, Alertmanager and the receiver under
+// --base-port: 2 slots, 4 ports (one spare).
+constexpr int kServiceSlots = 2;
 
 // <dir>/cluster.json. Reads return nullopt with `error` set when the file is
 // missing or not a cluster record; writes are atomic (temp file + rename).

@@ -22,7 +22,7 @@ std::string read_node_id_file(const ProcessRecord& record) {
   return id;
 }
 
-ProcessView probe(const ProcessRecord& record) {
+ProcessView probe(const ProcessRecord& record, double grace_seconds) {
   ProcessView view;
   view.record = record;
   view.running = is_alive(record);
@@ -40,9 +40,11 @@ ProcessView probe(const ProcessRecord& record) {
     view.healthy = view.health->bool_at("healthy");
     view.node_id = view.health->string_at("nodeId");
     view.state = "running";
+    view.join = join_state_of(record.role, *view.health, grace_seconds);
   } else {
     view.node_id = read_node_id_file(record);
     view.state = view.running ? "unresponsive" : "down";
+    view.join = view.running ? JoinState::kUnknown : JoinState::kDown;
   }
   return view;
 }
@@ -97,6 +99,17 @@ std::string anchor_word(bool present, bool healthy, const std::vector<ProcessVie
   return healthy ? "healthy" : "UNHEALTHY";
 }
 
+std::string state_word(const ProcessView& view) {
+  const std::string name = join_state_name(view.join);
+  // Upper case for the states that page someone, as HEALTH does.
+  if (view.join == JoinState::kIsolated || view.join == JoinState::kDegraded) {
+    std::string upper = name;
+    for (char& c : upper) c = static_cast<char>(c - 'a' + 'A');
+    return upper;
+  }
+  return view.join == JoinState::kUnknown ? "-" : name;
+}
+
 }  // namespace
 
 bool supervisor_alive(const ClusterRecord& cluster) {
@@ -109,63 +122,104 @@ bool supervisor_alive(const ClusterRecord& cluster) {
 
 std::vector<ProcessView> probe_cluster(const ClusterRecord& cluster) {
   std::vector<std::future<ProcessView>> pending;
+  const double grace = startup_grace_seconds(cluster.time_scale);
   for (const ProcessRecord& record : cluster.processes) {
-    pending.push_back(std::async(std::launch::async, [&record] { return probe(record); }));
+    pending.push_back(
+        std::async(std::launch::async, [&record, grace] { return probe(record, grace); }));
   }
   std::vector<ProcessView> views;
   for (auto& f : pending) views.push_back(f.get());
   return views;
 }
 
+void StateCounts::add(JoinState state) {
+  ++total;
+  switch (state) {
+    case JoinState::kJoining:
+      ++joining;
+      break;
+    case JoinState::kJoined:
+      ++joined;
+      break;
+    case JoinState::kIsolated:
+      ++isolated;
+      break;
+    case JoinState::kDegraded:
+      ++degraded;
+      break;
+    case JoinState::kDown:
+      ++down;
+      break;
+    case JoinState::kUnknown:
+      ++unknown;
+      break;
+  }
+}
+
+std::string StateCounts::text(const std::string& noun) const {
+  std::string out = std::to_string(joined) + "/" + std::to_string(total) + " " + noun + " joined";
+  std::string rest;
+  for (const auto& [count, word] : {std::pair{isolated, "isolated"},
+                                    std::pair{degraded, "degraded"}, std::pair{joining, "joining"},
+                                    std::pair{down, "down"}, std::pair{unknown, "not answering"}}) {
+    if (count == 0) continue;
+    rest += (rest.empty() ? "" : ", ") + std::to_string(count) + " " + word;
+  }
+  return rest.empty() ? out : out + " (" + rest + ")";
+}
+
 Summary summarize(const ClusterRecord& cluster, const std::vector<ProcessView>& views) {
   Summary s;
+  s.genesis_state = "none";
   for (const ProcessView& v : views) {
     ++s.processes;
     if (v.healthy) ++s.healthy;
     if (v.state == "down") s.down.push_back(v.record.name);
     const std::string& role = v.record.role;
+    if (role != "bootstrap") {
+      s.member_states.add(v.join);
+      if (v.join == JoinState::kIsolated) s.isolated.push_back(v.record.name);
+      if (v.join == JoinState::kDegraded) s.degraded.push_back(v.record.name);
+    }
     if (role == "node") {
       ++s.nodes;
       if (v.healthy) ++s.nodes_healthy;
-      if (v.health && v.health->int_at("connectedPeers", -1) == 0 &&
-          v.health->int_at("routingTableSize", -1) == 0) {
-        s.isolated.push_back(v.record.name);
-      }
+      s.node_states.add(v.join);
     } else if (role == "bridge") {
       ++s.bridges;
       if (v.healthy) ++s.bridges_healthy;
+      s.bridge_states.add(v.join);
     } else if (role == "genesis") {
       s.has_genesis = true;
       s.genesis_healthy = v.healthy;
+      s.genesis_state = join_state_name(v.join);
     } else if (role == "bootstrap") {
       s.has_bootstrap = true;
       s.bootstrap_healthy = v.healthy;
     }
   }
-  s.all_healthy = s.processes > 0 && s.healthy == s.processes;
+  s.all_joined = s.member_states.joined == s.member_states.total;
+  s.all_healthy = s.processes > 0 && s.healthy == s.processes && s.all_joined;
   s.supervised = supervisor_alive(cluster);
   s.supervisor_pid = s.supervised ? cluster.supervisor_pid : 0;
 
-  s.line = std::to_string(s.nodes_healthy) + "/" + std::to_string(s.nodes) + " DHT nodes healthy";
-  if (!s.isolated.empty()) {
-    s.line +=
-        " (" + std::to_string(s.isolated.size()) + " isolated: 0 connections, 0 routing entries)";
-  }
-  s.line += ", genesis " + anchor_word(s.has_genesis, s.genesis_healthy, views, "genesis");
-  s.line += ", " + std::to_string(s.bridges_healthy) + "/" + std::to_string(s.bridges) +
-            " bridges healthy";
+  // By join state, not by /health's `healthy`: a node inside its start-up
+  // grace counts as healthy there although it has no connection at all.
+  s.line = s.node_states.text("DHT nodes");
+  s.line += ", genesis " + s.genesis_state;
+  s.line += ", " + s.bridge_states.text("bridges");
   s.line += ", bootstrap " + anchor_word(s.has_bootstrap, s.bootstrap_healthy, views, "bootstrap");
   return s;
 }
 
 std::string format_table(const std::vector<ProcessView>& views, const Summary& summary) {
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"NAME", "ROLE", "NODE ID", "HEALTH", "CONN", "ROUTING", "FAILURES", "MISSING",
-                  "UPTIME", "PID", "RESTARTS", "LISTEN", "HTTP"});
+  rows.push_back({"NAME", "ROLE", "NODE ID", "HEALTH", "STATE", "CONN", "ROUTING", "FAILURES",
+                  "MISSING", "UPTIME", "PID", "RESTARTS", "LISTEN", "HTTP"});
   for (const ProcessView& v : views) {
     const bool up = v.state != "down";
     rows.push_back({v.record.name, v.record.role, v.node_id.empty() ? "-" : v.node_id.substr(0, 8),
-                    health_word(v), number_or_dash(v, "connectedPeers"),
+                    health_word(v), state_word(v), number_or_dash(v, "connectedPeers"),
                     number_or_dash(v, "routingTableSize"), number_or_dash(v, "healthFailures"),
                     number_or_dash(v, "peersMissingHandler"),
                     v.health ? uptime_text(v.health->double_at("uptime")) : "-",
@@ -174,8 +228,8 @@ std::string format_table(const std::vector<ProcessView>& views, const Summary& s
                     v.record.http.empty() ? "-" : v.record.http});
   }
   // Numeric columns align right, text columns left.
-  const std::vector<bool> right = {false, false, false, false, true,  true, true,
-                                   true,  true,  true,  true,  false, false};
+  const std::vector<bool> right = {false, false, false, false, false, true,  true,
+                                   true,  true,  true,  true,  true,  false, false};
   std::vector<std::size_t> width(rows.front().size(), 0);
   for (const auto& row : rows) {
     for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
@@ -199,6 +253,11 @@ std::string format_table(const std::vector<ProcessView>& views, const Summary& s
   if (!summary.isolated.empty()) {
     out += "isolated:";
     for (const auto& name : summary.isolated) out += " " + name;
+    out += "\n";
+  }
+  if (!summary.degraded.empty()) {
+    out += "degraded (peers missing a DHT handler):";
+    for (const auto& name : summary.degraded) out += " " + name;
     out += "\n";
   }
   if (summary.supervised) {
@@ -226,6 +285,7 @@ std::string format_json(const ClusterRecord& cluster, const std::vector<ProcessV
     out += ",\"listen\":" + json::quote(v.record.listen);
     out += ",\"http\":" + json::quote(v.record.http);
     out += ",\"state\":" + json::quote(v.state);
+    out += ",\"joinState\":" + json::quote(join_state_name(v.join));
     out += std::string(",\"stoppedByOperator\":") + (v.stopped_by_operator ? "true" : "false");
     out += ",\"restarts\":" + std::to_string(v.record.restarts) + "}";
   }
@@ -248,7 +308,20 @@ std::string format_json(const ClusterRecord& cluster, const std::vector<ProcessV
   out += ",\"bootstrapHealthy\":" + flag(summary.bootstrap_healthy);
   out += ",\"down\":" + names(summary.down);
   out += ",\"isolated\":" + names(summary.isolated);
+  out += ",\"degraded\":" + names(summary.degraded);
   out += ",\"allHealthy\":" + flag(summary.all_healthy);
+  out += ",\"allJoined\":" + flag(summary.all_joined);
+  out += ",\"nodesJoined\":" + std::to_string(summary.node_states.joined);
+  out += ",\"bridgesJoined\":" + std::to_string(summary.bridge_states.joined);
+  out += ",\"genesisState\":" + json::quote(summary.genesis_state);
+  const auto counts = [](const StateCounts& c) {
+    return "{\"joining\":" + std::to_string(c.joining) + ",\"joined\":" + std::to_string(c.joined) +
+           ",\"isolated\":" + std::to_string(c.isolated) +
+           ",\"degraded\":" + std::to_string(c.degraded) + ",\"down\":" + std::to_string(c.down) +
+           ",\"unknown\":" + std::to_string(c.unknown) + "}";
+  };
+  out += ",\"nodeStates\":" + counts(summary.node_states);
+  out += ",\"memberStates\":" + counts(summary.member_states);
   out += ",\"supervisorPid\":" + std::to_string(summary.supervisor_pid);
   out += ",\"line\":" + json::quote(summary.line);
   out += "}}\n";

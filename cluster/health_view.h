@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cluster/cluster_state.h"
+#include "cluster/join_state.h"
 #include "roles/json/json.h"
 
 namespace yz::cluster {
@@ -20,6 +21,26 @@ struct ProcessView {
   // "running", "down" (not running), "unresponsive" (running, /health silent)
   std::string state;
   bool stopped_by_operator = false;  // down because of yzctl kill/stop/down
+  // Its join state (cluster/join_state.h): reported by /health or derived;
+  // kDown when not running, kUnknown when /health did not answer.
+  JoinState join = JoinState::kUnknown;
+};
+
+// How many processes of one kind are in each join state; the states are
+// exclusive, so the counts always add up to `total`.
+struct StateCounts {
+  int total = 0;
+  int joining = 0;
+  int joined = 0;
+  int isolated = 0;
+  int degraded = 0;
+  int down = 0;
+  int unknown = 0;
+  void add(JoinState state);
+  int sum() const { return joining + joined + isolated + degraded + down + unknown; }
+  // "3/15 joined (11 isolated, 1 down)": the states that are not joined,
+  // only those with a count, so the parts add up to the total.
+  std::string text(const std::string& noun) const;
 };
 
 struct Summary {
@@ -34,11 +55,19 @@ struct Summary {
   bool has_bootstrap = false;
   bool bootstrap_healthy = false;
   std::vector<std::string> down;      // names not running
-  std::vector<std::string> isolated;  // running nodes with 0 connections and 0 routing entries
+  std::vector<std::string> isolated;  // DHT members (genesis, bridges, nodes) in state isolated
+  std::vector<std::string> degraded;  // DHT members in state degraded
+  StateCounts node_states;            // dht-node-*
+  StateCounts bridge_states;          // bridge-node-*
+  StateCounts member_states;          // every DHT member: genesis, bridges, nodes
+  std::string genesis_state;          // its join state's name, or "none"
+  bool all_joined = false;            // every DHT member joined
+  // Every process running with /health healthy AND every DHT member joined:
+  // what `status` and `wait --healthy` exit 0 on.
   bool all_healthy = false;
   bool supervised = false;  // a supervisor is running
   int supervisor_pid = 0;
-  // "15/15 DHT nodes healthy, genesis healthy, 2/2 bridges healthy, bootstrap healthy"
+  // "15/15 DHT nodes joined, genesis joined, 2/2 bridges joined, bootstrap healthy"
   std::string line;
 };
 

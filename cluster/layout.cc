@@ -17,7 +17,10 @@ constexpr char kHost[] = "127.0.0.1";
 
 std::string address(int port) { return std::string(kHost) + ":" + std::to_string(port); }
 
-void set_flag(std::vector<std::string>& argv, const std::string& flag, const std::string& value) {
+}  // namespace
+
+void set_argv_flag(std::vector<std::string>& argv, const std::string& flag,
+                   const std::string& value) {
   for (std::size_t i = 0; i + 1 < argv.size(); ++i) {
     if (argv[i] == flag) {
       argv[i + 1] = value;
@@ -28,7 +31,10 @@ void set_flag(std::vector<std::string>& argv, const std::string& flag, const std
   argv.push_back(value);
 }
 
-}  // namespace
+int port_slot(const ClusterRecord& cluster, std::size_t index) {
+  const int i = static_cast<int>(index);
+  return cluster.service_slot >= 0 && i >= cluster.service_slot ? i + kServiceSlots : i;
+}
 
 std::vector<Member> cluster_members(int nodes, int bridges) {
   std::vector<Member> out;
@@ -76,7 +82,7 @@ ProcessRecord make_process(const ClusterRecord& cluster, const Member& member, s
   p.role = member.role;
   p.dir = cluster.dir + "/" + member.name;
   const int listen_port =
-      cluster.base_port > 0 ? cluster.base_port + 2 * static_cast<int>(index) : 0;
+      cluster.base_port > 0 ? cluster.base_port + 2 * port_slot(cluster, index) : 0;
   const int http_port = cluster.base_port > 0 ? listen_port + 1 : 0;
   p.argv = {cluster.bin_dir + "/" + binary_name(member.role), "--name", member.name, "--data-dir",
             p.dir, "--listen", address(listen_port), "--http", address(http_port),
@@ -110,8 +116,8 @@ ProcessRecord make_process(const ClusterRecord& cluster, const Member& member, s
 }
 
 void pin_ports(ProcessRecord& record, const std::string& listen, const std::string& http) {
-  set_flag(record.argv, "--listen", listen);
-  set_flag(record.argv, "--http", http);
+  set_argv_flag(record.argv, "--listen", listen);
+  set_argv_flag(record.argv, "--http", http);
 }
 
 std::string bridge_auth_path(const std::string& dir) { return dir + "/bridge_auth"; }

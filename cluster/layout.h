@@ -29,6 +29,14 @@ std::vector<std::string> scaled_timing_flags(double time_scale);
 ProcessRecord make_process(const ClusterRecord& cluster, const Member& member, std::size_t index,
                            const std::string& bootstrap_address);
 
+// The port slot (two ports: listen, http) of process number `index` under
+// --base-port: its index, moved past the slots kept for the services.
+int port_slot(const ClusterRecord& cluster, std::size_t index);
+
+// Sets `flag`'s value in argv (appends the pair when absent).
+void set_argv_flag(std::vector<std::string>& argv, const std::string& flag,
+                   const std::string& value);
+
 // After the first start of the bootstrap: pins its --listen and --http in
 // argv to the addresses it got, because every other process was started
 // with that --bootstrap address, so a restarted bootstrap must keep it. The

@@ -14,28 +14,34 @@ constexpr char kUsage[] =
     "Usage: yzctl COMMAND [flags]    (every command takes --dir DIR, default .yz/cluster)\n"
     "\n"
     "  up [--nodes 15] [--bridges 2] [--fault NAME]... [--base-port P] [--time-scale X]\n"
-    "     [--supervise] [--prometheus] [--tls] [--bin-dir DIR] [--ready-timeout 10s]\n"
+    "     [--supervise] [--prometheus [--rules DIR]] [--alertmanager] [--tls]\n"
+    "     [--bin-dir DIR] [--ready-timeout 10s]\n"
     "                      start bootstrap, genesis, bridges and nodes, each once what it\n"
     "                      needs is ready; nodes join one at a time; --tls: mutual TLS on\n"
-    "                      every gRPC port, from a throwaway CA in DIR/tls/\n"
+    "                      every gRPC port, from a throwaway CA in DIR/tls/; --prometheus:\n"
+    "                      Prometheus first, with the alert rules, scraping every second;\n"
+    "                      --alertmanager: Alertmanager too, notifying\n"
+    "                      DIR/alertmanager/notifications.jsonl\n"
     "  status [--json] [--watch]\n"
-    "                      every process's /health; exit 0 only when all are healthy\n"
+    "                      every process's /health and join state; exit 0 only when all\n"
+    "                      are healthy and every DHT member is joined\n"
     "  wait --healthy [--timeout 60s]\n"
-    "                      exit 0 once all are healthy, 1 at the timeout\n"
-    "  kill NAME [--signal TERM]   signal a process; it stays down (not restarted)\n"
-    "  stop NAME [--grace 5s]      SIGTERM, SIGKILL after the grace period\n"
+    "                      exit 0 once all are healthy and joined, 1 at the timeout\n"
+    "  kill NAME [--signal TERM]   signal a process like a crash (--supervise restarts it)\n"
+    "  stop NAME [--grace 5s]      SIGTERM, SIGKILL after the grace period; stays down\n"
     "  start NAME                  start it again: same flags, same data dir\n"
     "  restart NAME                stop, start, wait until it answers\n"
     "  add-node [COUNT]            start COUNT more DHT nodes (default 1)\n"
     "  logs NAME [-f]              its log (-f follows it)\n"
     "  metrics NAME                its /metrics\n"
-    "  query 'PROMQL'              ask the cluster's Prometheus (up --prometheus)\n"
+    "  query 'PROMQL' [--json]     ask the cluster's Prometheus (up --prometheus)\n"
+    "  alerts [--watch] [--json]   its pending and firing alerts; exit 1 while one fires\n"
     "  down [--clean] [--grace 5s] stop everything by pid; --clean removes DIR\n"
     "\n"
     "Durations take a unit: 500ms, 10s, 2m. --time-scale X divides every timing of the\n"
     "roles by X (10 makes a 30 s health check 3 s). Each process lives in DIR/NAME/\n"
     "(log, pid, ports.json, node_id); the cluster's record is DIR/cluster.json.\n"
-    "Exit status: 0 done, 1 failed or not healthy, 2 bad usage.\n";
+    "Exit status: 0 done, 1 failed, not healthy or an alert firing, 2 bad usage.\n";
 
 }  // namespace
 
@@ -43,19 +49,11 @@ int main(int argc, char** argv) {
   using Command = int (*)(const std::vector<std::string>&);
   namespace c = yz::cluster::commands;
   const std::map<std::string, Command> commands = {
-      {"up", c::up},
-      {"down", c::down},
-      {"status", c::status},
-      {"wait", c::wait},
-      {"kill", c::kill},
-      {"stop", c::stop},
-      {"start", c::start},
-      {"restart", c::restart},
-      {"add-node", c::add_node},
-      {"logs", c::logs},
-      {"metrics", c::metrics},
-      {"query", c::query},
-      {"supervise", c::supervise},
+      {"up", c::up},         {"down", c::down},           {"status", c::status},
+      {"wait", c::wait},     {"kill", c::kill},           {"stop", c::stop},
+      {"start", c::start},   {"restart", c::restart},     {"add-node", c::add_node},
+      {"logs", c::logs},     {"metrics", c::metrics},     {"query", c::query},
+      {"alerts", c::alerts}, {"supervise", c::supervise}, {"alert-receiver", c::alert_receiver},
   };
   if (argc < 2) {
     std::cerr << kUsage;

@@ -66,8 +66,12 @@ int add_node(const std::vector<std::string>& argv) {
   const std::string bootstrap_address =
       cluster->processes[static_cast<std::size_t>(bootstrap)].listen;
   if (cluster->base_port > 0) {
+    // The slots kept for Prometheus and Alertmanager are skipped.
     const long last =
-        cluster->base_port + 2 * static_cast<long>(cluster->processes.size() + count) - 1;
+        cluster->base_port +
+        2 * static_cast<long>(port_slot(
+                *cluster, cluster->processes.size() + static_cast<std::size_t>(count) - 1)) +
+        1;
     if (last > 65535)
       return usage_error("--base-port " + std::to_string(cluster->base_port) +
                          " leaves no ports for " + std::to_string(count) + " more nodes");

@@ -6,8 +6,10 @@
 namespace yz::cluster::commands {
 
 // Each yzctl command, given the words after its name. Exit status: 0 done
-// (for status and wait: all healthy), 1 the operation failed or the cluster
-// is not healthy, 2 a usage error (bad flag, unknown process name).
+// (for status and wait: every process healthy and every DHT member joined;
+// for alerts: no alert firing), 1 the operation failed, the cluster is not
+// healthy or an alert fires, 2 a usage error (bad flag, unknown process
+// name).
 int up(const std::vector<std::string>& args);
 int down(const std::vector<std::string>& args);
 int status(const std::vector<std::string>& args);
@@ -20,7 +22,10 @@ int add_node(const std::vector<std::string>& args);
 int logs(const std::vector<std::string>& args);
 int metrics(const std::vector<std::string>& args);
 int query(const std::vector<std::string>& args);
+int alerts(const std::vector<std::string>& args);
 // Hidden: the supervisor `up --supervise` starts.
 int supervise(const std::vector<std::string>& args);
+// Hidden: the webhook receiver `up --alertmanager` starts.
+int alert_receiver(const std::vector<std::string>& args);
 
 }  // namespace yz::cluster::commands

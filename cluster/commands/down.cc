@@ -7,8 +7,8 @@
 #include "cluster/commands/common.h"
 #include "cluster/health_view.h"
 #include "cluster/lifecycle.h"
+#include "cluster/monitoring.h"
 #include "cluster/process_control.h"
-#include "cluster/prometheus.h"
 
 namespace yz::cluster::commands {
 namespace {
@@ -43,7 +43,7 @@ int down(const std::vector<std::string>& argv) {
   if (!cluster) return exit_code;
 
   const bool had_supervisor = stop_supervisor(*cluster);
-  const bool had_prometheus = stop_prometheus(*cluster);
+  const std::vector<std::string> services = stop_monitoring(*cluster);
   std::size_t running = 0;
   StopOutcome outcome;
   {
@@ -61,9 +61,7 @@ int down(const std::vector<std::string>& argv) {
     outcome = stop_records(targets, grace, /*own_children=*/false);
     cluster->supervisor_pid = 0;
     cluster->supervisor_start_ticks = 0;
-    cluster->prometheus_pid = 0;
-    cluster->prometheus_start_ticks = 0;
-    cluster->prometheus_url.clear();
+    stop_monitoring(*cluster);  // clears their record (they are stopped already)
     if (std::string error = write_cluster(*cluster); !error.empty()) return failure(error);
   }
 
@@ -72,12 +70,13 @@ int down(const std::vector<std::string>& argv) {
     for (const int pid : outcome.survivors) pids += " " + std::to_string(pid);
     return failure("these processes survived SIGKILL:" + pids);
   }
-  if (running == 0 && !had_supervisor && !had_prometheus) {
+  if (running == 0 && !had_supervisor && services.empty()) {
     std::cout << "yzctl: nothing is running in " << dir.shown << "\n";
   } else {
     std::cout << "yzctl: stopped " << running << " process" << (running == 1 ? "" : "es")
-              << (had_supervisor ? " and the supervisor" : "")
-              << (had_prometheus ? " and Prometheus" : "") << " in " << dir.shown;
+              << (had_supervisor ? " and the supervisor" : "");
+    for (const std::string& service : services) std::cout << " and " << service;
+    std::cout << " in " << dir.shown;
     if (outcome.killed > 0) std::cout << " (" << outcome.killed << " needed SIGKILL)";
     std::cout << "\n";
   }

@@ -6,6 +6,7 @@
 
 #include "cluster/commands/commands.h"
 #include "cluster/commands/common.h"
+#include "cluster/health_view.h"
 #include "cluster/layout.h"
 #include "cluster/lifecycle.h"
 #include "cluster/readiness.h"
@@ -68,11 +69,14 @@ std::unique_ptr<NamedProcess> lock_named(const Args& args, const std::string& co
 // answers. On failure it is stopped again and recorded as stopped.
 int start_recorded(ClusterRecord& cluster, ProcessRecord& record, std::chrono::milliseconds timeout,
                    const std::string& verb) {
+  const bool restart = verb == "restarted";
   if (std::string error = launch(record); !error.empty()) {
     record.state = "stopped";
     write_cluster(cluster);
     return failure(error);
   }
+  // Counted like the supervisor's restarts: RESTARTS is every new run.
+  if (restart) ++record.restarts;
   write_cluster(cluster);
   if (std::string error = wait_ready(record, timeout, /*role_ready=*/false); !error.empty()) {
     stop_records({&record}, kDefaultGrace, /*own_children=*/true);
@@ -106,11 +110,9 @@ int kill(const std::vector<std::string>& argv) {
   const int pid = record.pid;
   // STOP and CONT pause and resume: the process is still there.
   const bool ends_it = *sig != SIGSTOP && *sig != SIGCONT;
-  if (ends_it) {
-    // Recorded before the signal, so the supervisor never sees it as crashed.
-    record.state = "stopped";
-    if (std::string error = write_cluster(cluster); !error.empty()) return failure(error);
-  }
+  // Not recorded as stopped: `kill` is how an operator makes a process
+  // crash, so under --supervise it is restarted like any other crash.
+  // `yzctl stop` is the way to take one down on purpose.
   if (!send_signal(ref, *sig)) return failure(name + " is not running");
   std::cout << "yzctl: sent " << signal_name(*sig) << " to " << name << " (pid " << pid << ")";
   if (!ends_it) {
@@ -118,9 +120,10 @@ int kill(const std::vector<std::string>& argv) {
     return 0;
   }
   if (wait_gone({ref}, kKillWait)) {
-    stop_records({&record}, kDefaultGrace, /*own_children=*/false);  // only records it
+    record.state = "crashed";
     write_cluster(cluster);
-    std::cout << "; it exited\n";
+    std::cout << "; it exited"
+              << (supervisor_alive(cluster) ? " (the supervisor will restart it)" : "") << "\n";
   } else {
     std::cout << "; still running after 5s (yzctl stop " << name << dir_flag(named->dir)
               << " sends SIGKILL after a grace period)\n";

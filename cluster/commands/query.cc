@@ -1,14 +1,15 @@
-// yzctl query 'PROMQL': asks the cluster's Prometheus through its HTTP API.
+// yzctl query 'PROMQL' [--json]: asks the cluster's Prometheus through its
+// HTTP API; prints every label of each series, or Prometheus's own data.
 #include <iostream>
 
 #include "cluster/commands/commands.h"
 #include "cluster/commands/common.h"
-#include "cluster/prometheus.h"
+#include "cluster/prometheus_api.h"
 
 namespace yz::cluster::commands {
 
 int query(const std::vector<std::string>& argv) {
-  const Args args = parse_args(argv, {{"--dir"}}, "query");
+  const Args args = parse_args(argv, {{"--dir"}, {"--json", false}}, "query");
   if (!args.error.empty()) return usage_error(args.error);
   if (args.positional.size() != 1) return usage_error("yzctl query takes one PROMQL expression");
   const ClusterDir dir = cluster_dir(args);
@@ -18,7 +19,8 @@ int query(const std::vector<std::string>& argv) {
   if (cluster->prometheus_url.empty())
     return failure("the cluster in " + dir.shown +
                    " has no Prometheus (start it with up --prometheus)");
-  const QueryOutcome outcome = query_prometheus(cluster->prometheus_url, args.positional.front());
+  const QueryOutcome outcome =
+      query_prometheus(cluster->prometheus_url, args.positional.front(), args.has("--json"));
   if (!outcome.error.empty()) return failure(outcome.error);
   std::cout << outcome.table;
   return 0;

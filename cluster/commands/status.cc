@@ -104,14 +104,15 @@ int wait(const std::vector<std::string>& argv) {
       char took[32];
       std::snprintf(took, sizeof took, "%.1fs",
                     std::chrono::duration<double>(Clock::now() - began).count());
-      std::cout << "yzctl: all " << s.summary.processes << " processes healthy after " << took
-                << ": " << s.summary.line << "\n";
+      std::cout << "yzctl: all " << s.summary.processes << " processes healthy and joined after "
+                << took << ": " << s.summary.line << "\n";
       return 0;
     }
     if (Clock::now() >= deadline || interrupted()) {
       std::cout << format_table(s.views, s.summary);
       return failure(std::string(interrupted() ? "interrupted" : "timed out") +
-                     ": not all processes healthy after " + args.get("--timeout", "60s"));
+                     ": not all processes healthy and joined after " +
+                     args.get("--timeout", "60s"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -7,14 +7,18 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cluster/alertmanager.h"
 #include "cluster/commands/commands.h"
 #include "cluster/commands/common.h"
 #include "cluster/health_view.h"
 #include "cluster/interrupt.h"
 #include "cluster/layout.h"
 #include "cluster/lifecycle.h"
+#include "cluster/monitoring.h"
 #include "cluster/prometheus.h"
 #include "cluster/readiness.h"
+#include "cluster/rules.h"
+#include "cluster/service.h"
 #include "cluster/tls_material.h"
 #include "roles/core/faults.h"
 #include "roles/core/timing.h"
@@ -28,6 +32,8 @@ using Clock = std::chrono::steady_clock;
 constexpr long kMaxNodes = 1000;
 constexpr long kMaxBridges = 16;
 constexpr double kMaxTimeScale = 1000;
+// Prometheus applies target lists every 5 s and scrapes every second.
+constexpr auto kTargetsTimeout = std::chrono::milliseconds(30000);
 
 struct UpOptions {
   int nodes = 15;
@@ -37,6 +43,8 @@ struct UpOptions {
   double time_scale = 1.0;
   bool supervise = false;
   bool prometheus = false;
+  bool alertmanager = false;
+  std::string rules_dir;  // --rules, or the copy beside the binary
   bool tls = false;
   std::string bin_dir;
   std::chrono::milliseconds ready_timeout = kDefaultReadyTimeout;
@@ -84,7 +92,18 @@ std::string parse_options(const Args& args, UpOptions* options) {
       start = comma + 1;
     }
   }
-  const int processes = 2 + options->bridges + options->nodes;
+  options->alertmanager = args.has("--alertmanager");
+  // Alertmanager is fed by the cluster's Prometheus, so it brings one.
+  options->prometheus = args.has("--prometheus") || options->alertmanager;
+  if (args.has("--rules")) {
+    if (!options->prometheus) return "--rules needs --prometheus (the rules are Prometheus's)";
+    options->rules_dir = args.get("--rules");
+    if (!std::filesystem::is_directory(options->rules_dir))
+      return "invalid --rules '" + options->rules_dir + "': not a directory";
+  }
+  // Under --base-port the services take slots of their own.
+  const int processes =
+      2 + options->bridges + options->nodes + (options->prometheus ? kServiceSlots : 0);
   if (args.has("--base-port")) {
     const long last_first = 65535 - 2 * static_cast<long>(processes) + 1;
     const auto port = parse_int(args.get("--base-port"), 1, 65535);
@@ -111,7 +130,6 @@ std::string parse_options(const Args& args, UpOptions* options) {
     options->ready_timeout = *timeout;
   }
   options->supervise = args.has("--supervise");
-  options->prometheus = args.has("--prometheus");
   options->tls = args.has("--tls");
   options->bin_dir =
       args.get("--bin-dir", std::filesystem::path(self_exe()).parent_path().string());
@@ -140,6 +158,10 @@ std::string take_over(const ClusterDir& dir, std::string* stale_note) {
   int running = 0;
   for (const ProcessRecord& p : old->processes) running += is_alive(p) ? 1 : 0;
   if (supervisor_alive(*old)) ++running;
+  for (const auto& [pid, ticks] : {std::pair{old->prometheus_pid, old->prometheus_start_ticks},
+                                   std::pair{old->alertmanager_pid, old->alertmanager_start_ticks},
+                                   std::pair{old->receiver_pid, old->receiver_start_ticks}})
+    running += service_alive(pid, ticks) ? 1 : 0;
   if (running > 0) {
     return "cluster in " + dir.shown + " is running (" + std::to_string(running) + " process" +
            (running == 1 ? "" : "es") + "); yzctl down" + dir_flag(dir) + " first";
@@ -156,6 +178,9 @@ std::string take_over(const ClusterDir& dir, std::string* stale_note) {
   std::error_code ec;
   std::filesystem::remove(dir.path + "/supervisor.log", ec);
   std::filesystem::remove_all(tls_dir(dir.path), ec);
+  // The old run's samples and notifications would read as this run's.
+  std::filesystem::remove_all(prometheus_dir(dir.path), ec);
+  std::filesystem::remove_all(alertmanager_dir(dir.path), ec);
   *stale_note = "replaced the stale state in " + dir.shown + " (" +
                 std::to_string(old->processes.size()) + " recorded processes, none running)";
   return {};
@@ -183,6 +208,7 @@ int abandon(ClusterRecord& cluster, const ClusterDir& dir, const std::string& er
     if (it->pid > 0) started.push_back(&*it);
   }
   const StopOutcome outcome = stop_records(started, kDefaultGrace, /*own_children=*/true);
+  stop_monitoring(cluster);
   cluster.supervisor_pid = 0;
   write_cluster(cluster);
   // Counted by what was still alive: a process that exited on its own (a
@@ -200,7 +226,7 @@ int abandon(ClusterRecord& cluster, const ClusterDir& dir, const std::string& er
 }
 
 void print_summary(const ClusterRecord& cluster, const ClusterDir& dir, const UpOptions& options,
-                   Clock::duration took, const std::vector<std::string>& notes) {
+                   Clock::duration took, const std::vector<std::string>& notes, int rule_files) {
   const ProcessRecord& bootstrap = cluster.processes.front();
   std::cout << "yzctl: cluster up in " << dir.shown << ": " << cluster.processes.size()
             << " processes (bootstrap, genesis, " << options.bridges << " bridge"
@@ -221,7 +247,15 @@ void print_summary(const ClusterRecord& cluster, const ClusterDir& dir, const Up
   std::cout << "  targets     " << dir.shown << "/prometheus/targets.json (file_sd)\n";
   if (cluster.prometheus_pid > 0) {
     std::cout << "  prometheus  " << cluster.prometheus_url << " (pid " << cluster.prometheus_pid
-              << ", scraping every process each second)\n";
+              << ", scraping every process each second since before the bootstrap; " << rule_files
+              << " rule file" << (rule_files == 1 ? "" : "s") << " from " << options.rules_dir
+              << (cluster.time_scale != 1.0 ? ", `for:` scaled" : std::string()) << ")\n";
+  }
+  if (cluster.alertmanager_pid > 0) {
+    std::cout << "  alerts      " << cluster.alertmanager_url << " (alertmanager pid "
+              << cluster.alertmanager_pid << ") -> " << dir.shown
+              << "/alertmanager/notifications.jsonl (receiver pid " << cluster.receiver_pid
+              << ")\n";
   }
   if (cluster.supervisor_pid > 0) {
     std::cout << "  supervisor  pid " << cluster.supervisor_pid
@@ -241,7 +275,8 @@ void print_summary(const ClusterRecord& cluster, const ClusterDir& dir, const Up
             << "       bring it back with the same node id\n"
             << "  yzctl logs " << some_node << " -f" << d << "       follow its log\n"
             << (cluster.prometheus_pid > 0
-                    ? "  yzctl query 'sum(yz_healthy)'" + d + "  ask the cluster's Prometheus\n"
+                    ? "  yzctl query 'sum(yz_healthy)'" + d + "  ask the cluster's Prometheus\n" +
+                          "  yzctl alerts --watch" + d + "          pending and firing alerts\n"
                     : std::string())
             << "  yzctl down" << d
             << "                     stop everything (--clean removes the folder)\n";
@@ -259,6 +294,8 @@ int up(const std::vector<std::string>& argv) {
                                 {"--time-scale"},
                                 {"--supervise", false},
                                 {"--prometheus", false},
+                                {"--alertmanager", false},
+                                {"--rules"},
                                 {"--tls", false},
                                 {"--bin-dir"},
                                 {"--ready-timeout"}},
@@ -298,10 +335,37 @@ int up(const std::vector<std::string>& argv) {
 
   const auto began = Clock::now();
   const auto members = cluster_members(options.nodes, options.bridges);
+  // Every process is planned (recorded, not started) first, so that with
+  // --prometheus the target list names all of them before the bootstrap runs.
+  if (options.prometheus && options.base_port > 0) {
+    cluster.service_slot = static_cast<int>(members.size());
+  }
   for (std::size_t i = 0; i < members.size(); ++i) {
-    const std::string bootstrap = i == 0 ? std::string() : cluster.processes.front().listen;
-    cluster.processes.push_back(make_process(cluster, members[i], i, bootstrap));
-    ProcessRecord& record = cluster.processes.back();
+    cluster.processes.push_back(make_process(cluster, members[i], i, std::string()));
+  }
+  int rule_files = 0;
+  if (options.prometheus) {
+    if (options.rules_dir.empty()) options.rules_dir = default_rules_dir();
+    if (std::string error = plan_monitoring_ports(cluster, options.alertmanager); !error.empty())
+      return abandon(cluster, dir, error);
+    if (std::string error = write_cluster(cluster); !error.empty())
+      return abandon(cluster, dir, error);
+    const MonitoringOptions monitoring{options.alertmanager, options.rules_dir};
+    const std::string failed = start_monitoring(cluster, monitoring, &rule_files);
+    write_cluster(cluster);  // whatever started is recorded for down
+    if (!failed.empty()) return abandon(cluster, dir, failed);
+    // Prometheus applies a new target list only every 5 s; wait until it
+    // has this one, so it scrapes each process from its first second.
+    if (std::string error = wait_targets(cluster, static_cast<int>(members.size()),
+                                         /*scraped=*/false, kTargetsTimeout);
+        !error.empty())
+      return abandon(cluster, dir, "targets never loaded: " + error);
+  }
+  if (std::string error = write_cluster(cluster); !error.empty()) return failure(error);
+
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    ProcessRecord& record = cluster.processes[i];
+    if (i > 0) set_argv_flag(record.argv, "--bootstrap", cluster.processes.front().listen);
     if (cluster.tls) {
       if (std::string error = write_process_cert(dir.path, record.name, {}); !error.empty())
         return abandon(cluster, dir, error);
@@ -312,7 +376,17 @@ int up(const std::vector<std::string>& argv) {
     if (std::string error = wait_ready(record, options.ready_timeout); !error.empty()) {
       return abandon(cluster, dir, error);
     }
-    if (record.role == "bootstrap") pin_ports(record, record.listen, record.http);
+    if (record.role == "bootstrap") {
+      pin_ports(record, record.listen, record.http);
+      // Its onboarding counters start at 0 in the TSDB, so increase() over
+      // the join phase counts every onboarding.
+      if (options.prometheus) {
+        if (std::string error =
+                wait_targets(cluster, 1, /*scraped=*/true, kTargetsTimeout, record.name);
+            !error.empty())
+          notes.push_back("the bootstrap was not scraped before genesis started: " + error);
+      }
+    }
     if (std::string error = write_cluster(cluster); !error.empty())
       return abandon(cluster, dir, error);
     if (record.role != "node") continue;
@@ -335,26 +409,13 @@ int up(const std::vector<std::string>& argv) {
   }
   const auto took = Clock::now() - began;
 
-  // The file_sd target list is written with cluster.json, so any Prometheus
-  // can scrape the cluster; with --prometheus, yzctl also runs one.
-  if (std::string error = write_prometheus_targets(cluster); !error.empty())
-    return abandon(cluster, dir, error);
   if (options.prometheus) {
-    if (std::string error = write_prometheus_config(dir.path); !error.empty())
-      return abandon(cluster, dir, error);
-    const int port = options.base_port > 0
-                         ? options.base_port + 2 * static_cast<int>(cluster.processes.size())
-                         : 0;
-    const PrometheusStart started = start_prometheus(dir.path, port);
-    if (!started.error.empty()) {
-      cluster.prometheus_pid = started.pid;
-      cluster.prometheus_start_ticks = started.start_ticks;
-      stop_prometheus(cluster);
-      return abandon(cluster, dir, started.error);
-    }
-    cluster.prometheus_pid = started.pid;
-    cluster.prometheus_start_ticks = started.start_ticks;
-    cluster.prometheus_url = started.url;
+    // `up` returns once Prometheus holds a sample of every process, so a
+    // query right after it sees the whole cluster.
+    if (std::string error = wait_targets(cluster, static_cast<int>(cluster.processes.size()),
+                                         /*scraped=*/true, kTargetsTimeout);
+        !error.empty())
+      return abandon(cluster, dir, "not every process was scraped: " + error);
   }
   if (options.supervise) {
     const std::vector<std::string> supervisor_argv = {self_exe(), "supervise", "--dir", dir.path};
@@ -366,7 +427,7 @@ int up(const std::vector<std::string>& argv) {
   }
   if (std::string error = write_cluster(cluster); !error.empty())
     return abandon(cluster, dir, error);
-  print_summary(cluster, dir, options, took, notes);
+  print_summary(cluster, dir, options, took, notes, rule_files);
   return 0;
 }
 

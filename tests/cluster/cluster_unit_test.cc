@@ -11,10 +11,16 @@
 #include <fstream>
 #include <thread>
 
+#include "cluster/alertmanager.h"
 #include "cluster/args.h"
 #include "cluster/cluster_state.h"
+#include "cluster/health_view.h"
+#include "cluster/join_state.h"
 #include "cluster/layout.h"
 #include "cluster/process_control.h"
+#include "cluster/prometheus.h"
+#include "cluster/prometheus_api.h"
+#include "cluster/rules.h"
 
 namespace yz::cluster {
 namespace {
@@ -264,6 +270,224 @@ TEST(ProcessControl, TailLines) {
   EXPECT_EQ(tail_lines(path, 10), "one\ntwo\nthree");
   EXPECT_EQ(last_line(path), "three");
   EXPECT_EQ(last_line(dir.path() + "/none"), "");
+}
+
+// --- issue 12: join state, summary arithmetic, rule scaling, query labels ---
+
+json::Value health(const std::string& text) {
+  auto parsed = json::parse(text);
+  EXPECT_TRUE(parsed.has_value()) << text;
+  return parsed.value_or(json::Value());
+}
+
+TEST(JoinState, DerivedWhenHealthHasNoState) {
+  constexpr double kGrace = 6;  // 60 s at --time-scale 10
+  EXPECT_EQ(derive_join_state("node", 0, 0, 0, 1.0, kGrace), JoinState::kJoining);
+  EXPECT_EQ(derive_join_state("node", 0, 0, 0, 7.0, kGrace), JoinState::kIsolated);
+  EXPECT_EQ(derive_join_state("node", 2, 3, 0, 1.0, kGrace), JoinState::kJoined);
+  // Connected but with an empty routing table is not joined yet.
+  EXPECT_EQ(derive_join_state("node", 1, 0, 0, 1.0, kGrace), JoinState::kJoining);
+  EXPECT_EQ(derive_join_state("node", 1, 0, 0, 9.0, kGrace), JoinState::kIsolated);
+  // A peer missing its handler trumps everything, even a full table.
+  EXPECT_EQ(derive_join_state("bridge", 4, 4, 1, 100.0, kGrace), JoinState::kDegraded);
+  // No uptime (an older build): past the grace, never the benefit of the doubt.
+  EXPECT_EQ(derive_join_state("node", 0, 0, 0, std::nullopt, kGrace), JoinState::kIsolated);
+  EXPECT_EQ(derive_join_state("bootstrap", 0, 0, 0, 0.0, kGrace), JoinState::kJoined);
+  EXPECT_DOUBLE_EQ(startup_grace_seconds(10), 6);
+  EXPECT_DOUBLE_EQ(startup_grace_seconds(1), 60);
+}
+
+TEST(JoinState, ReportedStateWinsOverDerivation) {
+  EXPECT_EQ(join_state_of("node", health(R"({"state":"joined","connectedPeers":0})"), 6),
+            JoinState::kJoined);
+  EXPECT_EQ(join_state_of("node", health(R"({"connectedPeers":0,"routingTableSize":0,
+                                             "peersMissingHandler":0,"uptime":2.5})"),
+                          6),
+            JoinState::kJoining);
+  EXPECT_EQ(join_state_of("node", health(R"({"connectedPeers":0,"routingTableSize":0,
+                                             "uptimeSeconds":30})"),
+                          6),
+            JoinState::kIsolated);
+  // An unknown state word falls back to the derivation.
+  EXPECT_EQ(join_state_of("node", health(R"({"state":"weird","peersMissingHandler":2})"), 6),
+            JoinState::kDegraded);
+}
+
+ProcessView view_of(const std::string& name, const std::string& role, JoinState join,
+                    bool healthy) {
+  ProcessView v;
+  v.record.name = name;
+  v.record.role = role;
+  v.join = join;
+  v.healthy = healthy;
+  v.running = join != JoinState::kDown;
+  v.state = join == JoinState::kDown ? "down" : "running";
+  if (v.running) v.health = health("{}");
+  return v;
+}
+
+TEST(Summary, CountsAddUpByJoinState) {
+  // The incident's shape: nodes inside their grace count as healthy by the
+  // original rule, yet are not joined; the line must still add up.
+  std::vector<ProcessView> views = {view_of("bootstrap", "bootstrap", JoinState::kJoined, true),
+                                    view_of("genesis", "genesis", JoinState::kJoined, true),
+                                    view_of("bridge-node-1", "bridge", JoinState::kJoined, true),
+                                    view_of("bridge-node-2", "bridge", JoinState::kDegraded, true)};
+  const JoinState nodes[] = {JoinState::kJoined,   JoinState::kJoined,  JoinState::kIsolated,
+                             JoinState::kIsolated, JoinState::kJoining, JoinState::kDown,
+                             JoinState::kUnknown};
+  int i = 0;
+  for (const JoinState s : nodes) {
+    views.push_back(view_of("dht-node-" + std::to_string(++i), "node", s,
+                            s == JoinState::kJoined || s == JoinState::kJoining));
+  }
+  ClusterRecord cluster;
+  const Summary s = summarize(cluster, views);
+  EXPECT_EQ(s.nodes, 7);
+  EXPECT_EQ(s.node_states.sum(), s.nodes);
+  EXPECT_EQ(s.member_states.sum(), 10);
+  EXPECT_EQ(s.node_states.joined, 2);
+  EXPECT_EQ(s.nodes_healthy, 3);  // /health's rule, kept for compatibility
+  EXPECT_EQ(s.line,
+            "2/7 DHT nodes joined (2 isolated, 1 joining, 1 down, 1 not answering), genesis "
+            "joined, 1/2 bridges joined (1 degraded), bootstrap healthy");
+  EXPECT_FALSE(s.all_joined);
+  EXPECT_FALSE(s.all_healthy);
+  EXPECT_EQ(s.isolated, (std::vector<std::string>{"dht-node-3", "dht-node-4"}));
+  EXPECT_EQ(s.degraded, (std::vector<std::string>{"bridge-node-2"}));
+  const std::string table = format_table(views, s);
+  EXPECT_NE(table.find("STATE"), std::string::npos) << table;
+  EXPECT_NE(table.find("ISOLATED"), std::string::npos) << table;
+  EXPECT_NE(format_json(cluster, views, s).find("\"joinState\":\"isolated\""), std::string::npos);
+}
+
+TEST(Summary, AllHealthyNeedsEveryMemberJoined) {
+  std::vector<ProcessView> views = {view_of("bootstrap", "bootstrap", JoinState::kJoined, true),
+                                    view_of("genesis", "genesis", JoinState::kJoined, true),
+                                    view_of("dht-node-1", "node", JoinState::kJoined, true)};
+  ClusterRecord cluster;
+  EXPECT_TRUE(summarize(cluster, views).all_healthy);
+  EXPECT_EQ(summarize(cluster, views).line,
+            "1/1 DHT nodes joined, genesis joined, 0/0 bridges joined, bootstrap healthy");
+  // Healthy by /health (inside its grace) but still joining: not yet.
+  views.push_back(view_of("dht-node-2", "node", JoinState::kJoining, true));
+  EXPECT_FALSE(summarize(cluster, views).all_healthy);
+}
+
+TEST(Rules, PrometheusDurations) {
+  EXPECT_EQ(parse_prometheus_duration("1m"), 60000);
+  EXPECT_EQ(parse_prometheus_duration("1h30m"), 5400000);
+  EXPECT_EQ(parse_prometheus_duration("500ms"), 500);
+  EXPECT_EQ(parse_prometheus_duration("2d"), 172800000);
+  EXPECT_FALSE(parse_prometheus_duration(""));
+  EXPECT_FALSE(parse_prometheus_duration("1.5m"));
+  EXPECT_FALSE(parse_prometheus_duration("m"));
+  EXPECT_EQ(format_prometheus_duration(6000), "6s");
+  EXPECT_EQ(format_prometheus_duration(90000), "1m30s");
+  EXPECT_EQ(format_prometheus_duration(3600000), "1h");
+  EXPECT_EQ(format_prometheus_duration(8571), "8571ms");
+}
+
+TEST(Rules, ForIsDividedByTheTimeScaleAtLeastOneSecond) {
+  const std::string rules =
+      "groups:\n"
+      "  - name: yz\n"
+      "    rules:\n"
+      "      - alert: A\n"
+      "        expr: up == 0\n"
+      "        for: 1m\n"
+      "      - alert: B\n"
+      "        expr: vector(1)\n"
+      "        for: \"5s\"  # short\n"
+      "      - alert: C\n"
+      "        expr: vector(1)\n"
+      "        annotations:\n"
+      "          summary: 'waits for: nothing, rate over [5m]'\n";
+  std::string error;
+  const std::string scaled = scale_for_durations(rules, 10, &error);
+  EXPECT_EQ(error, "");
+  EXPECT_NE(scaled.find("        for: 6s  # 1m / time scale\n"), std::string::npos) << scaled;
+  EXPECT_NE(scaled.find("        for: 1s # short  # 5s / time scale\n"), std::string::npos)
+      << scaled;
+  EXPECT_NE(scaled.find("summary: 'waits for: nothing, rate over [5m]'"), std::string::npos);
+  EXPECT_EQ(scale_for_durations(rules, 1, &error), rules);
+  EXPECT_EQ(scale_for_durations("  for: 7s\n", 3, &error), "  for: 2333ms  # 7s / time scale\n");
+  scale_for_durations("      for: soon\n", 10, &error);
+  EXPECT_NE(error.find("line 1"), std::string::npos) << error;
+}
+
+TEST(Rules, InstallCopiesEveryYmlScaled) {
+  TempDir src;
+  TempDir dest;
+  std::ofstream(src.path() + "/a.yml") << "groups: []\n";
+  std::ofstream(src.path() + "/b.yml") << "      for: 2m\n";
+  std::ofstream(src.path() + "/notes.txt") << "not a rule\n";
+  const RulesInstall done = install_rules(src.path(), dest.path() + "/rules", 10);
+  EXPECT_EQ(done.error, "");
+  EXPECT_EQ(done.files, 2);
+  std::ifstream in(dest.path() + "/rules/b.yml");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "      for: 12s  # 2m / time scale");
+  EXPECT_FALSE(std::filesystem::exists(dest.path() + "/rules/notes.txt"));
+  EXPECT_NE(install_rules(src.path() + "/none", dest.path(), 1).error, "");
+}
+
+TEST(PrometheusConfig, LoadsRulesHonoursLabelsAndSendsAlerts) {
+  const std::string config = prometheus_config_text("/c", "127.0.0.1:9093");
+  EXPECT_NE(config.find("honor_labels: true"), std::string::npos) << config;
+  EXPECT_NE(config.find("rule_files:\n  - '/c/prometheus/rules/*.yml'"), std::string::npos);
+  EXPECT_NE(config.find("evaluation_interval: 1s"), std::string::npos);
+  EXPECT_NE(config.find("targets: ['127.0.0.1:9093']"), std::string::npos);
+  EXPECT_EQ(prometheus_config_text("/c", "").find("alerting:"), std::string::npos);
+  EXPECT_NE(alertmanager_config_text(4242).find("url: 'http://127.0.0.1:4242/alerts'"),
+            std::string::npos);
+}
+
+TEST(Query, PrintsEveryLabel) {
+  EXPECT_EQ(series_text(health(R"({"result":"success"})")), "{result=\"success\"}");
+  EXPECT_EQ(series_text(health(R"({})")), "{}");
+  EXPECT_EQ(series_text(health(R"({"__name__":"up","instance":"127.0.0.1:1","job":"yz",
+                                   "name":"genesis","role":"genesis"})")),
+            "up{instance=\"127.0.0.1:1\", job=\"yz\", name=\"genesis\", role=\"genesis\"}");
+  EXPECT_EQ(series_text(health(R"({"reason":"a\"b"})")), "{reason=\"a\\\"b\"}");
+}
+
+TEST(Alerts, TableAndJson) {
+  Alert firing;
+  firing.name = "YzDhtNodeIsolated";
+  firing.target = "dht-node-3";
+  firing.state = "firing";
+  firing.severity = "critical";
+  firing.active_at = "2020-01-01T00:00:00.5Z";
+  firing.summary = "dht-node-3 is isolated";
+  firing.labels = health(R"({"alertname":"YzDhtNodeIsolated","name":"dht-node-3"})");
+  const std::string table = format_alerts_table({firing});
+  EXPECT_NE(table.find("YzDhtNodeIsolated  dht-node-3  FIRING"), std::string::npos) << table;
+  EXPECT_NE(table.find("1 firing, 0 pending"), std::string::npos) << table;
+  EXPECT_EQ(format_alerts_table({}), "no alerts pending or firing\n");
+  const auto json = json::parse(format_alerts_json({firing}));
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->int_at("firing"), 1);
+  const json::Value& a = json->find("alerts")->items().at(0);
+  EXPECT_EQ(a.string_at("process"), "dht-node-3");
+  EXPECT_EQ(a.find("labels")->string_at("name"), "dht-node-3");
+  EXPECT_GT(a.double_at("sinceSeconds"), 1e8);
+  EXPECT_LT(seconds_since("garbage"), 0);
+}
+
+TEST(Layout, ServiceSlotsAreSkippedByLaterProcesses) {
+  ClusterRecord cluster;
+  cluster.base_port = 7000;
+  EXPECT_EQ(port_slot(cluster, 5), 5);
+  cluster.service_slot = 4;
+  EXPECT_EQ(port_slot(cluster, 3), 3);
+  EXPECT_EQ(port_slot(cluster, 4), 4 + kServiceSlots);
+  cluster.dir = "/c";
+  const ProcessRecord added = make_process(cluster, {"dht-node-9", "node"}, 4, "127.0.0.1:7000");
+  const auto listen = std::find(added.argv.begin(), added.argv.end(), "--listen");
+  ASSERT_NE(listen, added.argv.end());
+  EXPECT_EQ(*(listen + 1), "127.0.0.1:" + std::to_string(7000 + 2 * (4 + kServiceSlots)));
 }
 
 }  // namespace

@@ -120,7 +120,7 @@ TEST_F(YzctlBadCases, PortInUseStopsWhatWasStarted) {
   // status agrees: nothing runs.
   const RunResult status = yzctl({"status"});
   EXPECT_EQ(status.exit_code, 1);
-  EXPECT_TRUE(contains(status.out, "genesis down, 0/1 bridges healthy, bootstrap down"))
+  EXPECT_TRUE(contains(status.out, "genesis down, 0/1 bridges joined (1 down), bootstrap down"))
       << status.out;
 }
 

@@ -1,13 +1,16 @@
 #include "tests/cluster/yzctl_fixture.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <random>
 #include <thread>
 
 #include "cluster/cluster_state.h"
@@ -85,6 +88,27 @@ bool pid_alive(int pid, std::uint64_t start_ticks) {
   const auto stat = read_proc_stat(pid);
   return stat && stat->state != 'Z' && stat->state != 'X' &&
          (start_ticks == 0 || stat->start_ticks == start_ticks);
+}
+
+int free_port_block(int count) {
+  const auto port_free = [](int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+  };
+  std::mt19937 random(static_cast<unsigned>(::getpid()) * 7919u);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int first = 20000 + static_cast<int>(random() % 12000);
+    bool all_free = true;
+    for (int i = 0; i < count && all_free; ++i) all_free = port_free(first + i);
+    if (all_free) return first;
+  }
+  return 0;
 }
 
 void YzctlTest::SetUp() {

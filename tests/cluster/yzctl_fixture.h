@@ -33,6 +33,11 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
 // later process that reused the pid, does not count).
 bool pid_alive(int pid, std::uint64_t start_ticks);
 
+// The first of `count` consecutive free ports on 127.0.0.1 below Linux's
+// ephemeral range (32768 and up), where no port-0 socket can land; 0 if
+// none was found.
+int free_port_block(int count);
+
 // A temporary folder per test and a cluster folder inside it. TearDown runs
 // `yzctl down`, then checks by pid that no process the test ever saw in
 // cluster.json survives, SIGKILLing (and failing on) any that does.

@@ -105,7 +105,7 @@ TEST_F(YzctlLifecycle, UpWaitStatusKillRestartDown) {
   EXPECT_EQ(code, 0);
   EXPECT_TRUE(status->find("summary")->bool_at("allHealthy"));
   EXPECT_EQ(status->find("summary")->string_at("line"),
-            "5/5 DHT nodes healthy, genesis healthy, 2/2 bridges healthy, bootstrap healthy");
+            "5/5 DHT nodes joined, genesis joined, 2/2 bridges joined, bootstrap healthy");
   const json::Value* node2 = process(*status, "dht-node-2");
   ASSERT_NE(node2, nullptr);
   const std::string node_id = node2->string_at("nodeId");
@@ -124,8 +124,9 @@ TEST_F(YzctlLifecycle, UpWaitStatusKillRestartDown) {
   EXPECT_FALSE(node2->bool_at("healthy"));
   EXPECT_EQ(node2->int_at("pid"), 0);
   EXPECT_EQ(node2->string_at("nodeId"), node_id);  // read from its data dir
-  EXPECT_NE(status->find("summary")->string_at("line").find("4/5 DHT nodes healthy"),
-            std::string::npos);
+  EXPECT_NE(status->find("summary")->string_at("line").find("4/5 DHT nodes joined (1 down)"),
+            std::string::npos)
+      << status->find("summary")->string_at("line");
   const RunResult table = yzctl({"status"});
   EXPECT_NE(table.exit_code, 0);
   EXPECT_NE(table.out.find("down"), std::string::npos) << table.out;
@@ -142,6 +143,8 @@ TEST_F(YzctlLifecycle, UpWaitStatusKillRestartDown) {
   EXPECT_EQ(node2->string_at("nodeId"), node_id) << "a restart keeps the node's identity";
   EXPECT_NE(node2->int_at("pid"), old_pid);
   EXPECT_EQ(node2->string_at("state"), "running");
+  EXPECT_EQ(node2->string_at("joinState"), "joined");
+  EXPECT_EQ(node2->int_at("restarts"), 1) << "yzctl restart counts as a restart";
 
   // logs and metrics read the process's own files and endpoint.
   const RunResult logs = yzctl({"logs", "dht-node-2"});
