@@ -11,9 +11,7 @@
 #include "roles/core/handshake_auth.h"
 #include "roles/core/process.h"
 #include "roles/core/rate_limit.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
-#include "roles/metrics/gauge.h"
+#include "roles/metrics/types.h"
 
 namespace yz::roles {
 

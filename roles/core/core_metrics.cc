@@ -25,7 +25,8 @@ CoreMetrics::CoreMetrics(metrics::Registry& registry)
               .Name("yz_find_node_duration_seconds")
               .Help("Duration of complete iterative find_node lookups")
               .Register(registry)
-              .Add({}, {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
+              .Add({}, metrics::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                            0.5, 1, 2.5, 5, 10, 30})),
       health_check_failures(metrics::BuildCounter()
                                 .Name("yz_health_check_failures_total")
                                 .Help("Health checks that found no connected peer")

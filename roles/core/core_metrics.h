@@ -3,10 +3,7 @@
 #include <array>
 
 #include "roles/core/frame.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
-#include "roles/metrics/gauge.h"
-#include "roles/metrics/histogram.h"
+#include "roles/metrics/types.h"
 #include "roles/metrics/registry.h"
 
 namespace yz::core {

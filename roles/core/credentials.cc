@@ -1,8 +1,6 @@
 #include "roles/core/credentials.h"
 
-#include "roles/metrics/builder.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
+#include "roles/metrics/types.h"
 
 namespace yz::core {
 namespace {

@@ -4,9 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "roles/metrics/builder.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
+#include "roles/metrics/types.h"
 #include "roles/metrics/registry.h"
 
 namespace yz::core {

@@ -8,9 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/core/process.h"
-#include "roles/metrics/builder.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
+#include "roles/metrics/types.h"
 #include "roles/metrics/registry.h"
 #include "roles/metrics/text_serializer.h"
 
