@@ -72,10 +72,11 @@ CredentialChecker::CredentialChecker(metrics::Registry& registry,
       rejected_(metrics::BuildCounter()
                     .Name("yz_credential_rejected_total")
                     .Help("Invitations and membership tokens refused, by reason")
-                    .Register(registry)) {}
+                    .Register(registry),
+                "reason", kCredentialRejections) {}
 
 std::string CredentialChecker::refuse(const std::string& reason) {
-  rejected_.Add({{"reason", reason}}).Increment();
+  rejected_[reason].Increment();
   return reason;
 }
 

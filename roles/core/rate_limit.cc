@@ -4,8 +4,8 @@
 #include <string>
 #include <utility>
 
-#include "roles/metrics/types.h"
 #include "roles/metrics/registry.h"
+#include "roles/metrics/types.h"
 
 namespace yz::core {
 

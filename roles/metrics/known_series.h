@@ -29,6 +29,12 @@ class KnownSeries {
       series_.emplace_back(value, &family_.Add({{label_, std::string(value)}}));
   }
 
+  // More values of the same family from another closed list.
+  void add(std::span<const std::string_view> known) {
+    for (std::string_view value : known)
+      series_.emplace_back(value, &family_.Add({{label_, std::string(value)}}));
+  }
+
   Counter& operator[](std::string_view value) {
     // A linear scan over a dozen short strings beats hashing a label map.
     for (const auto& [name, counter] : series_)

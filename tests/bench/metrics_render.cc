@@ -47,9 +47,8 @@ int main(int argc, char** argv) {
   for (const char c : yz::metrics::SerializeText(registry)) series += c == '\n' ? 1 : 0;
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < iterations; ++i) bytes = yz::metrics::SerializeText(registry).size();
-  const auto elapsed = std::chrono::duration<double, std::micro>(
-                           std::chrono::steady_clock::now() - start)
-                           .count();
+  const auto elapsed =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
   std::printf("{\"process\":\"%s\",\"bytes\":%zu,\"lines\":%zu,\"us_per_render\":%.2f}\n",
               name.c_str(), bytes, series, elapsed / iterations);
   return 0;

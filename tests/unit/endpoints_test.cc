@@ -8,9 +8,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/core/process.h"
-#include "roles/metrics/types.h"
 #include "roles/metrics/registry.h"
 #include "roles/metrics/text_serializer.h"
+#include "roles/metrics/types.h"
 
 namespace yz::runtime {
 namespace {
@@ -83,7 +83,7 @@ TEST_F(EndpointsTest, HealthyProcessGets200AndTheExactJson) {
             "{\"healthy\":true,\"uptime\":1.5,\"connectedPeers\":3,\"routingTableSize\":12,"
             "\"healthFailures\":0,\"peersMissingHandler\":0,\"bootstrapConnected\":true,"
             "\"role\":\"node\",\"nodeId\":\"00112233445566778899aabbccddeeff01234567\","
-            "\"name\":\"node-7\"}\n");
+            "\"name\":\"node-7\",\"state\":\"joining\",\"uptimeSeconds\":1.5}\n");
 }
 
 TEST_F(EndpointsTest, UnhealthyProcessGets503WithTheSameFields) {
@@ -103,7 +103,7 @@ TEST_F(EndpointsTest, UnhealthyProcessGets503WithTheSameFields) {
             "{\"healthy\":false,\"uptime\":90,\"connectedPeers\":0,\"routingTableSize\":12,"
             "\"healthFailures\":4,\"peersMissingHandler\":2,\"bootstrapConnected\":false,"
             "\"role\":\"bridge\",\"nodeId\":\"00112233445566778899aabbccddeeff01234567\","
-            "\"name\":\"bridge \\\"b\\\"\\\\1\"}\n");
+            "\"name\":\"bridge \\\"b\\\"\\\\1\",\"state\":\"joining\",\"uptimeSeconds\":90}\n");
 }
 
 TEST_F(EndpointsTest, StatusAddsCountersAndIs200EvenWhenUnhealthy) {
@@ -116,7 +116,8 @@ TEST_F(EndpointsTest, StatusAddsCountersAndIs200EvenWhenUnhealthy) {
             "{\"healthy\":false,\"uptime\":1.5,\"connectedPeers\":3,\"routingTableSize\":12,"
             "\"healthFailures\":0,\"peersMissingHandler\":0,\"bootstrapConnected\":true,"
             "\"role\":\"node\",\"nodeId\":\"00112233445566778899aabbccddeeff01234567\","
-            "\"name\":\"node-7\",\"member\":true,\"droppedNoHandler\":5,\"findNodeTimeouts\":6,"
+            "\"name\":\"node-7\",\"state\":\"joining\",\"uptimeSeconds\":1.5,\"member\":true,"
+            "\"droppedNoHandler\":5,\"findNodeTimeouts\":6,"
             "\"onboardingFailures\":7}\n");
 }
 
@@ -190,7 +191,7 @@ TEST_F(EndpointsTest, NamesWithControlsOrInvalidUtf8StayValidJson) {
   process_.fixed = HealthyNode();
   process_.fixed.name = "n\x7f\n\xff\xc3\xa9";
   const HttpResponse response = Call("GET", "/health");
-  EXPECT_THAT(response.body, HasSubstr("\"name\":\"n\\u007f\\n\\ufffd\xc3\xa9\"}\n"));
+  EXPECT_THAT(response.body, HasSubstr("\"name\":\"n\\u007f\\n\\ufffd\xc3\xa9\",\"state\""));
 }
 
 }  // namespace
