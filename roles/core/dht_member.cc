@@ -542,8 +542,13 @@ void DhtMember::set_faults(const FaultSet& faults) {
 }
 
 JoinState DhtMember::join_state() {
+  // A bridge is in the network by its registration with the bootstrap
+  // (BRIDGE_AUTH), not by an invitation, so it never holds a membership
+  // token: without this, every bridge of a healthy cluster read "isolated"
+  // (and would page as an isolated node) although it links to every member.
+  const bool in_network = member_ || config_.role == Role::kBridge;
   return core::join_state(JoinObservation{
-      member_, links_.connected_count(), routing_table_.size(), dht_.peers_missing_handler(),
+      in_network, links_.connected_count(), routing_table_.size(), dht_.peers_missing_handler(),
       env_.now() - health_.started_at(), config_.timing.startup_grace});
 }
 
