@@ -86,6 +86,23 @@ TEST_F(EndpointsTest, HealthyProcessGets200AndTheExactJson) {
             "\"name\":\"node-7\",\"state\":\"joining\",\"uptimeSeconds\":1.5}\n");
 }
 
+// "state" is the process's join state, whatever it is, next to the
+// original "healthy"; the status code keeps following "healthy" (old
+// clients), so a degraded node that the old rule passes still gets 200.
+TEST_F(EndpointsTest, HealthCarriesEachJoinStateAndTheUptimeInSeconds) {
+  for (const core::JoinState state : {core::JoinState::kJoining, core::JoinState::kJoined,
+                                      core::JoinState::kIsolated, core::JoinState::kDegraded}) {
+    process_.fixed = HealthyNode();
+    process_.fixed.state = state;
+    process_.fixed.uptime = 125'250 * core::kMillisecond;
+    const HttpResponse response = Call("GET", "/health");
+    const std::string name(core::join_state_name(state));
+    EXPECT_THAT(response.body, HasSubstr("\"state\":\"" + name + "\"")) << name;
+    EXPECT_THAT(response.body, HasSubstr("\"uptimeSeconds\":125.25")) << name;
+    EXPECT_EQ(response.status, 200) << name;
+  }
+}
+
 TEST_F(EndpointsTest, UnhealthyProcessGets503WithTheSameFields) {
   process_.fixed = HealthyNode();
   process_.fixed.healthy = false;
