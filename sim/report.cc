@@ -113,7 +113,8 @@ std::string to_json(const RunResult& r) {
         << ",\"peers_missing_handler\":" << n.peers_missing_handler
         << ",\"dropped_no_handler\":" << n.dropped_no_handler
         << ",\"find_node_timeouts\":" << n.find_node_timeouts
-        << ",\"onboarding_failures\":" << n.onboarding_failures << "}";
+        << ",\"onboarding_failures\":" << n.onboarding_failures
+        << ",\"state\":" << json::quote(n.state) << "}";
   }
   out << "],\"summary\":{\"healthy\":" << r.summary.healthy
       << ",\"unhealthy\":" << r.summary.unhealthy

@@ -20,6 +20,9 @@ struct NodeReport {
   std::uint64_t dropped_no_handler = 0;
   std::uint64_t find_node_timeouts = 0;
   std::uint64_t onboarding_failures = 0;
+  // The join state at the end of the run (core/join_state.h): joining,
+  // joined, isolated or degraded; what /health's "state" would say.
+  std::string state;
 };
 
 struct InvariantViolation {

@@ -666,6 +666,7 @@ RunResult Simulator::run() {
     node.dropped_no_handler = s.dropped_no_handler;
     node.find_node_timeouts = s.find_node_timeouts;
     node.onboarding_failures = s.onboarding_failures;
+    node.state = std::string(core::join_state_name(s.state));
     (node.healthy ? result.summary.healthy : result.summary.unhealthy)++;
     result.summary.find_node_timeouts += s.find_node_timeouts;
     result.summary.onboarding_failures += s.onboarding_failures;

@@ -339,6 +339,9 @@ std::optional<RunRecord> run_record_from_json(const std::string& text, std::stri
       node.dropped_no_handler = r.u64(n, "dropped_no_handler");
       node.find_node_timeouts = r.u64(n, "find_node_timeouts");
       node.onboarding_failures = r.u64(n, "onboarding_failures");
+      // Optional: records written before the join state existed lack it.
+      if (const Value* state = n.find("state"); state != nullptr && state->is_string())
+        node.state = state->text();
       result.nodes.push_back(std::move(node));
     }
   }

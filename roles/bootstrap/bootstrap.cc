@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "roles/core/core_metrics.h"
 #include "roles/metrics/registry.h"
 
 namespace yz::roles {
@@ -22,11 +23,13 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
       onboarding_total_(metrics::BuildCounter()
                             .Name("yz_onboarding_total")
                             .Help("Onboardings coordinated by this bootstrap, by result")
-                            .Register(env.metrics())),
+                            .Register(env.metrics()),
+                        "result", kOnboardingOutcomes),
       refused_total_(metrics::BuildCounter()
                          .Name("yz_bootstrap_refused_total")
                          .Help("Requests the bootstrap refused, by reason")
-                         .Register(env.metrics())),
+                         .Register(env.metrics()),
+                     "reason", kBootstrapRefusals),
       // Same family as the members' yz_healthy, so sum(yz_healthy) counts
       // every process of a cluster.
       healthy_(metrics::BuildGauge()
@@ -37,7 +40,30 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
       handshake_rejected_(metrics::BuildCounter()
                               .Name("yz_handshake_rejected_total")
                               .Help("Links closed before or at the handshake, by reason")
-                              .Register(env.metrics())),
+                              .Register(env.metrics()),
+                          "reason", core::kHandshakeAuthReasons),
+      onboarding_success_duration_(
+          core::onboarding_duration_family(env.metrics())
+              .Add({{"result", "success"}}, core::onboarding_duration_buckets())),
+      onboarding_failure_duration_(
+          core::onboarding_duration_family(env.metrics())
+              .Add({{"result", "failure"}}, core::onboarding_duration_buckets())),
+      bridge_timeouts_family_(metrics::BuildCounter()
+                                  .Name("yz_bootstrap_bridge_timeouts_total")
+                                  .Help("Onboarding requests a bridge did not answer within the "
+                                        "per-bridge timeout, by bridge name")
+                                  .Register(env.metrics())),
+      members_gauge_(metrics::BuildGauge()
+                         .Name("yz_bootstrap_members")
+                         .Help("Members of the network the bootstrap knows (genesis included)")
+                         .Register(env.metrics())
+                         .Add({})),
+      bridges_gauge_(metrics::BuildGauge()
+                         .Name("yz_bootstrap_bridges")
+                         .Help("Bridges registered with the bootstrap and still connected")
+                         .Register(env.metrics())
+                         .Add({})),
+      state_metrics_(env.metrics(), config_.faults),
       auth_(env, config_.identity),
       credentials_(env.metrics(),
                    config_.shared_verifier
@@ -47,6 +73,19 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
     throw std::invalid_argument("process " + config_.name + ": node id is not its key's");
   credentials_.limit_lifetime(config_.timing.invitation_expiry / core::kMillisecond +
                               core::kInvitationClockSkewMs);
+  env.metrics().AddCollectCallback([this] {
+    members_gauge_.Set(static_cast<double>(members_.size()));
+    bridges_gauge_.Set(static_cast<double>(live_bridges().size()));
+    // The rendezvous has no DHT to join: joined while it runs.
+    state_metrics_.set_state(running_ ? core::JoinState::kJoined : core::JoinState::kJoining);
+  });
+}
+
+std::string Bootstrap::bridge_name(LinkId link) const {
+  auto it = clients_.find(link);
+  if (it == clients_.end()) return "unknown";
+  const core::PeerInfo& info = it->second.info;
+  return info.metadata.name.empty() ? info.node_id.short_hex() : info.metadata.name;
 }
 
 void Bootstrap::start() {
@@ -96,7 +135,7 @@ void Bootstrap::send(LinkId link, Frame frame) {
 }
 
 void Bootstrap::refuse(LinkId link, std::string code, std::string text) {
-  refused_total_.Add({{"reason", code}}).Increment();
+  refused_total_[code].Increment();
   env_.log(LogLevel::kWarn, "refused", {{"code", code}, {"message", text}});
   Frame error = Frame::Of(MessageType::kError);
   error.code = std::move(code);
@@ -105,7 +144,7 @@ void Bootstrap::refuse(LinkId link, std::string code, std::string text) {
 }
 
 void Bootstrap::refuse_handshake(LinkId link, const std::string& reason, std::string text) {
-  handshake_rejected_.Add({{"reason", reason}}).Increment();
+  handshake_rejected_[reason].Increment();
   env_.log(LogLevel::kWarn, "handshake_refused", {{"reason", reason}, {"detail", text}});
   Frame error = Frame::Of(MessageType::kError);
   error.code = reason;
@@ -231,6 +270,9 @@ void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame)
   if (bridge) {
     if (std::find(bridges_.begin(), bridges_.end(), link) == bridges_.end())
       bridges_.push_back(link);
+    const std::string name = bridge_name(link);
+    if (!bridge_timeouts_.contains(name))
+      bridge_timeouts_[name] = &bridge_timeouts_family_.Add({{"bridge", name}});
     for (const auto& [id, member] : members_) registered.nodes.push_back(member);
     // BRIDGE_AUTH passed: the bridge's chain starts at our invitation.
     if (auth_.enabled()) registered.invitation = invite(frame.node_id);
@@ -292,6 +334,7 @@ void Bootstrap::handle_get_peers_or_genesis(LinkId link, Client& client) {
   Onboarding& onboarding = onboardings_[id];
   onboarding.newcomer_link = link;
   onboarding.newcomer = client.info;
+  onboarding.started_at = env_.now();
   reply.onboarding_started = true;
   send(link, std::move(reply));
   ask_next_bridge(id);
@@ -324,14 +367,19 @@ void Bootstrap::ask_next_bridge(const NodeId& newcomer) {
   ask.target = newcomer;
   ask.metadata = onboarding.newcomer.metadata;
   send(bridge, std::move(ask));
-  onboarding.timer = env_.start_timer(config_.timing.onboarding_bridge_timeout, [this, newcomer] {
-    auto found = onboardings_.find(newcomer);
-    if (found == onboardings_.end()) return;
-    found->second.timer = 0;
-    found->second.last_error = "findNode timeout - taking too long";
-    env_.log(LogLevel::kWarn, "bridge_timeout", {{"newcomer", newcomer.short_hex()}});
-    ask_next_bridge(newcomer);
-  });
+  onboarding.timer =
+      env_.start_timer(config_.timing.onboarding_bridge_timeout, [this, newcomer, bridge] {
+        auto found = onboardings_.find(newcomer);
+        if (found == onboardings_.end()) return;
+        const std::string name = bridge_name(bridge);
+        auto& timeouts = bridge_timeouts_[name];
+        if (timeouts == nullptr) timeouts = &bridge_timeouts_family_.Add({{"bridge", name}});
+        timeouts->Increment();
+        found->second.timer = 0;
+        found->second.last_error = "findNode timeout - taking too long";
+        env_.log(LogLevel::kWarn, "bridge_timeout", {{"newcomer", newcomer.short_hex()}});
+        ask_next_bridge(newcomer);
+      });
 }
 
 void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
@@ -437,7 +485,9 @@ void Bootstrap::finish_onboarding(std::map<NodeId, Onboarding>::iterator it) {
     return;
   }
   next_bridge_++;
-  onboarding_total_.Add({{"result", "success"}}).Increment();
+  onboarding_total_["success"].Increment();
+  onboarding_success_duration_.Observe(static_cast<double>(env_.now() - onboarding.started_at) /
+                                       core::kSecond);
   env_.log(LogLevel::kInfo, "onboarding_succeeded",
            {{"newcomer", onboarding.newcomer.node_id.short_hex()},
             {"helper", onboarding.helper.node_id.short_hex()}});
@@ -459,7 +509,9 @@ void Bootstrap::fail_onboarding(const NodeId& newcomer) {
   const Onboarding onboarding = it->second;
   onboardings_.erase(it);
   onboarding_by_request_.erase(onboarding.request_id);
-  onboarding_total_.Add({{"result", "failure"}}).Increment();
+  onboarding_total_["failure"].Increment();
+  onboarding_failure_duration_.Observe(static_cast<double>(env_.now() - onboarding.started_at) /
+                                       core::kSecond);
   const std::string error =
       "Onboarding failed: " +
       (onboarding.last_error.empty() ? std::string("no bridge answered") : onboarding.last_error);
@@ -516,6 +568,7 @@ core::ProcessStatus Bootstrap::status() {
   s.routing_table_size = members_.size();
   s.member = true;
   s.bootstrap_connected = true;
+  s.state = running_ ? core::JoinState::kJoined : core::JoinState::kJoining;
   return s;
 }
 

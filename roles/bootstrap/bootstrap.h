@@ -1,8 +1,10 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -11,11 +13,19 @@
 #include "roles/core/handshake_auth.h"
 #include "roles/core/process.h"
 #include "roles/core/rate_limit.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
-#include "roles/metrics/gauge.h"
+#include "roles/core/state_metrics.h"
+#include "roles/metrics/known_series.h"
+#include "roles/metrics/types.h"
 
 namespace yz::roles {
+
+// yz_bootstrap_refused_total{reason}: every code Bootstrap::refuse sends.
+inline constexpr std::array<std::string_view, 11> kBootstrapRefusals = {
+    "not_handshake",    "not_registered", "unknown_message", "rate_limited",
+    "version_mismatch", "id_mismatch",    "bad_auth",        "genesis_exists",
+    "not_asked",        "no_invitation",  "bad_token"};
+// yz_onboarding_total{result}.
+inline constexpr std::array<std::string_view, 2> kOnboardingOutcomes = {"success", "failure"};
 
 // Rendezvous and coordinator. Not a DHT member: it registers processes,
 // designates genesis, asks bridges to broker each newcomer's onboarding (one
@@ -56,6 +66,7 @@ class Bootstrap : public core::Process {
     core::MembershipToken token;          // the newcomer's, once accepted
     // Genesis's designation: no bridge, no helper; the invitation is ours.
     bool designation = false;
+    core::TimePoint started_at = 0;  // request received, for the duration histogram
     std::string last_error;
   };
 
@@ -78,6 +89,8 @@ class Bootstrap : public core::Process {
   // Refuses a handshake: counted on yz_handshake_rejected_total, and closed.
   void refuse_handshake(core::LinkId link, const std::string& reason, std::string text);
   void send(core::LinkId link, core::Frame frame);
+  // The name a bridge goes by in yz_bootstrap_bridge_timeouts_total.
+  std::string bridge_name(core::LinkId link) const;
   std::vector<core::LinkId> live_bridges() const;
 
   core::Env& env_;
@@ -98,10 +111,19 @@ class Bootstrap : public core::Process {
   std::map<core::NodeId, Onboarding> onboardings_;
   std::map<std::uint64_t, core::NodeId> onboarding_by_request_;
   std::uint64_t next_request_id_ = 1;
-  metrics::Family<metrics::Counter>& onboarding_total_;
-  metrics::Family<metrics::Counter>& refused_total_;
+  // Registered before any member that reads them.
+  metrics::KnownSeries onboarding_total_;
+  metrics::KnownSeries refused_total_;
   metrics::Gauge& healthy_;
-  metrics::Family<metrics::Counter>& handshake_rejected_;
+  metrics::KnownSeries handshake_rejected_;
+  metrics::Histogram& onboarding_success_duration_;
+  metrics::Histogram& onboarding_failure_duration_;
+  metrics::Family<metrics::Counter>& bridge_timeouts_family_;
+  // By bridge name; a series is created when the bridge registers.
+  std::map<std::string, metrics::Counter*> bridge_timeouts_;
+  metrics::Gauge& members_gauge_;
+  metrics::Gauge& bridges_gauge_;
+  core::StateMetrics state_metrics_;
   core::HandshakeAuth auth_;
   core::CredentialChecker credentials_;
   // Registrations from everyone together (Limits::registrations_per_second).

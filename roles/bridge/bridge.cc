@@ -104,7 +104,7 @@ void Bridge::ask_next_helper(std::uint64_t brokering_id) {
     log(LogLevel::kWarn, "onboarding_no_helper",
         {{"newcomer", brokering.newcomer.node_id.short_hex()},
          {"tried", std::to_string(brokering.candidates.size())}});
-    metrics_.invitations.Add({{"result", "no_helper"}}).Increment();
+    metrics_.invitation("no_helper").Increment();
     reply_failure(brokering, "no_helper", "no helper answered create_invitation_for_peer");
     brokerings_.erase(it);
     return;
@@ -129,7 +129,7 @@ void Bridge::ask_next_helper(std::uint64_t brokering_id) {
                  reply.nodes.push_back(helper);
                  reply.invitation = response->invitation;
                  reply.chain = response->chain;  // the helper's, for the bootstrap to check
-                 metrics_.invitations.Add({{"result", "brokered"}}).Increment();
+                 metrics_.invitation("brokered").Increment();
                  send_to_bootstrap(std::move(reply));
                  brokerings_.erase(found);
                });

@@ -48,6 +48,7 @@ ConnectionManager::Delivery ConnectionManager::handle_frame(Frame&& frame) {
                              [&](const auto& ping) { return ping.first == frame.request_id; });
       if (it != pings_in_flight_.end()) {
         last_rtt_ = env_.now() - it->second;
+        metrics_.ping_rtt.Observe(static_cast<double>(last_rtt_) / kSecond);
         last_pong_at_ = env_.now();
         pings_in_flight_.erase(it);
         unanswered_pings_ = 0;

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "roles/core/handshake_auth.h"
+
 namespace yz::core {
 namespace {
 
@@ -12,90 +14,106 @@ metrics::Family<metrics::Gauge>& links_family(metrics::Registry& registry) {
       .Register(registry);
 }
 
+metrics::Family<metrics::Counter>& emergency_family(metrics::Registry& registry) {
+  return metrics::BuildCounter()
+      .Name("yz_emergency_discovery_total")
+      .Help("Emergency peer discovery runs, by trigger (zero_connections, few_connections)")
+      .Register(registry);
+}
+
+metrics::Counter& counter(metrics::Registry& registry, const char* name, const char* help) {
+  return metrics::BuildCounter().Name(name).Help(help).Register(registry).Add({});
+}
+
+metrics::Gauge& gauge(metrics::Registry& registry, const char* name, const char* help) {
+  return metrics::BuildGauge().Name(name).Help(help).Register(registry).Add({});
+}
+
 }  // namespace
 
+metrics::Family<metrics::Histogram>& onboarding_duration_family(metrics::Registry& registry) {
+  return metrics::BuildHistogram()
+      .Name("yz_onboarding_duration_seconds")
+      .Help(
+          "Onboarding attempts by result: at the bootstrap from request to outcome, at a "
+          "newcomer from asking the bootstrap to the introduction or the failure")
+      .Register(registry);
+}
+
 CoreMetrics::CoreMetrics(metrics::Registry& registry)
-    : find_node_timeouts(metrics::BuildCounter()
-                             .Name("yz_find_node_timeouts_total")
-                             .Help("find_node queries that got no answer in time")
-                             .Register(registry)
-                             .Add({})),
+    : find_node_timeouts(counter(registry, "yz_find_node_timeouts_total",
+                                 "find_node queries that got no answer in time")),
+      find_node_queries(counter(registry, "yz_find_node_queries_total",
+                                "find_node queries sent to a peer (the denominator of "
+                                "yz_find_node_timeouts_total)")),
       find_node_duration(
           metrics::BuildHistogram()
               .Name("yz_find_node_duration_seconds")
               .Help("Duration of complete iterative find_node lookups")
               .Register(registry)
-              .Add({}, {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
-      health_check_failures(metrics::BuildCounter()
-                                .Name("yz_health_check_failures_total")
-                                .Help("Health checks that found no connected peer")
-                                .Register(registry)
-                                .Add({})),
-      onboarding_failures(metrics::BuildCounter()
-                              .Name("yz_onboarding_failures_total")
-                              .Help("Times this process failed to join the network")
-                              .Register(registry)
-                              .Add({})),
-      healthy(metrics::BuildGauge()
-                  .Name("yz_healthy")
-                  .Help("1 when the process passes its health rules, else 0")
-                  .Register(registry)
-                  .Add({})),
-      connected_peers(metrics::BuildGauge()
-                          .Name("yz_connected_peers")
-                          .Help("Peers with an established link")
-                          .Register(registry)
-                          .Add({})),
-      routing_table_size(metrics::BuildGauge()
-                             .Name("yz_routing_table_size")
-                             .Help("Entries in the k-buckets (not counting replacement caches)")
-                             .Register(registry)
-                             .Add({})),
-      peers_missing_handler(metrics::BuildGauge()
-                                .Name("yz_peers_missing_handler")
-                                .Help("Connected routing-table peers whose link has no DHT "
-                                      "listener; 0 in a correct system")
-                                .Register(registry)
-                                .Add({})),
+              .Add({}, metrics::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                            0.5, 1, 2.5, 5, 10, 30})),
+      health_check_failures(counter(registry, "yz_health_check_failures_total",
+                                    "Health checks that found no connected peer")),
+      health_consecutive_failures(gauge(registry, "yz_health_consecutive_failures",
+                                        "Consecutive health checks that found no connected peer "
+                                        "(0 after one that found a peer)")),
+      onboarding_failures(counter(registry, "yz_onboarding_failures_total",
+                                  "Times this process failed to join the network")),
+      onboarding_success_duration(onboarding_duration_family(registry).Add(
+          {{"result", std::string(kOnboardingResults[0])}}, onboarding_duration_buckets())),
+      onboarding_failure_duration(onboarding_duration_family(registry).Add(
+          {{"result", std::string(kOnboardingResults[1])}}, onboarding_duration_buckets())),
+      emergency_zero_connections(
+          emergency_family(registry).Add({{"trigger", std::string(kEmergencyTriggers[0])}})),
+      emergency_few_connections(
+          emergency_family(registry).Add({{"trigger", std::string(kEmergencyTriggers[1])}})),
+      ping_rtt(metrics::BuildHistogram()
+                   .Name("yz_ping_rtt_seconds")
+                   .Help("Round trip of a ping on a peer link, to its pong")
+                   .Register(registry)
+                   .Add({}, metrics::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                                 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})),
+      bootstrap_connected(gauge(registry, "yz_bootstrap_connected",
+                                "1 while this process holds a handshaken link to the bootstrap")),
+      healthy(gauge(registry, "yz_healthy", "1 when the process passes its health rules, else 0")),
+      connected_peers(gauge(registry, "yz_connected_peers", "Peers with an established link")),
+      routing_table_size(gauge(registry, "yz_routing_table_size",
+                               "Entries in the k-buckets (not counting replacement caches)")),
+      peers_missing_handler(gauge(registry, "yz_peers_missing_handler",
+                                  "Connected routing-table peers whose link has no DHT "
+                                  "listener; 0 in a correct system")),
       links_inbound(links_family(registry).Add({{"direction", "inbound"}})),
       links_outbound(links_family(registry).Add({{"direction", "outbound"}})),
-      invitations(metrics::BuildCounter()
-                      .Name("yz_invitations_total")
-                      .Help("Invitations created (helper) or brokered (bridge), by result")
-                      .Register(registry)),
-      received_family_(metrics::BuildCounter()
-                           .Name("yz_dht_messages_received_total")
-                           .Help("Frames received on peer links, by message type")
-                           .Register(registry)),
-      dropped_family_(metrics::BuildCounter()
-                          .Name("yz_dht_messages_dropped_total")
-                          .Help("Frames dropped, by reason (no_handler: no DHT listener on the "
-                                "link)")
-                          .Register(registry)),
-      handshake_rejected_family_(metrics::BuildCounter()
-                                     .Name("yz_handshake_rejected_total")
-                                     .Help("Links closed before or at the handshake, by reason")
-                                     .Register(registry)) {}
-
-metrics::Counter& CoreMetrics::received(MessageType type) {
-  auto& slot = received_by_type_[static_cast<std::size_t>(type)];
-  if (slot == nullptr)
-    slot = &received_family_.Add({{"type", std::string(message_type_name(type))}});
-  return *slot;
-}
-
-metrics::Counter& CoreMetrics::handshake_rejected(std::string_view reason) {
-  return handshake_rejected_family_.Add({{"reason", std::string(reason)}});
-}
-
-metrics::Counter& CoreMetrics::dropped(std::string_view reason) {
-  // no_handler is the hot one; the others are rare enough to look up.
-  if (reason == "no_handler") {
-    if (dropped_no_handler_ == nullptr)
-      dropped_no_handler_ = &dropped_family_.Add({{"reason", "no_handler"}});
-    return *dropped_no_handler_;
-  }
-  return dropped_family_.Add({{"reason", std::string(reason)}});
+      dropped_(metrics::BuildCounter()
+                   .Name("yz_dht_messages_dropped_total")
+                   .Help("Frames dropped, by reason (no_handler: no DHT listener on the link)")
+                   .Register(registry),
+               "reason", kDropReasons),
+      handshake_rejected_(metrics::BuildCounter()
+                              .Name("yz_handshake_rejected_total")
+                              .Help("Links closed before or at the handshake, by reason")
+                              .Register(registry),
+                          "reason", kPeerLinkRefusals),
+      links_closed_(metrics::BuildCounter()
+                        .Name("yz_links_closed_total")
+                        .Help("Peer links closed, by reason (remote_closed: by the other side "
+                              "or the network)")
+                        .Register(registry),
+                    "reason", kLinkCloseReasons),
+      invitations_(metrics::BuildCounter()
+                       .Name("yz_invitations_total")
+                       .Help("Invitations created (helper) or brokered (bridge), by result")
+                       .Register(registry),
+                   "result", kInvitationResults) {
+  handshake_rejected_.add(kHandshakeAuthReasons);
+  auto& received = metrics::BuildCounter()
+                       .Name("yz_dht_messages_received_total")
+                       .Help("Frames received on peer links, by message type")
+                       .Register(registry);
+  for (int type = 0; type < kMessageTypeCount; ++type)
+    received_by_type_[static_cast<std::size_t>(type)] =
+        &received.Add({{"type", std::string(message_type_name(static_cast<MessageType>(type)))}});
 }
 
 }  // namespace yz::core

@@ -1,8 +1,6 @@
 #include "roles/core/credentials.h"
 
-#include "roles/metrics/builder.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
+#include "roles/metrics/types.h"
 
 namespace yz::core {
 namespace {
@@ -74,10 +72,11 @@ CredentialChecker::CredentialChecker(metrics::Registry& registry,
       rejected_(metrics::BuildCounter()
                     .Name("yz_credential_rejected_total")
                     .Help("Invitations and membership tokens refused, by reason")
-                    .Register(registry)) {}
+                    .Register(registry),
+                "reason", kCredentialRejections) {}
 
 std::string CredentialChecker::refuse(const std::string& reason) {
-  rejected_.Add({{"reason", reason}}).Increment();
+  rejected_[reason].Increment();
   return reason;
 }
 

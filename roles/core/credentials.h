@@ -1,20 +1,17 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "roles/core/frame.h"
 #include "roles/core/identity.h"
-
-namespace yz::metrics {
-class Registry;
-template <typename T>
-class Family;
-class Counter;
-}  // namespace yz::metrics
+#include "roles/metrics/known_series.h"
+#include "roles/metrics/registry.h"
 
 namespace yz::core {
 
@@ -53,6 +50,11 @@ CredentialChain extend_chain(const MembershipToken& token, const Invitation& inv
 // How far ahead of a checker's clock an inviter's may run: an invitation may
 // expire up to its lifetime plus this after it is checked.
 inline constexpr std::int64_t kInvitationClockSkewMs = 5 * 60 * 1000;
+
+// yz_credential_rejected_total{reason}: every reason the checks return.
+inline constexpr std::array<std::string_view, 7> kCredentialRejections = {
+    "wrong_subject", "bad_signature", "expired",      "expiry_too_far",
+    "replayed",      "broken_chain",  "missing_chain"};
 
 class CredentialChecker {
  public:
@@ -99,7 +101,7 @@ class CredentialChecker {
   bool key_is(const std::string& public_key, const NodeId& id) const;
 
   std::shared_ptr<SignatureVerifier> verifier_;
-  metrics::Family<metrics::Counter>& rejected_;
+  metrics::KnownSeries rejected_;
   std::set<std::pair<NodeId, std::uint64_t>> used_;
   std::set<NodeId> proven_;  // holders whose chain this process checked
   std::int64_t max_lifetime_ms_ = 0;

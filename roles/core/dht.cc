@@ -229,6 +229,7 @@ void Dht::advance_lookup(std::uint64_t lookup_id) {
   for (const PeerInfo& peer : lookup.next_queries()) {
     Frame query = Frame::Of(MessageType::kFindNode);
     query.target = lookup.target();
+    metrics_.find_node_queries.Increment();
     const NodeId asked = peer.node_id;
     request(peer, std::move(query), find_node_timeout(asked),
             [this, lookup_id, asked](const Frame* response) {

@@ -14,6 +14,7 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
             PeerMetadata{config_.role, config_.listen_address, config_.protocol_version,
                          config_.build_id, config_.name}},
       metrics_(env.metrics()),
+      state_metrics_(env.metrics(), config_.faults),
       routing_table_(config_.node_id, config_.timing.k),
       links_(env, metrics_, self_, config_.timing.handshake_timeout,
              PeerLinks::Callbacks{
@@ -55,6 +56,9 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
     metrics_.peers_missing_handler.Set(static_cast<double>(dht_.peers_missing_handler()));
     metrics_.links_inbound.Set(static_cast<double>(links_.inbound_count()));
     metrics_.links_outbound.Set(static_cast<double>(links_.outbound_count()));
+    metrics_.health_consecutive_failures.Set(health_.consecutive_failures());
+    metrics_.bootstrap_connected.Set(bootstrap_ready() ? 1 : 0);
+    state_metrics_.set_state(join_state());
   });
 }
 
@@ -230,6 +234,7 @@ void DhtMember::ask_for_peers_or_genesis() {
   if (!bootstrap_ready() || onboarding_in_progress_) return;
   if (!member_) {
     onboarding_in_progress_ = true;
+    onboarding_asked_at_ = env_.now();
     // If the bootstrap never answers, try again rather than wait forever.
     onboarding_give_up_timer_ = env_.start_timer(config_.timing.onboarding_give_up, [this] {
       onboarding_give_up_timer_ = 0;
@@ -383,6 +388,9 @@ void DhtMember::handle_send_invitation(const Frame& frame) {
 
 void DhtMember::handle_peer_introduction(const Frame& frame) {
   if (member_) return;  // the helper's copy: the newcomer will dial us
+  if (onboarding_in_progress_)
+    metrics_.onboarding_success_duration.Observe(
+        static_cast<double>(env_.now() - onboarding_asked_at_) / kSecond);
   end_onboarding_attempt();
   join_through(frame.nodes);
 }
@@ -422,6 +430,9 @@ void DhtMember::refresh_buckets_from(int bucket) {
 }
 
 void DhtMember::handle_onboarding_failed(const Frame& frame) {
+  if (onboarding_in_progress_)
+    metrics_.onboarding_failure_duration.Observe(
+        static_cast<double>(env_.now() - onboarding_asked_at_) / kSecond);
   end_onboarding_attempt();
   ++onboarding_failures_;
   metrics_.onboarding_failures.Increment();
@@ -463,7 +474,7 @@ void DhtMember::on_role_request(ConnectionManager& from, Frame&& frame) {
     reply.invitation.nonce = nonce;
   }
   reply.chain = chain_;  // so the newcomer and the bootstrap can check us
-  metrics_.invitations.Add({{"result", "created"}}).Increment();
+  metrics_.invitation("created").Increment();
   log(LogLevel::kInfo, "invitation_created",
       {{"invitee", frame.target.short_hex()}, {"bridge", from.peer().node_id.short_hex()}});
   dht_.respond(from, std::move(reply));
@@ -509,6 +520,9 @@ void DhtMember::run_health_check() {
 }
 
 void DhtMember::on_emergency(Health::Emergency emergency) {
+  (emergency == Health::Emergency::kZeroConnections ? metrics_.emergency_zero_connections
+                                                    : metrics_.emergency_few_connections)
+      .Increment();
   log(LogLevel::kWarn, "emergency_peer_discovery",
       {{"connected", std::to_string(links_.connected_count())},
        {"routing", std::to_string(routing_table_.size())},
@@ -524,6 +538,18 @@ void DhtMember::set_faults(const FaultSet& faults) {
   config_.faults = faults;  // Dht reads the same FaultSet
   routing_table_.set_skip_callback_for_replacement(faults.has(Fault::kReplacementCacheNoCallback));
   links_.set_per_direction_managers(faults.has(Fault::kPongWrongManager));
+  state_metrics_.set_faults(faults);
+}
+
+JoinState DhtMember::join_state() {
+  // A bridge is in the network by its registration with the bootstrap
+  // (BRIDGE_AUTH), not by an invitation, so it never holds a membership
+  // token: without this, every bridge of a healthy cluster read "isolated"
+  // (and would page as an isolated node) although it links to every member.
+  const bool in_network = member_ || config_.role == Role::kBridge;
+  return core::join_state(JoinObservation{
+      in_network, links_.connected_count(), routing_table_.size(), dht_.peers_missing_handler(),
+      env_.now() - health_.started_at(), config_.timing.startup_grace});
 }
 
 ProcessStatus DhtMember::status() {
@@ -542,6 +568,7 @@ ProcessStatus DhtMember::status() {
   s.onboarding_failures = onboarding_failures_;
   s.bootstrap_connected = bootstrap_ready();
   s.member = member_;
+  s.state = join_state();
   return s;
 }
 

@@ -12,6 +12,7 @@
 #include "roles/core/peer_links.h"
 #include "roles/core/process.h"
 #include "roles/core/routing_table.h"
+#include "roles/core/state_metrics.h"
 
 namespace yz::core {
 
@@ -76,6 +77,7 @@ class DhtMember : public Process {
   ProcessConfig config_;
   PeerInfo self_;
   CoreMetrics metrics_;
+  StateMetrics state_metrics_;
   RoutingTable routing_table_;
   PeerLinks links_;
   Dht dht_;
@@ -94,6 +96,7 @@ class DhtMember : public Process {
   void schedule_health_check();
   void run_health_check();
   void end_onboarding_attempt();
+  JoinState join_state();
   void join_through(const std::vector<PeerInfo>& peers);
   void refresh_buckets_from(int bucket);
 
@@ -110,6 +113,7 @@ class DhtMember : public Process {
   CredentialChecker credentials_;
   bool onboarding_in_progress_ = false;
   TimerId onboarding_give_up_timer_ = 0;
+  TimePoint onboarding_asked_at_ = 0;  // for yz_onboarding_duration_seconds
   PeerInfo inviter_;
   std::uint64_t onboarding_failures_ = 0;
 };

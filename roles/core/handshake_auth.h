@@ -1,8 +1,10 @@
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "roles/core/env.h"
 #include "roles/core/frame.h"
@@ -21,8 +23,10 @@ namespace yz::core {
 // Env::random, so the simulator stays deterministic.
 //
 // Each check returns "" or the refusal reason, which is also the
-// yz_handshake_rejected_total label: missing_proof, id_key_mismatch,
-// bad_signature.
+// yz_handshake_rejected_total label: one of kHandshakeAuthReasons.
+inline constexpr std::array<std::string_view, 3> kHandshakeAuthReasons = {
+    "missing_proof", "id_key_mismatch", "bad_signature"};
+
 class HandshakeAuth {
  public:
   // A null identity disables every check (unit tests with hand-picked ids).

@@ -263,11 +263,14 @@ void PeerLinks::complete_handshake(ConnectionManager& manager) {
 
 void PeerLinks::on_link_closed(LinkId link) {
   retired_.clear();
-  if (managers_.contains(link)) forget(link);
+  if (!managers_.contains(link)) return;
+  metrics_.link_closed("remote_closed").Increment();
+  forget(link);
 }
 
 void PeerLinks::close(LinkId link, std::string_view reason) {
   if (!managers_.contains(link)) return;
+  metrics_.link_closed(reason).Increment();
   env_.log(LogLevel::kDebug, "link_closed",
            {{"link", std::to_string(link)}, {"reason", std::string(reason)}});
   env_.close(link, reason);

@@ -9,6 +9,7 @@
 #include "roles/core/faults.h"
 #include "roles/core/frame.h"
 #include "roles/core/identity.h"
+#include "roles/core/join_state.h"
 #include "roles/core/node_id.h"
 #include "roles/core/timing.h"
 
@@ -52,6 +53,7 @@ struct ProcessStatus {
   std::uint64_t onboarding_failures = 0;
   bool bootstrap_connected = false;
   bool member = false;
+  JoinState state = JoinState::kJoining;
 };
 
 // One role instance, driven by events. A driver (runtime or simulator) calls

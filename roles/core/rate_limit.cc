@@ -4,10 +4,8 @@
 #include <string>
 #include <utility>
 
-#include "roles/metrics/builder.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
 #include "roles/metrics/registry.h"
+#include "roles/metrics/types.h"
 
 namespace yz::core {
 

@@ -7,9 +7,9 @@
 #include <string_view>
 
 #include "roles/core/env.h"
+#include "roles/metrics/types.h"
 
 namespace yz::metrics {
-class Counter;
 class Registry;
 }  // namespace yz::metrics
 

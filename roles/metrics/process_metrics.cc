@@ -14,10 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "roles/metrics/builder.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
-#include "roles/metrics/gauge.h"
+#include "roles/metrics/types.h"
 
 namespace yz::metrics {
 namespace {
@@ -137,7 +134,10 @@ void Collect(ProcessState& state) {
 }  // namespace
 
 void AddProcessMetrics(Registry& registry) {
-  if (registry.families().contains(kCpuSeconds)) return;
+  // Once at start-up, so a full collection to look for the family is cheap.
+  for (const auto& family : registry.Collect()) {
+    if (family.name == kCpuSeconds) return;
+  }
 
   auto state = std::make_shared<ProcessState>();
   state->cpu_seconds = &BuildCounter()

@@ -49,6 +49,12 @@ void AppendHealthFields(std::string& out, const core::ProcessStatus& status) {
   out += json::quote(status.node_id.to_hex());
   out += ",\"name\":";
   out += json::quote(status.name);
+  // Whether the process has joined (see core/join_state.h); "healthy" keeps
+  // the original's rule for compatibility.
+  out += ",\"state\":";
+  out += json::quote(core::join_state_name(status.state));
+  out += ",\"uptimeSeconds\":";
+  AppendSeconds(out, status.uptime);
 }
 
 HttpResponse Json(int status, std::string body) {

@@ -17,6 +17,7 @@
 
 #include "roles/core/dht_member.h"
 #include "roles/make_process.h"
+#include "roles/metrics/known_series.h"
 #include "roles/metrics/process_metrics.h"
 #include "roles/metrics/registry.h"
 #include "roles/runtime/asio_env.h"
@@ -118,31 +119,33 @@ int run_role_process(core::Role role, int argc, char** argv) {
   metrics::AddBuildInfo(registry, std::string(build_id()), std::string(core::role_name(role)));
   Logger logger(flags.name, role, flags.log_level, flags.log_format);
 
+  // The transport's refusals, at 0 from the first scrape like the core's.
+  metrics::KnownSeries refused_frames(
+      metrics::BuildCounter()
+          .Name("yz_dht_messages_dropped_total")
+          .Help("Frames dropped, by reason (no_handler: no DHT listener on the link)")
+          .Register(registry),
+      "reason", kRefusedFrameReasons);
+
   std::unique_ptr<core::Process> process;
-  Transport transport(
-      io,
-      Transport::Events{
-          [&](core::LinkId link) { process->on_link_accepted(link); },
-          [&](core::LinkId link) { process->on_link_opened(link); },
-          [&](core::LinkId link, std::string_view reason) {
-            process->on_link_closed(link, reason);
-          },
-          [&](core::LinkId link, core::Frame&& frame) {
-            process->on_frame(link, std::move(frame));
-          },
-          [&](core::LinkId link, std::string_view reason, const std::string& problem) {
-            metrics::BuildCounter()
-                .Name("yz_dht_messages_dropped_total")
-                .Help("Frames dropped, by reason (no_handler: no DHT listener on the link)")
-                .Register(registry)
-                .Add({{"reason", std::string(reason)}})
-                .Increment();
-            logger.log(core::LogLevel::kWarn, "frame_refused",
-                       {{"link", std::to_string(link)},
-                        {"reason", std::string(reason)},
-                        {"problem", problem}});
-          }},
-      flags.bootstrap, kMaxFrameBytes, channel_credentials(flags.tls));
+  Transport transport(io,
+                      Transport::Events{[&](core::LinkId link) { process->on_link_accepted(link); },
+                                        [&](core::LinkId link) { process->on_link_opened(link); },
+                                        [&](core::LinkId link, std::string_view reason) {
+                                          process->on_link_closed(link, reason);
+                                        },
+                                        [&](core::LinkId link, core::Frame&& frame) {
+                                          process->on_frame(link, std::move(frame));
+                                        },
+                                        [&](core::LinkId link, std::string_view reason,
+                                            const std::string& problem) {
+                                          refused_frames[reason].Increment();
+                                          logger.log(core::LogLevel::kWarn, "frame_refused",
+                                                     {{"link", std::to_string(link)},
+                                                      {"reason", std::string(reason)},
+                                                      {"problem", problem}});
+                                        }},
+                      flags.bootstrap, kMaxFrameBytes, channel_credentials(flags.tls));
 
   // gRPC server: the role's link service, health and reflection.
   grpc::EnableDefaultHealthCheckService(true);

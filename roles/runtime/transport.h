@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
@@ -24,6 +25,10 @@ class Stream;
 // Bootstrap.Connect to the bootstrap). gRPC's threads only decode and post:
 // every event reaches the core on the io_context's thread, in order per
 // link, and every call from the core is made on that thread.
+// yz_dht_messages_dropped_total{reason} of frames refused before the core
+// sees them (Events::refused).
+inline constexpr std::array<std::string_view, 2> kRefusedFrameReasons = {"malformed", "oversized"};
+
 class Transport {
  public:
   struct Events {

@@ -14,10 +14,8 @@
 
 #include "roles/core/process.h"
 #include "roles/json/json.h"
-#include "roles/metrics/builder.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
 #include "roles/metrics/registry.h"
+#include "roles/metrics/types.h"
 #include "roles/runtime/endpoints.h"
 #include "roles/runtime/http_server.h"
 

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 
+#include "sim/report.h"
 #include "tests/sim/sim_test_util.h"
 
 namespace yz::sim {
@@ -54,6 +55,49 @@ TEST_P(IncidentWithFault, ReproducesTheIncidentPattern) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, IncidentWithFault, ::testing::Values(1, 2, 3, 42, 1000));
+
+// The join state (core/join_state.h) tells the two victims of the fault
+// apart: nodes whose onboarding never completed end "isolated" (past the
+// start-up grace with no peer), and the one node that joined early keeps
+// links to peers whose DHT listener was never attached, so it is
+// "degraded" although the original "healthy" rule passes it. Through the
+// JSON report, since that is what yzsim --json shows an operator.
+TEST_P(IncidentWithFault, JoinStatesShowIsolatedAndDegradedNodes) {
+  const Scenario scenario = load_or_die("incident-15.textproto");
+  const RunResult result = run_once(scenario, GetParam(), early_return_race());
+  int isolated = 0, degraded = 0;
+  for (const auto& n : result.nodes) {
+    if (n.role != "node") continue;
+    if (n.state == "isolated") {
+      ++isolated;
+      EXPECT_EQ(n.connected_peers, 0u) << n.name;
+      EXPECT_FALSE(n.healthy) << n.name;
+    } else if (n.state == "degraded") {
+      ++degraded;
+      EXPECT_GT(n.peers_missing_handler, 0u) << n.name;
+      // The old rule misses it: the reason the state exists.
+      EXPECT_TRUE(n.healthy) << n.name;
+    } else {
+      ADD_FAILURE() << n.name << " ends " << n.state;
+    }
+  }
+  EXPECT_GE(isolated, 10);
+  EXPECT_GE(degraded, 1);
+  // The anchors are joined; the bootstrap reports joined as the rendezvous.
+  EXPECT_EQ(node(result, "bootstrap").state, "joined");
+  EXPECT_EQ(node(result, "genesis").state, "joined");
+  EXPECT_EQ(node(result, "bridge-node-1").state, "joined");
+  EXPECT_EQ(node(result, "bridge-node-2").state, "joined");
+  EXPECT_NE(to_json(result).find("\"state\":\"degraded\""), std::string::npos);
+}
+
+TEST_P(IncidentWithFault, SameSeedWithoutTheFaultEndsWithEveryProcessJoined) {
+  const Scenario scenario = load_or_die("incident-15.textproto");
+  const RunResult result = run_once(scenario, GetParam());
+  ASSERT_EQ(result.nodes.size(), 19u);
+  for (const auto& n : result.nodes)
+    EXPECT_EQ(n.state, "joined") << n.name << " (" << n.role << ")";
+}
 
 TEST(IncidentWithFault, ViolationIsReportedAtTheStepThatBrokeIt) {
   const Scenario scenario = load_or_die("incident-15.textproto");

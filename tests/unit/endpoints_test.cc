@@ -8,11 +8,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "roles/core/process.h"
-#include "roles/metrics/builder.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
 #include "roles/metrics/registry.h"
 #include "roles/metrics/text_serializer.h"
+#include "roles/metrics/types.h"
 
 namespace yz::runtime {
 namespace {
@@ -85,7 +83,24 @@ TEST_F(EndpointsTest, HealthyProcessGets200AndTheExactJson) {
             "{\"healthy\":true,\"uptime\":1.5,\"connectedPeers\":3,\"routingTableSize\":12,"
             "\"healthFailures\":0,\"peersMissingHandler\":0,\"bootstrapConnected\":true,"
             "\"role\":\"node\",\"nodeId\":\"00112233445566778899aabbccddeeff01234567\","
-            "\"name\":\"node-7\"}\n");
+            "\"name\":\"node-7\",\"state\":\"joining\",\"uptimeSeconds\":1.5}\n");
+}
+
+// "state" is the process's join state, whatever it is, next to the
+// original "healthy"; the status code keeps following "healthy" (old
+// clients), so a degraded node that the old rule passes still gets 200.
+TEST_F(EndpointsTest, HealthCarriesEachJoinStateAndTheUptimeInSeconds) {
+  for (const core::JoinState state : {core::JoinState::kJoining, core::JoinState::kJoined,
+                                      core::JoinState::kIsolated, core::JoinState::kDegraded}) {
+    process_.fixed = HealthyNode();
+    process_.fixed.state = state;
+    process_.fixed.uptime = 125'250 * core::kMillisecond;
+    const HttpResponse response = Call("GET", "/health");
+    const std::string name(core::join_state_name(state));
+    EXPECT_THAT(response.body, HasSubstr("\"state\":\"" + name + "\"")) << name;
+    EXPECT_THAT(response.body, HasSubstr("\"uptimeSeconds\":125.25")) << name;
+    EXPECT_EQ(response.status, 200) << name;
+  }
 }
 
 TEST_F(EndpointsTest, UnhealthyProcessGets503WithTheSameFields) {
@@ -105,7 +120,7 @@ TEST_F(EndpointsTest, UnhealthyProcessGets503WithTheSameFields) {
             "{\"healthy\":false,\"uptime\":90,\"connectedPeers\":0,\"routingTableSize\":12,"
             "\"healthFailures\":4,\"peersMissingHandler\":2,\"bootstrapConnected\":false,"
             "\"role\":\"bridge\",\"nodeId\":\"00112233445566778899aabbccddeeff01234567\","
-            "\"name\":\"bridge \\\"b\\\"\\\\1\"}\n");
+            "\"name\":\"bridge \\\"b\\\"\\\\1\",\"state\":\"joining\",\"uptimeSeconds\":90}\n");
 }
 
 TEST_F(EndpointsTest, StatusAddsCountersAndIs200EvenWhenUnhealthy) {
@@ -118,7 +133,8 @@ TEST_F(EndpointsTest, StatusAddsCountersAndIs200EvenWhenUnhealthy) {
             "{\"healthy\":false,\"uptime\":1.5,\"connectedPeers\":3,\"routingTableSize\":12,"
             "\"healthFailures\":0,\"peersMissingHandler\":0,\"bootstrapConnected\":true,"
             "\"role\":\"node\",\"nodeId\":\"00112233445566778899aabbccddeeff01234567\","
-            "\"name\":\"node-7\",\"member\":true,\"droppedNoHandler\":5,\"findNodeTimeouts\":6,"
+            "\"name\":\"node-7\",\"state\":\"joining\",\"uptimeSeconds\":1.5,\"member\":true,"
+            "\"droppedNoHandler\":5,\"findNodeTimeouts\":6,"
             "\"onboardingFailures\":7}\n");
 }
 
@@ -192,7 +208,7 @@ TEST_F(EndpointsTest, NamesWithControlsOrInvalidUtf8StayValidJson) {
   process_.fixed = HealthyNode();
   process_.fixed.name = "n\x7f\n\xff\xc3\xa9";
   const HttpResponse response = Call("GET", "/health");
-  EXPECT_THAT(response.body, HasSubstr("\"name\":\"n\\u007f\\n\\ufffd\xc3\xa9\"}\n"));
+  EXPECT_THAT(response.body, HasSubstr("\"name\":\"n\\u007f\\n\\ufffd\xc3\xa9\",\"state\""));
 }
 
 }  // namespace

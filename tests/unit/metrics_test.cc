@@ -1,230 +1,22 @@
-#include <cmath>
 #include <filesystem>
-#include <functional>
 #include <limits>
-#include <stdexcept>
+#include <memory>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "roles/metrics/counter.h"
-#include "roles/metrics/family.h"
-#include "roles/metrics/gauge.h"
-#include "roles/metrics/histogram.h"
 #include "roles/metrics/registry.h"
 #include "roles/metrics/text_serializer.h"
+#include "roles/metrics/types.h"
 #include "tests/unit/promtool_check.h"
 
 namespace yz::metrics {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// The message of the std::invalid_argument that `f` throws, so tests can
-// check that the message names the offending metric or label.
-std::string InvalidArgumentMessage(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected std::invalid_argument";
-  return "";
-}
-
-// ---------------------------------------------------------------- Counter
-
-TEST(CounterTest, StartsAtZeroAndIncrements) {
-  Counter counter;
-  EXPECT_EQ(counter.Value(), 0.0);
-  counter.Increment();
-  counter.Increment(2.5);
-  EXPECT_EQ(counter.Value(), 3.5);
-}
-
-TEST(CounterTest, IgnoresNegativeAndNanIncrements) {
-  Counter counter;
-  counter.Increment(2);
-  counter.Increment(-1);
-  counter.Increment(std::numeric_limits<double>::quiet_NaN());
-  EXPECT_EQ(counter.Value(), 2.0);
-}
-
-// ---------------------------------------------------------------- Gauge
-
-TEST(GaugeTest, SetIncrementDecrement) {
-  Gauge gauge;
-  EXPECT_EQ(gauge.Value(), 0.0);
-  gauge.Set(10);
-  gauge.Increment();
-  gauge.Increment(4);
-  gauge.Decrement();
-  gauge.Decrement(20);
-  EXPECT_EQ(gauge.Value(), -6.0);
-}
-
-// ---------------------------------------------------------------- Histogram
-
-TEST(HistogramTest, BucketsAreCumulativeAndUpperBoundInclusive) {
-  Histogram histogram({1, 2, 5});
-  for (double v : {0.5, 1.0, 1.5, 2.0, 4.0, 7.0}) histogram.Observe(v);
-  EXPECT_THAT(histogram.boundaries(), ElementsAre(1, 2, 5));
-  EXPECT_THAT(histogram.CumulativeCounts(), ElementsAre(2u, 4u, 5u, 6u));
-  EXPECT_EQ(histogram.count(), 6u);
-  EXPECT_EQ(histogram.sum(), 16.0);
-}
-
-TEST(HistogramTest, EmptyHistogramHasZeroBuckets) {
-  Histogram histogram({0.1, 1});
-  EXPECT_THAT(histogram.CumulativeCounts(), ElementsAre(0u, 0u, 0u));
-  EXPECT_EQ(histogram.count(), 0u);
-  EXPECT_EQ(histogram.sum(), 0.0);
-}
-
-TEST(HistogramTest, NoBoundariesMeansOnlyTheInfBucket) {
-  Histogram histogram({});
-  histogram.Observe(-3);
-  histogram.Observe(3);
-  EXPECT_THAT(histogram.CumulativeCounts(), ElementsAre(2u));
-}
-
-TEST(HistogramTest, NanGoesToInfBucketOnly) {
-  Histogram histogram({1});
-  histogram.Observe(std::numeric_limits<double>::quiet_NaN());
-  EXPECT_THAT(histogram.CumulativeCounts(), ElementsAre(0u, 1u));
-  EXPECT_TRUE(std::isnan(histogram.sum()));
-}
-
-TEST(HistogramTest, TrailingInfBoundaryIsDropped) {
-  Histogram histogram({1, std::numeric_limits<double>::infinity()});
-  EXPECT_THAT(histogram.boundaries(), ElementsAre(1));
-  EXPECT_EQ(histogram.CumulativeCounts().size(), 2u);
-}
-
-TEST(HistogramTest, RejectsUnsortedDuplicateOrNanBoundaries) {
-  EXPECT_THROW(Histogram({2, 1}), std::invalid_argument);
-  EXPECT_THROW(Histogram({1, 1}), std::invalid_argument);
-  EXPECT_THROW(Histogram({1, std::numeric_limits<double>::quiet_NaN()}), std::invalid_argument);
-}
-
-// ---------------------------------------------------------------- Family
-
-TEST(FamilyTest, SameLabelsReturnSameMetric) {
-  Registry registry;
-  auto& family = BuildCounter().Name("requests_total").Help("Requests").Register(registry);
-  Counter& a = family.Add({{"method", "get"}});
-  Counter& b = family.Add({{"method", "post"}});
-  EXPECT_NE(&a, &b);
-  // Adding many more must not move existing metrics: callers keep references.
-  for (int i = 0; i < 1000; ++i) family.Add({{"method", "m" + std::to_string(i)}});
-  EXPECT_EQ(&family.Add({{"method", "get"}}), &a);
-  EXPECT_EQ(family.metrics().size(), 1002u);
-}
-
-TEST(FamilyTest, HistogramAddKeepsOriginalBoundaries) {
-  Registry registry;
-  auto& family = BuildHistogram().Name("latency_seconds").Help("Latency").Register(registry);
-  Histogram& h = family.Add({}, {1, 2});
-  EXPECT_EQ(&family.Add({}, {5}), &h);
-  EXPECT_THAT(h.boundaries(), ElementsAre(1, 2));
-}
-
-TEST(FamilyTest, HasAndRemove) {
-  Registry registry;
-  auto& family = BuildGauge().Name("peers").Help("Peers").Register(registry);
-  Gauge& gauge = family.Add({{"peer", "a"}});
-  EXPECT_TRUE(family.Has({{"peer", "a"}}));
-  EXPECT_FALSE(family.Has({{"peer", "b"}}));
-  family.Remove(&gauge);
-  EXPECT_FALSE(family.Has({{"peer", "a"}}));
-  EXPECT_TRUE(family.metrics().empty());
-}
-
-TEST(FamilyTest, InvalidLabelNamesThrowNamingTheLabel) {
-  Registry registry;
-  auto& family = BuildCounter().Name("x_total").Help("X").Register(registry);
-  for (const char* bad : {"", "1abc", "has-dash", "has.dot", "__reserved", "le", "quantile"}) {
-    SCOPED_TRACE(bad);
-    EXPECT_THAT(InvalidArgumentMessage([&] {
-                  family.Add({{bad, "v"}});
-                }),
-                HasSubstr("\"" + std::string(bad) + "\""));
-  }
-  EXPECT_TRUE(family.metrics().empty());
-  // Valid ones, including a single leading underscore and digits after the first character.
-  family.Add({{"_a1", "v"}, {"Z9_", "v"}});
-  EXPECT_EQ(family.metrics().size(), 1u);
-}
-
-TEST(FamilyTest, LabelMayNotRepeatAConstantLabel) {
-  Registry registry;
-  auto& family = BuildGauge().Name("g").Help("G").Labels({{"role", "core"}}).Register(registry);
-  EXPECT_THAT(InvalidArgumentMessage([&] {
-                family.Add({{"role", "other"}});
-              }),
-              HasSubstr("\"role\""));
-}
-
-// ---------------------------------------------------------------- Registry
-
-TEST(RegistryTest, SameNameAndTypeReturnsExistingFamily) {
-  Registry registry;
-  auto& a = BuildGauge().Name("g").Help("first").Register(registry);
-  auto& b = BuildGauge().Name("g").Help("second").Register(registry);
-  EXPECT_EQ(&a, &b);
-  EXPECT_EQ(b.help(), "first");
-  EXPECT_EQ(b.name(), "g");
-}
-
-TEST(RegistryTest, SameNameDifferentTypeThrows) {
-  Registry registry;
-  BuildHistogram().Name("thing").Help("T").Register(registry);
-  EXPECT_THAT(
-      InvalidArgumentMessage([&] { BuildGauge().Name("thing").Help("T").Register(registry); }),
-      HasSubstr("\"thing\""));
-}
-
-TEST(RegistryTest, SameNameDifferentConstantLabelsThrows) {
-  Registry registry;
-  BuildGauge().Name("g").Help("G").Labels({{"a", "1"}}).Register(registry);
-  EXPECT_THROW(BuildGauge().Name("g").Help("G").Labels({{"a", "2"}}).Register(registry),
-               std::invalid_argument);
-}
-
-TEST(RegistryTest, InvalidMetricNamesThrowNamingTheMetric) {
-  Registry registry;
-  for (const char* bad : {"", "1abc", "has-dash", "has space", "ünicode"}) {
-    SCOPED_TRACE(bad);
-    EXPECT_THAT(
-        InvalidArgumentMessage([&] { BuildGauge().Name(bad).Help("h").Register(registry); }),
-        HasSubstr("\"" + std::string(bad) + "\""));
-  }
-  EXPECT_TRUE(registry.families().empty());
-  BuildGauge().Name("_ok:name9").Help("h").Register(registry);
-  EXPECT_EQ(registry.families().size(), 1u);
-}
-
-TEST(RegistryTest, InvalidConstantLabelThrowsNamingIt) {
-  Registry registry;
-  EXPECT_THAT(InvalidArgumentMessage([&] {
-                BuildGauge().Name("g").Help("h").Labels({{"bad-label", "v"}}).Register(registry);
-              }),
-              HasSubstr("\"bad-label\""));
-}
-
-TEST(RegistryTest, RejectsWhatPromtoolWouldReject) {
-  Registry registry;
-  EXPECT_THAT(
-      InvalidArgumentMessage([&] { BuildCounter().Name("requests").Help("h").Register(registry); }),
-      HasSubstr("\"requests\""));
-  EXPECT_THAT(InvalidArgumentMessage([&] { BuildGauge().Name("no_help").Register(registry); }),
-              HasSubstr("\"no_help\""));
-  EXPECT_THROW(BuildGauge().Name("peer_count").Help("h").Register(registry), std::invalid_argument);
-  EXPECT_THROW(BuildGauge().Name("x_sum").Help("h").Register(registry), std::invalid_argument);
-  EXPECT_THROW(BuildCounter().Name("x_bucket").Help("h").Register(registry), std::invalid_argument);
-  EXPECT_TRUE(registry.families().empty());
-}
+// prometheus-cpp is trusted for the metric types themselves; these tests pin
+// what yz adds on top (sorting, collect callbacks) and what a scrape sees.
 
 // ---------------------------------------------------------------- Serialization
 
@@ -239,10 +31,11 @@ TEST(SerializeTextTest, ExactOutputForSmallRegistry) {
   requests.Add({{"method", "find_node"}}).Increment();
   BuildGauge().Name("yz_connected_peers").Help("Peers").Register(registry).Add({}).Set(-2);
   auto& duration = BuildHistogram().Name("yz_duration_seconds").Help("Duration").Register(registry);
-  Histogram& h = duration.Add({}, {0.005, 0.1, 1});
+  Histogram& h = duration.Add({}, Histogram::BucketBoundaries{0.005, 0.1, 1});
   h.Observe(0.05);
   h.Observe(0.1);
   h.Observe(3);
+  // A family with no series yet is left out of the page altogether.
   BuildGauge().Name("yz_empty").Help("Nothing yet").Register(registry);
 
   EXPECT_EQ(SerializeText(registry),
@@ -251,31 +44,30 @@ TEST(SerializeTextTest, ExactOutputForSmallRegistry) {
             "yz_connected_peers -2\n"
             "# HELP yz_duration_seconds Duration\n"
             "# TYPE yz_duration_seconds histogram\n"
+            "yz_duration_seconds_count 3\n"
+            "yz_duration_seconds_sum 3.15\n"
             "yz_duration_seconds_bucket{le=\"0.005\"} 0\n"
             "yz_duration_seconds_bucket{le=\"0.1\"} 2\n"
             "yz_duration_seconds_bucket{le=\"1\"} 2\n"
             "yz_duration_seconds_bucket{le=\"+Inf\"} 3\n"
-            "yz_duration_seconds_sum 3.15\n"
-            "yz_duration_seconds_count 3\n"
-            "# HELP yz_empty Nothing yet\n"
-            "# TYPE yz_empty gauge\n"
             "# HELP yz_requests_total Requests served\n"
             "# TYPE yz_requests_total counter\n"
-            "yz_requests_total{method=\"find_node\",node=\"n1\"} 1\n"
-            "yz_requests_total{method=\"get\",node=\"n1\"} 3\n");
+            // prometheus-cpp puts constant labels first.
+            "yz_requests_total{node=\"n1\",method=\"find_node\"} 1\n"
+            "yz_requests_total{node=\"n1\",method=\"get\"} 3\n");
 }
 
 TEST(SerializeTextTest, HistogramWithLabelsPutsLeLast) {
   Registry registry;
   auto& family = BuildHistogram().Name("lookup_seconds").Help("L").Register(registry);
-  family.Add({{"type", "find"}}, {1}).Observe(0.5);
+  family.Add({{"type", "find"}}, Histogram::BucketBoundaries{1}).Observe(0.5);
   EXPECT_EQ(SerializeText(registry),
             "# HELP lookup_seconds L\n"
             "# TYPE lookup_seconds histogram\n"
-            "lookup_seconds_bucket{type=\"find\",le=\"1\"} 1\n"
-            "lookup_seconds_bucket{type=\"find\",le=\"+Inf\"} 1\n"
+            "lookup_seconds_count{type=\"find\"} 1\n"
             "lookup_seconds_sum{type=\"find\"} 0.5\n"
-            "lookup_seconds_count{type=\"find\"} 1\n");
+            "lookup_seconds_bucket{type=\"find\",le=\"1\"} 1\n"
+            "lookup_seconds_bucket{type=\"find\",le=\"+Inf\"} 1\n");
 }
 
 TEST(SerializeTextTest, EscapesLabelValuesAndHelp) {
@@ -322,8 +114,8 @@ TEST(SerializeTextTest, FormatsNumbers) {
             "n{case=\"g_big_int\"} 9007199254740992\n"
             "n{case=\"h_pos_inf\"} +Inf\n"
             "n{case=\"i_neg_inf\"} -Inf\n"
-            "n{case=\"j_nan\"} NaN\n"
-            "n{case=\"k_neg_zero\"} 0\n"
+            "n{case=\"j_nan\"} Nan\n"
+            "n{case=\"k_neg_zero\"} -0\n"
             "n{case=\"l_third\"} 0.3333333333333333\n");
 }
 
@@ -400,11 +192,17 @@ TEST(PromtoolTest, AcceptsEveryMetricType) {
                        .Name("yz_find_node_duration_seconds")
                        .Help("Duration of complete iterative find_node lookups")
                        .Register(registry);
-  Histogram& h = duration.Add({}, {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+  Histogram& h = duration.Add(
+      {}, Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
   for (double v : {0.001, 0.02, 0.3, 42.0}) h.Observe(v);
-  duration.Add({{"outcome", "timeout"}}, {1});
+  duration.Add({{"outcome", "timeout"}}, Histogram::BucketBoundaries{1});
 
   const std::string page = SerializeText(registry);
+  // prometheus-cpp spells NaN "Nan", not the format's "NaN": Prometheus (and
+  // promtool) read values with Go's ParseFloat, which takes any case, so
+  // this page must still pass. Pinned so a library update that changes the
+  // spelling is seen here.
+  EXPECT_THAT(page, HasSubstr("yz_odd_values{value=\"nan\"} Nan\n"));
   std::string output;
   EXPECT_EQ(promtool_check(page, output), 0) << output << "\n--- page ---\n" << page;
 }

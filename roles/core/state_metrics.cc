@@ -1,0 +1,34 @@
+#include "roles/core/state_metrics.h"
+
+#include <string>
+
+namespace yz::core {
+
+StateMetrics::StateMetrics(metrics::Registry& registry, const FaultSet& faults) {
+  auto& state = metrics::BuildGauge()
+                    .Name("yz_state")
+                    .Help(
+                        "1 for the join state this process is in (joining, joined, isolated, "
+                        "degraded: a peer's link has no DHT handler), 0 for the others")
+                    .Register(registry);
+  for (std::size_t i = 0; i < kJoinStateNames.size(); ++i)
+    state_[i] = &state.Add({{"state", std::string(kJoinStateNames[i])}});
+  auto& fault = metrics::BuildGauge()
+                    .Name("yz_fault_enabled")
+                    .Help("1 when this known bug of the original system is switched on here")
+                    .Register(registry);
+  for (const FaultInfo& info : all_faults())
+    faults_.emplace_back(info.fault, &fault.Add({{"fault", std::string(info.name)}}));
+  set_faults(faults);
+}
+
+void StateMetrics::set_state(JoinState state) {
+  for (std::size_t i = 0; i < state_.size(); ++i)
+    state_[i]->Set(i == static_cast<std::size_t>(state) ? 1 : 0);
+}
+
+void StateMetrics::set_faults(const FaultSet& faults) {
+  for (const auto& [fault, gauge] : faults_) gauge->Set(faults.has(fault) ? 1 : 0);
+}
+
+}  // namespace yz::core
