@@ -51,13 +51,9 @@ TEST_F(YzctlIncident, EarlyReturnRaceIsCaughtByTheAlerts) {
     return run_yzctl({"wait", "--healthy", "--timeout", "30s", "--dir", dir_});
   });
 
-  // The roles of this build may not export yz_state yet (issue 12's metrics
-  // branch adds it); the isolated-node alert is then required only once
-  // they do.
-  const RunResult has_state = yzctl({"query", "count(yz_state)"});
-  const bool state_metric = has_state.out.find("{}") != std::string::npos;
-  std::set<std::string> want = {"YzPeersMissingDhtHandler"};
-  if (state_metric) want.insert("YzDhtNodeIsolated");
+  // The incident's two pages: links without their DHT handler on the early
+  // joiners, and the later newcomers isolated past their start-up grace.
+  const std::set<std::string> want = {"YzPeersMissingDhtHandler", "YzDhtNodeIsolated"};
   std::set<std::string> seen;
   std::string last;
   const bool caught = eventually(
@@ -78,8 +74,7 @@ TEST_F(YzctlIncident, EarlyReturnRaceIsCaughtByTheAlerts) {
       std::chrono::seconds(90));
   EXPECT_TRUE(caught) << last;
   const double after = std::chrono::duration<double>(Clock::now() - began).count();
-  std::cout << "[ measured ] alerts firing " << after << " s after `yzctl up` began"
-            << (state_metric ? "" : " (YzDhtNodeIsolated not required: no yz_state yet)") << "\n";
+  std::cout << "[ measured ] alerts firing " << after << " s after `yzctl up` began\n";
   const RunResult table = yzctl({"alerts"});
   EXPECT_EQ(table.exit_code, 1);
   EXPECT_NE(table.out.find("YzPeersMissingDhtHandler"), std::string::npos) << table.out;

@@ -56,17 +56,13 @@ TEST_F(YzctlPrometheus, RecordsTheJoinPhaseAndStaysQuietOnAHealthyCluster) {
   const RunResult onboarded =
       yzctl({"query", "sum by (result) (max_over_time(yz_onboarding_total[5m]))"});
   EXPECT_NE(onboarded.out.find("{result=\"success\"}"), std::string::npos) << onboarded.out;
-  // With roles that export every known series at 0 from their first scrape
-  // (issue 12's metrics branch; yz_state marks it), increase() over the
-  // join phase counts the onboardings too.
-  const bool zero_series = yzctl({"query", "count(yz_state)"}).out.find("{}") != std::string::npos;
-  if (zero_series) {
-    const RunResult increase = yzctl(
-        {"query", "sum(increase(yz_onboarding_total{result=\"success\"}[5m])) > 0", "--json"});
-    EXPECT_NE(increase.out.find("\"resultType\":\"vector\""), std::string::npos) << increase.out;
-    EXPECT_NE(increase.out.find("\"value\""), std::string::npos)
-        << "no onboarding recorded: " << increase.out;
-  }
+  // The roles export every known series at 0 from their first scrape, so
+  // increase() over the join phase counts the onboardings too.
+  const RunResult increase =
+      yzctl({"query", "sum(increase(yz_onboarding_total{result=\"success\"}[5m])) > 0", "--json"});
+  EXPECT_NE(increase.out.find("\"resultType\":\"vector\""), std::string::npos) << increase.out;
+  EXPECT_NE(increase.out.find("\"value\""), std::string::npos)
+      << "no onboarding recorded: " << increase.out;
 
   // No stored label starts with exported_ (the roles' own `role` label and
   // the target's agree; honor_labels keeps one).
