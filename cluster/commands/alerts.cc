@@ -40,11 +40,8 @@ int alerts(const std::vector<std::string>& argv) {
     return usage_error("unexpected argument '" + args.positional[0] + "' for yzctl alerts");
   const ClusterDir dir = cluster_dir(args);
   int exit_code = 0;
-  const auto cluster = load_cluster(dir, &exit_code);
+  const auto cluster = load_cluster_with_prometheus(dir, &exit_code);
   if (!cluster) return exit_code;
-  if (cluster->prometheus_url.empty())
-    return failure("the cluster in " + dir.shown +
-                   " has no Prometheus (start it with up --prometheus)");
   const bool json = args.has("--json");
   if (!args.has("--watch")) {
     const Frame frame = take_frame(cluster->prometheus_url, json);

@@ -47,6 +47,16 @@ std::optional<ClusterRecord> load_cluster(const ClusterDir& dir, int* exit_code)
   return record;
 }
 
+std::optional<ClusterRecord> load_cluster_with_prometheus(const ClusterDir& dir, int* exit_code) {
+  auto record = load_cluster(dir, exit_code);
+  if (record && record->prometheus_url.empty()) {
+    *exit_code = failure("the cluster in " + dir.shown +
+                         " has no Prometheus (start it with up --prometheus)");
+    return std::nullopt;
+  }
+  return record;
+}
+
 int process_index(const ClusterRecord& cluster, const std::string& name, const ClusterDir& dir,
                   int* exit_code) {
   const int index = find_process(cluster, name);

@@ -33,6 +33,9 @@ std::optional<std::chrono::milliseconds> grace_period(const Args& args, int* exi
 
 // Reads the cluster record; on failure prints why and sets *exit_code.
 std::optional<ClusterRecord> load_cluster(const ClusterDir& dir, int* exit_code);
+// As load_cluster, for the commands that ask the cluster's Prometheus (query,
+// alerts): a cluster started without --prometheus is a failure naming the fix.
+std::optional<ClusterRecord> load_cluster_with_prometheus(const ClusterDir& dir, int* exit_code);
 
 // Index of the process NAME, or prints "unknown process" (with the known
 // names) and sets *exit_code to the usage status.

@@ -14,11 +14,8 @@ int query(const std::vector<std::string>& argv) {
   if (args.positional.size() != 1) return usage_error("yzctl query takes one PROMQL expression");
   const ClusterDir dir = cluster_dir(args);
   int exit_code = 0;
-  const auto cluster = load_cluster(dir, &exit_code);
+  const auto cluster = load_cluster_with_prometheus(dir, &exit_code);
   if (!cluster) return exit_code;
-  if (cluster->prometheus_url.empty())
-    return failure("the cluster in " + dir.shown +
-                   " has no Prometheus (start it with up --prometheus)");
   const QueryOutcome outcome =
       query_prometheus(cluster->prometheus_url, args.positional.front(), args.has("--json"));
   if (!outcome.error.empty()) return failure(outcome.error);
