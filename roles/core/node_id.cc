@@ -7,8 +7,9 @@ namespace {
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
+  // Lower case only: one id has one spelling on the wire, so a peer cannot
+  // pass as new (or dodge a per-id limit) by changing the case of its id.
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
 

@@ -22,7 +22,8 @@ class NodeId {
   constexpr NodeId() = default;
   explicit constexpr NodeId(const Bytes& bytes) : bytes_(bytes) {}
 
-  // Accepts exactly 40 hex digits, either case. Returns nullopt otherwise.
+  // Accepts exactly 40 lower-case hex digits (the canonical form to_hex
+  // writes). Returns nullopt otherwise.
   static std::optional<NodeId> from_hex(std::string_view hex);
   // Builds an id from 160 bits: all of `a`, all of `b`, then the top 32 bits
   // of `c`, most significant first (for ids drawn from a seeded PRNG).
