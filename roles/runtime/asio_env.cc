@@ -57,6 +57,10 @@ void AsioEnv::close(core::LinkId link) { transport_.close(link, "closed"); }
 
 void AsioEnv::close(core::LinkId link, std::string_view reason) { transport_.close(link, reason); }
 
+std::string AsioEnv::remote_address(core::LinkId link) const {
+  return transport_.remote_address(link);
+}
+
 std::uint64_t AsioEnv::random() {
   std::uint64_t value = 0;
   if (getrandom(&value, sizeof value, 0) != sizeof value)

@@ -30,6 +30,7 @@ class AsioEnv : public core::Env {
   core::LinkId dial(const std::string& address) override;
   void close(core::LinkId link) override;
   void close(core::LinkId link, std::string_view reason) override;
+  std::string remote_address(core::LinkId link) const override;
   std::uint64_t random() override;
   void log(core::LogLevel level, std::string_view event,
            std::initializer_list<core::LogField> fields) override;

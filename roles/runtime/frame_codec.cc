@@ -87,10 +87,14 @@ void put_chain(const core::CredentialChain& in,
   }
 }
 
+// What marks a problem as a bad id rather than any other malformation: the
+// contract counts the two apart (bad_peer_id, malformed).
+constexpr std::string_view kBadIdSuffix = " is not a node id (40 lower-case hex digits)";
+
 // Parses an id field; records the first problem in `error`.
 core::NodeId id(const std::string& hex, const char* field, std::string& error) {
   if (auto parsed = core::NodeId::from_hex(hex)) return *parsed;
-  if (error.empty()) error = std::string(field) + " is not a 40-hex-digit node id";
+  if (error.empty()) error = std::string(field) + std::string(kBadIdSuffix);
   return {};
 }
 
@@ -145,6 +149,8 @@ void get_chain(const google::protobuf::RepeatedPtrField<v1::ChainLink>& in,
     out.push_back(std::move(link));
   }
 }
+
+std::string decode_body(const v1::Frame& in, core::Frame& f);
 
 }  // namespace
 
@@ -307,7 +313,16 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
   }
 }
 
-std::string decode_frame(const v1::Frame& in, core::Frame& f) {
+std::string decode_frame(const v1::Frame& in, core::Frame& f, std::string_view* reason) {
+  std::string error = decode_body(in, f);
+  if (reason != nullptr && !error.empty())
+    *reason = error.ends_with(kBadIdSuffix) ? "bad_peer_id" : "malformed";
+  return error;
+}
+
+namespace {
+
+std::string decode_body(const v1::Frame& in, core::Frame& f) {
   std::string error;
   f = core::Frame{};
   f.request_id = in.request_id();
@@ -474,4 +489,5 @@ std::string decode_frame(const v1::Frame& in, core::Frame& f) {
   return error;
 }
 
+}  // namespace
 }  // namespace yz::runtime

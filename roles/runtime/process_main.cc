@@ -10,8 +10,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cctype>
+#include <chrono>
+#include <cstdint>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -93,6 +97,56 @@ std::string local_hostname() {
   return name;
 }
 
+// Frame refusals are driven by whoever connects: per reason, the first in a
+// window is logged, the rest only counted, and one line at the window's end
+// says how many were left out, so a flood shows in the log without
+// flooding it.
+class ThrottledRefusalLog {
+ public:
+  static constexpr std::chrono::seconds kWindow{10};
+
+  ThrottledRefusalLog(boost::asio::io_context& io, Logger& logger) : io_(io), logger_(logger) {}
+
+  void refused(core::LinkId link, std::string_view reason, const std::string& problem,
+               const std::string& remote) {
+    const std::string key(reason);
+    auto [it, first] = windows_.try_emplace(key);
+    if (!first) {
+      ++it->second.suppressed;
+      return;
+    }
+    logger_.log(core::LogLevel::kWarn, "frame_refused",
+                {{"link", std::to_string(link)},
+                 {"reason", key},
+                 {"problem", problem},
+                 {"remote", remote}});
+    it->second.timer = std::make_unique<boost::asio::steady_timer>(io_, kWindow);
+    it->second.timer->async_wait([this, key](const boost::system::error_code& error) {
+      if (error) return;
+      auto window = windows_.find(key);
+      if (window == windows_.end()) return;
+      const std::uint64_t suppressed = window->second.suppressed;
+      // The timer may go inside its own handler: Asio has let go of it.
+      windows_.erase(window);
+      if (suppressed == 0) return;
+      logger_.log(core::LogLevel::kWarn, "frame_refused",
+                  {{"reason", key},
+                   {"suppressed", std::to_string(suppressed)},
+                   {"message",
+                    "... and " + std::to_string(suppressed) + " more like it in the last 10 s"}});
+    });
+  }
+
+ private:
+  struct Window {
+    std::unique_ptr<boost::asio::steady_timer> timer;
+    std::uint64_t suppressed = 0;
+  };
+  boost::asio::io_context& io_;
+  Logger& logger_;
+  std::map<std::string, Window> windows_;
+};
+
 }  // namespace
 
 int run_role_process(core::Role role, int argc, char** argv) {
@@ -127,25 +181,24 @@ int run_role_process(core::Role role, int argc, char** argv) {
           .Register(registry),
       "reason", kRefusedFrameReasons);
 
+  ThrottledRefusalLog refusal_log(io, logger);
   std::unique_ptr<core::Process> process;
-  Transport transport(io,
-                      Transport::Events{[&](core::LinkId link) { process->on_link_accepted(link); },
-                                        [&](core::LinkId link) { process->on_link_opened(link); },
-                                        [&](core::LinkId link, std::string_view reason) {
-                                          process->on_link_closed(link, reason);
-                                        },
-                                        [&](core::LinkId link, core::Frame&& frame) {
-                                          process->on_frame(link, std::move(frame));
-                                        },
-                                        [&](core::LinkId link, std::string_view reason,
-                                            const std::string& problem) {
-                                          refused_frames[reason].Increment();
-                                          logger.log(core::LogLevel::kWarn, "frame_refused",
-                                                     {{"link", std::to_string(link)},
-                                                      {"reason", std::string(reason)},
-                                                      {"problem", problem}});
-                                        }},
-                      flags.bootstrap, kMaxFrameBytes, channel_credentials(flags.tls));
+  Transport transport(
+      io,
+      Transport::Events{
+          [&](core::LinkId link) { process->on_link_accepted(link); },
+          [&](core::LinkId link) { process->on_link_opened(link); },
+          [&](core::LinkId link, std::string_view reason) {
+            process->on_link_closed(link, reason);
+          },
+          [&](core::LinkId link, core::Frame&& frame) {
+            process->on_frame(link, std::move(frame));
+          },
+          [&](core::LinkId link, std::string_view reason, const std::string& problem) {
+            refused_frames[reason].Increment();
+            refusal_log.refused(link, reason, problem, transport.remote_address(link));
+          }},
+      flags.bootstrap, kMaxFrameBytes, channel_credentials(flags.tls));
 
   // gRPC server: the role's link service, health and reflection.
   grpc::EnableDefaultHealthCheckService(true);
@@ -155,8 +208,7 @@ int run_role_process(core::Role role, int argc, char** argv) {
   builder.AddListeningPort(flags.listen, server_credentials(flags.tls), &grpc_port);
   // Without this, gRPC shares a port that is already in use instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(
-      static_cast<int>(kMaxFrameBytes * Transport::kHardFrameLimitFactor));
+  builder.SetMaxReceiveMessageSize(static_cast<int>(Transport::kGrpcReceiveCapBytes));
   builder.RegisterService(role == core::Role::kBootstrap ? &transport.bootstrap_service()
                                                          : &transport.peer_link_service());
   gpr_set_log_function(grpc_log);

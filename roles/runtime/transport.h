@@ -1,5 +1,7 @@
 #pragma once
 
+#include <grpcpp/support/status_code_enum.h>
+
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
@@ -27,7 +29,19 @@ class Stream;
 // link, and every call from the core is made on that thread.
 // yz_dht_messages_dropped_total{reason} of frames refused before the core
 // sees them (Events::refused).
-inline constexpr std::array<std::string_view, 2> kRefusedFrameReasons = {"malformed", "oversized"};
+inline constexpr std::array<std::string_view, 3> kRefusedFrameReasons = {"malformed", "oversized",
+                                                                         "bad_peer_id"};
+
+// The gRPC status a close for `reason` ends the stream with (the table of
+// docs/PROTOCOL.md). `reason` is a reason code, optionally followed by ": "
+// and an explanation; the code alone decides. Never OK: OK is only for a
+// stream the remote side ended first.
+grpc::StatusCode status_code_for(std::string_view reason);
+
+// A gRPC peer or target without its port, for per-address limits:
+// "ipv4:127.0.0.1:5555" -> "127.0.0.1", "ipv6:[::1]:5555" -> "::1",
+// "dns:///host:5555" -> "host".
+std::string address_without_port(std::string_view peer);
 
 class Transport {
  public:
@@ -36,14 +50,16 @@ class Transport {
     std::function<void(core::LinkId)> opened;
     std::function<void(core::LinkId, std::string_view reason)> closed;
     std::function<void(core::LinkId, core::Frame&&)> frame;
-    // A frame refused before the core saw it (reason "malformed" or
-    // "oversized"); the link is closed after it.
+    // A frame refused before the core saw it (one of kRefusedFrameReasons);
+    // the link is closed after it.
     std::function<void(core::LinkId, std::string_view reason, const std::string& problem)> refused;
   };
 
-  // Frames over max_frame_bytes are refused and counted. gRPC itself stops
-  // reading at kHardFrameLimitFactor times that, without telling us.
-  static constexpr std::size_t kHardFrameLimitFactor = 4;
+  // gRPC's own cap on a received message, far above yz's max_frame_bytes so
+  // that yz sees, counts and refuses ("oversized") every frame in between.
+  // gRPC refuses a bigger one itself: a dialler hears it in the call's status
+  // and counts it; an acceptor cannot (see ServerStream::OnReadDone).
+  static constexpr std::size_t kGrpcReceiveCapBytes = std::size_t{64} << 20;
   // Every dial uses `credentials` (runtime/grpc_credentials.h).
   Transport(boost::asio::io_context& io, Events events, std::string bootstrap_address,
             std::size_t max_frame_bytes, std::shared_ptr<grpc::ChannelCredentials> credentials);
@@ -57,6 +73,9 @@ class Transport {
   core::LinkId dial(const std::string& address);
   void send(core::LinkId link, const core::Frame& frame);
   void close(core::LinkId link, std::string_view reason);
+  // The address of the link's other end without its port; "" once the link
+  // is closed or when gRPC did not say.
+  std::string remote_address(core::LinkId link) const;
 
   // Cancels every stream, waits (bounded) until gRPC has let go of them and
   // drops them, with their channels, on the calling thread. Returns false
@@ -69,7 +88,12 @@ class Transport {
   void post_accepted(std::shared_ptr<Stream> stream);
   void post_opened(core::LinkId link);
   void post_frame(core::LinkId link, core::Frame&& frame);
+  // The stream has already chosen its close status; this counts, logs and
+  // tells the core.
   void post_refused(core::LinkId link, std::string_view reason, std::string problem);
+  // The dialler half-closed: ended with OK once the core has seen every frame
+  // before it, unless the core closed the link first.
+  void post_half_closed(core::LinkId link);
   std::size_t max_frame_bytes() const;
   // The stream's last reaction: `last_ref` is its own reference to itself,
   // dropped later off gRPC's threads. An empty reason: closed locally.

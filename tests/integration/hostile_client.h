@@ -4,6 +4,7 @@
 // processes by hand: gRPC streams on PeerLink.Connect and Bootstrap.Connect
 // with the synchronous API, raw TCP, and HTTP/2 frames built byte by byte.
 #include <arpa/inet.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -230,6 +231,77 @@ class Call {
   std::unique_ptr<v1::Bootstrap::Stub> bootstrap_stub_;
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReaderWriter<v1::Frame, v1::Frame>> stream_;
+  bool finished_ = false;
+};
+
+// One Connect call that carries raw bytes as its messages, for what no
+// protobuf encoder writes (undecodable frames). Synchronous over its own
+// completion queue: one operation at a time, each waited for.
+class RawCall {
+ public:
+  explicit RawCall(const std::string& address, bool to_bootstrap = false,
+                   std::chrono::seconds deadline = std::chrono::seconds(30))
+      : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
+        stub_(channel_) {
+    context_.set_deadline(std::chrono::system_clock::now() + deadline);
+    call_ = stub_.PrepareCall(
+        &context_, to_bootstrap ? "/yz.v1.Bootstrap/Connect" : "/yz.v1.PeerLink/Connect", &cq_);
+    call_->StartCall(this);
+    started_ = next();
+  }
+  RawCall(const RawCall&) = delete;
+  RawCall& operator=(const RawCall&) = delete;
+  ~RawCall() {
+    if (!finished_) {
+      context_.TryCancel();
+      drain();
+    }
+    cq_.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+
+  bool write(const std::string& bytes) {
+    if (!started_) return false;
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer buffer(&slice, 1);
+    call_->Write(buffer, this);
+    return next();
+  }
+  void writes_done() {
+    if (!started_) return;
+    call_->WritesDone(this);
+    next();
+  }
+  // Reads until the process ends the stream, then returns its status.
+  grpc::Status drain() {
+    grpc::ByteBuffer in;
+    if (started_) {
+      do call_->Read(&in, this);
+      while (next());
+    }
+    grpc::Status status;
+    call_->Finish(&status, this);
+    next();
+    finished_ = true;
+    return status;
+  }
+
+ private:
+  bool next() {
+    void* tag;
+    bool ok = false;
+    return cq_.Next(&tag, &ok) && ok;
+  }
+
+  std::shared_ptr<grpc::Channel> channel_;
+  grpc::GenericStub stub_;
+  grpc::ClientContext context_;
+  grpc::CompletionQueue cq_;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
+  bool started_ = false;
   bool finished_ = false;
 };
 
