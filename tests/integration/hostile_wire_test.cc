@@ -307,6 +307,38 @@ TEST_F(HostileWire, UndecodableBytesAreInvalidArgumentAndCountedMalformed) {
   }
 }
 
+TEST_F(HostileWire, RepeatedFrameRefusalsAreLoggedOncePerWindow) {
+  // Every refusal is counted, but a flood of them writes one line, and one
+  // more at the end of the 10 s window saying how many it left out.
+  constexpr int kRefusals = 20;
+  const auto lines = [](const std::string& needle) {
+    const std::string log = read_file(target().log);
+    std::size_t count = 0;
+    for (std::size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1))
+      ++count;
+    return count;
+  };
+  const std::string refused = "event=frame_refused";
+  const std::size_t lines_before = lines(refused);
+  const std::string summary = "reason=malformed suppressed=";
+  const std::size_t summaries_before = lines(summary);
+  const double before = metric(dropped("malformed"));
+  for (int i = 0; i < kRefusals; ++i) {
+    RawCall call(listen_address());
+    call.write(
+        std::string("\x0a\x05"
+                    "ab"));
+    EXPECT_EQ(call.drain().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  EXPECT_TRUE(counted(dropped("malformed"), before + kRefusals))
+      << dropped("malformed") << " stayed at " << metric(dropped("malformed"));
+  EXPECT_LE(lines(refused), lines_before + 1) << kRefusals << " refusals wrote one log line each:\n"
+                                              << read_file(target().log);
+  EXPECT_TRUE(eventually([&] { return lines(summary) > summaries_before; }, seconds(15)))
+      << "no summary line of the refusals left out of the log:\n"
+      << read_file(target().log);
+}
+
 TEST_F(HostileWire, ARefusalRacingTheClientsHalfCloseIsNeverOk) {
   // The frame and the half-close arrive together: the node refuses the
   // frame, and its refusal, not the half-close, decides the status.
