@@ -64,10 +64,15 @@ int write_all(int fd, std::string_view data) {
   return 0;
 }
 
-// Exactly 40 hex digits, then at most one newline.
+// Exactly 40 hex digits, then at most one newline. Either case: the file is
+// the operator's, not the wire's, and an id written by hand in upper case
+// names one id all the same; only the wire insists on the canonical form.
 std::optional<core::NodeId> parse_node_id_file(std::string_view content) {
   if (!content.empty() && content.back() == '\n') content.remove_suffix(1);
-  return core::NodeId::from_hex(content);
+  std::string lower(content);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  return core::NodeId::from_hex(lower);
 }
 
 }  // namespace
