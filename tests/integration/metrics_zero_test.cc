@@ -96,7 +96,7 @@ class MetricsAtStart : public ::testing::Test {
       ExpectZero(page, who, Series("yz_limited_total", "limit", limit));
     ExpectAllZero(page, who, "yz_credential_rejected_total", "reason", core::kCredentialRejections);
     // The transport's own refusals (roles/runtime/transport.h).
-    for (const char* reason : {"malformed", "oversized"})
+    for (const char* reason : {"malformed", "oversized", "bad_peer_id"})
       ExpectZero(page, who, Series("yz_dht_messages_dropped_total", "reason", reason));
     for (const char* result : {"success", "failure"})
       ExpectZero(page, who, Series("yz_onboarding_duration_seconds_count", "result", result));
