@@ -183,7 +183,7 @@ class Stream {
       // The stream is broken or cancelled: nothing more will be written.
       queue_.clear();
       writing_ = false;
-      if (closing_) finish_locked();
+      if (closing_) end_locked();
       return;
     }
     if (!queue_.empty()) {
@@ -191,7 +191,15 @@ class Stream {
       return;
     }
     writing_ = false;
-    if (closing_) finish_locked();
+    if (closing_) end_locked();
+  }
+
+  void end_locked() {
+    if (refused_) {
+      refuse_locked();
+    } else {
+      finish_locked();
+    }
   }
 
   // Parses on gRPC's thread; the core only sees well-formed frames. False
@@ -229,6 +237,7 @@ class Stream {
       if (closing_) return;  // already ending, for a reason of its own
       closing_ = true;
       locally_closed_ = true;
+      refused_ = true;
       close_status_ = grpc::Status(status_code_for(reason), std::string(reason) + ": " + problem);
       if (!writing_) refuse_locked();
       outside_ops_over_locked();
@@ -261,6 +270,7 @@ class Stream {
   bool writing_ = false;
   bool closing_ = false;
   bool locally_closed_ = false;
+  bool refused_ = false;  // ended by refuse(): refuse_locked, not finish_locked
   grpc::Status close_status_;
   grpc::ByteBuffer in_;
 };
