@@ -239,7 +239,16 @@ class Stream {
       locally_closed_ = true;
       refused_ = true;
       close_status_ = grpc::Status(status_code_for(reason), std::string(reason) + ": " + problem);
-      if (!writing_) refuse_locked();
+      // The contract's error frame first, so a peer that reads frames but
+      // not statuses learns why too; the call ends once it is written.
+      v1::Frame error;
+      error.mutable_error()->set_code(std::string(reason));
+      error.mutable_error()->set_message(problem);
+      queue_.push_back(serialize(error));
+      if (!writing_) {
+        writing_ = true;
+        start_write(&queue_.front());
+      }
       outside_ops_over_locked();
     }
     transport_.post_refused(id_, reason, std::move(problem));

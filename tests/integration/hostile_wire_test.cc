@@ -261,7 +261,10 @@ TEST_F(HostileWire, UpperCaseIdsAreBadPeerIdEverywhere) {
     const double before = metric(dropped("bad_peer_id"));
     Call call(listen_address());
     call.write(hello(upper));
-    const grpc::Status status = call.drain();
+    std::vector<v1::Frame> frames;
+    const grpc::Status status = call.drain(&frames);
+    ASSERT_EQ(frames.size(), 1u) << "expected exactly one error frame before the close";
+    EXPECT_EQ(frames[0].error().code(), "bad_peer_id") << frames[0].ShortDebugString();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << describe(status);
     EXPECT_TRUE(status.error_message().starts_with("bad_peer_id: ")) << describe(status);
     EXPECT_TRUE(counted(dropped("bad_peer_id"), before + 1))
