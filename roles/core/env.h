@@ -72,6 +72,16 @@ class Env {
     (void)reason;
     close(link);
   }
+  // The remote end's network address without its port ("127.0.0.1", "::1"),
+  // for per-address limits; empty when the driver cannot tell.
+  virtual std::string remote_address(LinkId link) const {
+    (void)link;
+    return {};
+  }
+  // The role calls this once a link's handshake has completed (the peer proved
+  // its id, or the bootstrap greeted the client): from then on the link no
+  // longer counts against the handshake deadline and the unauthenticated caps.
+  virtual void link_authenticated(LinkId link) { (void)link; }
 
   virtual std::uint64_t random() = 0;
 
