@@ -285,5 +285,56 @@ TEST_F(BootstrapTest, AnOlderLinkClosingDoesNotUnlistAMemberThatReconnected) {
   EXPECT_EQ(Metric("yz_bootstrap_members"), 1);
 }
 
+// ---- the member's side of its bootstrap link ------------------------------------------
+
+ProcessConfig NodeConfig() {
+  ProcessConfig config;
+  config.name = "node";
+  config.role = Role::kNode;
+  config.node_id = kOther;
+  config.listen_address = "node:7000";
+  config.bootstrap_address = "bootstrap:7000";
+  return config;
+}
+
+// A bootstrap that never answers the dial (an acceptor that holds back its
+// headers) or never answers the hello: the member gives the link up at the
+// deadline instead of waiting forever, and its health check dials again.
+TEST(MemberBootstrapLinkTest, ADialThatNeverOpensIsGivenUpAtTheDeadline) {
+  FakeEnv env;
+  auto node = roles::make_process(env, NodeConfig());
+  node->start();
+  ASSERT_EQ(env.dials.size(), 1u);
+  const LinkId link = env.dials[0].link;
+  env.advance(Timing{}.handshake_timeout);
+  EXPECT_EQ(env.close_reasons[link], "handshake_timeout");
+  EXPECT_EQ(Sample(env.metrics(), R"(yz_handshake_rejected_total{reason="handshake_timeout"})"), 1);
+  EXPECT_FALSE(node->status().bootstrap_connected);
+}
+
+TEST(MemberBootstrapLinkTest, ABootstrapThatNeverAnswersTheHelloIsGivenUp) {
+  FakeEnv env;
+  auto node = roles::make_process(env, NodeConfig());
+  node->start();
+  const LinkId link = env.dials.at(0).link;
+  env.advance(1 * kSecond);
+  node->on_link_opened(link);
+  ASSERT_EQ(env.sent_on(link).size(), 1u);  // the hello, unanswered
+  env.advance(Timing{}.handshake_timeout - 1 * kSecond);
+  EXPECT_EQ(env.close_reasons[link], "handshake_timeout");
+}
+
+TEST(MemberBootstrapLinkTest, AnAnsweredBootstrapLinkStays) {
+  FakeEnv env;
+  auto node = roles::make_process(env, NodeConfig());
+  node->start();
+  const LinkId link = env.dials.at(0).link;
+  node->on_link_opened(link);
+  Frame connected = testing::Connected(Peer(kBoot, "bootstrap", Role::kBootstrap));
+  node->on_frame(link, std::move(connected));
+  env.advance(Timing{}.handshake_timeout * 10);
+  EXPECT_FALSE(env.was_closed(link));
+}
+
 }  // namespace
 }  // namespace yz::core
