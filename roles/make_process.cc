@@ -36,7 +36,7 @@ std::unique_ptr<core::Process> make_process(core::Env& env, const core::ProcessC
                                       ? config.timing.limits.max_bootstrap_links
                                       : config.timing.limits.max_inbound_links;
   return std::make_unique<core::GuardedProcess>(
-      env, config.timing.limits, max_links,
+      env, config.timing.limits, max_links, config.timing.handshake_timeout,
       [&config](core::Env& role_env) { return make_role(role_env, config); });
 }
 

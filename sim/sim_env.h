@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <unordered_map>
 
 #include "roles/core/env.h"
@@ -27,6 +28,9 @@ class SimEnv : public core::Env {
   void send(core::LinkId link, core::Frame frame) override;
   core::LinkId dial(const std::string& address) override;
   void close(core::LinkId link) override;
+  // The dialling process's name on an accepted link (the acceptor's on a
+  // dialled one): one "address" per process, as one host per process.
+  std::string remote_address(core::LinkId link) const override;
   std::uint64_t random() override { return rng_.next(); }
   void log(core::LogLevel level, std::string_view event,
            std::initializer_list<core::LogField> fields) override;

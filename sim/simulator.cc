@@ -75,6 +75,9 @@ void SimEnv::send(core::LinkId link, core::Frame frame) {
 }
 core::LinkId SimEnv::dial(const std::string& address) { return sim_.dial(process_, address); }
 void SimEnv::close(core::LinkId link) { sim_.close(process_, link); }
+std::string SimEnv::remote_address(core::LinkId link) const {
+  return sim_.remote_address(process_, link);
+}
 
 void SimEnv::log(core::LogLevel level, std::string_view event,
                  std::initializer_list<core::LogField> fields) {
@@ -312,6 +315,13 @@ void Simulator::close(int from, LinkId id) {
   const TimePoint at = std::max(now_ + latency(to), link.last_delivery[side] + 1);
   link.last_delivery[side] = at;
   schedule(at, Event{EventKind::kClosed, to, id, 0, {}});
+}
+
+std::string Simulator::remote_address(int from, LinkId id) const {
+  if (id >= links_.size() || !links_[id].live) return {};
+  const Link& link = links_[id];
+  const int remote = link.dialler == from ? link.acceptor : link.dialler;
+  return remote >= 0 ? procs_[remote].spec.name : std::string();
 }
 
 void Simulator::record(const Event& event, std::uint64_t step) {

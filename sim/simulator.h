@@ -151,6 +151,8 @@ class Simulator {
   core::LinkId dial(int from, const std::string& address);
   void send(int from, core::LinkId link, core::Frame frame);
   void close(int from, core::LinkId link);
+  // The other end's process name: the simulated network's addresses.
+  std::string remote_address(int from, core::LinkId link) const;
 
   const Scenario& scenario_;
   RunOptions options_;

@@ -74,7 +74,7 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
   credentials_.limit_lifetime(config_.timing.invitation_expiry / core::kMillisecond +
                               core::kInvitationClockSkewMs);
   env.metrics().AddCollectCallback([this] {
-    members_gauge_.Set(static_cast<double>(members_.size()));
+    members_gauge_.Set(static_cast<double>(member_count()));
     bridges_gauge_.Set(static_cast<double>(live_bridges().size()));
     // The rendezvous has no DHT to join: joined while it runs.
     state_metrics_.set_state(running_ ? core::JoinState::kJoined : core::JoinState::kJoining);
@@ -98,12 +98,14 @@ void Bootstrap::start() {
 void Bootstrap::stop() {
   running_ = false;
   healthy_.Set(0);
-  for (const auto& [link, client] : clients_) env_.close(link);
+  for (const auto& [link, client] : clients_) env_.close(link, "shutdown");
   clients_.clear();
 }
 
 void Bootstrap::on_link_accepted(LinkId link) {
   if (!running_) return;
+  // A client that never finishes its handshake is closed by the guard's
+  // handshake deadline (roles/core/guard.h), like any role's.
   clients_[link] = Client{};
 }
 
@@ -114,12 +116,20 @@ void Bootstrap::on_link_opened(LinkId link) {
 
 void Bootstrap::on_link_closed(LinkId link, std::string_view) {
   if (!running_) return;
+  forget_client(link);
+}
+
+void Bootstrap::forget_client(LinkId link) {
   auto it = clients_.find(link);
   if (it == clients_.end()) return;
   auth_.forget(link);
   const NodeId id = it->second.info.node_id;
-  if (auto by_id = link_by_id_.find(id); by_id != link_by_id_.end() && by_id->second == link)
+  if (auto by_id = link_by_id_.find(id); by_id != link_by_id_.end() && by_id->second == link) {
     link_by_id_.erase(by_id);
+    // The member's own link is gone (not an older one it replaced): it is
+    // not listed to anyone until it registers again. Its chain stays.
+    if (members_.contains(id)) away_.insert(id);
+  }
   clients_.erase(it);
   std::erase(bridges_, link);
   if (auto onboarding = onboardings_.find(id);
@@ -134,25 +144,28 @@ void Bootstrap::send(LinkId link, Frame frame) {
   if (clients_.contains(link)) env_.send(link, std::move(frame));
 }
 
-void Bootstrap::refuse(LinkId link, std::string code, std::string text) {
+void Bootstrap::refuse(LinkId link, const std::string& code, std::string text) {
   refused_total_[code].Increment();
-  env_.log(LogLevel::kWarn, "refused", {{"code", code}, {"message", text}});
-  Frame error = Frame::Of(MessageType::kError);
-  error.code = std::move(code);
-  error.text = std::move(text);
-  send(link, std::move(error));
+  refusals_.log(LogLevel::kWarn, "refused", code, {{"code", code}, {"message", text}});
+  close_with_error(link, code, std::move(text));
 }
 
 void Bootstrap::refuse_handshake(LinkId link, const std::string& reason, std::string text) {
   handshake_rejected_[reason].Increment();
-  env_.log(LogLevel::kWarn, "handshake_refused", {{"reason", reason}, {"detail", text}});
+  refusals_.log(LogLevel::kWarn, "handshake_refused", reason,
+                {{"reason", reason}, {"detail", text}});
+  close_with_error(link, reason, std::move(text));
+}
+
+void Bootstrap::close_with_error(LinkId link, const std::string& code, std::string text) {
   Frame error = Frame::Of(MessageType::kError);
-  error.code = reason;
+  error.code = code;
   error.text = std::move(text);
+  // The error frame goes first: the close travels behind it, and the
+  // runtime repeats the code as the stream's status.
   send(link, std::move(error));
-  env_.close(link, reason);
-  auth_.forget(link);
-  clients_.erase(link);
+  forget_client(link);
+  env_.close(link, code);
 }
 
 void Bootstrap::on_frame(LinkId link, Frame&& frame) {
@@ -168,12 +181,13 @@ void Bootstrap::on_frame(LinkId link, Frame&& frame) {
       }
       client.greeted = true;
       link_by_id_[client.info.node_id] = link;
+      env_.link_authenticated(link);
       return;
     }
     if (frame.type != MessageType::kDhtPeerHello || frame.node_id.is_zero()) {
-      refuse(link, "not_handshake", "the first frame must be dht_peer_hello");
-      env_.close(link);
-      clients_.erase(it);
+      refuse(link, "not_handshake",
+             "the first frame must be dht_peer_hello, got " +
+                 std::string(core::message_type_name(frame.type)));
       return;
     }
     Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
@@ -193,6 +207,7 @@ void Bootstrap::on_frame(LinkId link, Frame&& frame) {
     if (!auth_.enabled()) {
       client.greeted = true;
       link_by_id_[frame.node_id] = link;
+      env_.link_authenticated(link);
     }
     return;
   }
@@ -232,8 +247,6 @@ void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame)
     // Slowed, not lost: the newcomer's health check dials and registers again.
     limited_registrations_.hit({{"peer", frame.node_id.short_hex()}});
     refuse(link, "rate_limited", "too many registrations; try again later");
-    on_link_closed(link, "rate_limited");
-    env_.close(link, "rate_limited");
     return;
   }
   if (frame.metadata.protocol_version != config_.protocol_version) {
@@ -264,6 +277,7 @@ void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame)
   if (auto member = members_.find(frame.node_id); member != members_.end()) {
     const bool moved = member->second.metadata.address != frame.metadata.address;
     member->second = client.info;
+    away_.erase(frame.node_id);  // back: listed again
     if (moved) announce_member(client.info);
   }
   Frame registered = Frame::Of(MessageType::kRegistered);
@@ -273,7 +287,8 @@ void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame)
     const std::string name = bridge_name(link);
     if (!bridge_timeouts_.contains(name))
       bridge_timeouts_[name] = &bridge_timeouts_family_.Add({{"bridge", name}});
-    for (const auto& [id, member] : members_) registered.nodes.push_back(member);
+    for (const auto& [id, member] : members_)
+      if (!away_.contains(id)) registered.nodes.push_back(member);
     // BRIDGE_AUTH passed: the bridge's chain starts at our invitation.
     if (auth_.enabled()) registered.invitation = invite(frame.node_id);
   }
@@ -290,7 +305,7 @@ void Bootstrap::handle_get_peers_or_genesis(LinkId link, Client& client) {
     // A member rediscovering peers: the members closest to it.
     std::vector<PeerInfo> peers;
     for (const auto& [member_id, member] : members_)
-      if (member_id != id) peers.push_back(member);
+      if (member_id != id && !away_.contains(member_id)) peers.push_back(member);
     std::sort(peers.begin(), peers.end(), [&](const PeerInfo& a, const PeerInfo& b) {
       return core::closer_to(id, a.node_id, b.node_id);
     });
@@ -476,6 +491,7 @@ void Bootstrap::finish_onboarding(std::map<NodeId, Onboarding>::iterator it) {
   const Onboarding onboarding = it->second;
   onboardings_.erase(it);
   members_[onboarding.newcomer.node_id] = onboarding.newcomer;
+  away_.erase(onboarding.newcomer.node_id);
   member_links_[onboarding.newcomer.node_id] =
       core::ChainLink{onboarding.token, onboarding.invitation};
   if (onboarding.designation) {
@@ -565,7 +581,7 @@ core::ProcessStatus Bootstrap::status() {
   s.healthy = running_;
   s.uptime = env_.now() - started_at_;
   s.connected_peers = clients_.size();
-  s.routing_table_size = members_.size();
+  s.routing_table_size = member_count();
   s.member = true;
   s.bootstrap_connected = true;
   s.state = running_ ? core::JoinState::kJoined : core::JoinState::kJoining;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "roles/core/handshake_auth.h"
 #include "roles/core/process.h"
 #include "roles/core/rate_limit.h"
+#include "roles/core/refusal_log.h"
 #include "roles/core/state_metrics.h"
 #include "roles/metrics/known_series.h"
 #include "roles/metrics/types.h"
@@ -44,7 +46,9 @@ class Bootstrap : public core::Process {
   core::ProcessStatus status() override;
   std::size_t peers_missing_handler() override { return 0; }
 
-  std::size_t member_count() const { return members_.size(); }
+  // Members listed to others: those whose link to us is up (contract of
+  // issue 13: a member that left is not handed out as a peer).
+  std::size_t member_count() const { return members_.size() - away_.size(); }
 
  private:
   struct Client {
@@ -85,9 +89,15 @@ class Bootstrap : public core::Process {
   // A member's chain back to this bootstrap, from the link each member
   // accepted (one per member, not a chain each).
   core::CredentialChain chain_of(const core::NodeId& member) const;
-  void refuse(core::LinkId link, std::string code, std::string text);
-  // Refuses a handshake: counted on yz_handshake_rejected_total, and closed.
+  // Refuses a request: counted on yz_bootstrap_refused_total, answered with
+  // error{code, text}, and the link closed with the code as its reason.
+  void refuse(core::LinkId link, const std::string& code, std::string text);
+  // Refuses a handshake: counted on yz_handshake_rejected_total, and closed
+  // the same way.
   void refuse_handshake(core::LinkId link, const std::string& reason, std::string text);
+  void close_with_error(core::LinkId link, const std::string& code, std::string text);
+  // Drops a client whose link closed, either side.
+  void forget_client(core::LinkId link);
   void send(core::LinkId link, core::Frame frame);
   // The name a bridge goes by in yz_bootstrap_bridge_timeouts_total.
   std::string bridge_name(core::LinkId link) const;
@@ -102,6 +112,9 @@ class Bootstrap : public core::Process {
   // not scan every client (which made a 10,000-node join quadratic).
   std::map<core::NodeId, core::LinkId> link_by_id_;
   std::map<core::NodeId, core::PeerInfo> members_;
+  // Members whose link to us closed, until they register again: not listed
+  // (registered, peers_or_genesis, yz_bootstrap_members), chain kept.
+  std::set<core::NodeId> away_;
   std::map<core::NodeId, core::ChainLink> member_links_;
   std::optional<core::NodeId> genesis_;
   // Bridges in registration order, and where the next onboarding starts so
@@ -130,6 +143,7 @@ class Bootstrap : public core::Process {
   core::TokenBucket registrations_{config_.timing.limits.registrations_per_second,
                                    config_.timing.limits.registrations_burst, env_.now()};
   core::LimitHits limited_registrations_{env_, "registrations"};
+  core::RefusalLog refusals_{env_};
 };
 
 }  // namespace yz::roles

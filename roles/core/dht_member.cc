@@ -16,7 +16,7 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
       metrics_(env.metrics()),
       state_metrics_(env.metrics(), config_.faults),
       routing_table_(config_.node_id, config_.timing.k),
-      links_(env, metrics_, self_, config_.timing.handshake_timeout,
+      links_(env, metrics_, self_,
              PeerLinks::Callbacks{
                  [this](ConnectionManager& manager) { on_peer_link_established(manager); },
                  [this](const PeerInfo& peer, LinkId) {
@@ -114,7 +114,7 @@ void DhtMember::on_link_closed(LinkId link, std::string_view reason) {
     if (onboarding_in_progress_) end_onboarding_attempt();
     return;
   }
-  links_.on_link_closed(link);
+  links_.on_link_closed(link, reason);
 }
 
 void DhtMember::on_frame(LinkId link, Frame&& frame) {
@@ -157,8 +157,9 @@ void DhtMember::send_to_bootstrap(Frame frame) {
 void DhtMember::handle_bootstrap_frame(Frame&& frame) {
   if (bootstrap_state_ == BootstrapState::kHandshake) {
     if (frame.type != MessageType::kDhtPeerConnected) {
-      log(LogLevel::kWarn, "bootstrap_handshake_refused",
-          {{"first_frame", std::string(message_type_name(frame.type))}});
+      refusals_.log(LogLevel::kWarn, "bootstrap_handshake_refused", "not_handshake",
+                    {{"reason", "not_handshake"},
+                     {"first_frame", std::string(message_type_name(frame.type))}});
       return;
     }
     Frame proof;
@@ -167,7 +168,7 @@ void DhtMember::handle_bootstrap_frame(Frame&& frame) {
       // Not the bootstrap we can trust: drop the link; emergency discovery
       // dials again later.
       metrics_.handshake_rejected(why).Increment();
-      log(LogLevel::kWarn, "bootstrap_handshake_refused", {{"reason", why}});
+      refusals_.log(LogLevel::kWarn, "bootstrap_handshake_refused", why, {{"reason", why}});
       env_.close(bootstrap_link_, why);
       bootstrap_auth_.forget(bootstrap_link_);
       bootstrap_link_ = 0;
@@ -181,6 +182,9 @@ void DhtMember::handle_bootstrap_frame(Frame&& frame) {
             {{"was", anchor_->short_hex()}, {"now", frame.node_id.short_hex()}});
       anchor_ = frame.node_id;
     }
+    // The bootstrap proved its key (or, without identities, answered): the
+    // link is off the handshake deadline.
+    env_.link_authenticated(bootstrap_link_);
     bootstrap_state_ = BootstrapState::kReady;
     Frame reg = Frame::Of(MessageType::kRegister);
     reg.node_id = self_.node_id;
@@ -325,7 +329,7 @@ bool DhtMember::accept_bootstrap_invitation(const Invitation& invitation) {
             : credentials_.check_invitation(invitation, self_.node_id, env_.shared_clock_ms());
   }
   if (!problem.empty()) {
-    log(LogLevel::kWarn, "invitation_refused", {{"reason", problem}});
+    refusals_.log(LogLevel::kWarn, "invitation_refused", problem, {{"reason", problem}});
     return false;
   }
   credentials_.mark_used(invitation);
@@ -366,7 +370,7 @@ void DhtMember::handle_send_invitation(const Frame& frame) {
       problem = "inviter does not match the invitation";
   }
   if (!problem.empty()) {
-    log(LogLevel::kWarn, "invitation_refused", {{"reason", problem}});
+    refusals_.log(LogLevel::kWarn, "invitation_refused", problem, {{"reason", problem}});
     return;
   }
   inviter_ = frame.nodes.front();

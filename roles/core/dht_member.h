@@ -11,6 +11,7 @@
 #include "roles/core/health.h"
 #include "roles/core/peer_links.h"
 #include "roles/core/process.h"
+#include "roles/core/refusal_log.h"
 #include "roles/core/routing_table.h"
 #include "roles/core/state_metrics.h"
 
@@ -116,6 +117,8 @@ class DhtMember : public Process {
   TimePoint onboarding_asked_at_ = 0;  // for yz_onboarding_duration_seconds
   PeerInfo inviter_;
   std::uint64_t onboarding_failures_ = 0;
+  // Refusals of what others send us, written through one rate limit.
+  RefusalLog refusals_{env_};
 };
 
 }  // namespace yz::core

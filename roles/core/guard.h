@@ -3,32 +3,47 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "roles/core/env.h"
 #include "roles/core/process.h"
 #include "roles/core/rate_limit.h"
+#include "roles/core/refusal_log.h"
+#include "roles/metrics/types.h"
 
 namespace yz::core {
 
-// Puts the per-link limits in front of any role: frames per link per second
-// and inbound links at once (Limits). It stands between the driver and the
-// role on both sides, as the role's Process towards the driver and as the
-// driver's Env towards the role, so it sees every link open and close and
-// every frame before the role does, and the roles themselves stay unaware.
+// Puts the per-link limits in front of any role: frames per link per second,
+// inbound links at once, unauthenticated inbound links, and the handshake
+// deadline (Limits, Timing::handshake_timeout). It stands between the driver
+// and the role on both sides, as the role's Process towards the driver and as
+// the driver's Env towards the role, so it sees every link open and close and
+// every frame before the role does, and the roles only have to say when a
+// link's handshake is done (Env::link_authenticated).
 //
 // Over the frame limit a frame is dropped; a link that keeps sending at more
 // than twice the limit, a whole burst more than it may, is closed
-// ("rate_limited") and the role hears on_link_closed for it. A link accepted over the link limit is
-// closed at once ("too_many_links") and the role never hears of it. Each is counted in
-// yz_limited_total{limit="frames"|"links"}.
+// ("rate_limited") and the role hears on_link_closed for it. A link accepted
+// over the link limit, or over the caps on unauthenticated inbound links (all
+// together, and per remote address), is closed at once ("too_many_links",
+// "too_many_unauthenticated") and the role never hears of it. Each is counted
+// in yz_limited_total{limit="frames"|"links"|"unauthenticated"}.
+//
+// Every link, accepted or dialled (for a dial, this is also the time it has
+// to open), must be authenticated within the handshake timeout, or it is
+// closed ("handshake_timeout"), counted in
+// yz_handshake_rejected_total{reason="handshake_timeout"}, and the role
+// hears on_link_closed for it: one deadline for every role, so no role can
+// forget one.
 class GuardedProcess final : public Process, private Env {
  public:
   using Factory = std::function<std::unique_ptr<Process>(Env& env)>;
 
-  // `make_role` builds the role on the guard's Env.
+  // `make_role` builds the role on the guard's Env. A handshake_timeout of
+  // 0 means no deadline.
   GuardedProcess(Env& env, const Limits& limits, std::uint32_t max_inbound_links,
-                 const Factory& make_role);
+                 Duration handshake_timeout, const Factory& make_role);
   ~GuardedProcess() override;
 
   void start() override { inner_->start(); }
@@ -43,10 +58,17 @@ class GuardedProcess final : public Process, private Env {
 
   Process& role() override { return inner_->role(); }
   std::size_t inbound_links() const { return inbound_; }
+  std::size_t unauthenticated_links() const { return unauthenticated_; }
 
  private:
   struct LinkState {
     bool inbound = false;
+    bool authenticated = false;
+    // Inbound: the remote address its unauthenticated place is counted
+    // under ("" when the driver cannot tell: only the global cap).
+    // Dialled: the address dialled, for the log.
+    std::string address;
+    TimerId deadline = 0;
     TokenBucket frames;
     // Drops allowed before the link counts as flooding: refills at the
     // frame rate, so a sender at under twice the rate is only slowed.
@@ -55,6 +77,12 @@ class GuardedProcess final : public Process, private Env {
 
   void forget(LinkId link);
   LinkState fresh_link(bool inbound) const;
+  // Counts an inbound link as unauthenticated no more (authenticated or gone).
+  void release_unauthenticated(LinkState& state);
+  void start_deadline(LinkId link, LinkState& state);
+  void handshake_timed_out(LinkId link);
+  // Closes a link the role knows of, from under it, and tells the role.
+  void close_under_role(LinkId link, std::string_view reason);
 
   // Env, for the role: everything goes to the driver's Env; closes are
   // noted so the link count stays right.
@@ -68,6 +96,8 @@ class GuardedProcess final : public Process, private Env {
   LinkId dial(const std::string& address) override;
   void close(LinkId link) override;
   void close(LinkId link, std::string_view reason) override;
+  std::string remote_address(LinkId link) const override { return env_.remote_address(link); }
+  void link_authenticated(LinkId link) override;
   std::uint64_t random() override { return env_.random(); }
   void log(LogLevel level, std::string_view event,
            std::initializer_list<LogField> fields) override {
@@ -78,10 +108,18 @@ class GuardedProcess final : public Process, private Env {
   Env& env_;
   Limits limits_;
   std::uint32_t max_inbound_links_;
+  Duration handshake_timeout_;
   LimitHits limited_frames_;
   LimitHits limited_links_;
+  LimitHits limited_unauthenticated_;
+  metrics::Counter& handshake_timeouts_;
+  RefusalLog refusals_;
   std::map<LinkId, LinkState> links_;
   std::size_t inbound_ = 0;
+  std::size_t unauthenticated_ = 0;
+  // Unauthenticated inbound links per remote address; an address leaves
+  // when its count drops to 0, so the map is bounded by the links.
+  std::map<std::string, std::size_t, std::less<>> unauthenticated_by_address_;
   std::unique_ptr<Process> inner_;
 };
 

@@ -7,14 +7,14 @@
 
 namespace yz::core {
 
-PeerLinks::PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Duration handshake_timeout,
-                     Callbacks callbacks, std::shared_ptr<const Identity> identity)
+PeerLinks::PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Callbacks callbacks,
+                     std::shared_ptr<const Identity> identity)
     : env_(env),
       metrics_(metrics),
       self_(std::move(self)),
-      handshake_timeout_(handshake_timeout),
       callbacks_(std::move(callbacks)),
-      auth_(env, std::move(identity)) {}
+      auth_(env, std::move(identity)),
+      refusals_(env) {}
 
 ConnectionManager& PeerLinks::dial(const PeerInfo& peer) {
   if (auto it = dialling_.find(peer.node_id); it != dialling_.end())
@@ -30,26 +30,15 @@ ConnectionManager& PeerLinks::dial(const PeerInfo& peer) {
 
 void PeerLinks::on_link_accepted(LinkId link) {
   retired_.clear();
+  // A peer that opens a stream and never says hello loses it at the
+  // handshake deadline, which the guard keeps for every link (guard.h).
   managers_[link] = std::make_unique<ConnectionManager>(env_, metrics_, link, Direction::kInbound);
-  // A peer that opens a stream and never says hello must not hold it forever.
-  start_handshake_timer(link);
-}
-
-void PeerLinks::start_handshake_timer(LinkId link) {
-  handshake_timers_[link] = env_.start_timer(handshake_timeout_, [this, link] {
-    handshake_timers_.erase(link);
-    ConnectionManager* manager = this->manager(link);
-    if (manager == nullptr || manager->established()) return;
-    metrics_.handshake_rejected("handshake_timeout").Increment();
-    env_.log(LogLevel::kWarn, "handshake_timeout", {{"link", std::to_string(link)}});
-    close(link, "handshake_timeout");
-  });
 }
 
 void PeerLinks::refuse(ConnectionManager& manager, std::string_view code, std::string text) {
   metrics_.handshake_rejected(code).Increment();
-  env_.log(
-      LogLevel::kWarn, "handshake_refused",
+  refusals_.log(
+      LogLevel::kWarn, "handshake_refused", code,
       {{"link", std::to_string(manager.link())}, {"reason", std::string(code)}, {"detail", text}});
   Frame error = Frame::Of(MessageType::kError);
   error.code = std::string(code);
@@ -78,8 +67,6 @@ void PeerLinks::on_link_opened(LinkId link) {
   hello.metadata = self_.metadata;
   auth_.add_to_hello(link, hello);
   manager->send_handshake(std::move(hello));
-  // A peer that accepts and never answers must not keep requests queued.
-  start_handshake_timer(link);
 }
 
 void PeerLinks::on_frame(LinkId link, Frame&& frame) {
@@ -218,10 +205,9 @@ bool PeerLinks::keeps_new_link(const ConnectionManager& existing,
 }
 
 void PeerLinks::complete_handshake(ConnectionManager& manager) {
-  if (auto timer = handshake_timers_.find(manager.link()); timer != handshake_timers_.end()) {
-    env_.cancel_timer(timer->second);
-    handshake_timers_.erase(timer);
-  }
+  // The peer proved its id (or, without identities, said it): the link is
+  // off the handshake deadline and the unauthenticated caps.
+  env_.link_authenticated(manager.link());
   const NodeId peer = manager.peer().node_id;
   if (auto it = dialling_.find(peer); it != dialling_.end() && it->second == manager.link())
     dialling_.erase(it);
@@ -261,10 +247,13 @@ void PeerLinks::complete_handshake(ConnectionManager& manager) {
   }
 }
 
-void PeerLinks::on_link_closed(LinkId link) {
+void PeerLinks::on_link_closed(LinkId link, std::string_view reason) {
   retired_.clear();
   if (!managers_.contains(link)) return;
-  metrics_.link_closed("remote_closed").Increment();
+  // The guard's handshake deadline closes links under the role (guard.h); a
+  // remote that gave up on our handshake says the same, and either way the
+  // link died of a handshake that did not finish in time.
+  metrics_.link_closed(reason == "handshake_timeout" ? reason : "remote_closed").Increment();
   forget(link);
 }
 
@@ -297,8 +286,6 @@ void PeerLinks::forget(LinkId link) {
 }
 
 void PeerLinks::close_all() {
-  for (const auto& [link, timer] : handshake_timers_) env_.cancel_timer(timer);
-  handshake_timers_.clear();
   std::vector<LinkId> links;
   links.reserve(managers_.size());
   for (const auto& [link, manager] : managers_) links.push_back(link);

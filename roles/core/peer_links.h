@@ -12,6 +12,7 @@
 #include "roles/core/env.h"
 #include "roles/core/frame.h"
 #include "roles/core/handshake_auth.h"
+#include "roles/core/refusal_log.h"
 
 namespace yz::core {
 
@@ -34,8 +35,11 @@ class PeerLinks {
 
   // With an identity, every handshake proves both ids (HandshakeAuth);
   // without one (unit tests with hand-picked ids) it does not.
-  PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Duration handshake_timeout,
-            Callbacks callbacks, std::shared_ptr<const Identity> identity = nullptr);
+  // The handshake deadline is not here: the guard keeps it for every link of
+  // every role (guard.h); complete handshakes are reported to it through
+  // Env::link_authenticated.
+  PeerLinks(Env& env, CoreMetrics& metrics, PeerInfo self, Callbacks callbacks,
+            std::shared_ptr<const Identity> identity = nullptr);
 
   // Membership at link time: once a peer has proven its key, its credential
   // chain (in connected, from the acceptor; in dht_peer_proof, from the
@@ -54,7 +58,7 @@ class PeerLinks {
 
   void on_link_accepted(LinkId link);
   void on_link_opened(LinkId link);
-  void on_link_closed(LinkId link);
+  void on_link_closed(LinkId link, std::string_view reason = {});
   void on_frame(LinkId link, Frame&& frame);
 
   // Closes a link from this side.
@@ -98,14 +102,12 @@ class PeerLinks {
   bool keeps_new_link(const ConnectionManager& existing, const ConnectionManager& fresh) const;
   // Drops a link from the tables and tells the owner.
   void forget(LinkId link);
-  void start_handshake_timer(LinkId link);
   // Answers a bad handshake with an error frame, counts it and closes.
   void refuse(ConnectionManager& manager, std::string_view code, std::string text);
 
   Env& env_;
   CoreMetrics& metrics_;
   PeerInfo self_;
-  Duration handshake_timeout_;
   Callbacks callbacks_;
   // Looked up by link on every frame: hashed, and iterated only in
   // close_all, which sorts the links first.
@@ -118,13 +120,13 @@ class PeerLinks {
   // while one of their own callbacks is still on the stack.
   std::vector<std::unique_ptr<ConnectionManager>> retired_;
   std::set<NodeId> unserved_;
-  std::unordered_map<LinkId, TimerId> handshake_timers_;  // never iterated in order
   // True when the peer's chain is admitted; else refuses the link.
   bool admitted(ConnectionManager& manager, const NodeId& peer, const CredentialChain& chain);
 
   bool per_direction_managers_ = false;
   HandshakeAuth auth_;
   Admission admission_;
+  RefusalLog refusals_;
 };
 
 }  // namespace yz::core

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <string>
-#include <utility>
 
 #include "roles/metrics/registry.h"
 #include "roles/metrics/types.h"
@@ -47,24 +46,17 @@ metrics::Counter& limited_counter(metrics::Registry& registry, std::string_view 
 }
 
 LimitHits::LimitHits(Env& env, std::string_view limit)
-    : env_(env),
-      limit_(limit),
-      counter_(limited_counter(env.metrics(), limit)),
-      log_budget_(1, 1, env.now()) {}
+    : limit_(limit), counter_(limited_counter(env.metrics(), limit)), log_(env) {}
 
 void LimitHits::hit(std::initializer_list<LogField> fields) {
   counter_.Increment();
-  ++unlogged_;
-  if (!log_budget_.allow(env_.now())) return;
+  if (!log_.admit(LogLevel::kWarn, "limited", limit_)) return;
   std::string detail;
   for (const LogField& field : fields) {
     if (!detail.empty()) detail += ' ';
     detail += std::string(field.key) + "=" + field.value;
   }
-  env_.log(LogLevel::kWarn, "limited",
-           {{"limit", std::string(limit_)},
-            {"count", std::to_string(std::exchange(unlogged_, 0))},
-            {"detail", detail}});
+  log_.env().log(LogLevel::kWarn, "limited", {{"limit", std::string(limit_)}, {"detail", detail}});
 }
 
 }  // namespace yz::core

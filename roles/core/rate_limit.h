@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "roles/core/env.h"
+#include "roles/core/refusal_log.h"
 #include "roles/metrics/types.h"
 
 namespace yz::metrics {
@@ -39,6 +40,13 @@ struct Limits {
   // A link accepted over the limit is closed at once ("too_many_links").
   std::uint32_t max_inbound_links = 1024;
   std::uint32_t max_bootstrap_links = 65536;
+  // Accepted links whose handshake has not finished yet, from every address
+  // together and from one remote address (Env::remote_address; skipped
+  // when the driver cannot tell). Over either, a new link is closed at once
+  // ("too_many_unauthenticated"). A handshake done (or its deadline,
+  // Timing::handshake_timeout) frees the place.
+  std::uint32_t max_unauthenticated_links = 1024;
+  std::uint32_t max_unauthenticated_per_address = 256;
 };
 
 // A token bucket on the core's clock (Env::now), so a run of the simulator
@@ -96,23 +104,21 @@ class KeyedLimiter {
   std::map<Key, TokenBucket> buckets_;
 };
 
-// yz_limited_total{limit="frames|lookups|registrations|links"}: what a limit
+// yz_limited_total{limit="frames|lookups|registrations|links|unauthenticated"}: what a limit
 // of this process slowed or dropped.
 metrics::Counter& limited_counter(metrics::Registry& registry, std::string_view limit);
 
-// One limit's counter, plus a warning "limited" in the log at most once a
-// second, so a flood shows in the log without flooding it.
+// One limit's counter, plus a warning "limited" in the log through a
+// RefusalLog, so a flood shows in the log without flooding it.
 class LimitHits {
  public:
   LimitHits(Env& env, std::string_view limit);
   void hit(std::initializer_list<LogField> fields = {});
 
  private:
-  Env& env_;
   std::string_view limit_;  // one of the literal names above
   metrics::Counter& counter_;
-  TokenBucket log_budget_;
-  std::uint64_t unlogged_ = 0;
+  RefusalLog log_;
 };
 
 }  // namespace yz::core

@@ -321,6 +321,13 @@ std::vector<Flag> flag_table(core::Role role) {
                              "Links a DHT member accepts at once; more are closed."));
   table.push_back(limit_flag("max-bootstrap-links", &core::Limits::max_bootstrap_links,
                              "Links the bootstrap accepts at once; more are closed."));
+  table.push_back(limit_flag("max-unauthenticated-links", &core::Limits::max_unauthenticated_links,
+                             "Accepted links still in their handshake, from all addresses "
+                             "together; more are closed."));
+  table.push_back(limit_flag("max-unauthenticated-per-address",
+                             &core::Limits::max_unauthenticated_per_address,
+                             "Accepted links still in their handshake from one address; more are "
+                             "closed."));
 
   add(
       "log-level", "LEVEL", "Least severe log level written: debug, info, warn or error.",

@@ -401,13 +401,16 @@ TEST_F(HostileBridge, AnInvitationIsUsedOnce) {
 TEST_F(HostileBridge, OnlyTheBridgeAskedMayAnswer) {
   const std::string not_asked_series = "yz_bootstrap_refused_total{reason=\"not_asked\"}";
   constexpr std::uint64_t kRogue = 0x60e;
-  Call rogue(address_, true);
-  ASSERT_EQ(rogue.handshake(kRogue, false), "");
-  ASSERT_TRUE(rogue.write(register_frame(key_of(kRogue)->node_id(), v1::ROLE_BRIDGE,
-                                         std::string(runtime::build_id()), kSecret)));
-  v1::Frame reply;
-  ASSERT_TRUE(rogue.read(reply));
-  ASSERT_TRUE(reply.has_registered()) << reply.ShortDebugString();
+  // A refusal closes the link it came on, so the rogue registers afresh for
+  // each try.
+  auto rogue_bridge = [&](Call& rogue) {
+    ASSERT_EQ(rogue.handshake(kRogue, false), "");
+    ASSERT_TRUE(rogue.write(register_frame(key_of(kRogue)->node_id(), v1::ROLE_BRIDGE,
+                                           std::string(runtime::build_id()), kSecret)));
+    v1::Frame reply;
+    ASSERT_TRUE(rogue.read(reply));
+    ASSERT_TRUE(reply.has_registered()) << reply.ShortDebugString();
+  };
 
   // No onboarding has succeeded yet, so the first bridge to register, the
   // fixture's, is asked first.
@@ -417,6 +420,8 @@ TEST_F(HostileBridge, OnlyTheBridgeAskedMayAnswer) {
   const double not_asked = metric(not_asked_series);
   for (const bool fail : {false, true}) {
     SCOPED_TRACE(fail ? "the rogue answers that no helper was found" : "the rogue names a helper");
+    Call rogue(address_, true);
+    ASSERT_NO_FATAL_FAILURE(rogue_bridge(rogue));
     v1::Frame hijack = answer(request, valid_invitation(0x1, 0x60e1));
     if (fail) {
       hijack.clear_onboarding_peer_response();
@@ -424,9 +429,11 @@ TEST_F(HostileBridge, OnlyTheBridgeAskedMayAnswer) {
       hijack.mutable_error()->set_message("bridge found no helper");
     }
     ASSERT_TRUE(rogue.write(hijack));
+    v1::Frame reply;
     ASSERT_TRUE(rogue.read(reply));
     ASSERT_TRUE(reply.has_error()) << reply.ShortDebugString();
     EXPECT_EQ(reply.error().code(), "not_asked") << reply.ShortDebugString();
+    EXPECT_FALSE(rogue.read(reply)) << "still open after not_asked: " << reply.ShortDebugString();
   }
   EXPECT_TRUE(eventually([&] { return metric(not_asked_series) == not_asked + 2; }, seconds(5)));
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "roles/core/node_id.h"
+#include "roles/runtime/build_info.h"
 #include "tests/integration/hostile_client.h"
 #include "tests/integration/local_cluster.h"
 
@@ -230,14 +231,19 @@ TEST_F(HostileCluster, MoreLinksThanANodeAcceptsAreRefused) {
 TEST_F(HostileCluster, RegistrationFloodAtTheBootstrapIsLimited) {
   const double before = metric("bootstrap", limited("registrations"));
   // Each register over the limit is refused and its link closed, so the
-  // flood comes over many links, each registering until it is cut.
+  // flood comes over many links, each registering until it is cut. The
+  // registers are otherwise valid (the id the handshake proved, this build's
+  // id): any other refusal closes the link at the first register too, before
+  // the limit is reached.
   for (int attempt = 0; attempt < 20; ++attempt) {
     Call call(listen("bootstrap"), true);
     ASSERT_EQ(call.handshake(5000 + static_cast<std::uint32_t>(attempt)), "");
     v1::Frame reg;
-    reg.mutable_register_()->set_node_id(fake_id(5000 + static_cast<std::uint32_t>(attempt)));
+    reg.mutable_register_()->set_node_id(
+        key_of(5000 + static_cast<std::uint64_t>(attempt))->node_id().to_hex());
     reg.mutable_register_()->mutable_metadata()->set_role(v1::ROLE_NODE);
     reg.mutable_register_()->mutable_metadata()->set_protocol_version(1);
+    reg.mutable_register_()->mutable_metadata()->set_build_id(std::string(runtime::build_id()));
     for (int i = 0; i < 4 * kRegistrationsBurst; ++i)
       if (!call.write(reg)) break;
     std::vector<v1::Frame> frames;

@@ -92,8 +92,9 @@ class MetricsAtStart : public ::testing::Test {
     std::vector<std::string_view> faults;
     for (const core::FaultInfo& info : core::all_faults()) faults.push_back(info.name);
     ExpectAllZero(page, who, "yz_fault_enabled", "fault", faults);
-    for (const char* limit : {"frames", "lookups", "registrations", "links"})
+    for (const char* limit : {"frames", "lookups", "registrations", "links", "unauthenticated"})
       ExpectZero(page, who, Series("yz_limited_total", "limit", limit));
+    ExpectZero(page, who, Series("yz_handshake_rejected_total", "reason", "handshake_timeout"));
     ExpectAllZero(page, who, "yz_credential_rejected_total", "reason", core::kCredentialRejections);
     // The transport's own refusals (roles/runtime/transport.h).
     for (const char* reason : {"malformed", "oversized", "bad_peer_id"})

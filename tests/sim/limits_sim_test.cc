@@ -1,7 +1,9 @@
 // Legitimate traffic never reaches a limit (roles/core/rate_limit.h): the
 // incident scenario, fixed and with the fault, on several seeds, leaves
-// every yz_limited_total at 0. A limit logs "limited" whenever it bites, and
-// the simulator writes warnings into the trace, so the trace tells.
+// every yz_limited_total at 0, and no link's handshake reaches the guard's
+// deadline. A limit logs "limited" whenever it bites (the first of each
+// 10 s), a deadline "handshake_timeout", and the simulator writes warnings
+// into the trace, so the trace tells.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -21,7 +23,8 @@ std::string FirstLimitedLine(const std::string& trace) {
   std::string line;
   while (std::getline(in, line))
     if (line.find(" limited ") != std::string::npos ||
-        line.find("link_flooding") != std::string::npos)
+        line.find("link_flooding") != std::string::npos ||
+        line.find(" handshake_timeout ") != std::string::npos)
       return line;
   return {};
 }

@@ -61,6 +61,13 @@ class FakeEnv : public Env {
     close_reasons[link] = std::string(reason);
   }
 
+  // What the test set for the link, else "" (a driver that cannot tell).
+  std::string remote_address(LinkId link) const override {
+    auto it = remote_addresses.find(link);
+    return it == remote_addresses.end() ? std::string() : it->second;
+  }
+  void link_authenticated(LinkId link) override { authenticated.push_back(link); }
+
   // SplitMix64 over a counter: fixed output on every platform.
   std::uint64_t random() override {
     std::uint64_t z = (random_state_ += 0x9e3779b97f4a7c15ULL);
@@ -129,7 +136,9 @@ class FakeEnv : public Env {
   std::vector<Sent> sent;
   std::vector<Dial> dials;
   std::vector<LinkId> closed;
-  std::map<LinkId, std::string> close_reasons;  // the last reason given per link
+  std::map<LinkId, std::string> close_reasons;     // the last reason given per link
+  std::map<LinkId, std::string> remote_addresses;  // set by the test
+  std::vector<LinkId> authenticated;               // link_authenticated calls, in order
   std::vector<LogEvent> logs;
 
  private:

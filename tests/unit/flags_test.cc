@@ -97,6 +97,8 @@ const std::vector<std::string>& TimingFlagNames() {
       "--limit-registrations-burst",
       "--max-inbound-links",
       "--max-bootstrap-links",
+      "--max-unauthenticated-links",
+      "--max-unauthenticated-per-address",
   };
   return names;
 }
@@ -509,6 +511,11 @@ TEST(FlagsTest, EveryLimitFlagSetsItsField) {
   EXPECT_EQ(l.registrations_burst, 6u);
   EXPECT_EQ(l.max_inbound_links, 7u);
   EXPECT_EQ(l.max_bootstrap_links, 8u);
+  const FlagsParse caps =
+      ParseNode({"--max-unauthenticated-links", "9", "--max-unauthenticated-per-address", "10"});
+  ASSERT_TRUE(caps.flags.has_value()) << caps.error;
+  EXPECT_EQ(caps.flags->timing.limits.max_unauthenticated_links, 9u);
+  EXPECT_EQ(caps.flags->timing.limits.max_unauthenticated_per_address, 10u);
   ExpectError(ParseNode({"--max-inbound-links", "0"}), {"--max-inbound-links", "positive"});
   ExpectError(ParseNode({"--limit-frames-burst", "5000000000"}), {"--limit-frames-burst"});
 }

@@ -185,7 +185,7 @@ PeerInfo Info(const Identity& id) {
 struct Member {
   explicit Member(std::shared_ptr<const Identity> key)
       : id(std::move(key)),
-        links(env, metrics, Info(*id), 10 * kSecond,
+        links(env, metrics, Info(*id),
               PeerLinks::Callbacks{
                   [this](ConnectionManager& m) { established.push_back(m.peer().node_id); },
                   [](const PeerInfo&, LinkId) {}, [](LinkId) {}},

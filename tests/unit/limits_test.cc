@@ -33,6 +33,11 @@ double Limited(FakeEnv& env, const std::string& limit) {
   return Sample(env.metrics(), "yz_limited_total{limit=\"" + limit + "\"}").value_or(-1);
 }
 
+double HandshakeTimeouts(FakeEnv& env) {
+  return Sample(env.metrics(), R"(yz_handshake_rejected_total{reason="handshake_timeout"})")
+      .value_or(-1);
+}
+
 Frame FindNode(std::uint64_t request_id) {
   Frame f = Frame::Of(MessageType::kFindNode, request_id);
   f.target = kB;
@@ -100,7 +105,7 @@ class Recorder : public Process {
   void start() override {}
   void stop() override {}
   void on_link_accepted(LinkId link) override { accepted.push_back(link); }
-  void on_link_opened(LinkId) override {}
+  void on_link_opened(LinkId link) override { opened.push_back(link); }
   void on_link_closed(LinkId link, std::string_view reason) override {
     closed.emplace_back(link, std::string(reason));
   }
@@ -110,20 +115,23 @@ class Recorder : public Process {
 
   Env& env_;
   std::vector<LinkId> accepted;
+  std::vector<LinkId> opened;
   std::vector<std::pair<LinkId, std::string>> closed;
   std::vector<LinkId> frames;
 };
 
 class GuardTest : public ::testing::Test {
  protected:
-  void Start(Limits limits, std::uint32_t max_links) {
-    guard_ = std::make_unique<GuardedProcess>(env_, limits, max_links, [this](Env& env) {
-      auto role = std::make_unique<Recorder>(env);
-      role_ = role.get();
-      return role;
-    });
+  void Start(Limits limits, std::uint32_t max_links, Duration handshake_timeout = kHandshake) {
+    guard_ = std::make_unique<GuardedProcess>(env_, limits, max_links, handshake_timeout,
+                                              [this](Env& env) {
+                                                auto role = std::make_unique<Recorder>(env);
+                                                role_ = role.get();
+                                                return role;
+                                              });
     guard_->start();
   }
+  static constexpr Duration kHandshake = 10 * kSecond;
   FakeEnv env_;
   std::unique_ptr<GuardedProcess> guard_;
   Recorder* role_ = nullptr;
@@ -131,8 +139,9 @@ class GuardTest : public ::testing::Test {
 
 TEST_F(GuardTest, EverySeriesExistsAtZero) {
   Start(Limits{}, 4);
-  for (const char* limit : {"frames", "lookups", "registrations", "links"})
+  for (const char* limit : {"frames", "lookups", "registrations", "links", "unauthenticated"})
     EXPECT_EQ(Limited(env_, limit), 0) << limit;
+  EXPECT_EQ(HandshakeTimeouts(env_), 0);
 }
 
 TEST_F(GuardTest, DropsFramesOverTheRateAndKeepsTheLink) {
@@ -150,7 +159,7 @@ TEST_F(GuardTest, DropsFramesOverTheRateAndKeepsTheLink) {
   env_.advance(1 * kSecond);
   for (int i = 0; i < 5; ++i) guard_->on_frame(link, Frame::Of(MessageType::kPing));
   EXPECT_EQ(role_->frames.size(), 10u);
-  EXPECT_EQ(env_.log_count("limited"), 1u);  // at most one warning a second
+  EXPECT_EQ(env_.log_count("limited"), 1u);  // one line per 10 s window, and the rest counted
 }
 
 TEST_F(GuardTest, ClosesALinkThatFloods) {
@@ -177,6 +186,7 @@ TEST_F(GuardTest, ASenderJustOverTheLimitIsSlowedNotClosed) {
   Start(limits, 4);
   const LinkId link = env_.new_link();
   guard_->on_link_accepted(link);
+  role_->env_.link_authenticated(link);  // else its handshake deadline ends it
   // 15 frames a second for a minute: a third dropped, the link kept.
   for (int i = 0; i < 15 * 60; ++i) {
     guard_->on_frame(link, Frame::Of(MessageType::kPing));
@@ -226,6 +236,157 @@ TEST_F(GuardTest, DialledLinksAreLimitedButNotCounted) {
   const LinkId in = env_.new_link();
   guard_->on_link_accepted(in);
   EXPECT_FALSE(env_.was_closed(in));
+}
+
+// ---- the handshake deadline and the unauthenticated caps (GuardedProcess) -----------
+
+TEST_F(GuardTest, SilentInboundLinkIsClosedAtTheDeadline) {
+  Start(Limits{}, 4);
+  const LinkId silent = env_.new_link();
+  guard_->on_link_accepted(silent);
+  EXPECT_EQ(guard_->unauthenticated_links(), 1u);
+  env_.advance(kHandshake - 1);
+  EXPECT_FALSE(env_.was_closed(silent));
+  env_.advance(1);
+  EXPECT_TRUE(env_.was_closed(silent));
+  EXPECT_EQ(env_.close_reasons[silent], "handshake_timeout");
+  // The role hears of it, as of any link that closes under it.
+  ASSERT_EQ(role_->closed.size(), 1u);
+  EXPECT_EQ(role_->closed[0], std::make_pair(silent, std::string("handshake_timeout")));
+  EXPECT_EQ(HandshakeTimeouts(env_), 1);
+  EXPECT_EQ(env_.log_count("handshake_timeout"), 1u);
+  EXPECT_EQ(guard_->inbound_links(), 0u);
+  EXPECT_EQ(guard_->unauthenticated_links(), 0u);
+  // The driver's late news of it reaches no one.
+  guard_->on_frame(silent, Frame::Of(MessageType::kPing));
+  guard_->on_link_closed(silent, "closed by peer");
+  EXPECT_TRUE(role_->frames.empty());
+  EXPECT_EQ(role_->closed.size(), 1u);
+}
+
+TEST_F(GuardTest, DialledLinkThatNeverOpensIsClosedAndTheRoleHears) {
+  Start(Limits{}, 4);
+  const LinkId out = role_->env_.dial("acceptor-that-never-answers:7000");
+  env_.advance(kHandshake);
+  EXPECT_TRUE(env_.was_closed(out));
+  EXPECT_EQ(env_.close_reasons[out], "handshake_timeout");
+  ASSERT_EQ(role_->closed.size(), 1u);
+  EXPECT_EQ(role_->closed[0], std::make_pair(out, std::string("handshake_timeout")));
+  EXPECT_EQ(HandshakeTimeouts(env_), 1);
+  // An open that comes after the role gave up is not reported.
+  guard_->on_link_opened(out);
+  EXPECT_TRUE(role_->opened.empty());
+}
+
+TEST_F(GuardTest, DialledLinkThatOpensButNeverAuthenticatesIsClosed) {
+  Start(Limits{}, 4);
+  const LinkId out = role_->env_.dial("peer:7000");
+  env_.advance(kHandshake / 2);
+  guard_->on_link_opened(out);  // the deadline runs from the dial, not the open
+  env_.advance(kHandshake / 2);
+  EXPECT_EQ(env_.close_reasons[out], "handshake_timeout");
+  EXPECT_EQ(role_->closed.size(), 1u);
+}
+
+TEST_F(GuardTest, AuthenticatedLinksAreNeverTimedOut) {
+  Start(Limits{}, 4);
+  const LinkId in = env_.new_link();
+  guard_->on_link_accepted(in);
+  const LinkId out = role_->env_.dial("peer:7000");
+  guard_->on_link_opened(out);
+  env_.advance(kHandshake - 1);
+  role_->env_.link_authenticated(in);
+  role_->env_.link_authenticated(out);
+  EXPECT_EQ(env_.authenticated, (std::vector<LinkId>{in, out}));  // the driver hears it too
+  EXPECT_EQ(guard_->unauthenticated_links(), 0u);
+  env_.advance(3600 * kSecond);
+  EXPECT_TRUE(env_.closed.empty());
+  EXPECT_TRUE(role_->closed.empty());
+  EXPECT_EQ(HandshakeTimeouts(env_), 0);
+  EXPECT_EQ(env_.pending_timers(), 0u);
+}
+
+TEST_F(GuardTest, UnauthenticatedLinksOverTheGlobalCapAreRefused) {
+  Limits limits;
+  limits.max_unauthenticated_links = 2;
+  Start(limits, 100);
+  const LinkId a = env_.new_link(), b = env_.new_link(), c = env_.new_link();
+  guard_->on_link_accepted(a);
+  guard_->on_link_accepted(b);
+  guard_->on_link_accepted(c);
+  EXPECT_EQ(role_->accepted, (std::vector<LinkId>{a, b}));
+  EXPECT_TRUE(env_.was_closed(c));
+  EXPECT_EQ(env_.close_reasons[c], "too_many_unauthenticated");
+  EXPECT_EQ(Limited(env_, "unauthenticated"), 1);
+  EXPECT_EQ(Limited(env_, "links"), 0);
+  // A handshake done frees a place; authenticated links do not count.
+  role_->env_.link_authenticated(a);
+  const LinkId d = env_.new_link();
+  guard_->on_link_accepted(d);
+  EXPECT_FALSE(env_.was_closed(d));
+  const LinkId e = env_.new_link();
+  guard_->on_link_accepted(e);
+  EXPECT_EQ(env_.close_reasons[e], "too_many_unauthenticated");
+  // So does a link that closes, or one whose deadline passed.
+  guard_->on_link_closed(b, "closed by peer");
+  const LinkId f = env_.new_link();
+  guard_->on_link_accepted(f);
+  EXPECT_FALSE(env_.was_closed(f));
+  EXPECT_EQ(Limited(env_, "unauthenticated"), 2);
+  env_.advance(kHandshake);
+  EXPECT_EQ(guard_->unauthenticated_links(), 0u);
+  EXPECT_EQ(guard_->inbound_links(), 1u);  // a, authenticated
+}
+
+TEST_F(GuardTest, UnauthenticatedLinksOverThePerAddressCapAreRefused) {
+  Limits limits;
+  limits.max_unauthenticated_per_address = 2;
+  Start(limits, 100);
+  auto accept_from = [&](const std::string& address) {
+    const LinkId link = env_.new_link();
+    if (!address.empty()) env_.remote_addresses[link] = address;
+    guard_->on_link_accepted(link);
+    return link;
+  };
+  const LinkId a1 = accept_from("10.0.0.1"), a2 = accept_from("10.0.0.1");
+  const LinkId a3 = accept_from("10.0.0.1");
+  const LinkId b1 = accept_from("10.0.0.2");
+  // An address the driver cannot tell is only under the global cap.
+  const LinkId u1 = accept_from(""), u2 = accept_from(""), u3 = accept_from("");
+  EXPECT_EQ(role_->accepted, (std::vector<LinkId>{a1, a2, b1, u1, u2, u3}));
+  EXPECT_EQ(env_.close_reasons[a3], "too_many_unauthenticated");
+  EXPECT_EQ(Limited(env_, "unauthenticated"), 1);
+  // One of that address's handshakes finishes: it may open another.
+  role_->env_.link_authenticated(a1);
+  const LinkId a4 = accept_from("10.0.0.1");
+  EXPECT_FALSE(env_.was_closed(a4));
+  EXPECT_EQ(env_.close_reasons[accept_from("10.0.0.1")], "too_many_unauthenticated");
+  EXPECT_EQ(Limited(env_, "unauthenticated"), 2);
+}
+
+// A DHT member behind the guard (as every driver builds it): a peer that
+// opens a link and never says hello loses it at the deadline, and the member
+// forgets it, counting it on both families.
+TEST(HandshakeDeadlineTest, MemberForgetsASilentLinkAtTheDeadline) {
+  FakeEnv env;
+  ProcessConfig config;
+  config.name = "node";
+  config.role = Role::kNode;
+  config.node_id = kSelf;
+  config.listen_address = "node:7000";
+  auto node = roles::make_process(env, config);
+  node->start();
+  const LinkId silent = env.new_link();
+  node->on_link_accepted(silent);
+  const LinkId polite = env.new_link();
+  node->on_link_accepted(polite);
+  node->on_frame(polite, Hello(Peer(kA, "a")));
+  env.advance(config.timing.handshake_timeout);
+  EXPECT_EQ(env.close_reasons[silent], "handshake_timeout");
+  EXPECT_FALSE(env.was_closed(polite));
+  EXPECT_EQ(HandshakeTimeouts(env), 1);
+  EXPECT_EQ(Sample(env.metrics(), R"(yz_links_closed_total{reason="handshake_timeout"})"), 1);
+  EXPECT_EQ(node->status().connected_peers, 1u);
 }
 
 // ---- find_node per peer (Dht) -------------------------------------------------------

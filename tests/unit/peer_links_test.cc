@@ -25,7 +25,6 @@ using testing::Sample;
 const NodeId kLow = *NodeId::from_hex("1111111111111111111111111111111111111111");
 const NodeId kHigh = *NodeId::from_hex("9999999999999999999999999999999999999999");
 const NodeId kOther = *NodeId::from_hex("5555555555555555555555555555555555555555");
-constexpr Duration kHandshakeTimeout = 10 * kSecond;
 
 std::optional<double> Rejected(metrics::Registry& registry, const std::string& reason) {
   return Sample(registry, "yz_handshake_rejected_total{reason=\"" + reason + "\"}");
@@ -36,7 +35,7 @@ class Side {
  public:
   explicit Side(const PeerInfo& self)
       : self_(self),
-        links_(env_, metrics_, self, kHandshakeTimeout,
+        links_(env_, metrics_, self,
                PeerLinks::Callbacks{[this](ConnectionManager& m) {
                                       established_.push_back({m.link(), m.peer()});
                                       if (attach_on_established_)
@@ -219,25 +218,6 @@ TEST_F(PeerLinksTest, OutboundFirstFrameNotConnectedIsRefused) {
   EXPECT_TRUE(side_.env_.was_closed(link));
   EXPECT_TRUE(side_.established_.empty());
   EXPECT_EQ(Rejected(side_.env_.metrics(), "not_handshake"), 1.0);
-}
-
-// A peer that opens a link and never says hello loses it after the timeout.
-TEST_F(PeerLinksTest, SilentInboundLinkClosedAfterHandshakeTimeout) {
-  const LinkId silent = side_.env_.new_link();
-  side_.links_.on_link_accepted(silent);
-  const LinkId polite = side_.AcceptFrom(a_);
-
-  side_.env_.advance(kHandshakeTimeout - 1);
-  EXPECT_FALSE(side_.env_.was_closed(silent));
-  side_.env_.advance(1);
-  EXPECT_TRUE(side_.env_.was_closed(silent));
-  EXPECT_EQ(side_.env_.close_reasons[silent], "handshake_timeout");
-  EXPECT_FALSE(side_.links_.owns(silent));
-  EXPECT_EQ(Rejected(side_.env_.metrics(), "handshake_timeout"), 1.0);
-  // The link that completed its handshake in time is left alone.
-  EXPECT_FALSE(side_.env_.was_closed(polite));
-  EXPECT_TRUE(side_.links_.connected(a_.node_id));
-  EXPECT_TRUE(side_.lost_.empty());
 }
 
 TEST_F(PeerLinksTest, FrameBeforeDialOpensIsDropped) {
@@ -481,22 +461,6 @@ TEST_F(PeerLinksTest, OpenedAfterCloseIsClosedAgain) {
   side_.links_.on_link_opened(link);
   EXPECT_TRUE(side_.env_.was_closed(link));
   EXPECT_TRUE(side_.env_.sent_on(link).empty());
-}
-
-// The inbound side gives a silent peer handshake_timeout; an outbound link
-// whose peer accepts but never answers dht_peer_connected needs the same, or
-// the peer stays unreachable (every Dht::connect returns this stuck link) and
-// requests pile up in its queue.
-TEST_F(PeerLinksTest, OutboundLinkWithoutConnectedIsClosedAfterTimeout) {
-  ConnectionManager& manager = side_.links_.dial(a_);
-  const LinkId link = manager.link();
-  side_.links_.on_link_opened(link);
-  for (std::uint64_t i = 1; i <= 5; ++i) manager.send(Frame::Of(MessageType::kFindNode, i));
-  side_.env_.advance(kHandshakeTimeout);
-
-  EXPECT_TRUE(side_.env_.was_closed(link));
-  EXPECT_FALSE(side_.links_.owns(link));
-  EXPECT_EQ(side_.links_.current(a_.node_id), nullptr);
 }
 
 TEST_F(PeerLinksTest, UnservedTracksEstablishedLinksWithoutListener) {

@@ -90,8 +90,10 @@ void ExpectCommonSeries(const std::string& page) {
   for (const char* fault : {"early_return_race", "replacement_cache_no_callback",
                             "message_before_attach", "pong_wrong_manager", "lookup_no_termination"})
     EXPECT_EQ(On(page, Series("yz_fault_enabled", "fault", fault)), 0) << fault;
-  for (const char* limit : {"frames", "lookups", "registrations", "links"})
+  for (const char* limit : {"frames", "lookups", "registrations", "links", "unauthenticated"})
     EXPECT_EQ(On(page, Series("yz_limited_total", "limit", limit)), 0) << limit;
+  // The guard's handshake deadline, at every role (the bootstrap included).
+  EXPECT_EQ(On(page, Series("yz_handshake_rejected_total", "reason", "handshake_timeout")), 0);
   ExpectAllZero(page, "yz_credential_rejected_total", "reason", kCredentialRejections);
   // All four yz_state series exist; exactly one of them is 1.
   double states = 0;
