@@ -190,13 +190,18 @@ int run_role_process(core::Role role, int argc, char** argv) {
   config.timing = flags.timing;
   config.faults = flags.faults;
   config.bridge_auth = flags.bridge_auth;
+  config.genesis_auth = flags.genesis_auth;
   config.build_id = std::string(build_id());
 
   AsioEnv env(io, transport, logger, registry);
   process = roles::make_process(env, config);
 
   HttpServer http(io, [&](const HttpRequest& request) {
-    return handle_endpoint(request, *process, registry, [&] { return peer_status_json(*process); });
+    return handle_endpoint(request, *process, registry, [&] {
+      std::string fields = build_status_fields(config.build_id, config.protocol_version);
+      if (std::string links = peer_status_json(*process); !links.empty()) fields += "," + links;
+      return fields;
+    });
   });
   if (std::string error = http.listen(flags.http); !error.empty()) {
     server->Shutdown();
@@ -216,6 +221,8 @@ int run_role_process(core::Role role, int argc, char** argv) {
               {"http", http_address},
               {"tls", flags.tls ? "mutual" : "off"},
               {"node_id", node_id->to_hex()},
+              {"build_id", config.build_id},
+              {"protocol_version", std::to_string(config.protocol_version)},
               {"data_dir", flags.data_dir}});
 
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
