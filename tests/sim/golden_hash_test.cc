@@ -4,7 +4,10 @@
 // when the signed handshake of issue 6 landed, which changes every run; the
 // scale work was checked to give these same values before and after; and
 // again for admission by membership chain: genesis's designation round
-// trip and the bridges' invitations add frames and draws to every run.)
+// trip and the bridges' invitations add frames and draws to every run; and
+// again when store and find_value left the contract (issue 13): the message
+// types after them were renumbered, which the hash sees, while every run's
+// event count stayed the same.)
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -33,9 +36,9 @@ TEST(GoldenHash, Incident15) {
     const char* fixed;
     const char* faulted;
   };
-  for (const Golden& g : {Golden{1, "c45f88d41c045eaa", "86df394d5a03a737"},
-                          Golden{2, "130888201baf79f6", "4eba0963065a70d8"},
-                          Golden{3, "4155aa560b3a3698", "4f1b25e116dd4216"}}) {
+  for (const Golden& g : {Golden{1, "36bacfb82f1f4217", "b4dd9f4624fa758a"},
+                          Golden{2, "f818521b94e37928", "af54557cb0df5c50"},
+                          Golden{3, "a01cb32362c7bee4", "c9b330a0cf938977"}}) {
     EXPECT_EQ(hex(run_once(scenario, g.seed).trace_hash), g.fixed) << "seed " << g.seed;
     EXPECT_EQ(hex(run_once(scenario, g.seed, early_return_race()).trace_hash), g.faulted)
         << "seed " << g.seed << " early_return_race";
@@ -45,7 +48,7 @@ TEST(GoldenHash, Incident15) {
 TEST(GoldenHash, Lookup1000) {
   const Scenario scenario = load_or_die("lookup-1000.textproto");
   const RunResult result = run_once(scenario, 1);
-  EXPECT_EQ(hex(result.trace_hash), "06ab8c58342f1fe6");
+  EXPECT_EQ(hex(result.trace_hash), "dc9338f84cd12178");
   EXPECT_EQ(result.events, 1035755u);
 }
 
@@ -72,7 +75,7 @@ lookup_check { count: 100 at_ms: 55000 }
                                            "<golden>");
   ASSERT_TRUE(load.scenario) << load.error;
   const RunResult result = run_once(*load.scenario, 1);
-  EXPECT_EQ(hex(result.trace_hash), "60cdcc4cd097188c");
+  EXPECT_EQ(hex(result.trace_hash), "baa6b03b172fd725");
   EXPECT_EQ(result.events, 1009911u);
   EXPECT_EQ(result.lookup_checks.exact, 100u);
 }
