@@ -134,9 +134,10 @@ inline v1::Frame find_node(std::uint64_t request_id, const std::string& target) 
 }
 
 // `register` as a process of `role` sends it; only a bridge sends
-// `bridge_auth`, and the bootstrap refuses a `build_id` not its own.
+// `bridge_auth`, only genesis `genesis_auth`. The build id is informational.
 inline v1::Frame register_frame(const core::NodeId& id, v1::Role role, const std::string& build_id,
-                                const std::string& bridge_auth = {}, std::uint32_t version = 1) {
+                                const std::string& bridge_auth = {}, std::uint32_t version = 1,
+                                const std::string& genesis_auth = {}) {
   v1::Frame frame;
   auto* m = frame.mutable_register_();
   m->set_node_id(id.to_hex());
@@ -144,6 +145,7 @@ inline v1::Frame register_frame(const core::NodeId& id, v1::Role role, const std
   m->mutable_metadata()->set_protocol_version(version);
   m->mutable_metadata()->set_build_id(build_id);
   m->set_bridge_auth(bridge_auth);
+  m->set_genesis_auth(genesis_auth);
   return frame;
 }
 
