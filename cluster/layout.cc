@@ -2,8 +2,10 @@
 
 #include <sys/random.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 #include "cluster/tls_material.h"
 #include "roles/core/timing.h"
@@ -103,6 +105,10 @@ ProcessRecord make_process(const ClusterRecord& cluster, const Member& member, s
     p.argv.push_back("--bridge-auth-file");
     p.argv.push_back(bridge_auth_path(cluster.dir));
   }
+  if (member.role == "bootstrap" || member.role == "genesis") {
+    p.argv.push_back("--genesis-auth-file");
+    p.argv.push_back(genesis_auth_path(cluster.dir));
+  }
   if (cluster.tls) {
     // Paths only: up and add-node write the files (write_process_cert)
     // just before the launch.
@@ -121,13 +127,22 @@ void pin_ports(ProcessRecord& record, const std::string& listen, const std::stri
 }
 
 std::string bridge_auth_path(const std::string& dir) { return dir + "/bridge_auth"; }
+std::string genesis_auth_path(const std::string& dir) { return dir + "/genesis_auth"; }
 
-std::string write_bridge_auth(const std::string& dir) {
+namespace {
+
+// 32 random bytes as hex into `path` (mode 0600). A failed draw is an
+// error, never a weaker secret.
+std::string write_random_secret(const std::string& path, const std::string& what) {
   unsigned char bytes[32];
   std::size_t got = 0;
   while (got < sizeof bytes) {
     const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n <= 0) return "cannot draw a random bridge secret";
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return "cannot draw a random " + what +
+             " secret (getrandom: " + std::string(n < 0 ? std::strerror(errno) : "no bytes") + ")";
+    }
     got += static_cast<std::size_t>(n);
   }
   static constexpr char kHex[] = "0123456789abcdef";
@@ -136,11 +151,20 @@ std::string write_bridge_auth(const std::string& dir) {
     secret += kHex[b >> 4];
     secret += kHex[b & 0xF];
   }
-  const std::string path = bridge_auth_path(dir);
   if (std::string why = runtime::write_file_atomically(path, secret + "\n", 0600); !why.empty()) {
     return "cannot write " + path + ": " + why;
   }
   return {};
+}
+
+}  // namespace
+
+std::string write_bridge_auth(const std::string& dir) {
+  return write_random_secret(bridge_auth_path(dir), "bridge");
+}
+
+std::string write_genesis_auth(const std::string& dir) {
+  return write_random_secret(genesis_auth_path(dir), "genesis");
 }
 
 std::string log_path(const ProcessRecord& record) { return record.dir + "/log"; }

@@ -49,6 +49,10 @@ void pin_ports(ProcessRecord& record, const std::string& listen, const std::stri
 std::string bridge_auth_path(const std::string& dir);
 // Writes a fresh random secret there (mode 0600); returns "" or the error.
 std::string write_bridge_auth(const std::string& dir);
+// <cluster dir>/genesis_auth, the shared secret of bootstrap and genesis,
+// and its writer, like the bridge secret's.
+std::string genesis_auth_path(const std::string& dir);
+std::string write_genesis_auth(const std::string& dir);
 
 // <process dir>/log, <process dir>/pid, <process dir>/ports.json.
 std::string log_path(const ProcessRecord& record);

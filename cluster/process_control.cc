@@ -37,7 +37,9 @@ std::vector<std::string> child_environment() {
   std::vector<std::string> out;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry(*e);
-    if (entry.rfind("YZ_", 0) == 0 || entry.rfind("BRIDGE_AUTH=", 0) == 0) continue;
+    if (entry.rfind("YZ_", 0) == 0 || entry.rfind("BRIDGE_AUTH=", 0) == 0 ||
+        entry.rfind("GENESIS_AUTH=", 0) == 0)
+      continue;
     out.push_back(entry);
   }
   return out;

@@ -54,8 +54,8 @@ struct Spawned {
 // Starts argv[0] with `argv` detached from yzctl: a session of its own
 // (setsid, so a terminal's Ctrl-C or hang-up does not reach it), stdin from
 // /dev/null, stdout and stderr appended to `log_path`, default signal
-// dispositions, no inherited descriptors, and an environment without YZ_*
-// and BRIDGE_AUTH, so that its argv alone says how it runs.
+// dispositions, no inherited descriptors, and an environment without YZ_*,
+// BRIDGE_AUTH and GENESIS_AUTH, so that its argv alone says how it runs.
 Spawned spawn_detached(const std::vector<std::string>& argv, const std::string& log_path);
 
 // For a child of this process: its wait status once it has exited (and is

@@ -196,6 +196,7 @@ std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& 
     out.faults.enable(*fault);
   }
   out.bridge_auth = proto.bridge_auth().empty() ? "sim-bridge-auth" : proto.bridge_auth();
+  out.genesis_auth = proto.genesis_auth().empty() ? "sim-genesis-auth" : proto.genesis_auth();
   if (proto.has_lookup_check()) {
     out.lookup_checks = proto.lookup_check().count();
     out.lookup_check_at = static_cast<core::Duration>(proto.lookup_check().at_ms()) * kMillisecond;

@@ -29,6 +29,7 @@ struct Scenario {
   std::vector<ProcessSpec> processes;  // declaration order
   core::FaultSet faults;
   std::string bridge_auth;
+  std::string genesis_auth;
   std::uint32_t lookup_checks = 0;
   core::Duration lookup_check_at = 0;
   core::Duration liveness_bound = 0;  // 0: no liveness phase

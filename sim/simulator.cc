@@ -146,6 +146,7 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
     config.timing = scenario.timing;
     config.faults = faults_;
     config.bridge_auth = scenario.bridge_auth;
+    config.genesis_auth = scenario.genesis_auth;
     config.shared_verifier = verifier;
 
     Proc proc;

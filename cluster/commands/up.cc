@@ -327,6 +327,7 @@ int up(const std::vector<std::string>& argv) {
   cluster.bin_dir = options.bin_dir;
   cluster.tls = options.tls;
   if (std::string error = write_bridge_auth(dir.path); !error.empty()) return failure(error);
+  if (std::string error = write_genesis_auth(dir.path); !error.empty()) return failure(error);
   if (cluster.tls) {
     if (std::string error = write_cluster_ca(dir.path); !error.empty())
       return failure("cannot make the cluster's CA: " + error);

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "roles/core/core_metrics.h"
+#include "roles/core/protocol.h"
+#include "roles/core/secret.h"
 #include "roles/metrics/registry.h"
 
 namespace yz::roles {
@@ -249,16 +251,10 @@ void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame)
     refuse(link, "rate_limited", "too many registrations; try again later");
     return;
   }
-  if (frame.metadata.protocol_version != config_.protocol_version) {
-    refuse(link, "version_mismatch",
-           "protocol version " + std::to_string(frame.metadata.protocol_version) +
-               ", this bootstrap speaks " + std::to_string(config_.protocol_version));
-    return;
-  }
-  if (frame.metadata.build_id != config_.build_id) {
-    // One network, one build: mixed builds are how subtle races come back.
-    refuse(link, "version_mismatch",
-           "build " + frame.metadata.build_id + ", this bootstrap runs " + config_.build_id);
+  // The build id is not compared: two builds speaking one protocol version
+  // share a network, which is what a rolling upgrade needs.
+  if (!core::protocol_supported(frame.metadata.protocol_version)) {
+    refuse(link, "version_mismatch", core::protocol_mismatch_text(frame.metadata.protocol_version));
     return;
   }
   if (frame.node_id != client.info.node_id) {
@@ -266,8 +262,15 @@ void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame)
     return;
   }
   const bool bridge = frame.metadata.role == Role::kBridge;
-  if (bridge && frame.text != config_.bridge_auth) {
+  if (bridge && !core::secrets_equal(frame.text, config_.bridge_auth)) {
     refuse(link, "bad_auth", "bridge authentication failed");
+    return;
+  }
+  // Checked at register, before any designation: only the holder of
+  // GENESIS_AUTH may become the root every chain leads back to.
+  if (frame.metadata.role == Role::kGenesis &&
+      !core::secrets_equal(frame.genesis_auth, config_.genesis_auth)) {
+    refuse(link, "bad_genesis_auth", "genesis authentication failed");
     return;
   }
   client.registered = true;

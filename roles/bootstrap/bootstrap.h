@@ -22,10 +22,10 @@
 namespace yz::roles {
 
 // yz_bootstrap_refused_total{reason}: every code Bootstrap::refuse sends.
-inline constexpr std::array<std::string_view, 11> kBootstrapRefusals = {
+inline constexpr std::array<std::string_view, 12> kBootstrapRefusals = {
     "not_handshake",    "not_registered", "unknown_message", "rate_limited",
     "version_mismatch", "id_mismatch",    "bad_auth",        "genesis_exists",
-    "not_asked",        "no_invitation",  "bad_token"};
+    "not_asked",        "no_invitation",  "bad_token",       "bad_genesis_auth"};
 // yz_onboarding_total{result}.
 inline constexpr std::array<std::string_view, 2> kOnboardingOutcomes = {"success", "failure"};
 

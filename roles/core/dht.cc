@@ -132,8 +132,6 @@ void Dht::shutdown() {
 void Dht::handle_peer_message(ConnectionManager& from, Frame&& frame) {
   switch (frame.type) {
     case MessageType::kFindNodeResponse:
-    case MessageType::kStoreResponse:
-    case MessageType::kFindValueResponse:
     case MessageType::kInvitationCreated:
     case MessageType::kError: {
       auto it = pending_.find(frame.request_id);
@@ -147,26 +145,6 @@ void Dht::handle_peer_message(ConnectionManager& from, Frame&& frame) {
     case MessageType::kFindNode:
       answer_find_node(from, frame);
       return;
-    case MessageType::kStore: {
-      store_[frame.key] = frame.value;
-      Frame reply = Frame::Of(MessageType::kStoreResponse, frame.request_id);
-      reply.flag = true;
-      respond(from, std::move(reply));
-      return;
-    }
-    case MessageType::kFindValue: {
-      Frame reply = Frame::Of(MessageType::kFindValueResponse, frame.request_id);
-      if (auto it = store_.find(frame.key); it != store_.end()) {
-        reply.flag = true;
-        reply.value = it->second;
-      } else {
-        NodeId key_id;  // keys are looked up by the id they name when they name one
-        if (auto parsed = NodeId::from_hex(frame.key)) key_id = *parsed;
-        reply.nodes = routing_table_.closest(key_id, timing_.k, is_passive);
-      }
-      respond(from, std::move(reply));
-      return;
-    }
     default:
       break;
   }

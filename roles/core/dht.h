@@ -23,9 +23,10 @@ class CoreMetrics;
 
 // The Kademlia layer of one member: which peers it has a peer node for (and
 // so a DHT listener on their link), requests and their responses matched by
-// request_id, iterative lookups, and the answers to find_node, store and
-// find_value. Messages that belong to a role (create_invitation_for_peer)
-// go to the role through on_role_request.
+// request_id, iterative lookups, and the answers to find_node. (store and
+// find_value are out of the contract until the data plane, issue 17.)
+// Messages that belong to a role (create_invitation_for_peer) go to the role
+// through on_role_request.
 class Dht {
  public:
   using RoleRequestHandler = std::function<void(ConnectionManager& from, Frame&& frame)>;
@@ -118,7 +119,6 @@ class Dht {
   std::uint64_t next_request_id_ = 1;
   std::map<std::uint64_t, ActiveLookup> lookups_;
   std::uint64_t next_lookup_id_ = 1;
-  std::map<std::string, std::string> store_;
   std::uint64_t find_node_timeouts_ = 0;
   bool shut_down_ = false;
   // find_node answered per peer (Limits::lookups_per_second).

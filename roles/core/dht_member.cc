@@ -190,6 +190,7 @@ void DhtMember::handle_bootstrap_frame(Frame&& frame) {
     reg.node_id = self_.node_id;
     reg.metadata = self_.metadata;
     if (config_.role == Role::kBridge) reg.text = config_.bridge_auth;
+    if (config_.role == Role::kGenesis) reg.genesis_auth = config_.genesis_auth;
     send_to_bootstrap(std::move(reg));
     return;
   }

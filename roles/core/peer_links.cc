@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "roles/core/core_metrics.h"
+#include "roles/core/protocol.h"
 
 namespace yz::core {
 
@@ -116,10 +117,9 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
         refuse(*manager, "bad_peer_id", "dht_peer_hello must carry another node's id");
         return;
       }
-      if (frame.metadata.protocol_version != self_.metadata.protocol_version) {
+      if (!protocol_supported(frame.metadata.protocol_version)) {
         refuse(*manager, "version_mismatch",
-               "protocol version " + std::to_string(frame.metadata.protocol_version) +
-                   ", this node speaks " + std::to_string(self_.metadata.protocol_version));
+               protocol_mismatch_text(frame.metadata.protocol_version));
         return;
       }
       Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
@@ -153,10 +153,9 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
             "dialled " + expected.short_hex() + " but " + frame.node_id.short_hex() + " answered");
         return;
       }
-      if (frame.metadata.protocol_version != self_.metadata.protocol_version) {
+      if (!protocol_supported(frame.metadata.protocol_version)) {
         refuse(*manager, "version_mismatch",
-               "protocol version " + std::to_string(frame.metadata.protocol_version) +
-                   ", this node speaks " + std::to_string(self_.metadata.protocol_version));
+               protocol_mismatch_text(frame.metadata.protocol_version));
         return;
       }
       Frame proof;

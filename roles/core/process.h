@@ -11,6 +11,7 @@
 #include "roles/core/identity.h"
 #include "roles/core/join_state.h"
 #include "roles/core/node_id.h"
+#include "roles/core/protocol.h"
 #include "roles/core/timing.h"
 
 namespace yz::core {
@@ -33,7 +34,10 @@ struct ProcessConfig {
   Timing timing;
   FaultSet faults;
   std::string bridge_auth;  // bridges present it; the bootstrap checks it
-  std::uint32_t protocol_version = 1;
+  // Genesis presents it; the bootstrap designates genesis only on it, so the
+  // first stranger to register as genesis cannot take the network's root.
+  std::string genesis_auth;
+  std::uint32_t protocol_version = kProtocolVersion;
   std::string build_id = "yz-dev";
 };
 

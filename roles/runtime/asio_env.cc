@@ -1,8 +1,8 @@
 #include "roles/runtime/asio_env.h"
 
-#include <sys/random.h>
-
 #include <stdexcept>
+
+#include "roles/runtime/os_random.h"
 
 namespace yz::runtime {
 
@@ -63,8 +63,10 @@ std::string AsioEnv::remote_address(core::LinkId link) const {
 
 std::uint64_t AsioEnv::random() {
   std::uint64_t value = 0;
-  if (getrandom(&value, sizeof value, 0) != sizeof value)
-    throw std::runtime_error("getrandom failed");
+  // Nonces and invitation nonces come from here: without randomness the
+  // process stops rather than run on predictable values.
+  if (const std::string why = os_random_fill(&value, sizeof value); !why.empty())
+    exit_without_randomness(why);
   return value;
 }
 

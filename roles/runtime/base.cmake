@@ -13,8 +13,8 @@ target_link_libraries(yz_runtime_base PUBLIC yz_core yz_json PRIVATE OpenSSL::Cr
 target_compile_options(yz_runtime_base PRIVATE ${YZ_WARNINGS})
 # --version reports the project's version, kept in one place.
 target_compile_definitions(yz_runtime_base PRIVATE YZ_VERSION="${PROJECT_VERSION}")
-# The build id every process sends in `register`; the bootstrap refuses
-# another build's (version_mismatch). Version and commit at configure time,
+# The build id every process sends in its metadata: informational (/status,
+# yz_build_info, the start log line); compatibility is the protocol version's. Version and commit at configure time,
 # on one small file so a new commit recompiles only that.
 execute_process(COMMAND git rev-parse --short=12 HEAD
                 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}

@@ -112,6 +112,14 @@ HttpResponse Text(int status, std::string body) {
 
 }  // namespace
 
+std::string build_status_fields(std::string_view build_id, std::uint32_t protocol_version) {
+  std::string out = "\"buildId\":";
+  out += json::quote(build_id);
+  out += ",\"protocolVersion\":";
+  AppendNumber(out, protocol_version);
+  return out;
+}
+
 HttpResponse handle_endpoint(const HttpRequest& request, core::Process& process,
                              metrics::Registry& registry, const ExtraStatusFields& extra) {
   std::string_view path = request.target;

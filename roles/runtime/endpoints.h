@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,11 @@ namespace yz::runtime {
 // string for none. This is where the peer and link listings plug in without
 // changing the routing below.
 using ExtraStatusFields = std::function<std::string()>;
+
+// The build and wire version members of /status ("buildId", "protocolVersion"),
+// without braces. The build id is for people: compatibility is decided by the
+// protocol version alone (roles/core/protocol.h).
+std::string build_status_fields(std::string_view build_id, std::uint32_t protocol_version);
 
 // Serves the process's HTTP endpoints; meant to be wrapped in the
 // HttpServer::Handler, so it runs on the core's thread.

@@ -54,6 +54,11 @@ bool needs_bridge_auth(core::Role role) {
   return role == core::Role::kBridge || role == core::Role::kBootstrap;
 }
 
+bool needs_genesis_auth(core::Role role) {
+  // Genesis presents the secret; the bootstrap checks it.
+  return role == core::Role::kGenesis || role == core::Role::kBootstrap;
+}
+
 // Quotes a user-supplied value for an error line, escaping control
 // characters so that the error stays on one line.
 std::string show(std::string_view value) {
@@ -364,6 +369,17 @@ std::vector<Flag> flag_table(core::Role role) {
         return {};
       },
       [](const RuntimeFlags&) { return std::string(); });
+  add(
+      "genesis-auth-file", "PATH",
+      needs_genesis_auth(role)
+          ? "File holding the genesis secret (else env GENESIS_AUTH; one is required)."
+          : "File holding the genesis secret (used only by yz-genesis and yz-bootstrap).",
+      [](std::string_view value, RuntimeFlags& flags) -> std::string {
+        if (value.empty()) return "expected a file path";
+        flags.genesis_auth_file = std::string(value);
+        return {};
+      },
+      [](const RuntimeFlags&) { return std::string(); });
 
   const auto tls_file = [&add](std::string name, std::string RuntimeFlags::*field,
                                std::string help) {
@@ -440,8 +456,9 @@ std::string help_text(core::Role role) {
     out += "\n" + wrap(text, "      ", 80);
   }
   out +=
-      "\nThe bridge secret comes from --bridge-auth-file or env BRIDGE_AUTH, never from the\n"
-      "command line (where `ps` shows it to every user).\n"
+      "\nThe bridge secret comes from --bridge-auth-file or env BRIDGE_AUTH, and the genesis\n"
+      "secret from --genesis-auth-file or env GENESIS_AUTH, never from the command line\n"
+      "(where `ps` shows it to every user).\n"
       "Exit status 2: a bad flag or TLS file, an unusable data dir or a port in use.\n";
   return out;
 }
@@ -484,6 +501,29 @@ std::string read_secret_file(const std::string& path, std::string* secret) {
 std::string trim_trailing_newlines(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
+}
+
+// A shared secret from its file (named on the command line or in `source`)
+// or else from env `env_var`; one of them is required. Returns "" or the
+// error line.
+std::string load_secret(const std::string& what, const std::string& file, const std::string& source,
+                        const char* env_var, core::Role role,
+                        const std::function<const char*(const char*)>& getenv,
+                        std::string* secret) {
+  if (!file.empty()) {
+    std::string content;
+    if (const std::string why = read_secret_file(file, &content); !why.empty())
+      return "cannot read " + source + " " + show(file) + ": " + why;
+    *secret = trim_trailing_newlines(std::move(content));
+    if (secret->empty()) return source + " " + show(file) + " holds an empty secret";
+  } else if (const char* env = getenv(env_var); env != nullptr && *env != '\0') {
+    *secret = trim_trailing_newlines(env);
+  }
+  if (secret->empty()) {
+    return "missing the " + what + " secret, which " + process_name(role) + " requires: set --" +
+           what + "-auth-file PATH or env " + env_var;
+  }
+  return {};
 }
 
 // All three TLS files or none; when given, read and checked (tls_files.h).
@@ -596,6 +636,7 @@ FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
   flags.role = role;
   std::set<std::string> given;
   std::string auth_file_source = "--bridge-auth-file";
+  std::string genesis_auth_file_source = "--genesis-auth-file";
   TlsSources tls_sources;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -617,6 +658,11 @@ FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
       return fail(
           "refusing --bridge-auth: a secret on the command line is visible to every user in "
           "`ps`; use --bridge-auth-file PATH or env BRIDGE_AUTH");
+    }
+    if (name == "genesis-auth") {
+      return fail(
+          "refusing --genesis-auth: a secret on the command line is visible to every user in "
+          "`ps`; use --genesis-auth-file PATH or env GENESIS_AUTH");
     }
     const Flag* flag = nullptr;
     for (const Flag& candidate : table) {
@@ -664,6 +710,7 @@ FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
       return fail("invalid " + var + " " + show(raw) + ": " + why);
     }
     if (flag.name == "bridge-auth-file") auth_file_source = var;
+    if (flag.name == "genesis-auth-file") genesis_auth_file_source = var;
     if (flag.name == "tls-cert") tls_sources.cert = var;
     if (flag.name == "tls-key") tls_sources.key = var;
     if (flag.name == "tls-ca") tls_sources.ca = var;
@@ -683,24 +730,17 @@ FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
   }
 
   if (needs_bridge_auth(role)) {
-    if (!flags.bridge_auth_file.empty()) {
-      std::string secret;
-      if (const std::string why = read_secret_file(flags.bridge_auth_file, &secret); !why.empty()) {
-        return fail("cannot read " + auth_file_source + " " + show(flags.bridge_auth_file) + ": " +
-                    why);
-      }
-      flags.bridge_auth = trim_trailing_newlines(std::move(secret));
-      if (flags.bridge_auth.empty()) {
-        return fail(auth_file_source + " " + show(flags.bridge_auth_file) +
-                    " holds an empty secret");
-      }
-    } else if (const char* env = getenv("BRIDGE_AUTH"); env != nullptr && *env != '\0') {
-      flags.bridge_auth = trim_trailing_newlines(env);
-    }
-    if (flags.bridge_auth.empty()) {
-      return fail("missing the bridge secret, which " + process_name(role) +
-                  " requires: set --bridge-auth-file PATH or env BRIDGE_AUTH");
-    }
+    if (std::string error = load_secret("bridge", flags.bridge_auth_file, auth_file_source,
+                                        "BRIDGE_AUTH", role, getenv, &flags.bridge_auth);
+        !error.empty())
+      return fail(error);
+  }
+  if (needs_genesis_auth(role)) {
+    if (std::string error =
+            load_secret("genesis", flags.genesis_auth_file, genesis_auth_file_source,
+                        "GENESIS_AUTH", role, getenv, &flags.genesis_auth);
+        !error.empty())
+      return fail(error);
   }
 
   if (std::string error = check_tls(flags, tls_sources); !error.empty()) return fail(error);

@@ -37,6 +37,10 @@ struct RuntimeFlags {
   // where every user of the machine could read it in `ps`.
   std::string bridge_auth;
   std::string bridge_auth_file;
+  // From --genesis-auth-file or env GENESIS_AUTH, like bridge_auth: the
+  // bootstrap designates genesis only to a register carrying it.
+  std::string genesis_auth;
+  std::string genesis_auth_file;
   bool check_config = false;
   // --tls-cert, --tls-key, --tls-ca: all three or none. With them, every
   // gRPC port speaks mutual TLS; `tls` then holds the checked PEM text.

@@ -192,25 +192,6 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
     case MessageType::kFindNodeResponse:
       put_peers(f.nodes, out.mutable_find_node_response()->mutable_nodes());
       break;
-    case MessageType::kStore: {
-      auto* m = out.mutable_store();
-      m->set_key(f.key);
-      m->set_value(f.value);
-      break;
-    }
-    case MessageType::kStoreResponse:
-      out.mutable_store_response()->set_stored(f.flag);
-      break;
-    case MessageType::kFindValue:
-      out.mutable_find_value()->set_key(f.key);
-      break;
-    case MessageType::kFindValueResponse: {
-      auto* m = out.mutable_find_value_response();
-      m->set_found(f.flag);
-      m->set_value(f.value);
-      put_peers(f.nodes, m->mutable_nodes());
-      break;
-    }
     case MessageType::kCreateInvitationForPeer: {
       auto* m = out.mutable_create_invitation_for_peer();
       m->set_target_node_id(f.target.to_hex());
@@ -228,6 +209,7 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
       m->set_node_id(f.node_id.to_hex());
       put_metadata(f.metadata, m->mutable_metadata());
       m->set_bridge_auth(f.text);
+      m->set_genesis_auth(f.genesis_auth);
       break;
     }
     case MessageType::kRegistered: {
@@ -362,25 +344,6 @@ std::string decode_body(const v1::Frame& in, core::Frame& f) {
       f.type = MessageType::kFindNodeResponse;
       get_peers(in.find_node_response().nodes(), f.nodes, error);
       break;
-    case v1::Frame::kStore:
-      f.type = MessageType::kStore;
-      f.key = in.store().key();
-      f.value = in.store().value();
-      break;
-    case v1::Frame::kStoreResponse:
-      f.type = MessageType::kStoreResponse;
-      f.flag = in.store_response().stored();
-      break;
-    case v1::Frame::kFindValue:
-      f.type = MessageType::kFindValue;
-      f.key = in.find_value().key();
-      break;
-    case v1::Frame::kFindValueResponse:
-      f.type = MessageType::kFindValueResponse;
-      f.flag = in.find_value_response().found();
-      f.value = in.find_value_response().value();
-      get_peers(in.find_value_response().nodes(), f.nodes, error);
-      break;
     case v1::Frame::kCreateInvitationForPeer:
       f.type = MessageType::kCreateInvitationForPeer;
       f.target = id(in.create_invitation_for_peer().target_node_id(),
@@ -397,6 +360,7 @@ std::string decode_body(const v1::Frame& in, core::Frame& f) {
       f.node_id = id(in.register_().node_id(), "register.node_id", error);
       get_metadata(in.register_().metadata(), f.metadata);
       f.text = in.register_().bridge_auth();
+      f.genesis_auth = in.register_().genesis_auth();
       break;
     case v1::Frame::kRegistered:
       f.type = MessageType::kRegistered;

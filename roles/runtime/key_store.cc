@@ -11,6 +11,7 @@
 
 #include "roles/core/openssl_ptr.h"
 #include "roles/runtime/data_dir.h"
+#include "roles/runtime/os_random.h"
 
 namespace yz::runtime {
 namespace {
@@ -58,8 +59,9 @@ std::shared_ptr<const core::Identity> from_pem(const std::string& pem) {
 
 }  // namespace
 
-std::shared_ptr<const core::Identity> load_or_create_identity(
-    const std::string& dir, const std::function<std::uint64_t()>& random, std::string* error) {
+std::shared_ptr<const core::Identity> load_or_create_identity(const std::string& dir,
+                                                              const RandomSource& random,
+                                                              std::string* error) {
   const std::string path = dir + "/identity.key";
   const auto fail = [error](std::string message) -> std::shared_ptr<const core::Identity> {
     if (error != nullptr) *error = std::move(message);
@@ -94,7 +96,10 @@ std::shared_ptr<const core::Identity> load_or_create_identity(
     return fail("cannot read identity key file " + quoted(path) + ": " +
                 std::generic_category().message(errno));
   } else {
-    identity = core::Identity::from_words(random(), random(), random(), random());
+    std::uint64_t words[4] = {};
+    if (const std::string why = random(words, sizeof words); !why.empty())
+      return fail(randomness_failure(why) + "; no identity key made for " + quoted(path));
+    identity = core::Identity::from_words(words[0], words[1], words[2], words[3]);
     const std::string pem = identity ? to_pem(*identity) : std::string();
     if (pem.empty()) return fail("cannot make an Ed25519 key for " + quoted(path));
     if (const std::string why = write_file_atomically(path, pem, 0600); !why.empty())

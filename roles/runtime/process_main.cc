@@ -4,7 +4,6 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -33,6 +32,7 @@
 #include "roles/runtime/http_server.h"
 #include "roles/runtime/key_store.h"
 #include "roles/runtime/logger.h"
+#include "roles/runtime/os_random.h"
 #include "roles/runtime/peer_status.h"
 #include "roles/runtime/transport.h"
 
@@ -46,12 +46,6 @@ std::string program_name(core::Role role) { return "yz-" + std::string(core::rol
 int fail(core::Role role, const std::string& message) {
   std::cerr << program_name(role) << ": " << message << "\n";
   return 2;
-}
-
-std::uint64_t os_random() {
-  std::uint64_t value = 0;
-  if (getrandom(&value, sizeof value, 0) != sizeof value) return 0;
-  return value;
 }
 
 // "127.0.0.1:0" with the port the server got -> "127.0.0.1:43121".
@@ -158,7 +152,7 @@ int run_role_process(core::Role role, int argc, char** argv) {
   if (std::string error = prepare_data_dir(flags.data_dir); !error.empty())
     return fail(role, error);
   std::string id_error;
-  const auto identity = load_or_create_identity(flags.data_dir, os_random, &id_error);
+  const auto identity = load_or_create_identity(flags.data_dir, os_random_fill, &id_error);
   if (!identity) return fail(role, id_error);
   const auto node_id = &identity->node_id();
   if (flags.check_config) {
@@ -242,13 +236,18 @@ int run_role_process(core::Role role, int argc, char** argv) {
   config.timing = flags.timing;
   config.faults = flags.faults;
   config.bridge_auth = flags.bridge_auth;
+  config.genesis_auth = flags.genesis_auth;
   config.build_id = std::string(build_id());
 
   AsioEnv env(io, transport, logger, registry);
   process = roles::make_process(env, config);
 
   HttpServer http(io, [&](const HttpRequest& request) {
-    return handle_endpoint(request, *process, registry, [&] { return peer_status_json(*process); });
+    return handle_endpoint(request, *process, registry, [&] {
+      std::string fields = build_status_fields(config.build_id, config.protocol_version);
+      if (std::string links = peer_status_json(*process); !links.empty()) fields += "," + links;
+      return fields;
+    });
   });
   if (std::string error = http.listen(flags.http); !error.empty()) {
     server->Shutdown();
@@ -268,6 +267,8 @@ int run_role_process(core::Role role, int argc, char** argv) {
               {"http", http_address},
               {"tls", flags.tls ? "mutual" : "off"},
               {"node_id", node_id->to_hex()},
+              {"build_id", config.build_id},
+              {"protocol_version", std::to_string(config.protocol_version)},
               {"data_dir", flags.data_dir}});
 
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);

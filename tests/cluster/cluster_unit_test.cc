@@ -157,12 +157,29 @@ TEST(Layout, ArgvAndPortsFollowTheClusterSettings) {
   EXPECT_EQ(members[4].name, "dht-node-2");
 
   const ProcessRecord bootstrap = make_process(cluster, members[0], 0, "");
-  const std::vector<std::string> want = {"/b/yz-bootstrap", "--name",       "bootstrap",
-                                         "--data-dir",      "/c/bootstrap", "--listen",
-                                         "127.0.0.1:7000",  "--http",       "127.0.0.1:7001",
-                                         "--log-level",     "info",         "--bridge-auth-file",
-                                         "/c/bridge_auth"};
+  const std::vector<std::string> want = {"/b/yz-bootstrap",
+                                         "--name",
+                                         "bootstrap",
+                                         "--data-dir",
+                                         "/c/bootstrap",
+                                         "--listen",
+                                         "127.0.0.1:7000",
+                                         "--http",
+                                         "127.0.0.1:7001",
+                                         "--log-level",
+                                         "info",
+                                         "--bridge-auth-file",
+                                         "/c/bridge_auth",
+                                         "--genesis-auth-file",
+                                         "/c/genesis_auth"};
   EXPECT_EQ(bootstrap.argv, want);
+  const ProcessRecord genesis = make_process(cluster, members[1], 1, "127.0.0.1:7000");
+  const std::vector<std::string>& g = genesis.argv;
+  const auto at = std::find(g.begin(), g.end(), "--genesis-auth-file");
+  ASSERT_NE(at, g.end()) << "genesis needs the genesis secret";
+  ASSERT_NE(at + 1, g.end());
+  EXPECT_EQ(*(at + 1), "/c/genesis_auth");
+  EXPECT_EQ(std::find(g.begin(), g.end(), "--bridge-auth-file"), g.end());
 
   ProcessRecord node = make_process(cluster, members[4], 4, "127.0.0.1:7000");
   const std::string joined = [&] {
@@ -173,6 +190,7 @@ TEST(Layout, ArgvAndPortsFollowTheClusterSettings) {
   EXPECT_NE(joined.find("--listen 127.0.0.1:7008 --http 127.0.0.1:7009"), std::string::npos);
   EXPECT_NE(joined.find("--bootstrap 127.0.0.1:7000 --fault early_return_race"), std::string::npos);
   EXPECT_EQ(joined.find("bridge-auth"), std::string::npos) << "only bootstrap and bridges";
+  EXPECT_EQ(joined.find("genesis-auth"), std::string::npos) << "only bootstrap and genesis";
 
   ProcessRecord pinned = bootstrap;
   pin_ports(pinned, "127.0.0.1:1234", "127.0.0.1:1235");

@@ -66,21 +66,29 @@ TEST_F(YzctlLifecycle, UpWaitStatusKillRestartDown) {
     }
     EXPECT_EQ(slurp(p.dir + "/pid"), std::to_string(p.pid) + "\n");
   }
-  // The bridge secret lives in a 0600 file, never on a command line.
-  struct stat st {};
-  ASSERT_EQ(::stat((dir_ + "/bridge_auth").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-  std::string secret = slurp(dir_ + "/bridge_auth");
-  while (!secret.empty() && secret.back() == '\n') secret.pop_back();
-  ASSERT_GE(secret.size(), 32u);
+  // The bridge and genesis secrets live in 0600 files, never on a command
+  // line, and differ.
+  std::vector<std::string> secrets;
+  for (const char* file : {"/bridge_auth", "/genesis_auth"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((dir_ + file).c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+    std::string secret = slurp(dir_ + file);
+    while (!secret.empty() && secret.back() == '\n') secret.pop_back();
+    ASSERT_GE(secret.size(), 32u) << file;
+    secrets.push_back(secret);
+  }
+  EXPECT_NE(secrets[0], secrets[1]);
   for (const ProcessRecord& p : cluster->processes) {
     const std::string cmdline = slurp("/proc/" + std::to_string(p.pid) + "/cmdline");
-    EXPECT_EQ(cmdline.find(secret), std::string::npos) << p.name;
+    for (const std::string& secret : secrets)
+      EXPECT_EQ(cmdline.find(secret), std::string::npos) << p.name;
     // --time-scale 10: the 30 s health check runs every 3 s.
     const std::string scaled = std::string("--health-check-interval") + '\0' + "3s";
     EXPECT_NE(cmdline.find(scaled), std::string::npos) << p.name;
   }
-  EXPECT_EQ(slurp(cluster_file(dir_)).find(secret), std::string::npos);
+  for (const std::string& secret : secrets)
+    EXPECT_EQ(slurp(cluster_file(dir_)).find(secret), std::string::npos);
 
   // status --json agrees with every process's own /health. Links may still
   // be settling right after the wait, so agreement is awaited, bounded.

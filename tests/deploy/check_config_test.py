@@ -22,7 +22,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deploy_lib as lib  # noqa: E402
 
-COMPOSE_VARS = {"BRIDGE_AUTH": "compose-test-secret"}
+COMPOSE_VARS = {"BRIDGE_AUTH": "compose-test-secret", "GENESIS_AUTH": "compose-test-genesis-secret"}
 
 
 def yz_services(compose):
@@ -103,7 +103,15 @@ class ComposeTest(unittest.TestCase):
 
     def test_bridge_auth_is_required_by_compose(self):
         with self.assertRaisesRegex(ValueError, "BRIDGE_AUTH"):
-            lib.load_compose({})
+            lib.load_compose({"GENESIS_AUTH": "g"})
+
+    def test_genesis_auth_is_required_by_compose_and_given_to_bootstrap_and_genesis(self):
+        with self.assertRaisesRegex(ValueError, "GENESIS_AUTH"):
+            lib.load_compose({"BRIDGE_AUTH": "b"})
+        services = yz_services(lib.load_compose(COMPOSE_VARS))
+        holders = sorted(name for name, service in services.items()
+                         if "GENESIS_AUTH" in lib.compose_environment(service))
+        self.assertEqual(holders, ["bootstrap", "genesis"])
 
     def test_broken_configuration_exits_2_with_a_reason(self):
         services = yz_services(lib.load_compose(dict(COMPOSE_VARS, YZ_FAULT="early_return_rase")))
@@ -201,6 +209,8 @@ class KubernetesTest(unittest.TestCase):
                 secrets = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Secret"}
                 # The bridge secret is the operator's (kubectl create secret), not rendered.
                 secrets.setdefault("yz-bridge-auth", {"stringData": {"bridge-auth": "operator-secret"}})
+                secrets.setdefault("yz-genesis-auth",
+                                   {"stringData": {"genesis-auth": "operator-genesis-secret"}})
                 roles = []
                 for workload in lib.workloads(objects):
                     for container in workload["spec"]["template"]["spec"]["containers"]:
@@ -223,6 +233,22 @@ class KubernetesTest(unittest.TestCase):
             sandbox.close()
         self.assertEqual(code, 2, output)
         self.assertRegex(output, r"^yz-bridge: cannot read YZ_BRIDGE_AUTH_FILE .*bridge-auth")
+
+    def test_genesis_without_its_secret_exits_2(self):
+        objects = lib.kustomize(lib.overlays()[0])
+        genesis = next(o for o in objects if o["metadata"]["name"] == "genesis"
+                       and o["kind"] == "StatefulSet")
+        container = genesis["spec"]["template"]["spec"]["containers"][0]
+        sandbox = Sandbox()
+        try:
+            sandbox.mount(lib.DATA_DIR)
+            sandbox.mount("/run/secrets/yz-genesis")  # mounted, but the key is missing
+            env = sandbox.map_env(dict(lib.image_env(), **lib.k8s_env(container, "genesis-0")))
+            code, output = lib.run_check_config(container["command"], env)
+        finally:
+            sandbox.close()
+        self.assertEqual(code, 2, output)
+        self.assertRegex(output, r"^yz-genesis: cannot read YZ_GENESIS_AUTH_FILE .*genesis-auth")
 
 
 class SystemdTest(unittest.TestCase):
@@ -271,7 +297,8 @@ class SystemdTest(unittest.TestCase):
                 sandbox = Sandbox()
                 try:
                     sandbox.mount("/var/lib/yz/" + instance)
-                    sandbox.mount("/etc/yz", {"bridge-auth": "systemd-test-secret\n"})
+                    sandbox.mount("/etc/yz", {"bridge-auth": "systemd-test-secret\n",
+                                              "genesis-auth": "systemd-test-genesis-secret\n"})
                     (exec_start,) = fields[("Service", "ExecStart")]
                     argv = exec_start.split()
                     self.assertEqual(argv[0], "/usr/local/bin/" + unit.split("@")[0])
@@ -340,6 +367,7 @@ class DocsTest(unittest.TestCase):
         with open(lib.deploy_path("compose.yaml")) as f:
             variables = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", f.read()))
         self.assertIn("BRIDGE_AUTH", variables)
+        self.assertIn("GENESIS_AUTH", variables)
         for variable in sorted(variables):
             self.assertRegex(self.docs, rf"\n\| `{variable}` \|", f"compose variable {variable}")
 

@@ -88,7 +88,7 @@ class LiveScrapeTest(unittest.TestCase):
         cls.processes = lib.Processes(cls.root)
         cls.http = {}
         try:
-            env = {"BRIDGE_AUTH": "scrape-test-secret"}
+            env = {"BRIDGE_AUTH": "scrape-test-secret", "GENESIS_AUTH": "scrape-test-genesis-secret"}
             ports = cls.processes.start("yz-bootstrap", "bootstrap", [], env)
             cls.http["bootstrap"] = ports["http"]
             member = ["--bootstrap", ports["listen"]]

@@ -94,10 +94,15 @@ class KustomizeTest(unittest.TestCase):
                 # operator's bridge secret alone.
                 self.assertEqual([o["kind"] for o in objects if o["kind"] in CRD_KINDS], [])
                 self.assertEqual([o["metadata"]["name"] for o in objects if o["kind"] == "Secret"], [])
+                secret_users = {}
                 for workload in lib.workloads(objects):
                     for volume in workload["spec"]["template"]["spec"].get("volumes", []):
                         if "secret" in volume:
-                            self.assertEqual(volume["secret"]["secretName"], "yz-bridge-auth")
+                            secret_users.setdefault(volume["secret"]["secretName"], set()).add(
+                                workload["metadata"]["name"])
+                # Each operator secret goes to exactly the roles that need it.
+                self.assertEqual(secret_users, {"yz-bridge-auth": {"bootstrap", "bridge-node"},
+                                                "yz-genesis-auth": {"bootstrap", "genesis"}})
 
     def test_probes_and_scrape_annotations(self):
         for overlay, objects in self.rendered.items():

@@ -38,6 +38,8 @@ using yz::core::PeerInfo;
 using yz::core::Role;
 
 const NodeId kSelf = NodeId::from_words(0xf000000000000000ULL, 0, 0);
+// Drawn half the time, so registering as genesis reaches the designation.
+constexpr const char* kGenesisSecret = "genesis-secret";
 
 // A few ids so that frames name the same peers again and again, plus self,
 // zero and arbitrary ones.
@@ -147,8 +149,7 @@ Frame PickFrame(FuzzedDataProvider& in, const Keys& keys) {
   f.text = in.ConsumeRandomLengthString(16);
   f.code = in.ConsumeRandomLengthString(8);
   f.count = in.ConsumeIntegral<std::uint32_t>();
-  f.key = in.ConsumeRandomLengthString(8);
-  f.value = in.ConsumeRandomLengthString(8);
+  f.genesis_auth = in.ConsumeBool() ? std::string(kGenesisSecret) : in.ConsumeRandomLengthString(8);
   if (in.ConsumeBool()) {
     const auto& key = keys[in.ConsumeIntegralInRange<std::size_t>(0, keys.size() - 1)];
     f.public_key = in.ConsumeBool() ? key->public_key() : PickBytes(in, 32);
@@ -180,6 +181,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.listen_address = "self:7000";
   config.bootstrap_address = config.role == Role::kBootstrap ? "" : "bootstrap:7000";
   config.bridge_auth = "secret";
+  config.genesis_auth = kGenesisSecret;
   config.timing.limits.frames_burst = 16;  // small, so floods close links
   config.timing.limits.max_inbound_links = 6;
   auto process = yz::roles::make_process(env, config);

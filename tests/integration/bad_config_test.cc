@@ -75,7 +75,8 @@ class BadConfig : public ::testing::Test {
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string entry(*e);
       const std::string key = entry.substr(0, entry.find('='));
-      if (key.rfind("YZ_", 0) == 0 || key == "BRIDGE_AUTH") inherited.push_back(key);
+      if (key.rfind("YZ_", 0) == 0 || key == "BRIDGE_AUTH" || key == "GENESIS_AUTH")
+        inherited.push_back(key);
     }
     for (const auto& key : inherited) unsetenv(key.c_str());
     dir_ = make_temp_dir("yz-bad-config");
@@ -263,6 +264,22 @@ TEST_F(BadConfig, BridgeWithoutBridgeAuthExits2NamingIt) {
     EXPECT_EQ(exit.lines(), 1) << "expected exactly one line; " << exit;
     EXPECT_TRUE(exit.mentions("BRIDGE_AUTH")) << exit;
   }
+}
+
+TEST_F(BadConfig, GenesisOrBootstrapWithoutGenesisAuthExits2NamingIt) {
+  for (const std::string role : {"genesis", "bootstrap"}) {
+    SCOPED_TRACE("yz-" + role);
+    const Exit exit = run(role, valid_node_flags(role), {{"BRIDGE_AUTH", kBridgeAuth}});
+    EXPECT_EQ(exit.code, 2) << exit;
+    EXPECT_EQ(exit.lines(), 1) << "expected exactly one line; " << exit;
+    EXPECT_TRUE(exit.mentions("GENESIS_AUTH")) << exit;
+    EXPECT_TRUE(exit.mentions("--genesis-auth-file")) << exit;
+  }
+  const Exit on_command_line =
+      run("genesis", {"--genesis-auth", "topsecret"}, {{"GENESIS_AUTH", "g"}});
+  EXPECT_EQ(on_command_line.code, 2) << on_command_line;
+  EXPECT_TRUE(on_command_line.mentions("refusing --genesis-auth")) << on_command_line;
+  EXPECT_FALSE(on_command_line.mentions("topsecret")) << on_command_line;
 }
 
 }  // namespace

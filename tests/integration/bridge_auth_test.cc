@@ -1,6 +1,8 @@
 // BRIDGE_AUTH over real processes: a bridge with the wrong shared secret is
 // refused by the bootstrap (bad_auth, counted) and never listed as a
-// bridge; one with the right secret registers.
+// bridge; one with the right secret registers. GENESIS_AUTH the same way:
+// a genesis with the wrong secret is refused (bad_genesis_auth, counted)
+// and never designated; one with the right secret is.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -20,7 +22,8 @@ class BridgeAuth : public ::testing::Test {
     bootstrap_ =
         Child::spawn({binary("yz-bootstrap"), "--data-dir", dir_ + "/bootstrap", "--listen",
                       "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "info"},
-                     {{"BRIDGE_AUTH", "the-right-secret"}}, dir_ + "/bootstrap.log");
+                     {{"BRIDGE_AUTH", "the-right-secret"}, {"GENESIS_AUTH", kTestGenesisAuth}},
+                     dir_ + "/bootstrap.log");
     ASSERT_TRUE(
         eventually([&] { return port_of(dir_ + "/bootstrap", "listen").has_value(); }, seconds(20)))
         << read_file(dir_ + "/bootstrap.log");
@@ -33,6 +36,13 @@ class BridgeAuth : public ::testing::Test {
         {binary("yz-bridge"), "--data-dir", dir_ + "/" + name, "--bootstrap", address_, "--name",
          name, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"},
         {{"BRIDGE_AUTH", secret}}, dir_ + "/" + name + ".log");
+  }
+
+  Child genesis(const std::string& name, const std::string& secret) {
+    return Child::spawn(
+        {binary("yz-genesis"), "--data-dir", dir_ + "/" + name, "--bootstrap", address_, "--name",
+         name, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "info"},
+        {{"GENESIS_AUTH", secret}}, dir_ + "/" + name + ".log");
   }
 
   double bootstrap_metric(const std::string& series) {
@@ -75,6 +85,30 @@ TEST_F(BridgeAuth, WrongSecretIsRefusedAndCountedRightSecretRegisters) {
       seconds(20)))
       << read_file(dir_ + "/bootstrap.log");
   EXPECT_EQ(bootstrap_metric(bad_auth), refused);
+}
+
+TEST_F(BridgeAuth, GenesisWithTheWrongSecretIsRefusedAndCountedTheRightOneIsDesignated) {
+  const std::string bad = "yz_bootstrap_refused_total{reason=\"bad_genesis_auth\"}";
+  EXPECT_EQ(bootstrap_metric(bad), 0);
+  {
+    Child wrong = genesis("genesis-wrong", "a-wrong-secret");
+    EXPECT_TRUE(eventually([&] { return bootstrap_metric(bad) >= 1; }, seconds(20)))
+        << read_file(dir_ + "/bootstrap.log");
+    EXPECT_NE(read_file(dir_ + "/genesis-wrong.log").find("bad_genesis_auth"), std::string::npos)
+        << read_file(dir_ + "/genesis-wrong.log");
+    EXPECT_EQ(read_file(dir_ + "/bootstrap.log").find("genesis_designated"), std::string::npos)
+        << read_file(dir_ + "/bootstrap.log");
+    wrong.stop();
+  }
+  const double refused = bootstrap_metric(bad);
+  Child right = genesis("genesis-right", kTestGenesisAuth);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return read_file(dir_ + "/bootstrap.log").find("genesis_joined") != std::string::npos;
+      },
+      seconds(20)))
+      << read_file(dir_ + "/bootstrap.log");
+  EXPECT_EQ(bootstrap_metric(bad), refused);
 }
 
 }  // namespace

@@ -11,6 +11,9 @@
 
 namespace yz::integration {
 
+// GENESIS_AUTH for the bootstrap and genesis the tests start.
+inline constexpr char kTestGenesisAuth[] = "integration-test-genesis-secret";
+
 // A child process the test started. The destructor stops it (SIGTERM, then
 // SIGKILL after a grace period) and reaps it, so no test leaves one behind.
 class Child {

@@ -57,10 +57,10 @@ class HostileBridge : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = make_temp_dir("yz-hostile-bridge");
-    bootstrap_ =
-        Child::spawn({binary("yz-bootstrap"), "--data-dir", dir_ + "/bootstrap", "--listen",
-                      "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "info"},
-                     {{"BRIDGE_AUTH", kSecret}}, dir_ + "/bootstrap.log");
+    bootstrap_ = Child::spawn(
+        {binary("yz-bootstrap"), "--data-dir", dir_ + "/bootstrap", "--listen", "127.0.0.1:0",
+         "--http", "127.0.0.1:0", "--log-level", "info"},
+        {{"BRIDGE_AUTH", kSecret}, {"GENESIS_AUTH", kTestGenesisAuth}}, dir_ + "/bootstrap.log");
     ASSERT_TRUE(
         eventually([&] { return port_of(dir_ + "/bootstrap", "listen").has_value(); }, seconds(20)))
         << read_file(dir_ + "/bootstrap.log");
@@ -80,8 +80,9 @@ class HostileBridge : public ::testing::Test {
     genesis_ = std::make_unique<Call>(address_, true);
     ASSERT_EQ(genesis_->handshake(kGenesis, false), "");
     const auto genesis = key_of(kGenesis);
-    ASSERT_TRUE(genesis_->write(
-        register_frame(genesis->node_id(), v1::ROLE_GENESIS, std::string(runtime::build_id()))));
+    ASSERT_TRUE(
+        genesis_->write(register_frame(genesis->node_id(), v1::ROLE_GENESIS,
+                                       std::string(runtime::build_id()), {}, 1, kTestGenesisAuth)));
     v1::Frame reply;
     ASSERT_TRUE(genesis_->read(reply));
     ASSERT_TRUE(reply.has_registered()) << reply.ShortDebugString();

@@ -67,8 +67,9 @@ inline std::shared_ptr<const core::Identity>& bootstrap_key() {
 }
 inline std::string load_bootstrap_key(const std::string& data_dir) {
   std::string error;
+  // The bootstrap made its key already: reading it needs no randomness.
   bootstrap_key() = runtime::load_or_create_identity(
-      data_dir, [] { return std::uint64_t{0}; }, &error);
+      data_dir, [](void*, std::size_t) { return std::string("no new key here"); }, &error);
   return error;
 }
 
@@ -134,9 +135,10 @@ inline v1::Frame find_node(std::uint64_t request_id, const std::string& target) 
 }
 
 // `register` as a process of `role` sends it; only a bridge sends
-// `bridge_auth`, and the bootstrap refuses a `build_id` not its own.
+// `bridge_auth`, only genesis `genesis_auth`. The build id is informational.
 inline v1::Frame register_frame(const core::NodeId& id, v1::Role role, const std::string& build_id,
-                                const std::string& bridge_auth = {}, std::uint32_t version = 1) {
+                                const std::string& bridge_auth = {}, std::uint32_t version = 1,
+                                const std::string& genesis_auth = {}) {
   v1::Frame frame;
   auto* m = frame.mutable_register_();
   m->set_node_id(id.to_hex());
@@ -144,6 +146,7 @@ inline v1::Frame register_frame(const core::NodeId& id, v1::Role role, const std
   m->mutable_metadata()->set_protocol_version(version);
   m->mutable_metadata()->set_build_id(build_id);
   m->set_bridge_auth(bridge_auth);
+  m->set_genesis_auth(genesis_auth);
   return frame;
 }
 

@@ -153,11 +153,11 @@ TEST_F(HostileCluster, FramesOverTheSizeCapAreRefused) {
   for (std::size_t size : {std::size_t{2} << 20, std::size_t{3} << 20}) {
     Call call(listen("dht-node-1"));
     ASSERT_EQ(call.handshake(3), "");
-    v1::Frame store;
-    store.set_request_id(9);
-    store.mutable_store()->set_key("big");
-    store.mutable_store()->set_value(std::string(size, 'x'));
-    call.write(store);
+    v1::Frame big;
+    big.set_request_id(9);
+    big.mutable_error()->set_code("big");
+    big.mutable_error()->set_message(std::string(size, 'x'));
+    call.write(big);
     const grpc::Status status = call.drain();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << describe(status);
   }

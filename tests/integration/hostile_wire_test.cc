@@ -177,17 +177,28 @@ TEST_F(HostileWire, WrongProtocolVersionIsFailedPreconditionVersionMismatch) {
       << rejected("version_mismatch") << " stayed at " << metric(rejected("version_mismatch"));
 }
 
-TEST_F(HostileWire, RegisterFromAnotherBuildIsVersionMismatch) {
-  // Same protocol version, another build: the bootstrap refuses it.
+TEST_F(HostileWire, RegisterFromAnotherBuildIsAccepted) {
+  // Same protocol version, another build: the build id is informational,
+  // so a rolling upgrade can mix builds.
   Call call(port_of(cluster_->member("bootstrap").data_dir, "listen").value_or(""), true);
   ASSERT_EQ(call.handshake(0xb1d), "");
   ASSERT_TRUE(call.write(register_frame(key_of(0xb1d)->node_id(), v1::ROLE_NODE, "another-build",
                                         {}, kProtocolVersion)));
   v1::Frame reply;
   ASSERT_TRUE(call.read(reply)) << "the bootstrap ended the stream without an answer";
+  EXPECT_TRUE(reply.has_registered()) << reply.ShortDebugString();
+}
+
+TEST_F(HostileWire, RegisterWithAnUnsupportedVersionNamesTheSupportedRange) {
+  Call call(port_of(cluster_->member("bootstrap").data_dir, "listen").value_or(""), true);
+  ASSERT_EQ(call.handshake(0xb1e), "");
+  ASSERT_TRUE(call.write(register_frame(key_of(0xb1e)->node_id(), v1::ROLE_NODE, "another-build",
+                                        {}, kProtocolVersion + 1)));
+  v1::Frame reply;
+  ASSERT_TRUE(call.read(reply)) << "the bootstrap ended the stream without an answer";
   ASSERT_TRUE(reply.has_error()) << reply.ShortDebugString();
   EXPECT_EQ(reply.error().code(), "version_mismatch");
-  EXPECT_NE(reply.error().message().find("another-build"), std::string::npos)
+  EXPECT_NE(reply.error().message().find("supported: 1-1"), std::string::npos)
       << reply.error().message();
 }
 

@@ -50,7 +50,8 @@ std::string LocalCluster::launch(Member& m) {
       for (const auto& f : options_.member_flags(m.name)) m.argv.push_back(f);
   }
   unlink((m.data_dir + "/ports.json").c_str());
-  m.child = Child::spawn(m.argv, {{"BRIDGE_AUTH", kBridgeAuth}}, m.log);
+  m.child = Child::spawn(m.argv, {{"BRIDGE_AUTH", kBridgeAuth}, {"GENESIS_AUTH", kTestGenesisAuth}},
+                         m.log);
   if (m.child.pid() <= 0) return "cannot start " + m.argv[0];
   const bool ready =
       eventually([&] { return port_of(m.data_dir, "http").has_value() || !m.child.running(); },

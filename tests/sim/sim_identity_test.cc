@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -126,6 +127,30 @@ TEST(SimIdentityTest, FastSignaturesRunTheSameRolesDeterministically) {
   EXPECT_FALSE(faulted.invariant_violations.empty());
   scenario.sim_hash_signatures = false;
   EXPECT_NE(fixed.trace_hash, testing::run_once(scenario, 4).trace_hash);
+}
+
+// The build id is informational (issue 13): processes of two builds that
+// speak one protocol version form one healthy network, as in a rolling
+// upgrade. The bootstrap used to refuse any build id not its own.
+TEST(SimIdentityTest, TwoBuildIdsJoinOneNetwork) {
+  Scenario scenario = load_or_die("incident-15.textproto");
+  scenario.sim_hash_signatures = true;
+  RunOptions options;
+  options.seed = 4;
+  std::map<std::string, std::string> builds;
+  options.make_process = [&builds](core::Env& env, core::ProcessConfig config) {
+    config.build_id = builds.size() % 2 == 0 ? "0.1.0+aaaaaaaaaaaa" : "0.2.0+bbbbbbbbbbbb";
+    builds[config.name] = config.build_id;
+    return roles::make_process(env, config);
+  };
+  Simulator simulator(scenario, options);
+  const RunResult result = simulator.run();
+  std::set<std::string> distinct;
+  for (const auto& [name, build] : builds) distinct.insert(build);
+  EXPECT_EQ(distinct.size(), 2u);
+  EXPECT_TRUE(result.invariant_violations.empty());
+  EXPECT_EQ(result.summary.unhealthy, 0u);
+  EXPECT_EQ(result.summary.healthy, 19u);
 }
 
 TEST(SimIdentityTest, IdsComeFromKeysDrawnFromTheSeed) {

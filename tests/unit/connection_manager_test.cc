@@ -172,7 +172,7 @@ TEST_F(ConnectionManagerTest, AttachIsIdempotent) {
   EXPECT_FALSE(manager.attach_dht_listener([&](ConnectionManager&, Frame&&) { ++second; }));
   EXPECT_TRUE(manager.dht_listener_attached());
 
-  manager.handle_frame(Frame::Of(MessageType::kStore, 1));
+  manager.handle_frame(Frame::Of(MessageType::kFindNode, 1));
   EXPECT_EQ(first, 1);
   EXPECT_EQ(second, 0);
 }
@@ -196,7 +196,7 @@ TEST_F(ConnectionManagerTest, QueuesUntilEstablishedThenFlushesInOrder) {
     EXPECT_EQ(env_.sent[i].frame.request_id, i);
   }
 
-  manager_.send(Frame::Of(MessageType::kStore, 4));
+  manager_.send(Frame::Of(MessageType::kFindNodeResponse, 4));
   ASSERT_EQ(env_.sent.size(), 5u);
   EXPECT_EQ(env_.sent[4].frame.request_id, 4u);
   EXPECT_EQ(manager_.pending_frames(), 0u);
@@ -204,7 +204,7 @@ TEST_F(ConnectionManagerTest, QueuesUntilEstablishedThenFlushesInOrder) {
 
 TEST_F(ConnectionManagerTest, TakePendingHandsOverAndEmpties) {
   manager_.send(Frame::Of(MessageType::kFindNode, 1));
-  manager_.send(Frame::Of(MessageType::kStore, 2));
+  manager_.send(Frame::Of(MessageType::kFindNodeResponse, 2));
   std::vector<Frame> taken = manager_.take_pending();
   ASSERT_EQ(taken.size(), 2u);
   EXPECT_EQ(taken[0].request_id, 1u);

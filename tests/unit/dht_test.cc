@@ -436,30 +436,6 @@ TEST_F(DhtTest, LookupSkipsBridges) {
   EXPECT_EQ(result->queried, 0u);
 }
 
-TEST_F(DhtTest, StoreThenFindValue) {
-  Start(FaultSet{});
-  const LinkId link = Inbound(a_);
-  Frame store = Frame::Of(MessageType::kStore, 4);
-  store.key = "k1";
-  store.value = "v1";
-  member_->on_frame(link, std::move(store));
-  auto stored = SentOn(link, MessageType::kStoreResponse);
-  ASSERT_EQ(stored.size(), 1u);
-  EXPECT_TRUE(stored[0].flag);
-
-  Frame find = Frame::Of(MessageType::kFindValue, 5);
-  find.key = "k1";
-  member_->on_frame(link, std::move(find));
-  Frame miss = Frame::Of(MessageType::kFindValue, 6);
-  miss.key = "absent";
-  member_->on_frame(link, std::move(miss));
-  const auto found = SentOn(link, MessageType::kFindValueResponse);
-  ASSERT_EQ(found.size(), 2u);
-  EXPECT_TRUE(found[0].flag);
-  EXPECT_EQ(found[0].value, "v1");
-  EXPECT_FALSE(found[1].flag);
-}
-
 // A request queued on our dial that loses to the peer's own dial goes out on
 // the link that stays, once: a second copy draws a second answer, which
 // then shows up as a late_response drop.

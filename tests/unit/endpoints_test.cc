@@ -147,6 +147,17 @@ TEST_F(EndpointsTest, StatusAppendsExtraFields) {
   EXPECT_THAT(empty_extra.body, HasSubstr("\"onboardingFailures\":7}\n"));
 }
 
+// The build id is shown, never compared (issue 13): /status is where an
+// operator reads which builds a mixed network runs during an upgrade.
+TEST_F(EndpointsTest, StatusCanCarryTheBuildIdAndProtocolVersion) {
+  process_.fixed = HealthyNode();
+  const HttpResponse response =
+      Call("GET", "/status", [] { return build_status_fields("0.1.0+abc \"x\"", 1); });
+  EXPECT_THAT(
+      response.body,
+      HasSubstr(R"("onboardingFailures":7,"buildId":"0.1.0+abc \"x\"","protocolVersion":1})"));
+}
+
 TEST_F(EndpointsTest, MetricsServesTheRegistryInTextFormat) {
   metrics::BuildCounter()
       .Name("yz_test_requests_total")

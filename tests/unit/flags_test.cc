@@ -199,7 +199,8 @@ TEST(FlagsTest, NameDefaultsToTheRoleAndDataDirToTheName) {
   EXPECT_EQ(bridge.flags->name, "bridge");
   EXPECT_EQ(bridge.flags->data_dir, ".yz/bridge");
 
-  const FlagsParse genesis = Parse(core::Role::kGenesis, {"--bootstrap", "h:1"});
+  const FlagsParse genesis =
+      Parse(core::Role::kGenesis, {"--bootstrap", "h:1"}, {{"GENESIS_AUTH", "g"}});
   ASSERT_TRUE(genesis.flags.has_value()) << genesis.error;
   EXPECT_EQ(genesis.flags->name, "genesis");
 
@@ -293,11 +294,23 @@ TEST(FlagsTest, TableHoldsEveryContractFlag) {
     names.insert(info.name);
     if (!info.env_var.empty()) env_vars.insert(info.env_var);
   }
-  std::vector<std::string> want = {
-      "--listen",   "--http",         "--bootstrap",        "--advertise",  "--name",
-      "--data-dir", "--fault",        "--log-level",        "--log-format", "--help",
-      "--version",  "--check-config", "--bridge-auth-file", "--tls-cert",   "--tls-key",
-      "--tls-ca"};
+  std::vector<std::string> want = {"--listen",
+                                   "--http",
+                                   "--bootstrap",
+                                   "--advertise",
+                                   "--name",
+                                   "--data-dir",
+                                   "--fault",
+                                   "--log-level",
+                                   "--log-format",
+                                   "--help",
+                                   "--version",
+                                   "--check-config",
+                                   "--bridge-auth-file",
+                                   "--tls-cert",
+                                   "--tls-key",
+                                   "--tls-ca",
+                                   "--genesis-auth-file"};
   want.insert(want.end(), TimingFlagNames().begin(), TimingFlagNames().end());
   for (const std::string& name : want) EXPECT_EQ(names.count(name), 1u) << name;
   EXPECT_EQ(names.size(), want.size());
@@ -369,7 +382,8 @@ TEST(FlagsTest, BootstrapRequiredForEveryRoleButTheBootstrap) {
   ExpectError(Parse(core::Role::kNode, {}), {"yz-node", "--bootstrap"});
   ExpectError(Parse(core::Role::kGenesis, {}), {"yz-genesis", "--bootstrap"});
   ExpectError(Parse(core::Role::kBridge, {}, {{"BRIDGE_AUTH", "s"}}), {"yz-bridge", "--bootstrap"});
-  const FlagsParse bootstrap = Parse(core::Role::kBootstrap, {}, {{"BRIDGE_AUTH", "s"}});
+  const FlagsParse bootstrap =
+      Parse(core::Role::kBootstrap, {}, {{"BRIDGE_AUTH", "s"}, {"GENESIS_AUTH", "g"}});
   ASSERT_TRUE(bootstrap.flags.has_value()) << bootstrap.error;
   EXPECT_EQ(bootstrap.flags->name, "bootstrap");
 }
@@ -600,8 +614,8 @@ TEST_F(BridgeAuthTest, ReadsTheFileAndTrimsTheNewline) {
 
 TEST_F(BridgeAuthTest, FileBeatsEnvironment) {
   const std::string path = WriteFile("secret", "from-file\r\n");
-  const FlagsParse parse =
-      Parse(core::Role::kBootstrap, {"--bridge-auth-file=" + path}, {{"BRIDGE_AUTH", "from-env"}});
+  const FlagsParse parse = Parse(core::Role::kBootstrap, {"--bridge-auth-file=" + path},
+                                 {{"BRIDGE_AUTH", "from-env"}, {"GENESIS_AUTH", "g"}});
   ASSERT_TRUE(parse.flags.has_value()) << parse.error;
   EXPECT_EQ(parse.flags->bridge_auth, "from-file");
 }
@@ -615,7 +629,8 @@ TEST_F(BridgeAuthTest, EnvironmentAlone) {
 
 TEST_F(BridgeAuthTest, FileFromEnvironmentVariable) {
   const std::string path = WriteFile("secret", "via-var");
-  const FlagsParse parse = Parse(core::Role::kBootstrap, {}, {{"YZ_BRIDGE_AUTH_FILE", path}});
+  const FlagsParse parse =
+      Parse(core::Role::kBootstrap, {}, {{"YZ_BRIDGE_AUTH_FILE", path}, {"GENESIS_AUTH", "g"}});
   ASSERT_TRUE(parse.flags.has_value()) << parse.error;
   EXPECT_EQ(parse.flags->bridge_auth, "via-var");
 }
@@ -638,7 +653,7 @@ TEST_F(BridgeAuthTest, EmptyFileIsAnError) {
 TEST_F(BridgeAuthTest, RequiredForBridgeAndBootstrap) {
   ExpectError(Parse(core::Role::kBridge, {"--bootstrap", "h:1"}),
               {"yz-bridge", "--bridge-auth-file", "BRIDGE_AUTH"});
-  ExpectError(Parse(core::Role::kBootstrap, {}),
+  ExpectError(Parse(core::Role::kBootstrap, {}, {{"GENESIS_AUTH", "g"}}),
               {"yz-bootstrap", "--bridge-auth-file", "BRIDGE_AUTH"});
   ExpectError(Parse(core::Role::kBridge, {"--bootstrap", "h:1"}, {{"BRIDGE_AUTH", ""}}),
               {"BRIDGE_AUTH"});
@@ -648,10 +663,71 @@ TEST_F(BridgeAuthTest, OtherRolesIgnoreTheSecret) {
   const FlagsParse node = ParseNode({"--bridge-auth-file", dir_ + "/missing"});
   ASSERT_TRUE(node.flags.has_value()) << node.error;
   EXPECT_TRUE(node.flags->bridge_auth.empty());
-  const FlagsParse genesis =
-      Parse(core::Role::kGenesis, {"--bootstrap", "h:1"}, {{"BRIDGE_AUTH", "x"}});
+  const FlagsParse genesis = Parse(core::Role::kGenesis, {"--bootstrap", "h:1"},
+                                   {{"BRIDGE_AUTH", "x"}, {"GENESIS_AUTH", "g"}});
   ASSERT_TRUE(genesis.flags.has_value()) << genesis.error;
   EXPECT_TRUE(genesis.flags->bridge_auth.empty());
+}
+
+// ---- genesis secret: the same rules as the bridge secret ----
+
+using GenesisAuthTest = BridgeAuthTest;
+
+TEST_F(GenesisAuthTest, ReadsTheFileOrTheEnvironment) {
+  const std::string path = WriteFile("genesis", "g3nesis\n");
+  const FlagsParse from_file =
+      Parse(core::Role::kGenesis, {"--bootstrap", "h:1", "--genesis-auth-file", path},
+            {{"GENESIS_AUTH", "from-env"}});
+  ASSERT_TRUE(from_file.flags.has_value()) << from_file.error;
+  EXPECT_EQ(from_file.flags->genesis_auth, "g3nesis");
+  const FlagsParse from_env =
+      Parse(core::Role::kBootstrap, {}, {{"BRIDGE_AUTH", "b"}, {"GENESIS_AUTH", "from-env\n"}});
+  ASSERT_TRUE(from_env.flags.has_value()) << from_env.error;
+  EXPECT_EQ(from_env.flags->genesis_auth, "from-env");
+  EXPECT_EQ(from_env.flags->bridge_auth, "b");
+  const FlagsParse via_var =
+      Parse(core::Role::kBootstrap, {}, {{"BRIDGE_AUTH", "b"}, {"YZ_GENESIS_AUTH_FILE", path}});
+  ASSERT_TRUE(via_var.flags.has_value()) << via_var.error;
+  EXPECT_EQ(via_var.flags->genesis_auth, "g3nesis");
+}
+
+TEST_F(GenesisAuthTest, RequiredForGenesisAndBootstrapWithAClearMessage) {
+  const FlagsParse genesis = Parse(core::Role::kGenesis, {"--bootstrap", "h:1"});
+  ExpectError(genesis, {"yz-genesis", "--genesis-auth-file", "GENESIS_AUTH"});
+  EXPECT_EQ(genesis.error,
+            "missing the genesis secret, which yz-genesis requires: set --genesis-auth-file PATH "
+            "or env GENESIS_AUTH");
+  ExpectError(Parse(core::Role::kBootstrap, {}, {{"BRIDGE_AUTH", "b"}}),
+              {"yz-bootstrap", "--genesis-auth-file", "GENESIS_AUTH"});
+  ExpectError(Parse(core::Role::kGenesis, {"--bootstrap", "h:1"}, {{"GENESIS_AUTH", ""}}),
+              {"GENESIS_AUTH"});
+  const std::string missing = dir_ + "/missing";
+  ExpectError(Parse(core::Role::kGenesis, {"--bootstrap", "h:1", "--genesis-auth-file", missing}),
+              {"--genesis-auth-file", "'" + missing + "'", "No such file"});
+  const std::string empty = WriteFile("empty", "\n");
+  ExpectError(Parse(core::Role::kBootstrap, {"--genesis-auth-file", empty}, {{"BRIDGE_AUTH", "b"}}),
+              {"'" + empty + "'", "empty secret"});
+}
+
+TEST_F(GenesisAuthTest, NodesAndBridgesIgnoreTheSecret) {
+  const FlagsParse node = ParseNode({"--genesis-auth-file", dir_ + "/missing"});
+  ASSERT_TRUE(node.flags.has_value()) << node.error;
+  EXPECT_TRUE(node.flags->genesis_auth.empty());
+  const FlagsParse bridge = Parse(core::Role::kBridge, {"--bootstrap", "h:1"},
+                                  {{"BRIDGE_AUTH", "b"}, {"GENESIS_AUTH", "g"}});
+  ASSERT_TRUE(bridge.flags.has_value()) << bridge.error;
+  EXPECT_TRUE(bridge.flags->genesis_auth.empty());
+}
+
+TEST(FlagsTest, GenesisSecretOnTheCommandLineIsRefused) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--bootstrap", "h:1", "--genesis-auth", "topsecret"},
+        std::vector<std::string>{"--bootstrap", "h:1", "--genesis-auth=topsecret"},
+        std::vector<std::string>{"--bootstrap", "h:1", "-genesis-auth=topsecret"}}) {
+    const FlagsParse parse = Parse(core::Role::kGenesis, args, {{"GENESIS_AUTH", "g"}});
+    ExpectError(parse, {"refusing --genesis-auth", "--genesis-auth-file", "GENESIS_AUTH"});
+    EXPECT_THAT(parse.error, Not(HasSubstr("topsecret")));
+  }
 }
 
 TEST(FlagsTest, SecretOnTheCommandLineIsRefused) {

@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+
+#include "roles/runtime/os_random.h"
 
 namespace yz::runtime {
 namespace {
@@ -31,9 +34,14 @@ unsigned ModeOf(const std::string& path) {
   return st.st_mode & 0777;
 }
 
-std::function<std::uint64_t()> Counter() {
-  auto next = std::make_shared<std::uint64_t>(0);
-  return [next] { return ++*next; };
+// A deterministic source: 1, 2, 3, ... as bytes.
+RandomSource Counter() {
+  auto next = std::make_shared<unsigned char>(0);
+  return [next](void* out, std::size_t size) {
+    auto* bytes = static_cast<unsigned char*>(out);
+    for (std::size_t i = 0; i < size; ++i) bytes[i] = ++*next;
+    return std::string();
+  };
 }
 
 class KeyStoreTest : public ::testing::Test {
@@ -60,7 +68,7 @@ TEST_F(KeyStoreTest, CreatesAnOwnerOnlyPemKeyAndKeepsItAcrossRestarts) {
   EXPECT_EQ(first->node_id(), core::node_id_for_key(first->public_key()));
   // A restart reads the same key, whatever the random source says now.
   const auto second = load_or_create_identity(
-      root_, [] { return std::uint64_t{7}; }, &error);
+      root_, [](void*, std::size_t) { return std::string("getrandom: not needed"); }, &error);
   ASSERT_NE(second, nullptr) << error;
   EXPECT_EQ(second->node_id(), first->node_id());
 }
@@ -94,6 +102,37 @@ TEST_F(KeyStoreTest, UnwritableDirIsAnError) {
   std::string error;
   EXPECT_EQ(load_or_create_identity(missing, Counter(), &error), nullptr);
   EXPECT_THAT(error, HasSubstr(missing + "/identity.key"));
+}
+
+// Issue 13: a failed getrandom used to give the words 0, 0, 0, 0 and so a
+// key anyone could compute. Now the failure is the answer: no key, no
+// file, and the reason in the error.
+TEST_F(KeyStoreTest, FailingRandomSourceIsReportedNeverTurnedIntoAKey) {
+  std::string error;
+  int calls = 0;
+  const auto identity = load_or_create_identity(
+      root_,
+      [&calls](void* out, std::size_t size) {
+        ++calls;
+        std::memset(out, 0, size);  // what a careless caller would then use
+        return std::string("getrandom: Function not implemented");
+      },
+      &error);
+  EXPECT_EQ(identity, nullptr);
+  EXPECT_EQ(calls, 1);
+  EXPECT_THAT(error, HasSubstr("fatal: cannot read randomness from the kernel (getrandom: "
+                               "Function not implemented)"));
+  EXPECT_THAT(error, HasSubstr("'" + key_path() + "'"));
+  EXPECT_FALSE(fs::exists(key_path()));
+  EXPECT_FALSE(fs::exists(root_ + "/node_id"));
+}
+
+TEST_F(KeyStoreTest, TheKernelSourceFillsEveryByte) {
+  unsigned char bytes[64] = {};
+  ASSERT_EQ(os_random_fill(bytes, sizeof bytes), "");
+  int zeros = 0;
+  for (const unsigned char b : bytes) zeros += b == 0;
+  EXPECT_LT(zeros, 16);  // 64 zero-initialised bytes were overwritten
 }
 
 }  // namespace

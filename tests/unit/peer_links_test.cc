@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "roles/core/core_metrics.h"
+#include "roles/core/protocol.h"
 #include "tests/unit/fake_env.h"
 #include "tests/unit/peer_frames.h"
 
@@ -180,20 +181,51 @@ TEST_F(PeerLinksTest, HelloFromSelfOrZeroIdIsRefused) {
   EXPECT_EQ(side_.env_.sent_on(from_self)[0].code, "bad_peer_id");
 }
 
-TEST_F(PeerLinksTest, ProtocolVersionMismatchIsRefusedBothWays) {
-  PeerInfo old = a_;
-  old.metadata.protocol_version = 0;
-  const LinkId inbound = side_.AcceptFrom(old);
-  EXPECT_TRUE(side_.env_.was_closed(inbound));
-  ASSERT_EQ(side_.env_.sent_on(inbound).size(), 1u);
-  EXPECT_EQ(side_.env_.sent_on(inbound)[0].type, MessageType::kError);
-  EXPECT_EQ(side_.env_.sent_on(inbound)[0].code, "version_mismatch");
+// Versions outside [kMinProtocolVersion, kMaxProtocolVersion] are refused,
+// each side, and the refusal names the supported range so that an
+// implementer need not read the code.
+TEST_F(PeerLinksTest, UnsupportedProtocolVersionIsRefusedBothWaysNamingTheRange) {
+  static_assert(kMinProtocolVersion == 1 && kMaxProtocolVersion == 1);
+  double refused = 0;
+  for (const std::uint32_t version : {0u, 2u}) {
+    Side side(self_);
+    PeerInfo other = a_;
+    other.metadata.protocol_version = version;
+    const LinkId inbound = side.AcceptFrom(other);
+    EXPECT_TRUE(side.env_.was_closed(inbound)) << version;
+    ASSERT_EQ(side.env_.sent_on(inbound).size(), 1u) << version;
+    EXPECT_EQ(side.env_.sent_on(inbound)[0].type, MessageType::kError);
+    EXPECT_EQ(side.env_.sent_on(inbound)[0].code, "version_mismatch");
+    EXPECT_EQ(side.env_.sent_on(inbound)[0].text,
+              "protocol version " + std::to_string(version) + " is not supported; supported: 1-1");
 
-  const LinkId outbound = side_.DialTo(old);
-  EXPECT_TRUE(side_.env_.was_closed(outbound));
-  EXPECT_TRUE(side_.established_.empty());
-  EXPECT_FALSE(side_.links_.connected(a_.node_id));
-  EXPECT_EQ(Rejected(side_.env_.metrics(), "version_mismatch"), 2.0);
+    const LinkId outbound = side.DialTo(other);
+    EXPECT_TRUE(side.env_.was_closed(outbound)) << version;
+    EXPECT_TRUE(side.established_.empty()) << version;
+    EXPECT_FALSE(side.links_.connected(a_.node_id)) << version;
+    EXPECT_EQ(Rejected(side.env_.metrics(), "version_mismatch"), 2.0) << version;
+    refused += 2;
+  }
+  EXPECT_EQ(refused, 4.0);
+}
+
+// The build id is informational: a peer of another build that speaks a
+// supported protocol version links (a rolling upgrade mixes builds).
+TEST_F(PeerLinksTest, AnotherBuildIdLinksBothWays) {
+  PeerInfo other_build = a_;
+  other_build.metadata.build_id = "0.2.0+0123456789ab";
+  ASSERT_NE(other_build.metadata.build_id, self_.metadata.build_id);
+  const LinkId inbound = side_.AcceptFrom(other_build);
+  EXPECT_FALSE(side_.env_.was_closed(inbound));
+  ASSERT_EQ(side_.established_.size(), 1u);
+  EXPECT_EQ(side_.established_[0].peer.metadata.build_id, "0.2.0+0123456789ab");
+
+  Side dialler(self_);
+  PeerInfo other_b = b_;
+  other_b.metadata.build_id = "another-build";
+  const LinkId outbound = dialler.DialTo(other_b);
+  EXPECT_FALSE(dialler.env_.was_closed(outbound));
+  EXPECT_TRUE(dialler.links_.connected(b_.node_id));
 }
 
 TEST_F(PeerLinksTest, ConnectedFromUnexpectedIdIsRefused) {

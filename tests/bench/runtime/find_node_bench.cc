@@ -228,7 +228,8 @@ ReadyRun TimeStart(const std::vector<std::string>& argv, const std::string& data
                    const std::string& log, Readiness readiness) {
   ReadyRun result;
   const auto start = Clock::now();
-  integration::Child child = integration::Child::spawn(argv, {{"BRIDGE_AUTH", kBridgeAuth}}, log);
+  integration::Child child = integration::Child::spawn(
+      argv, {{"BRIDGE_AUTH", kBridgeAuth}, {"GENESIS_AUTH", integration::kTestGenesisAuth}}, log);
   std::string http;
   const auto deadline = start + std::chrono::seconds(60);
   while (Clock::now() < deadline && child.running()) {
@@ -274,7 +275,8 @@ std::string TimeRole(LocalCluster& cluster, const std::string& role, int runs, s
       const std::string boot_dir = data_dir + "-bootstrap";
       integration::Child boot = integration::Child::spawn(
           Renamed(cluster.member("bootstrap").argv, name + "-bootstrap", boot_dir),
-          {{"BRIDGE_AUTH", kBridgeAuth}}, boot_dir + ".log");
+          {{"BRIDGE_AUTH", kBridgeAuth}, {"GENESIS_AUTH", integration::kTestGenesisAuth}},
+          boot_dir + ".log");
       integration::eventually([&] { return integration::port_of(boot_dir, "listen").has_value(); },
                               std::chrono::seconds(10));
       std::vector<std::string> argv = Renamed(cluster.member("genesis").argv, name, data_dir);
