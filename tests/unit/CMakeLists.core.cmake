@@ -8,3 +8,7 @@ yz_add_test(identity_test SOURCES identity_test.cc LIBS yz_core)
 yz_add_test(credentials_test SOURCES credentials_test.cc LIBS yz_core)
 yz_add_test(limits_test SOURCES limits_test.cc LIBS yz_roles)
 yz_add_test(role_metrics_test SOURCES role_metrics_test.cc LIBS yz_roles)
+# Checks every test vector of docs/PROTOCOL.md against the core.
+yz_add_test(protocol_doc_test SOURCES protocol_doc_test.cc LIBS yz_core)
+target_compile_definitions(protocol_doc_test
+                           PRIVATE YZ_PROTOCOL_DOC="${PROJECT_SOURCE_DIR}/docs/PROTOCOL.md")
