@@ -11,3 +11,7 @@ yz_add_test(role_metrics_test SOURCES role_metrics_test.cc LIBS yz_roles)
 yz_add_test(refusal_log_test SOURCES refusal_log_test.cc LIBS yz_roles)
 yz_add_test(bootstrap_test SOURCES bootstrap_test.cc LIBS yz_roles)
 yz_add_test(bootstrap_register_test SOURCES bootstrap_register_test.cc LIBS yz_roles)
+# Checks every test vector of docs/PROTOCOL.md against the core.
+yz_add_test(protocol_doc_test SOURCES protocol_doc_test.cc LIBS yz_core)
+target_compile_definitions(protocol_doc_test
+                           PRIVATE YZ_PROTOCOL_DOC="${PROJECT_SOURCE_DIR}/docs/PROTOCOL.md")
