@@ -35,12 +35,16 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "roles/core/credentials.h"
+#include "roles/core/identity.h"
 #include "tests/bench/runtime/link_bench.h"
+#include "tests/integration/hostile_client.h"
 #include "tests/integration/local_cluster.h"
 
 namespace yz::bench {
@@ -51,9 +55,30 @@ using integration::ClusterOptions;
 using integration::HttpReply;
 using integration::LocalCluster;
 
-// The secret tests/integration/local_cluster.cc gives its processes, so a
-// bridge started here is accepted by the cluster's bootstrap.
-constexpr char kBridgeAuth[] = "integration-test-bridge-secret";
+// The secrets tests/integration/local_cluster.cc gives its processes
+// (BRIDGE_AUTH, GENESIS_AUTH), read from the running bootstrap's
+// environment, so a bridge or genesis started here is accepted without this
+// file repeating them.
+std::map<std::string, std::string>& Secrets() {
+  static std::map<std::string, std::string> secrets;
+  return secrets;
+}
+
+void CopySecretsFrom(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string entry;
+  while (std::getline(in, entry, '\0')) {
+    for (const char* name : {"BRIDGE_AUTH=", "GENESIS_AUTH="}) {
+      const std::string prefix = name;
+      if (entry.rfind(prefix, 0) == 0)
+        Secrets()[prefix.substr(0, prefix.size() - 1)] = entry.substr(prefix.size());
+    }
+  }
+}
+
+// A rate no bench reaches (the flags take up to 2^32 - 1; 0 would switch
+// the check off rather than pass it).
+constexpr char kNoLimit[] = "1000000000";
 
 struct Options {
   int nodes = 20;
@@ -143,39 +168,89 @@ bool ReadUntil(FrameClient& client, const std::function<bool(const v1::Frame&)>&
   return ok;
 }
 
+// A fresh key for the bench's peer: four words from the kernel.
+std::shared_ptr<const core::Identity> RandomIdentity() {
+  std::random_device random;
+  auto word = [&] { return (std::uint64_t{random()} << 32) | random(); };
+  return core::Identity::from_words(word(), word(), word(), word());
+}
+
+// The signed handshake of roles/core/handshake_auth.h, as a member dials:
+// our hello carries our key and a fresh nonce; the node's
+// dht_peer_connected must prove its id by signing that nonce; our
+// dht_peer_proof signs the node's nonce and shows a membership chain rooted
+// at the bootstrap's key (the one-link chain the bootstrap gives a bridge,
+// minted by tests/integration/hostile_client.h from the bootstrap's key
+// file, which this bench can read because it started the bootstrap).
+std::string SignedHandshake(FrameClient& client, const core::Identity& key,
+                            const core::CredentialChain& chain) {
+  v1::Frame hello;
+  auto* h = hello.mutable_dht_peer_hello();
+  h->set_peer_id(key.node_id().to_hex());
+  h->set_public_key(key.public_key());
+  std::string nonce(core::kNonceBytes, '\0');
+  std::random_device random;
+  for (char& c : nonce) c = static_cast<char>(random());
+  h->set_nonce(nonce);
+  auto* metadata = h->mutable_metadata();
+  metadata->set_role(v1::ROLE_NODE);
+  metadata->set_address("127.0.0.1:1");  // never dialled back successfully
+  metadata->set_protocol_version(1);
+  metadata->set_build_id("yz-bench");
+  metadata->set_name("find-node-bench");
+  v1::Frame frame;
+  if (!client.Write(hello)) return "the node ended the stream before our hello";
+  if (!ReadUntil(
+          client, [](const v1::Frame& f) { return f.has_dht_peer_connected() || f.has_error(); },
+          std::chrono::seconds(5), &frame) ||
+      !frame.has_dht_peer_connected())
+    return "handshake failed: " + frame.ShortDebugString();
+  const auto& connected = frame.dht_peer_connected();
+  const auto node = core::NodeId::from_hex(connected.node_id());
+  if (!node || core::node_id_for_key(connected.public_key()) != *node ||
+      !core::verify_signature(connected.public_key(),
+                              core::handshake_message('A', nonce, *node, key.node_id()),
+                              connected.signature()))
+    return "the node's dht_peer_connected does not prove its id";
+  v1::Frame proof;
+  proof.mutable_dht_peer_proof()->set_signature(
+      key.sign(core::handshake_message('D', connected.nonce(), key.node_id(), *node)));
+  integration::hostile::put_chain(chain, proof.mutable_dht_peer_proof()->mutable_chain());
+  if (!client.Write(proof)) return "the node ended the stream before our proof";
+  return {};
+}
+
 // A handshaken link to `address` whose DHT listener answers find_node, and
-// one real answer. Retries with a fresh peer id a few times.
+// one real answer. Retries with a fresh key a few times.
 std::unique_ptr<FrameClient> ConnectAsPeer(const std::string& address, v1::Frame* answer,
                                            std::string* error) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto client = std::make_unique<FrameClient>(address);
-    v1::Frame hello;
-    auto* h = hello.mutable_dht_peer_hello();
-    h->set_peer_id(RandomNodeIdHex());
-    auto* metadata = h->mutable_metadata();
-    metadata->set_role(v1::ROLE_NODE);
-    metadata->set_address("127.0.0.1:1");  // never dialled back successfully
-    metadata->set_protocol_version(1);
-    metadata->set_build_id("yz-bench");
-    metadata->set_name("find-node-bench");
-    v1::Frame frame;
-    if (!client->Write(hello) ||
-        !ReadUntil(
-            *client, [](const v1::Frame& f) { return f.has_dht_peer_connected() || f.has_error(); },
-            std::chrono::seconds(5), &frame) ||
-        !frame.has_dht_peer_connected()) {
-      *error = "handshake failed: " + frame.ShortDebugString();
+    const auto key = RandomIdentity();
+    const core::CredentialChain chain = integration::hostile::insider_chain(*key);
+    if (chain.empty()) {
+      *error = "no bootstrap key to mint a membership chain with";
+      return nullptr;
+    }
+    if (std::string why = SignedHandshake(*client, *key, chain); !why.empty()) {
+      *error = why;
       continue;
     }
     v1::Frame probe;
     probe.set_request_id(1);
     probe.mutable_find_node()->set_target(RandomNodeIdHex());
+    v1::Frame refusal;
     if (!client->Write(probe) ||
         !ReadUntil(
             *client,
-            [](const v1::Frame& f) { return f.has_find_node_response() && f.request_id() == 1; },
-            std::chrono::seconds(5), answer)) {
-      *error = "no find_node_response on a fresh link";
+            [&](const v1::Frame& f) {
+              if (f.has_error()) refusal = f;
+              return f.has_error() || (f.has_find_node_response() && f.request_id() == 1);
+            },
+            std::chrono::seconds(5), answer) ||
+        !answer->has_find_node_response()) {
+      *error = "no find_node_response on a fresh link" +
+               (refusal.has_error() ? ": " + refusal.ShortDebugString() : std::string());
       continue;
     }
     error->clear();
@@ -228,7 +303,7 @@ ReadyRun TimeStart(const std::vector<std::string>& argv, const std::string& data
                    const std::string& log, Readiness readiness) {
   ReadyRun result;
   const auto start = Clock::now();
-  integration::Child child = integration::Child::spawn(argv, {{"BRIDGE_AUTH", kBridgeAuth}}, log);
+  integration::Child child = integration::Child::spawn(argv, Secrets(), log);
   std::string http;
   const auto deadline = start + std::chrono::seconds(60);
   while (Clock::now() < deadline && child.running()) {
@@ -273,8 +348,8 @@ std::string TimeRole(LocalCluster& cluster, const std::string& role, int runs, s
       // A fresh network: its own bootstrap first (not timed), then genesis.
       const std::string boot_dir = data_dir + "-bootstrap";
       integration::Child boot = integration::Child::spawn(
-          Renamed(cluster.member("bootstrap").argv, name + "-bootstrap", boot_dir),
-          {{"BRIDGE_AUTH", kBridgeAuth}}, boot_dir + ".log");
+          Renamed(cluster.member("bootstrap").argv, name + "-bootstrap", boot_dir), Secrets(),
+          boot_dir + ".log");
       integration::eventually([&] { return integration::port_of(boot_dir, "listen").has_value(); },
                               std::chrono::seconds(10));
       std::vector<std::string> argv = Renamed(cluster.member("genesis").argv, name, data_dir);
@@ -338,6 +413,12 @@ int Run(const Options& options) {
   cluster_options.nodes = options.nodes;
   cluster_options.bridges = options.bridges;
   cluster_options.common_flags = {"--health-check-interval", "1s", "--startup-grace", "10s"};
+  // The bench's one link asks far faster than any peer may (50 find_node a
+  // second, 500 frames): limits so high they never bite, yet still
+  // checked on every frame, so their cost is in the figures.
+  cluster_options.dht_flags = {
+      "--limit-frames-per-second",  kNoLimit, "--limit-frames-burst",  kNoLimit,
+      "--limit-lookups-per-second", kNoLimit, "--limit-lookups-burst", kNoLimit};
   LocalCluster cluster(cluster_options);
   const auto t0 = Clock::now();
   if (std::string error = cluster.start(); !error.empty()) {
@@ -399,6 +480,13 @@ int Run(const Options& options) {
                                       : options.target;
   LocalCluster::Member& target = cluster.member(target_name);
   const std::string address = integration::port_of(target.data_dir, "listen").value_or("");
+  CopySecretsFrom(cluster.member("bootstrap").child.pid());
+  if (std::string why =
+          integration::hostile::load_bootstrap_key(cluster.member("bootstrap").data_dir);
+      !why.empty()) {
+    std::cerr << "find_node_bench: cannot read the bootstrap's key: " << why << "\n";
+    return 1;
+  }
   v1::Frame real_answer;
   std::string connect_error;
   std::unique_ptr<FrameClient> yz_client = ConnectAsPeer(address, &real_answer, &connect_error);
@@ -433,6 +521,8 @@ int Run(const Options& options) {
   const MemoryFigures canned_idle = ReadMemory(canned.pid());
   FrameClient echo_client(echo.address());
   FrameClient canned_client(canned.address());
+  for (FrameClient* client : {yz_client.get(), &echo_client, &canned_client})
+    client->SetStallTimeout(std::chrono::seconds(15));
   const Protocol yz_protocol = YzProtocol();
   const std::vector<Target> targets = {
       {"yz", yz_client.get(), yz_protocol, target.child.pid()},
