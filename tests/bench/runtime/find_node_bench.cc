@@ -6,6 +6,7 @@
 //                   [--warmup 2000] [--sequential 20000] [--pipelined 200000]
 //                   [--window 64] [--blocks 10] [--ready-runs 10] [--settle 5]
 //                   [--perf-dir DIR [--perf-call-graph dwarf]]
+//                   [--before-bin-dir DIR]
 //
 // 1. Starts bootstrap, genesis, the bridges and the nodes as real processes
 //    on 127.0.0.1 (tests/integration/local_cluster.h), waits until every one
@@ -18,6 +19,9 @@
 //    interleaved with the node in blocks: one echoing the request ("echo"),
 //    one answering with the node's real find_node_response bytes ("canned");
 //    prints yz's ratio to each.
+//    With --before-bin-dir, a second cluster of that build's binaries is
+//    started too and its node joins the same blocks as "yz-before", so a
+//    change's cost is a ratio within one run (yz / yz-before).
 // 4. Times start-to-ready of each role, --ready-runs times with fresh data
 //    dirs: spawn -> /health 200 and, for a bootstrap, nothing more; for a
 //    genesis (with a fresh bootstrap of its own), registered; for one more
@@ -88,6 +92,9 @@ struct Options {
   int ready_runs = 10;
   int settle_seconds = 5;
   std::string perf_dir;
+  // Another build's bin/ (yz-bootstrap, ...): a second cluster of those
+  // binaries, whose node is measured in the same blocks as "yz-before".
+  std::string before_bin_dir;
 };
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -506,6 +513,56 @@ int Run(const Options& options) {
       << real_answer.find_node_response().nodes_size() << " peers (" << real_answer.ByteSizeLong()
       << " bytes)\n";
 
+  // 2b. The same cluster from --before-bin-dir, and the same link to its node.
+  std::unique_ptr<LocalCluster> before_cluster;
+  std::unique_ptr<FrameClient> before_client;
+  pid_t before_pid = 0;
+  MemoryFigures before_idle;
+  if (!options.before_bin_dir.empty()) {
+    integration::set_bin_dir(options.before_bin_dir);
+    before_cluster = std::make_unique<LocalCluster>(cluster_options);
+    const std::string error = before_cluster->start();
+    integration::set_bin_dir("");
+    if (!error.empty()) {
+      std::cerr << "find_node_bench: the cluster of " << options.before_bin_dir << ": " << error
+                << "\n";
+      return 1;
+    }
+    if (!integration::eventually([&] { return AllReady(*before_cluster); },
+                                 std::chrono::seconds(120))) {
+      std::cerr << "find_node_bench: the cluster of " << options.before_bin_dir
+                << " did not become healthy in 120 s; logs in " << before_cluster->dir() << "\n";
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(options.settle_seconds));
+    LocalCluster::Member& before_target = before_cluster->member(target_name);
+    const std::string before_address =
+        integration::port_of(before_target.data_dir, "listen").value_or("");
+    if (std::string why =
+            integration::hostile::load_bootstrap_key(before_cluster->member("bootstrap").data_dir);
+        !why.empty()) {
+      std::cerr << "find_node_bench: cannot read the before bootstrap's key: " << why << "\n";
+      return 1;
+    }
+    v1::Frame before_answer;
+    before_client = ConnectAsPeer(before_address, &before_answer, &connect_error);
+    if (!before_client) {
+      std::cerr << "find_node_bench: the node of " << options.before_bin_dir << ": "
+                << connect_error << "\n";
+      return 1;
+    }
+    before_pid = before_target.child.pid();
+    before_idle = ReadMemory(before_pid);
+    log << "linked to " << before_target.name << " of " << options.before_bin_dir << " at "
+        << before_address << "; its find_node_response lists "
+        << before_answer.find_node_response().nodes_size() << " peers ("
+        << before_answer.ByteSizeLong() << " bytes)\n";
+    json << ",\"before\":{\"bin_dir\":" << json::quote(options.before_bin_dir)
+         << ",\"dir\":" << json::quote(before_cluster->dir())
+         << ",\"answer_peers\":" << before_answer.find_node_response().nodes_size()
+         << ",\"idle_memory\":" << Json(before_idle) << "}";
+  }
+
   // 3. yz and both baselines, interleaved in blocks, one client each.
   const std::string echo_binary = integration::binary("grpc_echo_baseline");
   EchoServer echo(echo_binary, "", work_dir);
@@ -521,16 +578,17 @@ int Run(const Options& options) {
   const MemoryFigures canned_idle = ReadMemory(canned.pid());
   FrameClient echo_client(echo.address());
   FrameClient canned_client(canned.address());
-  for (FrameClient* client : {yz_client.get(), &echo_client, &canned_client})
-    client->SetStallTimeout(std::chrono::seconds(15));
+  for (FrameClient* client : {yz_client.get(), &echo_client, &canned_client, before_client.get()})
+    if (client != nullptr) client->SetStallTimeout(std::chrono::seconds(15));
   const Protocol yz_protocol = YzProtocol();
-  const std::vector<Target> targets = {
+  std::vector<Target> targets = {
       {"yz", yz_client.get(), yz_protocol, target.child.pid()},
       {"echo", &echo_client, EchoProtocol(), echo.pid()},
       {"canned", &canned_client, EchoProtocol(), canned.pid()},
   };
-  log << "measuring yz " << target.name << ", grpc echo and grpc canned, interleaved in "
-      << options.link.blocks << " blocks...\n";
+  if (before_client) targets.push_back({"yz-before", before_client.get(), yz_protocol, before_pid});
+  log << "measuring yz " << target.name << (before_client ? ", yz-before" : "")
+      << ", grpc echo and grpc canned, interleaved in " << options.link.blocks << " blocks...\n";
   const std::vector<LinkFigures> figures = MeasureInterleaved(targets, options.link);
   const LinkFigures& yz = figures[0];
   const LinkFigures& echo_figures = figures[1];
@@ -538,6 +596,8 @@ int Run(const Options& options) {
   const MemoryFigures yz_loaded = ReadMemory(target.child.pid());
   const MemoryFigures echo_loaded = ReadMemory(echo.pid());
   const MemoryFigures canned_loaded = ReadMemory(canned.pid());
+  const LinkFigures before_figures = before_client ? figures[3] : LinkFigures{};
+  const MemoryFigures before_loaded = before_client ? ReadMemory(before_pid) : MemoryFigures{};
 
   if (!options.perf_dir.empty()) {
     for (const Target& t : {targets[0], targets[2]}) {
@@ -552,6 +612,7 @@ int Run(const Options& options) {
   yz_client->Close();
   echo_client.Close();
   canned_client.Close();
+  if (before_client) before_client->Close();
 
   json << ",\"target\":{\"name\":" << json::quote(target.name)
        << ",\"address\":" << json::quote(address)
@@ -568,6 +629,13 @@ int Run(const Options& options) {
   if (all_ok) {
     json << ",\"ratio_to_echo\":" << Ratios(yz, echo_figures)
          << ",\"ratio_to_canned\":" << Ratios(yz, canned_figures);
+  }
+  if (before_client) {
+    json << ",\"yz_before_find_node\":" << Json(before_figures)
+         << ",\"yz_before_loaded_memory\":" << Json(before_loaded);
+    if (all_ok && before_figures.error.empty())
+      json << ",\"ratio_to_before\":" << Ratios(yz, before_figures)
+           << ",\"before_ratio_to_canned\":" << Ratios(before_figures, canned_figures);
   }
 
   auto line = [&](const char* label, const LinkFigures& f) {
@@ -586,10 +654,13 @@ int Run(const Options& options) {
   line("grpc echo  ", echo_figures);
   line("grpc canned", canned_figures);
   line("yz node    ", yz);
+  if (before_client) line("yz before  ", before_figures);
   if (all_ok) {
     for (const auto& [label, base] :
          {std::pair<const char*, const LinkFigures*>{"echo", &echo_figures},
-          std::pair<const char*, const LinkFigures*>{"canned", &canned_figures}}) {
+          std::pair<const char*, const LinkFigures*>{"canned", &canned_figures},
+          std::pair<const char*, const LinkFigures*>{"before", &before_figures}}) {
+      if (base == &before_figures && (!before_client || !before_figures.error.empty())) continue;
       log << "  yz / " << label << ": rtt p50 x" << Num(yz.rtt.p50_us / base->rtt.p50_us)
           << ", p99 x" << Num(yz.rtt.p99_us / base->rtt.p99_us) << ", req/s x"
           << Num(yz.requests_per_second / base->requests_per_second) << ", server cpu/req x"
@@ -616,7 +687,8 @@ int Usage() {
   std::cerr
       << "usage: find_node_bench [--nodes N] [--bridges N] [--target NAME] [--warmup N]\n"
          "         [--sequential N] [--pipelined N] [--window W] [--blocks N] [--ready-runs N]\n"
-         "         [--settle SECONDS] [--perf-dir DIR [--perf-call-graph dwarf]]\n";
+         "         [--settle SECONDS] [--perf-dir DIR [--perf-call-graph dwarf]]\n"
+         "         [--before-bin-dir DIR]\n";
   return 2;
 }
 
@@ -651,6 +723,8 @@ int main(int argc, char** argv) {
       options.settle_seconds = std::stoi(value);
     } else if (arg == "--perf-dir") {
       options.perf_dir = value;
+    } else if (arg == "--before-bin-dir") {
+      options.before_bin_dir = value;
     } else if (arg == "--perf-call-graph") {
       options.link.perf_call_graph = value;
     } else {
