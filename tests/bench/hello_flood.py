@@ -116,7 +116,7 @@ async def flood(target, args, messages, mode):
     import grpc
 
     method = wc.method_for(target, args.service)
-    log(f"== {mode}: {args.streams} hellos to {target.name} ({target.role}) "
+    log(f"== {mode}: {args.streams} hellos (batch {args.batch or 'all'}) to {target.name} ({target.role}) "
         f"{target.listen} {method}")
     state_before = wc.machine_state()
     metrics_before = wc.scrape(target.http)
@@ -132,15 +132,22 @@ async def flood(target, args, messages, mode):
         await asyncio.wait_for(channel.channel_ready(), 15)
     outcome = {}
     t0 = time.monotonic()
-    tasks = [
-        asyncio.create_task(
-            one_stream(channels[i % len(channels)], method, messages, mode, i, outcome)
-        )
-        for i in range(args.streams)
-    ]
+    # In waves of --batch (0: all at once), each wave once the target has
+    # ended the previous one, so a cap on open links does not refuse most
+    # streams before they are heard.
+    batch = args.batch if args.batch > 0 else args.streams
     deadline = t0 + args.wait
-    while len(outcome) < args.streams and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
+    tasks = []
+    for first in range(0, args.streams, batch):
+        last = min(args.streams, first + batch)
+        tasks += [
+            asyncio.create_task(
+                one_stream(channels[i % len(channels)], method, messages, mode, i, outcome)
+            )
+            for i in range(first, last)
+        ]
+        while len(outcome) < last and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
     t_done = time.monotonic()
     ended = len(outcome)
     for task in tasks:
@@ -166,6 +173,7 @@ async def flood(target, args, messages, mode):
         "target": target.as_json(),
         "method": method,
         "streams": args.streams,
+        "batch": args.batch,
         "channels": args.channels,
         "machine_before": state_before,
         "machine_after": wc.machine_state(),
@@ -218,6 +226,10 @@ def main():
     parser.add_argument("--modes", default="keyless,noproof,nochain")
     parser.add_argument("--streams", type=int, default=2000)
     parser.add_argument("--channels", type=int, default=20)
+    parser.add_argument(
+        "--batch", type=int, default=0,
+        help="open the streams in waves of this many, each once the last has ended (0: all at once)",
+    )
     parser.add_argument(
         "--wait", type=float, default=60, help="seconds to wait for the target to end them all"
     )

@@ -74,6 +74,10 @@ measure_build() {
   $py tests/bench/hello_flood.py --cluster-dir "$cluster_dir" \
     --out "$out/hello_flood-$label.json" > /dev/null 2> "$out/hello_flood-$label.log" ||
     note "[$label] hello_flood.py failed (see its log)"
+  note "[$label] hello_flood.py --batch 250 --wait 180"
+  $py tests/bench/hello_flood.py --cluster-dir "$cluster_dir" --batch 250 --wait 180 \
+    --out "$out/hello_flood-batched-$label.json" > /dev/null 2> "$out/hello_flood-batched-$label.log" ||
+    note "[$label] hello_flood.py --batch 250 failed (see its log)"
   note "[$label] yzctl down"
   down
 }
@@ -106,7 +110,7 @@ for path in sorted(glob.glob(os.path.join(out, "silent_streams-*.json"))):
               f"all after {r['all_closed_after_seconds']} s; {r['end_statuses']}; "
               f"{r['metric_deltas']}; load {r['machine_after']['loadavg']}")
 for path in sorted(glob.glob(os.path.join(out, "hello_flood-*.json"))):
-    label = os.path.basename(path)[len("hello_flood-"):-5]
+    label = os.path.basename(path)[len("hello_flood-"):-5]  # [batched-]before/after
     for r in json.load(open(path))["runs"]:
         print(f"[{label}] flood {r['mode']} on {r['target']['name']}: log +{r['log_bytes']} B, "
               f"{r['log_lines']} lines; {r['end_statuses']}; load {r['machine_after']['loadavg']}")
