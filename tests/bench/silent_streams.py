@@ -25,7 +25,8 @@ import asyncio
 import sys
 import time
 
-import wire_common as wc
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
+import wire_common as wc  # noqa: E402
 
 
 def log(*parts):
