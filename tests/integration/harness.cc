@@ -190,6 +190,18 @@ std::string make_temp_dir(const std::string& prefix) {
   return dir == nullptr ? std::string() : std::string(dir);
 }
 
-std::string binary(const std::string& name) { return std::string(YZ_BIN_DIR) + "/" + name; }
+namespace {
+std::string& bin_dir_override() {
+  static std::string dir;
+  return dir;
+}
+}  // namespace
+
+void set_bin_dir(const std::string& dir) { bin_dir_override() = dir; }
+
+std::string binary(const std::string& name) {
+  const std::string& dir = bin_dir_override();
+  return (dir.empty() ? std::string(YZ_BIN_DIR) : dir) + "/" + name;
+}
 
 }  // namespace yz::integration

@@ -69,5 +69,8 @@ std::optional<double> metric_value(const std::string& exposition, const std::str
 
 std::string make_temp_dir(const std::string& prefix);
 std::string binary(const std::string& name);  // path in the build's bin/
+// Where binary() looks from now on ("" restores the build's bin/): a
+// benchmark starts a second cluster from another build's binaries.
+void set_bin_dir(const std::string& dir);
 
 }  // namespace yz::integration

@@ -6,6 +6,7 @@
 //                   [--warmup 2000] [--sequential 20000] [--pipelined 200000]
 //                   [--window 64] [--blocks 10] [--ready-runs 10] [--settle 5]
 //                   [--perf-dir DIR [--perf-call-graph dwarf]]
+//                   [--before-bin-dir DIR]
 //
 // 1. Starts bootstrap, genesis, the bridges and the nodes as real processes
 //    on 127.0.0.1 (tests/integration/local_cluster.h), waits until every one
@@ -18,6 +19,9 @@
 //    interleaved with the node in blocks: one echoing the request ("echo"),
 //    one answering with the node's real find_node_response bytes ("canned");
 //    prints yz's ratio to each.
+//    With --before-bin-dir, a second cluster of that build's binaries is
+//    started too and its node joins the same blocks as "yz-before", so a
+//    change's cost is a ratio within one run (yz / yz-before).
 // 4. Times start-to-ready of each role, --ready-runs times with fresh data
 //    dirs: spawn -> /health 200 and, for a bootstrap, nothing more; for a
 //    genesis (with a fresh bootstrap of its own), registered; for one more
@@ -35,12 +39,16 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "roles/core/credentials.h"
+#include "roles/core/identity.h"
 #include "tests/bench/runtime/link_bench.h"
+#include "tests/integration/hostile_client.h"
 #include "tests/integration/local_cluster.h"
 
 namespace yz::bench {
@@ -51,9 +59,30 @@ using integration::ClusterOptions;
 using integration::HttpReply;
 using integration::LocalCluster;
 
-// The secret tests/integration/local_cluster.cc gives its processes, so a
-// bridge started here is accepted by the cluster's bootstrap.
-constexpr char kBridgeAuth[] = "integration-test-bridge-secret";
+// The secrets tests/integration/local_cluster.cc gives its processes
+// (BRIDGE_AUTH, GENESIS_AUTH), read from the running bootstrap's
+// environment, so a bridge or genesis started here is accepted without this
+// file repeating them.
+std::map<std::string, std::string>& Secrets() {
+  static std::map<std::string, std::string> secrets;
+  return secrets;
+}
+
+void CopySecretsFrom(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string entry;
+  while (std::getline(in, entry, '\0')) {
+    for (const char* name : {"BRIDGE_AUTH=", "GENESIS_AUTH="}) {
+      const std::string prefix = name;
+      if (entry.rfind(prefix, 0) == 0)
+        Secrets()[prefix.substr(0, prefix.size() - 1)] = entry.substr(prefix.size());
+    }
+  }
+}
+
+// A rate no bench reaches (the flags take up to 2^32 - 1; 0 would switch
+// the check off rather than pass it).
+constexpr char kNoLimit[] = "1000000000";
 
 struct Options {
   int nodes = 20;
@@ -63,6 +92,9 @@ struct Options {
   int ready_runs = 10;
   int settle_seconds = 5;
   std::string perf_dir;
+  // Another build's bin/ (yz-bootstrap, ...): a second cluster of those
+  // binaries, whose node is measured in the same blocks as "yz-before".
+  std::string before_bin_dir;
 };
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -143,39 +175,89 @@ bool ReadUntil(FrameClient& client, const std::function<bool(const v1::Frame&)>&
   return ok;
 }
 
+// A fresh key for the bench's peer: four words from the kernel.
+std::shared_ptr<const core::Identity> RandomIdentity() {
+  std::random_device random;
+  auto word = [&] { return (std::uint64_t{random()} << 32) | random(); };
+  return core::Identity::from_words(word(), word(), word(), word());
+}
+
+// The signed handshake of roles/core/handshake_auth.h, as a member dials:
+// our hello carries our key and a fresh nonce; the node's
+// dht_peer_connected must prove its id by signing that nonce; our
+// dht_peer_proof signs the node's nonce and shows a membership chain rooted
+// at the bootstrap's key (the one-link chain the bootstrap gives a bridge,
+// minted by tests/integration/hostile_client.h from the bootstrap's key
+// file, which this bench can read because it started the bootstrap).
+std::string SignedHandshake(FrameClient& client, const core::Identity& key,
+                            const core::CredentialChain& chain) {
+  v1::Frame hello;
+  auto* h = hello.mutable_dht_peer_hello();
+  h->set_peer_id(key.node_id().to_hex());
+  h->set_public_key(key.public_key());
+  std::string nonce(core::kNonceBytes, '\0');
+  std::random_device random;
+  for (char& c : nonce) c = static_cast<char>(random());
+  h->set_nonce(nonce);
+  auto* metadata = h->mutable_metadata();
+  metadata->set_role(v1::ROLE_NODE);
+  metadata->set_address("127.0.0.1:1");  // never dialled back successfully
+  metadata->set_protocol_version(1);
+  metadata->set_build_id("yz-bench");
+  metadata->set_name("find-node-bench");
+  v1::Frame frame;
+  if (!client.Write(hello)) return "the node ended the stream before our hello";
+  if (!ReadUntil(
+          client, [](const v1::Frame& f) { return f.has_dht_peer_connected() || f.has_error(); },
+          std::chrono::seconds(5), &frame) ||
+      !frame.has_dht_peer_connected())
+    return "handshake failed: " + frame.ShortDebugString();
+  const auto& connected = frame.dht_peer_connected();
+  const auto node = core::NodeId::from_hex(connected.node_id());
+  if (!node || core::node_id_for_key(connected.public_key()) != *node ||
+      !core::verify_signature(connected.public_key(),
+                              core::handshake_message('A', nonce, *node, key.node_id()),
+                              connected.signature()))
+    return "the node's dht_peer_connected does not prove its id";
+  v1::Frame proof;
+  proof.mutable_dht_peer_proof()->set_signature(
+      key.sign(core::handshake_message('D', connected.nonce(), key.node_id(), *node)));
+  integration::hostile::put_chain(chain, proof.mutable_dht_peer_proof()->mutable_chain());
+  if (!client.Write(proof)) return "the node ended the stream before our proof";
+  return {};
+}
+
 // A handshaken link to `address` whose DHT listener answers find_node, and
-// one real answer. Retries with a fresh peer id a few times.
+// one real answer. Retries with a fresh key a few times.
 std::unique_ptr<FrameClient> ConnectAsPeer(const std::string& address, v1::Frame* answer,
                                            std::string* error) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto client = std::make_unique<FrameClient>(address);
-    v1::Frame hello;
-    auto* h = hello.mutable_dht_peer_hello();
-    h->set_peer_id(RandomNodeIdHex());
-    auto* metadata = h->mutable_metadata();
-    metadata->set_role(v1::ROLE_NODE);
-    metadata->set_address("127.0.0.1:1");  // never dialled back successfully
-    metadata->set_protocol_version(1);
-    metadata->set_build_id("yz-bench");
-    metadata->set_name("find-node-bench");
-    v1::Frame frame;
-    if (!client->Write(hello) ||
-        !ReadUntil(
-            *client, [](const v1::Frame& f) { return f.has_dht_peer_connected() || f.has_error(); },
-            std::chrono::seconds(5), &frame) ||
-        !frame.has_dht_peer_connected()) {
-      *error = "handshake failed: " + frame.ShortDebugString();
+    const auto key = RandomIdentity();
+    const core::CredentialChain chain = integration::hostile::insider_chain(*key);
+    if (chain.empty()) {
+      *error = "no bootstrap key to mint a membership chain with";
+      return nullptr;
+    }
+    if (std::string why = SignedHandshake(*client, *key, chain); !why.empty()) {
+      *error = why;
       continue;
     }
     v1::Frame probe;
     probe.set_request_id(1);
     probe.mutable_find_node()->set_target(RandomNodeIdHex());
+    v1::Frame refusal;
     if (!client->Write(probe) ||
         !ReadUntil(
             *client,
-            [](const v1::Frame& f) { return f.has_find_node_response() && f.request_id() == 1; },
-            std::chrono::seconds(5), answer)) {
-      *error = "no find_node_response on a fresh link";
+            [&](const v1::Frame& f) {
+              if (f.has_error()) refusal = f;
+              return f.has_error() || (f.has_find_node_response() && f.request_id() == 1);
+            },
+            std::chrono::seconds(5), answer) ||
+        !answer->has_find_node_response()) {
+      *error = "no find_node_response on a fresh link" +
+               (refusal.has_error() ? ": " + refusal.ShortDebugString() : std::string());
       continue;
     }
     error->clear();
@@ -228,8 +310,7 @@ ReadyRun TimeStart(const std::vector<std::string>& argv, const std::string& data
                    const std::string& log, Readiness readiness) {
   ReadyRun result;
   const auto start = Clock::now();
-  integration::Child child = integration::Child::spawn(
-      argv, {{"BRIDGE_AUTH", kBridgeAuth}, {"GENESIS_AUTH", integration::kTestGenesisAuth}}, log);
+  integration::Child child = integration::Child::spawn(argv, Secrets(), log);
   std::string http;
   const auto deadline = start + std::chrono::seconds(60);
   while (Clock::now() < deadline && child.running()) {
@@ -274,8 +355,7 @@ std::string TimeRole(LocalCluster& cluster, const std::string& role, int runs, s
       // A fresh network: its own bootstrap first (not timed), then genesis.
       const std::string boot_dir = data_dir + "-bootstrap";
       integration::Child boot = integration::Child::spawn(
-          Renamed(cluster.member("bootstrap").argv, name + "-bootstrap", boot_dir),
-          {{"BRIDGE_AUTH", kBridgeAuth}, {"GENESIS_AUTH", integration::kTestGenesisAuth}},
+          Renamed(cluster.member("bootstrap").argv, name + "-bootstrap", boot_dir), Secrets(),
           boot_dir + ".log");
       integration::eventually([&] { return integration::port_of(boot_dir, "listen").has_value(); },
                               std::chrono::seconds(10));
@@ -340,6 +420,12 @@ int Run(const Options& options) {
   cluster_options.nodes = options.nodes;
   cluster_options.bridges = options.bridges;
   cluster_options.common_flags = {"--health-check-interval", "1s", "--startup-grace", "10s"};
+  // The bench's one link asks far faster than any peer may (50 find_node a
+  // second, 500 frames): limits so high they never bite, yet still
+  // checked on every frame, so their cost is in the figures.
+  cluster_options.dht_flags = {
+      "--limit-frames-per-second",  kNoLimit, "--limit-frames-burst",  kNoLimit,
+      "--limit-lookups-per-second", kNoLimit, "--limit-lookups-burst", kNoLimit};
   LocalCluster cluster(cluster_options);
   const auto t0 = Clock::now();
   if (std::string error = cluster.start(); !error.empty()) {
@@ -401,6 +487,13 @@ int Run(const Options& options) {
                                       : options.target;
   LocalCluster::Member& target = cluster.member(target_name);
   const std::string address = integration::port_of(target.data_dir, "listen").value_or("");
+  CopySecretsFrom(cluster.member("bootstrap").child.pid());
+  if (std::string why =
+          integration::hostile::load_bootstrap_key(cluster.member("bootstrap").data_dir);
+      !why.empty()) {
+    std::cerr << "find_node_bench: cannot read the bootstrap's key: " << why << "\n";
+    return 1;
+  }
   v1::Frame real_answer;
   std::string connect_error;
   std::unique_ptr<FrameClient> yz_client = ConnectAsPeer(address, &real_answer, &connect_error);
@@ -420,6 +513,56 @@ int Run(const Options& options) {
       << real_answer.find_node_response().nodes_size() << " peers (" << real_answer.ByteSizeLong()
       << " bytes)\n";
 
+  // 2b. The same cluster from --before-bin-dir, and the same link to its node.
+  std::unique_ptr<LocalCluster> before_cluster;
+  std::unique_ptr<FrameClient> before_client;
+  pid_t before_pid = 0;
+  MemoryFigures before_idle;
+  if (!options.before_bin_dir.empty()) {
+    integration::set_bin_dir(options.before_bin_dir);
+    before_cluster = std::make_unique<LocalCluster>(cluster_options);
+    const std::string error = before_cluster->start();
+    integration::set_bin_dir("");
+    if (!error.empty()) {
+      std::cerr << "find_node_bench: the cluster of " << options.before_bin_dir << ": " << error
+                << "\n";
+      return 1;
+    }
+    if (!integration::eventually([&] { return AllReady(*before_cluster); },
+                                 std::chrono::seconds(120))) {
+      std::cerr << "find_node_bench: the cluster of " << options.before_bin_dir
+                << " did not become healthy in 120 s; logs in " << before_cluster->dir() << "\n";
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(options.settle_seconds));
+    LocalCluster::Member& before_target = before_cluster->member(target_name);
+    const std::string before_address =
+        integration::port_of(before_target.data_dir, "listen").value_or("");
+    if (std::string why =
+            integration::hostile::load_bootstrap_key(before_cluster->member("bootstrap").data_dir);
+        !why.empty()) {
+      std::cerr << "find_node_bench: cannot read the before bootstrap's key: " << why << "\n";
+      return 1;
+    }
+    v1::Frame before_answer;
+    before_client = ConnectAsPeer(before_address, &before_answer, &connect_error);
+    if (!before_client) {
+      std::cerr << "find_node_bench: the node of " << options.before_bin_dir << ": "
+                << connect_error << "\n";
+      return 1;
+    }
+    before_pid = before_target.child.pid();
+    before_idle = ReadMemory(before_pid);
+    log << "linked to " << before_target.name << " of " << options.before_bin_dir << " at "
+        << before_address << "; its find_node_response lists "
+        << before_answer.find_node_response().nodes_size() << " peers ("
+        << before_answer.ByteSizeLong() << " bytes)\n";
+    json << ",\"before\":{\"bin_dir\":" << json::quote(options.before_bin_dir)
+         << ",\"dir\":" << json::quote(before_cluster->dir())
+         << ",\"answer_peers\":" << before_answer.find_node_response().nodes_size()
+         << ",\"idle_memory\":" << Json(before_idle) << "}";
+  }
+
   // 3. yz and both baselines, interleaved in blocks, one client each.
   const std::string echo_binary = integration::binary("grpc_echo_baseline");
   EchoServer echo(echo_binary, "", work_dir);
@@ -435,14 +578,17 @@ int Run(const Options& options) {
   const MemoryFigures canned_idle = ReadMemory(canned.pid());
   FrameClient echo_client(echo.address());
   FrameClient canned_client(canned.address());
+  for (FrameClient* client : {yz_client.get(), &echo_client, &canned_client, before_client.get()})
+    if (client != nullptr) client->SetStallTimeout(std::chrono::seconds(15));
   const Protocol yz_protocol = YzProtocol();
-  const std::vector<Target> targets = {
+  std::vector<Target> targets = {
       {"yz", yz_client.get(), yz_protocol, target.child.pid()},
       {"echo", &echo_client, EchoProtocol(), echo.pid()},
       {"canned", &canned_client, EchoProtocol(), canned.pid()},
   };
-  log << "measuring yz " << target.name << ", grpc echo and grpc canned, interleaved in "
-      << options.link.blocks << " blocks...\n";
+  if (before_client) targets.push_back({"yz-before", before_client.get(), yz_protocol, before_pid});
+  log << "measuring yz " << target.name << (before_client ? ", yz-before" : "")
+      << ", grpc echo and grpc canned, interleaved in " << options.link.blocks << " blocks...\n";
   const std::vector<LinkFigures> figures = MeasureInterleaved(targets, options.link);
   const LinkFigures& yz = figures[0];
   const LinkFigures& echo_figures = figures[1];
@@ -450,6 +596,8 @@ int Run(const Options& options) {
   const MemoryFigures yz_loaded = ReadMemory(target.child.pid());
   const MemoryFigures echo_loaded = ReadMemory(echo.pid());
   const MemoryFigures canned_loaded = ReadMemory(canned.pid());
+  const LinkFigures before_figures = before_client ? figures[3] : LinkFigures{};
+  const MemoryFigures before_loaded = before_client ? ReadMemory(before_pid) : MemoryFigures{};
 
   if (!options.perf_dir.empty()) {
     for (const Target& t : {targets[0], targets[2]}) {
@@ -464,6 +612,7 @@ int Run(const Options& options) {
   yz_client->Close();
   echo_client.Close();
   canned_client.Close();
+  if (before_client) before_client->Close();
 
   json << ",\"target\":{\"name\":" << json::quote(target.name)
        << ",\"address\":" << json::quote(address)
@@ -480,6 +629,13 @@ int Run(const Options& options) {
   if (all_ok) {
     json << ",\"ratio_to_echo\":" << Ratios(yz, echo_figures)
          << ",\"ratio_to_canned\":" << Ratios(yz, canned_figures);
+  }
+  if (before_client) {
+    json << ",\"yz_before_find_node\":" << Json(before_figures)
+         << ",\"yz_before_loaded_memory\":" << Json(before_loaded);
+    if (all_ok && before_figures.error.empty())
+      json << ",\"ratio_to_before\":" << Ratios(yz, before_figures)
+           << ",\"before_ratio_to_canned\":" << Ratios(before_figures, canned_figures);
   }
 
   auto line = [&](const char* label, const LinkFigures& f) {
@@ -498,10 +654,13 @@ int Run(const Options& options) {
   line("grpc echo  ", echo_figures);
   line("grpc canned", canned_figures);
   line("yz node    ", yz);
+  if (before_client) line("yz before  ", before_figures);
   if (all_ok) {
     for (const auto& [label, base] :
          {std::pair<const char*, const LinkFigures*>{"echo", &echo_figures},
-          std::pair<const char*, const LinkFigures*>{"canned", &canned_figures}}) {
+          std::pair<const char*, const LinkFigures*>{"canned", &canned_figures},
+          std::pair<const char*, const LinkFigures*>{"before", &before_figures}}) {
+      if (base == &before_figures && (!before_client || !before_figures.error.empty())) continue;
       log << "  yz / " << label << ": rtt p50 x" << Num(yz.rtt.p50_us / base->rtt.p50_us)
           << ", p99 x" << Num(yz.rtt.p99_us / base->rtt.p99_us) << ", req/s x"
           << Num(yz.requests_per_second / base->requests_per_second) << ", server cpu/req x"
@@ -528,7 +687,8 @@ int Usage() {
   std::cerr
       << "usage: find_node_bench [--nodes N] [--bridges N] [--target NAME] [--warmup N]\n"
          "         [--sequential N] [--pipelined N] [--window W] [--blocks N] [--ready-runs N]\n"
-         "         [--settle SECONDS] [--perf-dir DIR [--perf-call-graph dwarf]]\n";
+         "         [--settle SECONDS] [--perf-dir DIR [--perf-call-graph dwarf]]\n"
+         "         [--before-bin-dir DIR]\n";
   return 2;
 }
 
@@ -563,6 +723,8 @@ int main(int argc, char** argv) {
       options.settle_seconds = std::stoi(value);
     } else if (arg == "--perf-dir") {
       options.perf_dir = value;
+    } else if (arg == "--before-bin-dir") {
+      options.before_bin_dir = value;
     } else if (arg == "--perf-call-graph") {
       options.link.perf_call_graph = value;
     } else {

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -162,6 +163,13 @@ struct FrameClient::Impl {
   std::unique_ptr<grpc::ClientReaderWriter<v1::Frame, v1::Frame>> stream;
   std::mutex write_mu;
   bool closed = false;
+  // The stall watchdog: when the Read in progress started (0: none).
+  std::atomic<std::int64_t> read_since_ns{0};
+  std::atomic<bool> stalled{false};
+  std::mutex watchdog_mu;
+  std::condition_variable watchdog_cv;
+  bool stopping = false;
+  std::thread watchdog;
 };
 
 FrameClient::FrameClient(const std::string& address) : impl_(std::make_unique<Impl>()) {
@@ -174,6 +182,14 @@ FrameClient::FrameClient(const std::string& address) : impl_(std::make_unique<Im
 }
 
 FrameClient::~FrameClient() {
+  if (impl_->watchdog.joinable()) {
+    {
+      std::lock_guard lock(impl_->watchdog_mu);
+      impl_->stopping = true;
+    }
+    impl_->watchdog_cv.notify_all();
+    impl_->watchdog.join();
+  }
   if (!impl_->closed) {
     impl_->context.TryCancel();
     impl_->stream->Finish();
@@ -185,7 +201,30 @@ bool FrameClient::Write(const v1::Frame& frame) {
   return impl_->stream->Write(frame);
 }
 
-bool FrameClient::Read(v1::Frame* frame) { return impl_->stream->Read(frame); }
+bool FrameClient::Read(v1::Frame* frame) {
+  impl_->read_since_ns.store(NowNs(), std::memory_order_relaxed);
+  const bool ok = impl_->stream->Read(frame);
+  impl_->read_since_ns.store(0, std::memory_order_relaxed);
+  return ok;
+}
+
+void FrameClient::SetStallTimeout(std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0 || impl_->watchdog.joinable()) return;
+  impl_->watchdog = std::thread([impl = impl_.get(), timeout] {
+    const std::int64_t limit_ns = std::chrono::nanoseconds(timeout).count();
+    std::unique_lock lock(impl->watchdog_mu);
+    while (!impl->watchdog_cv.wait_for(lock, std::chrono::milliseconds(100),
+                                       [impl] { return impl->stopping; })) {
+      const std::int64_t since = impl->read_since_ns.load(std::memory_order_relaxed);
+      if (since != 0 && NowNs() - since > limit_ns && !impl->stalled) {
+        impl->stalled = true;
+        impl->context.TryCancel();
+      }
+    }
+  });
+}
+
+bool FrameClient::Stalled() const { return impl_->stalled; }
 
 std::string FrameClient::Close() {
   if (impl_->closed) return {};
@@ -360,6 +399,8 @@ std::vector<LinkFigures> MeasureInterleaved(const std::vector<Target>& targets,
 
   for (std::size_t t = 0; t < n; ++t) {
     LinkFigures& f = figures[t];
+    if (broken(t) && targets[t].client->Stalled())
+      f.error += " (no answer in time: the server dropped a request; its rate limits?)";
     if (broken(t)) continue;
     if (!rtts[t].empty())
       f.rtt_server_switches_per_request =

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -65,6 +66,12 @@ class FrameClient {
   std::string Close();
   // Cancels the call: a blocked Read returns false.
   void Cancel();
+  // Cancels the call when one Read has waited longer than `timeout` (0, the
+  // default: never), so a server that drops requests (its rate limits) ends
+  // a measurement with an error instead of hanging it.
+  void SetStallTimeout(std::chrono::milliseconds timeout);
+  // The stall timeout cancelled the call.
+  bool Stalled() const;
 
  private:
   struct Impl;
