@@ -11,18 +11,19 @@
 #include "roles/core/protocol.h"
 #include "tests/unit/fake_env.h"
 #include "tests/unit/peer_frames.h"
+#include "tests/unit/test_ids.h"
 
 namespace yz::core {
 namespace {
 
 using testing::FakeEnv;
 using testing::Hello;
+using testing::kBoot;
+using testing::kGenesis;
+using testing::kNewcomer;
 using testing::Peer;
 using testing::Sample;
 
-const NodeId kBoot = *NodeId::from_hex("3333333333333333333333333333333333333333");
-const NodeId kGenesis = *NodeId::from_hex("4444444444444444444444444444444444444444");
-const NodeId kNode = *NodeId::from_hex("6666666666666666666666666666666666666666");
 constexpr const char* kGenesisSecret = "genesis-secret";
 
 class BootstrapRegisterTest : public ::testing::Test {
@@ -70,7 +71,7 @@ class BootstrapRegisterTest : public ::testing::Test {
 };
 
 TEST_F(BootstrapRegisterTest, AnotherBuildIdRegisters) {
-  PeerInfo node = Peer(kNode, "node");
+  PeerInfo node = Peer(kNewcomer, "node");
   node.metadata.build_id = "0.2.0+bbbbbbbbbbbb";
   const LinkId link = Register(node);
   const std::vector<Frame> answers = Answers(link);
@@ -82,7 +83,7 @@ TEST_F(BootstrapRegisterTest, AnotherBuildIdRegisters) {
 TEST_F(BootstrapRegisterTest, UnsupportedProtocolVersionsAreRefusedNamingTheRange) {
   static_assert(kMinProtocolVersion == 1 && kMaxProtocolVersion == 1);
   for (const std::uint32_t version : {0u, 2u}) {
-    PeerInfo node = Peer(kNode, "node");
+    PeerInfo node = Peer(kNewcomer, "node");
     node.metadata.protocol_version = version;
     const LinkId link = Register(node);
     const std::vector<Frame> answers = Answers(link);
@@ -129,7 +130,7 @@ TEST_F(BootstrapRegisterTest, GenesisWithTheSecretIsDesignated) {
 // A node need not know the genesis secret: only a register as genesis is
 // checked.
 TEST_F(BootstrapRegisterTest, ANodeRegistersWithoutTheGenesisSecret) {
-  const std::vector<Frame> answers = Answers(Register(Peer(kNode, "node")));
+  const std::vector<Frame> answers = Answers(Register(Peer(kNewcomer, "node")));
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0].type, MessageType::kRegistered);
 }

@@ -17,19 +17,20 @@
 #include "roles/make_process.h"
 #include "tests/unit/fake_env.h"
 #include "tests/unit/peer_frames.h"
+#include "tests/unit/test_ids.h"
 
 namespace yz::core {
 namespace {
 
 using testing::FakeEnv;
 using testing::Hello;
+using testing::kBoot;
+using testing::kBridge;
+using testing::kGenesis;
+using testing::kNewcomer;
 using testing::Peer;
 using testing::Sample;
 
-const NodeId kBoot = *NodeId::from_hex("3333333333333333333333333333333333333333");
-const NodeId kGenesis = *NodeId::from_hex("4444444444444444444444444444444444444444");
-const NodeId kBridge = *NodeId::from_hex("5555555555555555555555555555555555555555");
-const NodeId kNewcomer = *NodeId::from_hex("6666666666666666666666666666666666666666");
 const NodeId kOther = *NodeId::from_hex("7777777777777777777777777777777777777777");
 constexpr const char* kBridgeAuth = "bridge-secret";
 

@@ -16,6 +16,7 @@
 #include "roles/core/dht_member.h"
 #include "tests/unit/fake_env.h"
 #include "tests/unit/peer_frames.h"
+#include "tests/unit/test_ids.h"
 
 namespace yz::core {
 namespace {
@@ -23,15 +24,15 @@ namespace {
 using testing::Connected;
 using testing::FakeEnv;
 using testing::Hello;
+using testing::kA;
+using testing::kB;
+using testing::kSelf;
 using testing::Peer;
 using testing::Sample;
 
 // Every peer below differs from kSelf in the top bit, so all share bucket
 // 159: with k = 1 the second of them goes to the replacement cache. All are
 // smaller than kSelf, so on a duplicate link the peer's dial wins.
-const NodeId kSelf = *NodeId::from_hex("f000000000000000000000000000000000000000");
-const NodeId kA = *NodeId::from_hex("1111111111111111111111111111111111111111");
-const NodeId kB = *NodeId::from_hex("2222222222222222222222222222222222222222");
 const NodeId kC = *NodeId::from_hex("3333333333333333333333333333333333333333");
 const NodeId kTarget = *NodeId::from_hex("3030303030303030303030303030303030303030");
 

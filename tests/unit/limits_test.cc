@@ -16,18 +16,18 @@
 #include "roles/make_process.h"
 #include "tests/unit/fake_env.h"
 #include "tests/unit/peer_frames.h"
+#include "tests/unit/test_ids.h"
 
 namespace yz::core {
 namespace {
 
 using testing::FakeEnv;
 using testing::Hello;
+using testing::kA;
+using testing::kB;
+using testing::kSelf;
 using testing::Peer;
 using testing::Sample;
-
-const NodeId kSelf = *NodeId::from_hex("f000000000000000000000000000000000000000");
-const NodeId kA = *NodeId::from_hex("1111111111111111111111111111111111111111");
-const NodeId kB = *NodeId::from_hex("2222222222222222222222222222222222222222");
 
 double Limited(FakeEnv& env, const std::string& limit) {
   return Sample(env.metrics(), "yz_limited_total{limit=\"" + limit + "\"}").value_or(-1);

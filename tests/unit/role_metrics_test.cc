@@ -25,6 +25,7 @@
 #include "tests/unit/fake_env.h"
 #include "tests/unit/peer_frames.h"
 #include "tests/unit/promtool_check.h"
+#include "tests/unit/test_ids.h"
 
 namespace yz::core {
 namespace {
@@ -32,16 +33,15 @@ namespace {
 using testing::Connected;
 using testing::FakeEnv;
 using testing::Hello;
+using testing::kA;
+using testing::kB;
+using testing::kBoot;
+using testing::kBridge;
+using testing::kGenesis;
+using testing::kNewcomer;
+using testing::kSelf;
 using testing::Peer;
 using testing::Sample;
-
-const NodeId kSelf = *NodeId::from_hex("f000000000000000000000000000000000000000");
-const NodeId kA = *NodeId::from_hex("1111111111111111111111111111111111111111");
-const NodeId kB = *NodeId::from_hex("2222222222222222222222222222222222222222");
-const NodeId kBoot = *NodeId::from_hex("3333333333333333333333333333333333333333");
-const NodeId kGenesis = *NodeId::from_hex("4444444444444444444444444444444444444444");
-const NodeId kBridge = *NodeId::from_hex("5555555555555555555555555555555555555555");
-const NodeId kNewcomer = *NodeId::from_hex("6666666666666666666666666666666666666666");
 
 std::string Series(std::string_view name, std::string_view label, std::string_view value) {
   return std::string(name) + "{" + std::string(label) + "=\"" + std::string(value) + "\"}";
