@@ -93,8 +93,9 @@ stat("Processes down", "Targets Prometheus cannot scrape (YzProcessDown).",
 table("Firing alerts", "ALERTS{alertstate=\"firing\"}: each firing yz alert with its severity and "
       "the process it names. The runbook for alert X is docs/operations.md#alert-x (lowercased).",
       FIRING, 0, 5)
-ts("Peers missing a DHT handler", "yz_peers_missing_handler per process: connected routing-table peers "
-   "whose link has no DHT listener (YzPeersMissingDhtHandler). Any line above 0 is the incident's bug.",
+ts("Peers missing a DHT handler", "yz_peers_missing_handler per process: peers with an established "
+   "link that has no DHT listener, whatever table they sit in (YzPeersMissingDhtHandler). Any line "
+   "above 0 is the incident's bug.",
    [("yz_peers_missing_handler", "{{name}}")], 0, 11, w=8, thresholds=RED)
 ts("Frames dropped for want of a handler", "DHT frames per second dropped with reason no_handler, "
    "per process (YzFramesDroppedNoHandler).",
@@ -113,8 +114,8 @@ stat("Healthy processes", "Processes whose /health is 200 (yz_healthy = 1).",
      "sum(yz_healthy)", 0, 1)
 stat("Unhealthy processes", "Processes whose /health is 503 (yz_healthy = 0). 0 in a correct system.",
      "count(yz_healthy == 0) or vector(0)", 6, 1, thresholds=RED)
-stat("Peers missing a handler", "Connected routing-table peers whose link has no DHT listener, summed "
-     "over every process. 0 in a correct system; above 0 is the early_return_race signature.",
+stat("Peers missing a handler", "Peers with an established link that has no DHT listener, "
+     "whatever table they sit in, summed over every process. 0 in a correct system; above 0 is the early_return_race signature.",
      "sum(yz_peers_missing_handler)", 12, 1, thresholds=RED)
 stat("Isolated nodes", "Processes with 0 connected peers: the state the incident left 12 of 15 nodes in.",
      "count(yz_connected_peers == 0) or vector(0)", 18, 1, thresholds=RED)
@@ -133,8 +134,8 @@ ts("Connections per node", "Peers with an established link (yz_connected_peers).
    [("yz_connected_peers", "{{name}}")], 0, 14)
 ts("Routing entries per node", "Entries in the k-buckets (yz_routing_table_size).",
    [("yz_routing_table_size", "{{name}}")], 12, 14)
-ts("Peers missing a handler per node", "yz_peers_missing_handler: connected routing-table peers whose "
-   "link has no DHT listener. Any line above 0 is the bug.",
+ts("Peers missing a handler per node", "yz_peers_missing_handler: peers with an established link "
+   "that has no DHT listener, whatever table they sit in. Any line above 0 is the bug.",
    [("yz_peers_missing_handler", "{{name}}")], 0, 22, thresholds=RED)
 ts("Links by direction", "Open peer links, inbound (accepted) and outbound (dialled), over all processes.",
    [("sum by (direction) (yz_links)", "{{direction}}")], 12, 22)

@@ -81,8 +81,8 @@ CoreMetrics::CoreMetrics(metrics::Registry& registry)
       routing_table_size(gauge(registry, "yz_routing_table_size",
                                "Entries in the k-buckets (not counting replacement caches)")),
       peers_missing_handler(gauge(registry, "yz_peers_missing_handler",
-                                  "Connected routing-table peers whose link has no DHT "
-                                  "listener; 0 in a correct system")),
+                                  "Peers with an established link that has no DHT listener, "
+                                  "whatever table they sit in; 0 in a correct system")),
       links_inbound(links_family(registry).Add({{"direction", "inbound"}})),
       links_outbound(links_family(registry).Add({{"direction", "outbound"}})),
       dropped_(metrics::BuildCounter()

@@ -49,7 +49,7 @@ void Dht::get_or_create_peer_node(const PeerInfo& peer) {
         handle_peer_message(from, std::move(frame));
       });
   if (attached) {
-    links_.mark_served(peer.node_id);
+    links_.mark_served(manager->link());
     env_.log(LogLevel::kDebug, "dht_handler_attached",
              {{"peer", peer.node_id.short_hex()}, {"link", std::to_string(manager->link())}});
   }
@@ -224,10 +224,10 @@ void Dht::advance_lookup(std::uint64_t lookup_id) {
 }
 
 std::size_t Dht::peers_missing_handler() {
-  std::size_t missing = 0;
-  for (const NodeId& peer : links_.unserved())
-    if (routing_table_.contains(peer)) ++missing;
-  return missing;
+  // Every established link counts, not only those of routing-table peers: a
+  // peer in the replacement cache (fault replacement_cache_no_callback) or
+  // in no table at all loses its frames just the same.
+  return links_.unserved_count();
 }
 
 }  // namespace yz::core

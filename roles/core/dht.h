@@ -73,7 +73,8 @@ class Dht {
   void on_link_gone(LinkId link);
   void on_peer_lost(const NodeId& peer);
 
-  // Connected routing-table peers whose link has no DHT listener.
+  // Peers with an established link that has no DHT listener, whatever table
+  // (routing, replacement cache, none) the peer sits in.
   std::size_t peers_missing_handler();
   bool has_peer_node(const NodeId& peer) const { return peer_nodes_.contains(peer); }
   std::size_t peer_node_count() const { return peer_nodes_.size(); }

@@ -236,14 +236,29 @@ void PeerLinks::complete_handshake(ConnectionManager& manager) {
     manager.set_state(ConnectionManager::State::kEstablished);
     manager.flush_pending();
   }
+  const LinkId link = manager.link();
   callbacks_.on_established(manager);
-  // The owner's path has run: the link has its listener now or it never will.
-  ConnectionManager* current = this->current(peer);
-  if (current != nullptr && current->established() && !current->dht_listener_attached()) {
-    unserved_.insert(peer);
+  // The owner's path has run: the link has its listener now or it never
+  // will. Whether the peer went to the routing table, its replacement cache
+  // or nowhere does not matter: a frame on a link without one is lost.
+  if (ConnectionManager* established = this->manager(link); established != nullptr &&
+                                                            established->established() &&
+                                                            !established->dht_listener_attached()) {
+    unserved_[link] = established->peer().node_id;
   } else {
-    unserved_.erase(peer);
+    unserved_.erase(link);
   }
+}
+
+std::set<NodeId> PeerLinks::unserved() const {
+  std::set<NodeId> peers;
+  for (const auto& [link, peer] : unserved_) peers.insert(peer);
+  return peers;
+}
+
+std::size_t PeerLinks::unserved_count() const {
+  if (unserved_.empty()) return 0;  // every correct run, after every step
+  return unserved().size();
 }
 
 void PeerLinks::on_link_closed(LinkId link, std::string_view reason) {
@@ -273,10 +288,8 @@ void PeerLinks::forget(LinkId link) {
     dialling_.erase(d);
   const auto cur = current_.find(peer.node_id);
   const bool was_current = cur != current_.end() && cur->second == link;
-  if (was_current) {
-    current_.erase(cur);
-    unserved_.erase(peer.node_id);
-  }
+  if (was_current) current_.erase(cur);
+  unserved_.erase(link);
   // Not destroyed yet: we may be inside one of this manager's callbacks.
   retired_.push_back(std::move(it->second));
   managers_.erase(it);

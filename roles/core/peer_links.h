@@ -75,12 +75,15 @@ class PeerLinks {
   // Peers with an established current link, in id order.
   std::vector<ConnectionManager*> established();
   std::size_t connected_count() const { return current_.size(); }
-  // Peers whose established current link has no DHT listener, kept up to
-  // date as links come and go so that checking the missing-handler
-  // invariant after every simulator step costs nothing in a correct run.
-  const std::set<NodeId>& unserved() const { return unserved_; }
-  // The DHT attached a listener to this peer's link.
-  void mark_served(const NodeId& peer) { unserved_.erase(peer); }
+  // Peers with an established link (current or not) that has no DHT
+  // listener, whatever table, if any, the peer sits in: a frame on such a
+  // link is lost. Kept up to date as links come and go, so that checking the
+  // missing-handler invariant after every simulator step costs nothing in a
+  // correct run.
+  std::set<NodeId> unserved() const;
+  std::size_t unserved_count() const;
+  // The DHT attached a listener to this link.
+  void mark_served(LinkId link) { unserved_.erase(link); }
   std::size_t inbound_count() const;
 
   // Fault pong_wrong_manager: like the original's connection-manager
@@ -119,7 +122,8 @@ class PeerLinks {
   // Managers closed during an event are destroyed at the next one, never
   // while one of their own callbacks is still on the stack.
   std::vector<std::unique_ptr<ConnectionManager>> retired_;
-  std::set<NodeId> unserved_;
+  // Established links without a DHT listener, and their peers.
+  std::map<LinkId, NodeId> unserved_;
   // True when the peer's chain is admitted; else refuses the link.
   bool admitted(ConnectionManager& manager, const NodeId& peer, const CredentialChain& chain);
 

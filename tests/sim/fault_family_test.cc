@@ -2,6 +2,8 @@
 // and the fixed code passes the very same orderings.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "sim/explore.h"
 #include "tests/sim/sim_test_util.h"
 
@@ -58,6 +60,30 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Case>& param) {
       return std::string(core::fault_name(param.param.fault));
     });
+
+// The invariant checks every established link's listener, whatever table
+// the peer sits in (issue 14). With replacement_cache_no_callback the peer
+// goes to the replacement cache, not the routing table; peers_missing_handler
+// used to count routing-table peers only and never saw it (0 of 100 seeds of
+// this scenario), so the run failed only when a frame was already lost. Now
+// the link is caught when it is established, before anything is lost.
+TEST(FaultFamily, LinkOfAReplacementCachePeerWithoutListenerIsCaughtBeforeALoss) {
+  const Scenario scenario = testing::load_or_die("full-buckets.textproto");
+  core::FaultSet faults;
+  faults.enable(core::Fault::kReplacementCacheNoCallback);
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    const RunResult result = testing::run_once(scenario, seed, faults);
+    std::optional<std::uint64_t> missing, lost;
+    for (const auto& v : result.invariant_violations) {
+      if (v.invariant == "peers_missing_handler" && !missing) missing = v.step;
+      if (v.invariant == "frame_lost_no_handler" && !lost) lost = v.step;
+    }
+    ASSERT_TRUE(missing.has_value()) << "seed " << seed;
+    if (lost) {
+      EXPECT_LT(*missing, *lost) << "seed " << seed;
+    }
+  }
+}
 
 TEST(FaultFamily, EveryRegisteredFaultHasACase) { EXPECT_EQ(core::all_faults().size(), 5u); }
 

@@ -483,7 +483,11 @@ TEST_F(DhtTest, StopDialsNothingAndLeavesNoLinkOpen) {
 
 // (g) replacement_cache_no_callback: with k = 1 the second peer of a bucket
 // goes to the replacement cache. Without its callback the Dht never hears of
-// it; the gap shows in yz_peers_missing_handler only once it is promoted.
+// it, and its link has no listener. yz_peers_missing_handler counts it at
+// once, while the peer is still in the replacement cache: every established
+// link's listener is checked, whatever table the peer sits in (issue 14; it
+// used to count routing-table peers only, and showed the gap only once the
+// peer was promoted).
 TEST_F(DhtTest, ReplacementCacheNoCallbackLeavesLinkWithoutListener) {
   Start(Faults({Fault::kReplacementCacheNoCallback}), /*k=*/1);
   const LinkId link_a = Inbound(a_);
@@ -494,8 +498,10 @@ TEST_F(DhtTest, ReplacementCacheNoCallbackLeavesLinkWithoutListener) {
   EXPECT_EQ(member_->routing_table().replacement_count(), 1u);
   EXPECT_FALSE(Served(link_b));
   EXPECT_EQ(member_->links().unserved(), std::set<NodeId>{kB});
-  // Not yet counted: the metric covers bucket entries only.
-  EXPECT_EQ(dht().peers_missing_handler(), 0u);
+  EXPECT_EQ(dht().peers_missing_handler(), 1u);
+  EXPECT_EQ(member_->peers_missing_handler(), 1u);
+  EXPECT_EQ(member_->status().state, JoinState::kDegraded);
+  EXPECT_EQ(Sample(env_.metrics(), "yz_peers_missing_handler"), 1.0);
 
   env_.sent.clear();
   member_->on_frame(link_b, FindNode(5, kTarget));

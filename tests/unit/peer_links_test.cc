@@ -499,8 +499,9 @@ TEST_F(PeerLinksTest, UnservedTracksEstablishedLinksWithoutListener) {
   const LinkId link = side_.AcceptFrom(a_);
   EXPECT_EQ(side_.links_.unserved(), std::set<NodeId>{a_.node_id});
 
-  side_.links_.mark_served(a_.node_id);
+  side_.links_.mark_served(link);
   EXPECT_TRUE(side_.links_.unserved().empty());
+  EXPECT_EQ(side_.links_.unserved_count(), 0u);
 
   // A new unserved link (a reconnect) puts the peer back.
   const LinkId again = side_.AcceptFrom(a_);
@@ -509,6 +510,23 @@ TEST_F(PeerLinksTest, UnservedTracksEstablishedLinksWithoutListener) {
 
   side_.links_.on_link_closed(again);
   EXPECT_TRUE(side_.links_.unserved().empty());
+}
+
+// Every established link is checked, not only the peer's current one: with
+// both links of a pair kept (fault pong_wrong_manager), serving the newer
+// link leaves the older one without a listener, and it still counts.
+TEST_F(PeerLinksTest, UnservedCountsEveryEstablishedLinkNotOnlyTheCurrent) {
+  side_.links_.set_per_direction_managers(true);
+  const LinkId older = side_.AcceptFrom(a_);
+  const LinkId newer = side_.AcceptFrom(a_);
+  ASSERT_FALSE(side_.env_.was_closed(older));
+  ASSERT_EQ(side_.links_.current(a_.node_id)->link(), newer);
+  side_.links_.mark_served(newer);
+  EXPECT_EQ(side_.links_.unserved(), std::set<NodeId>{a_.node_id});
+  EXPECT_EQ(side_.links_.unserved_count(), 1u);
+
+  side_.links_.mark_served(older);
+  EXPECT_EQ(side_.links_.unserved_count(), 0u);
 }
 
 TEST_F(PeerLinksTest, LinkServedDuringEstablishedIsNotUnserved) {
