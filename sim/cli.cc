@@ -20,10 +20,11 @@ usage:
   yzsim run SCENARIO [--seed N] [--fault NAME]... [--strategy fifo|random|pct|swarm]
                      [--depth D] [--json] [--trace FILE] [--save TRACE] [--check]
                      [--record RUN.json] [--perfetto FILE] [--fast-signatures]
+                     [--max-processes N] [--progress | --no-progress]
   yzsim explore SCENARIO [--strategy random|pct|exhaustive|swarm|fifo] [--runs N]
                      [--seed FIRST] [--depth D] [--bound B] [--jobs J] [--fault NAME]...
-                     [--save DIR] [--json] [--fast-signatures]
-  yzsim replay TRACE [--json]
+                     [--save DIR] [--json] [--fast-signatures] [--max-processes N]
+  yzsim replay TRACE [--json] [--max-processes N]
   yzsim shrink TRACE [--out FILE] [--invariant KIND] [--max-runs N] [--json]
   yzsim report RUN.json [--html FILE] [--perfetto FILE]
   yzsim faults
@@ -40,11 +41,16 @@ usage:
               pct         probabilistic concurrency testing, depth --depth (3)
               exhaustive  every ordering with at most --bound (2) latency choices
                           delayed; identical states pruned; --runs caps it
-              swarm       random, plus each run draws latencies, join spacing, node
-                          crashes and restarts, and which of the faults are on
+              swarm       random, plus each run draws its own latency shape (LAN to
+                          WAN, some with a long tail up to 2 s one-way), timing
+                          constants (health-check interval, find_node, invitation
+                          and onboarding timeouts) valid for that shape, join
+                          spacing, node crashes and restarts, and which of the
+                          faults are on; yzsim run --strategy swarm prints them
             --jobs J spreads runs over J threads (default: every core); the
             result is the same for any J. --save DIR writes DIR/KIND.trace for
-            the first failing run of each kind.
+            the first failing run of each kind. With failures, it prints the
+            yzsim run command that replays the first (and exits 1 with --check).
   replay    re-executes a trace from its recorded choices and checks every step
             and the final hash; exit 1 names the first step that differs.
   shrink    minimises a failing trace (fewer processes, fewer non-default
@@ -66,6 +72,11 @@ usage:
   --record FILE    writes RUN.json: the --json result plus the timeline (health,
                    links, every frame delivered); the trace hash does not change
   --perfetto FILE  writes Chrome trace-event JSON, one track per process
+  --max-processes N  refuses (exit 2, before building anything) a scenario of
+                   more than N processes; default 100000, about 4 GB to build
+  --progress       run: a line on standard error at each tenth of the virtual
+                   time; without it, a long run (over 5 s of wall time) reports
+                   every 5 s and a short one says nothing; --no-progress: never
 exit status: 0 ok, 1 --check, replay or shrink found a failure or mismatch,
              2 bad usage, bad scenario or bad trace
 )";
@@ -161,6 +172,13 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         return {std::nullopt, "run does not take --strategy exhaustive (use explore)"};
       o.strategy = *strategy;
       strategy_given = true;
+    } else if (flag == "--max-processes" && (sim_flags || o.command == "replay")) {
+      if (!value(v) || !parse_u64(v, o.max_processes) || o.max_processes == 0)
+        return {std::nullopt, "--max-processes needs a positive integer, got '" + v + "'"};
+    } else if (flag == "--progress" && o.command == "run") {
+      o.progress = CliOptions::Progress::kOn;
+    } else if (flag == "--no-progress" && o.command == "run") {
+      o.progress = CliOptions::Progress::kOff;
     } else if (flag == "--json") {
       o.json = true;
     } else if (flag == "--check" && o.command == "run") {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "roles/core/faults.h"
+#include "sim/scenario.h"
 #include "sim/simulator.h"
 #include "sim/strategies.h"
 
@@ -34,6 +35,13 @@ struct CliOptions {
   std::string record_path;    // run: RUN.json with the timeline
   std::string perfetto_path;  // run, report: Chrome trace-event JSON
   std::string html_path;      // report
+  // run, explore, replay: scenarios with more processes are refused (exit 2).
+  std::uint64_t max_processes = ScenarioLimits::kDefaultMaxProcesses;
+  // run: progress lines on standard error. Auto: only once a run has taken
+  // a few seconds of wall time (short runs stay quiet); on (--progress): a
+  // line at each tenth of the virtual time, however fast; off (--no-progress).
+  enum class Progress : std::uint8_t { kAuto, kOn, kOff };
+  Progress progress = Progress::kAuto;
 };
 
 struct CliParse {

@@ -180,7 +180,10 @@ std::string explore_table(const ExploreResult& r) {
       out << " " << r.failing_seeds[i];
     if (r.failing_seeds.size() > 20) out << " ... (--json lists all)";
     out << "\n";
-    if (!exhaustive)
+    if (!exhaustive && !r.replay_command.empty())
+      out << "replay one with: " << r.replay_command << " --seed " << r.failing_seeds.front()
+          << "\n";
+    else if (!exhaustive)
       out << "replay one with: yzsim run " << r.scenario << " --strategy " << r.strategy
           << " --seed " << r.failing_seeds.front() << "\n";
   }

@@ -36,6 +36,10 @@ struct ExploreResult {
   std::uint64_t default_latency_choices = 0;  // choice points of the all-default run
   std::uint64_t pruned = 0;                   // runs ended at an already explored state
   bool complete = false;                      // every ordering within the bound was run
+  // The yzsim run command, without --seed, that replays one failing seed
+  // (its scenario path, strategy and flags); yzsim fills it. Empty: the
+  // hint names the scenario only.
+  std::string replay_command;
 };
 
 std::string explore_table(const ExploreResult& result);

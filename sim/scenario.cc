@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -60,6 +61,36 @@ class Locator {
   const pb::TextFormat::ParseInfoTree* tree_;
 };
 
+// The length of the UTF-8 sequence starting at text[i], or 0 when it is
+// not one (overlong forms, surrogates and code points past U+10FFFF too).
+std::size_t utf8_length(const std::string& text, std::size_t i) {
+  const auto byte = [&](std::size_t j) { return static_cast<unsigned char>(text[j]); };
+  const unsigned char c = byte(i);
+  std::size_t n = 0;
+  std::uint32_t cp = 0;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+    cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  for (std::size_t j = 1; j < n; ++j) {
+    if ((byte(i + j) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + j) & 0x3f);
+  }
+  if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+      (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return n;
+}
+
 bool valid_name(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
@@ -110,7 +141,8 @@ void apply_timing(const v1::Timing& t, core::Timing& timing) {
 // overflowing the nanosecond clock.
 constexpr std::uint64_t kMaxMs = 100ULL * 365 * 24 * 3600 * 1000;
 
-std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& out) {
+std::string validate(const v1::Scenario& proto, const Locator& where, const ScenarioLimits& limits,
+                     Scenario& out) {
   if (proto.duration_ms() == 0) return where.at(proto, "duration_ms") + "duration_ms must be > 0";
   if (proto.duration_ms() > kMaxMs)
     return where.at(proto, "duration_ms") + "duration_ms is too large (at most a century)";
@@ -146,11 +178,15 @@ std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& 
     const auto& p = proto.process(i);
     const Locator at = where.nested(proto, "process", i);
     if (!valid_name(p.name()))
-      return where.at(proto, "process", i) + "process name '" + p.name() +
+      return where.at(proto, "process", i) + "process name '" + printable(p.name()) +
              "' must be 1-64 characters of [A-Za-z0-9._-]";
     const core::Role role = role_of(p.role());
-    if (role == core::Role::kUnspecified)
+    if (role == core::Role::kUnspecified && p.role() == v1::ROLE_UNSPECIFIED)
       return where.at(proto, "process", i) + "process '" + p.name() + "' has no role";
+    if (role == core::Role::kUnspecified)
+      return at.at(p, "role") + "process '" + p.name() + "' has unknown role " +
+             std::to_string(static_cast<int>(p.role())) +
+             " (expected BOOTSTRAP, GENESIS, BRIDGE or NODE)";
     if (!names.insert(p.name()).second)
       return at.at(p, "name") + "process name '" + p.name() + "' is used twice";
     if (p.start_at_ms() > kMaxMs)
@@ -160,11 +196,26 @@ std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& 
     out.processes.push_back(ProcessSpec{
         p.name(), role, static_cast<core::Duration>(p.start_at_ms()) * kMillisecond, 0});
   }
+  // The processes the groups would add, counted before one is built.
+  std::uint64_t total = static_cast<std::uint64_t>(proto.process_size());
+  for (int i = 0; i < proto.node_group_size(); ++i) {
+    total += proto.node_group(i).count();
+    if (total > limits.max_processes)
+      return where.at(proto, "node_group", i) + "node_group '" +
+             printable(proto.node_group(i).name_prefix()) + "' (count " +
+             std::to_string(proto.node_group(i).count()) + ") brings the scenario to " +
+             std::to_string(total) + " processes, over the cap of " +
+             std::to_string(limits.max_processes) + " (yzsim --max-processes N raises it)";
+  }
+  if (total > limits.max_processes)
+    return where.origin() + ": the scenario has " + std::to_string(total) +
+           " processes, over the cap of " + std::to_string(limits.max_processes) +
+           " (yzsim --max-processes N raises it)";
   for (int i = 0; i < proto.node_group_size(); ++i) {
     const auto& g = proto.node_group(i);
     const Locator at = where.nested(proto, "node_group", i);
     if (!valid_name(g.name_prefix() + "1"))
-      return at.at(g, "name_prefix") + "node_group name_prefix '" + g.name_prefix() +
+      return at.at(g, "name_prefix") + "node_group name_prefix '" + printable(g.name_prefix()) +
              "' must be characters of [A-Za-z0-9._-]";
     if (g.count() == 0) return where.at(proto, "node_group", i) + "node_group count must be > 0";
     // The last node's start, first + (count - 1) * interval, and the jitter.
@@ -211,7 +262,60 @@ std::string validate(const v1::Scenario& proto, const Locator& where, Scenario& 
 
 }  // namespace
 
-ScenarioLoad parse_scenario(const std::string& text, const std::string& origin) {
+std::string printable(const std::string& text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    }
+  }
+  return out;
+}
+
+std::string not_text_problem(const std::string& text, const std::string& origin) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length = 1;
+    bool text_byte = true;
+    if (c < 0x80) {
+      // Tabs, newlines, carriage returns, vertical tabs and form feeds are
+      // white space in a text proto; every other control character is not.
+      text_byte = c >= 0x20 ? c != 0x7f : (c >= '\t' && c <= '\r');
+    } else {
+      length = utf8_length(text, i);
+      text_byte = length != 0;
+    }
+    if (!text_byte) {
+      char value[8];
+      std::snprintf(value, sizeof value, "0x%02x", c);
+      return origin + ": not a text file: byte " + value + " at offset " + std::to_string(i) +
+             " (line " + std::to_string(line) + ", column " + std::to_string(column) + ") is " +
+             (c < 0x80 ? "a control character" : "not UTF-8") +
+             "; a scenario is a yz.sim.v1.Scenario text proto";
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += length;
+  }
+  return {};
+}
+
+ScenarioLoad parse_scenario(const std::string& text, const std::string& origin,
+                            const ScenarioLimits& limits) {
+  // Before the tokenizer, whose messages quote the byte it choked on.
+  if (std::string problem = not_text_problem(text, origin); !problem.empty())
+    return ScenarioLoad{std::nullopt, std::move(problem)};
   v1::Scenario proto;
   pb::TextFormat::Parser parser;
   CollectErrors errors(origin);
@@ -224,7 +328,7 @@ ScenarioLoad parse_scenario(const std::string& text, const std::string& origin) 
                                           : errors.first()};
   }
   Scenario scenario;
-  const std::string problem = validate(proto, Locator(origin, &tree), scenario);
+  const std::string problem = validate(proto, Locator(origin, &tree), limits, scenario);
   if (!problem.empty()) return ScenarioLoad{std::nullopt, problem};
   return ScenarioLoad{std::move(scenario), {}};
 }
@@ -260,12 +364,12 @@ Scenario apply_edits(const Scenario& scenario, const ScenarioEdits& edits) {
   return out;
 }
 
-ScenarioLoad load_scenario_file(const std::string& path) {
+ScenarioLoad load_scenario_file(const std::string& path, const ScenarioLimits& limits) {
   std::ifstream in(path);
   if (!in) return ScenarioLoad{std::nullopt, path + ": cannot open scenario file"};
   std::stringstream buffer;
   buffer << in.rdbuf();
-  return parse_scenario(buffer.str(), path);
+  return parse_scenario(buffer.str(), path, limits);
 }
 
 }  // namespace yz::sim

@@ -639,6 +639,8 @@ RunResult Simulator::run() {
     }
     execute(event);
     check_invariants(event.process, steps_);
+    if (options_.progress && steps_ % std::max<std::uint64_t>(options_.progress_steps, 1) == 0)
+      options_.progress(now_, end, steps_);
     if (options_.recorder != nullptr)
       options_.recorder->after_step(steps_, now_, event.process,
                                     event.process >= 0 && procs_[event.process].running);

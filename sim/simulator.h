@@ -42,6 +42,11 @@ struct RunOptions {
   // Exhaustive exploration's pruning: called before each latency choice with
   // its index and a fingerprint of the run's state there; true ends the run.
   std::function<bool(std::uint64_t index, std::uint64_t fingerprint)> at_latency_choice;
+  // Called every `progress_steps` events with the virtual time, the time the
+  // run ends at the latest (duration plus liveness bound) and the events so
+  // far: yzsim run's progress lines. It only reads; the run is the same.
+  std::function<void(core::TimePoint now, core::TimePoint end, std::uint64_t steps)> progress;
+  std::uint64_t progress_steps = 1 << 14;
   // A livelock: this many events at one virtual instant end the run.
   std::uint64_t livelock_steps = 20000;
   // Makes each process; roles::make_process when empty. Tests use it to put

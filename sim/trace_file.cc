@@ -234,16 +234,17 @@ TraceLoad load_trace_file(const std::string& path) {
   return parse_trace(buffer.str(), path);
 }
 
-ScenarioLoad trace_scenario(const TraceFile& trace) {
-  ScenarioLoad load = parse_scenario(trace.scenario_text, trace.scenario_origin + " (in trace)");
+ScenarioLoad trace_scenario(const TraceFile& trace, const ScenarioLimits& limits) {
+  ScenarioLoad load =
+      parse_scenario(trace.scenario_text, trace.scenario_origin + " (in trace)", limits);
   if (load.scenario) *load.scenario = apply_edits(*load.scenario, trace.edits);
   return load;
 }
 
 RecordedRun record_run(const std::string& scenario_text, const std::string& origin,
-                       const Scenario& base, const RunSpec& spec, Chooser* chooser) {
+                       const Scenario& base, const RunSpec& spec, Chooser* chooser,
+                       RunOptions options) {
   std::ostringstream lines;
-  RunOptions options;
   options.trace = &lines;
   options.record_choices = true;
   options.chooser = chooser;
@@ -266,9 +267,10 @@ RecordedRun record_run(const std::string& scenario_text, const std::string& orig
   return out;
 }
 
-ReplayOutcome replay(const TraceFile& trace) {
+ReplayOutcome replay(const TraceFile& trace, const ScenarioLimits& limits) {
   ReplayOutcome out;
-  ScenarioLoad load = parse_scenario(trace.scenario_text, trace.scenario_origin + " (in trace)");
+  ScenarioLoad load =
+      parse_scenario(trace.scenario_text, trace.scenario_origin + " (in trace)", limits);
   if (!load.scenario) {
     out.difference = "the trace's scenario no longer loads: " + load.error;
     return out;

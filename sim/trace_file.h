@@ -40,15 +40,17 @@ TraceLoad parse_trace(const std::string& text, const std::string& origin);
 TraceLoad load_trace_file(const std::string& path);
 
 // The scenario a trace ran: its text parsed, its edits applied.
-ScenarioLoad trace_scenario(const TraceFile& trace);
+ScenarioLoad trace_scenario(const TraceFile& trace, const ScenarioLimits& limits = {});
 
 // One run, with its choices and step lines captured, as a trace file.
 struct RecordedRun {
   RunResult result;
   TraceFile trace;
 };
+// `options` may carry progress reporting; tracing and choices are set here.
 RecordedRun record_run(const std::string& scenario_text, const std::string& origin,
-                       const Scenario& base, const RunSpec& spec, Chooser* chooser = nullptr);
+                       const Scenario& base, const RunSpec& spec, Chooser* chooser = nullptr,
+                       RunOptions options = {});
 
 // Re-executes a trace from its recorded choices and compares every step.
 struct ReplayOutcome {
@@ -57,6 +59,6 @@ struct ReplayOutcome {
   std::string difference;  // the first step that differs, in words
   RunResult result;
 };
-ReplayOutcome replay(const TraceFile& trace);
+ReplayOutcome replay(const TraceFile& trace, const ScenarioLimits& limits = {});
 
 }  // namespace yz::sim

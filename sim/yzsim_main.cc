@@ -122,6 +122,105 @@ class Progress {
   Clock::time_point started_, last_;
 };
 
+// yzsim run's progress, on standard error. Reads the wall clock, never
+// decides anything in the run: stdout and the trace hash are the same with
+// it, without it and with --no-progress.
+class RunProgress {
+ public:
+  RunProgress(CliOptions::Progress mode, bool tty)
+      : mode_(mode), tty_(tty), started_(Clock::now()), last_(started_) {}
+  // How often the simulator calls back, in events: often when every tenth
+  // of the run must show, rarely when only the wall clock decides.
+  std::uint64_t every_steps() const { return mode_ == CliOptions::Progress::kOn ? 256 : 1 << 14; }
+  void update(yz::core::TimePoint now, yz::core::TimePoint end, std::uint64_t steps) {
+    const auto wall = Clock::now();
+    switch (mode_) {
+      case CliOptions::Progress::kOff:
+        return;
+      case CliOptions::Progress::kOn: {
+        const std::int64_t tenth = end > 0 ? now * 10 / end : 0;
+        if (tenth <= last_tenth_) return;
+        last_tenth_ = tenth;
+        break;
+      }
+      case CliOptions::Progress::kAuto:
+        // Quiet for short runs; then a line every few seconds.
+        if (wall - started_ < kQuiet || (shown_ && wall - last_ < kEvery)) return;
+        break;
+    }
+    last_ = wall;
+    print(now, end, steps, wall);
+  }
+  void end(yz::core::TimePoint now, yz::core::TimePoint end, std::uint64_t steps) {
+    if (!shown_) return;
+    print(now, end, steps, Clock::now());
+    if (tty_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  static constexpr auto kQuiet = std::chrono::seconds(5);
+  static constexpr auto kEvery = std::chrono::seconds(5);
+  void print(yz::core::TimePoint now, yz::core::TimePoint end, std::uint64_t steps,
+             Clock::time_point wall) {
+    const double elapsed = std::chrono::duration<double>(wall - started_).count();
+    const double percent = end > 0 ? 100.0 * static_cast<double>(now) / end : 100.0;
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "run: %3.0f%% of virtual time (%.1f of %.1f s), %llu events, %.1f s wall, "
+                  "%.0f events/s",
+                  percent, static_cast<double>(now) / yz::core::kSecond,
+                  static_cast<double>(end) / yz::core::kSecond,
+                  static_cast<unsigned long long>(steps), elapsed,
+                  elapsed > 0 ? static_cast<double>(steps) / elapsed : 0.0);
+    if (tty_) {
+      std::fprintf(stderr, "\r%-100s", line);
+    } else {
+      std::fprintf(stderr, "%s\n", line);
+    }
+    shown_ = true;
+  }
+  CliOptions::Progress mode_;
+  bool tty_;
+  bool shown_ = false;
+  std::int64_t last_tenth_ = 0;
+  Clock::time_point started_, last_;
+};
+
+RunOptions with_progress(RunOptions options, RunProgress& progress) {
+  options.progress_steps = progress.every_steps();
+  options.progress = [&progress](yz::core::TimePoint now, yz::core::TimePoint end,
+                                 std::uint64_t steps) { progress.update(now, end, steps); };
+  return options;
+}
+
+// A word for /bin/sh: as it is when that is safe, else in single quotes.
+std::string shell_word(const std::string& word) {
+  const bool safe = !word.empty() && word.find_first_not_of(
+                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                         "0123456789_./:@%+,=-") == std::string::npos;
+  if (safe) return word;
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The yzsim run command (without --seed) that replays one of explore's
+// seeds: the same binary and scenario path as invoked, the strategy and
+// every flag that changes a run, and --check so that it exits 1 when the
+// failure reproduces.
+std::string replay_command(const CliOptions& o, const std::string& argv0) {
+  std::string out = shell_word(argv0) + " run " + shell_word(o.scenario_path) + " --strategy " +
+                    std::string(strategy_name(o.strategy));
+  if (o.strategy == Strategy::kPct) out += " --depth " + std::to_string(o.depth);
+  for (const auto& name : o.faults.names()) out += " --fault " + name;
+  if (o.no_scenario_faults) out += " --no-scenario-faults";
+  if (o.fast_signatures) out += " --fast-signatures";
+  if (o.max_processes != ScenarioLimits::kDefaultMaxProcesses)
+    out += " --max-processes " + std::to_string(o.max_processes);
+  return out + " --check";
+}
+
 // yzsim report RUN.json: draws a recorded run without running it again.
 int report_command(const CliOptions& o) {
   std::string text;
@@ -152,8 +251,13 @@ bool write_recording(const CliOptions& o, const RunRecord& record) {
 int run_command(const CliOptions& o, const Scenario& scenario, const std::string& text) {
   const RunSpec spec = spec_for_run(scenario, o);
   const bool recording = !o.record_path.empty() || !o.perfetto_path.empty();
+  RunProgress progress(o.progress, isatty(STDERR_FILENO) != 0);
   if (!o.save_path.empty()) {
-    RecordedRun recorded = record_run(text, o.scenario_path, scenario, spec);
+    RecordedRun recorded =
+        record_run(text, o.scenario_path, scenario, spec, nullptr, with_progress({}, progress));
+    progress.end(
+        static_cast<yz::core::TimePoint>(recorded.result.virtual_seconds * yz::core::kSecond),
+        scenario.duration + scenario.liveness_bound, recorded.result.events);
     if (!write_file(o.save_path, format_trace(recorded.trace)))
       return fail_usage("cannot write trace file " + o.save_path);
     if (!o.trace_path.empty()) {
@@ -182,13 +286,16 @@ int run_command(const CliOptions& o, const Scenario& scenario, const std::string
   }
   TimelineRecorder recorder;
   if (recording) options.recorder = &recorder;
-  const RunResult result = run_spec(scenario, spec, options);
+  const RunResult result = run_spec(scenario, spec, with_progress(std::move(options), progress));
+  progress.end(static_cast<yz::core::TimePoint>(result.virtual_seconds * yz::core::kSecond),
+               scenario.duration + scenario.liveness_bound, result.events);
   if (recording && !write_recording(o, RunRecord{result, recorder.take(), {}})) return 2;
   std::cout << (o.json ? to_json(result) : health_table(result));
   return o.check && run_failed(result) ? 1 : 0;
 }
 
-int explore_command(const CliOptions& o, const Scenario& scenario, const std::string& text) {
+int explore_command(const CliOptions& o, const Scenario& scenario, const std::string& text,
+                    const std::string& argv0) {
   if (!o.save_path.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.save_path, ec);
@@ -208,7 +315,8 @@ int explore_command(const CliOptions& o, const Scenario& scenario, const std::st
   options.progress = [&](std::uint64_t done, std::uint64_t failing, std::uint64_t planned) {
     progress.update(done, failing, planned);
   };
-  const ExploreReport report = explore(scenario, options);
+  ExploreReport report = explore(scenario, options);
+  report.summary.replay_command = replay_command(o, argv0);
   progress.end();
   std::cout << (o.json ? to_json(report.summary) : explore_table(report.summary));
   for (const auto& [kind, failure] : report.first_failure) {
@@ -225,7 +333,7 @@ int explore_command(const CliOptions& o, const Scenario& scenario, const std::st
 int replay_command(const CliOptions& o) {
   const TraceLoad load = load_trace_file(o.scenario_path);
   if (!load.trace) return fail_usage(load.error);
-  const ReplayOutcome outcome = replay(*load.trace);
+  const ReplayOutcome outcome = replay(*load.trace, ScenarioLimits{o.max_processes});
   if (o.json) {
     std::cout << "{\"matches\":" << (outcome.matches ? "true" : "false")
               << ",\"steps_compared\":" << outcome.steps_compared
@@ -309,11 +417,12 @@ int main(int argc, char** argv) {
   std::string text;
   if (!read_file(o.scenario_path, text))
     return fail_usage(o.scenario_path + ": cannot open scenario file");
-  ScenarioLoad load = parse_scenario(text, o.scenario_path);
+  ScenarioLoad load = parse_scenario(text, o.scenario_path, ScenarioLimits{o.max_processes});
   if (!load.scenario) return fail_usage(load.error);
   Scenario scenario = std::move(*load.scenario);
   if (o.no_scenario_faults) scenario.faults = {};
   if (o.fast_signatures) scenario.sim_hash_signatures = true;
   if (scenario.name.empty()) scenario.name = o.scenario_path;
-  return o.command == "run" ? run_command(o, scenario, text) : explore_command(o, scenario, text);
+  return o.command == "run" ? run_command(o, scenario, text)
+                            : explore_command(o, scenario, text, argv[0]);
 }

@@ -146,8 +146,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // --nodes asks for that many processes on purpose: no cap on the
+  // generated scenario beyond what it holds (yzsim's default cap is 100,000).
   const yz::sim::ScenarioLoad load =
-      o.scenario_path.empty() ? yz::sim::parse_scenario(ScaleScenarioText(o), "<scale_sim>")
+      o.scenario_path.empty() ? yz::sim::parse_scenario(ScaleScenarioText(o), "<scale_sim>",
+                                                        yz::sim::ScenarioLimits{o.nodes + 4})
                               : yz::sim::load_scenario_file(o.scenario_path);
   if (o.print_scenario) {
     std::fputs(ScaleScenarioText(o).c_str(), stdout);

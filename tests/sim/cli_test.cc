@@ -115,6 +115,139 @@ TEST(Cli, ExploreProgressIsPlainLinesWhenNotATerminal) {
   EXPECT_NE(out.output.find("runs/s, ETA"), std::string::npos);
 }
 
+// ---- issue 14's tooling ------------------------------------------------------
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(Cli, ProcessCapExitsTwoBeforeBuildingAndTheFlagRaisesIt) {
+  const std::string path = ::testing::TempDir() + "/yzsim-huge.textproto";
+  std::ofstream(path) << "duration_ms: 1000\n"
+                         "process { name: \"bootstrap\" role: BOOTSTRAP }\n"
+                         "process { name: \"genesis\" role: GENESIS }\n"
+                         "node_group { name_prefix: \"n-\" count: 4294967295 }\n";
+  // Before the cap, this built four billion processes and died of
+  // std::bad_alloc (or the OOM killer); now it is refused, exit 2.
+  for (const char* command : {"run", "explore"}) {
+    const CommandOutcome huge = yzsim(std::string(command) + " " + path +
+                                      (command == std::string("run") ? "" : " --runs 1"));
+    EXPECT_EQ(huge.exit_code, 2) << huge.output;
+    EXPECT_NE(huge.output.find(path + ":4:1: node_group 'n-' (count 4294967295) brings the "
+                                      "scenario to 4294967297 processes, over the cap of 100000"),
+              std::string::npos)
+        << huge.output;
+  }
+  const std::string race = std::string(YZ_SOURCE_DIR) + "/sim/scenarios/race-5.textproto";
+  const CommandOutcome lowered = yzsim("run " + race + " --max-processes 4");
+  EXPECT_EQ(lowered.exit_code, 2);
+  EXPECT_NE(lowered.output.find("5 processes, over the cap of 4"), std::string::npos)
+      << lowered.output;
+  EXPECT_EQ(yzsim("run " + race + " --max-processes 5 --check").exit_code, 0);
+  EXPECT_NE(error_of({"run", "s", "--max-processes", "0"}).find("--max-processes"),
+            std::string::npos);
+  EXPECT_NE(error_of({"run", "s", "--max-processes", "x"}).find("--max-processes"),
+            std::string::npos);
+}
+
+// The hint used to print the scenario's name (not a file) and leave out
+// --fault: it did not run, or ran without the failure. The printed command
+// is run here, as printed, from a path with a space in it, and must fail the
+// same way (exit 1, through --check).
+TEST(Cli, ExploreReplayHintRunsAndReproducesTheFailure) {
+  const std::string dir = ::testing::TempDir() + "/yzsim hint";
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/my race.textproto";
+  std::filesystem::copy_file(std::string(YZ_SOURCE_DIR) + "/sim/scenarios/race-5.textproto", path,
+                             std::filesystem::copy_options::overwrite_existing);
+  for (const char* strategy : {"random", "swarm", "pct"}) {
+    const CommandOutcome explored =
+        yzsim("explore '" + path + "' --runs 6 --jobs 2 --fault early_return_race " +
+              "--fast-signatures --strategy " + strategy + " 2>/dev/null");
+    ASSERT_EQ(explored.exit_code, 0) << explored.output;
+    const std::string marker = "replay one with: ";
+    const std::size_t at = explored.output.find(marker);
+    ASSERT_NE(at, std::string::npos) << explored.output;
+    const std::size_t eol = explored.output.find('\n', at);
+    const std::string command =
+        explored.output.substr(at + marker.size(), eol - at - marker.size());
+    EXPECT_NE(command.find("--fault early_return_race"), std::string::npos) << command;
+    EXPECT_NE(command.find("--fast-signatures"), std::string::npos) << command;
+    EXPECT_NE(command.find(std::string("--strategy ") + strategy), std::string::npos) << command;
+    const CommandOutcome replayed = testing::run_command(command + " 2>&1");
+    EXPECT_EQ(replayed.exit_code, 1) << command << "\n" << replayed.output;
+    EXPECT_NE(replayed.output.find("peers_missing_handler first broke"), std::string::npos)
+        << command << "\n"
+        << replayed.output;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// yzsim with `args`, standard error to `err_path` (not folded into the output).
+CommandOutcome yzsim_apart(const std::string& args, const std::string& err_path) {
+  return testing::run_command(std::string(YZSIM_PATH) + " " + args + " 2>" + err_path);
+}
+
+TEST(Cli, RunProgressGoesToStderrAndLeavesStdoutAlone) {
+  const std::string scenario = std::string(YZ_SOURCE_DIR) + "/sim/scenarios/incident-15.textproto";
+  const std::string err = ::testing::TempDir() + "/yzsim-run-progress.txt";
+  const CommandOutcome plain = yzsim_apart("run " + scenario + " --fast-signatures --json", err);
+  ASSERT_EQ(plain.exit_code, 0);
+  // A short run says nothing unless asked: tests and scripts stay quiet.
+  EXPECT_EQ(read_text(err), "");
+  const CommandOutcome quiet =
+      yzsim_apart("run " + scenario + " --fast-signatures --json --no-progress", err);
+  EXPECT_EQ(read_text(err), "");
+  EXPECT_EQ(quiet.output, plain.output);
+
+  const CommandOutcome shown =
+      yzsim_apart("run " + scenario + " --fast-signatures --json --progress", err);
+  ASSERT_EQ(shown.exit_code, 0);
+  // Same stdout, trace hash included.
+  EXPECT_EQ(shown.output, plain.output);
+  const std::string lines = read_text(err);
+  std::filesystem::remove(err);
+  EXPECT_EQ(lines.find('\r'), std::string::npos) << lines;
+  // A line at each tenth of the virtual time and one at the end.
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 10) << lines;
+  EXPECT_NE(lines.find("run:  10% of virtual time"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("run: 100% of virtual time (600.0 of 600.0 s)"), std::string::npos) << lines;
+
+  // The same with --save, which records the run as it goes.
+  const std::string trace = ::testing::TempDir() + "/yzsim-progress.trace";
+  const CommandOutcome saved =
+      yzsim_apart("run " + scenario + " --fast-signatures --json --progress --save " + trace, err);
+  EXPECT_EQ(saved.output, plain.output);
+  EXPECT_NE(read_text(err).find("run: 100% of virtual time"), std::string::npos);
+  std::filesystem::remove(err);
+  std::filesystem::remove(trace);
+}
+
+TEST(Cli, BinaryScenarioAndUnknownRoleAreNamedPlainly) {
+  const std::string binary = ::testing::TempDir() + "/yzsim-binary.textproto";
+  std::ofstream(binary, std::ios::binary) << std::string(
+      "\x7f"
+      "ELF\x02\x01\x01\0\0",
+      9);
+  const CommandOutcome out = yzsim("run " + binary);
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.output.find("yzsim: " + binary +
+                            ": not a text file: byte 0x7f at offset 0 (line 1, column 1)"),
+            std::string::npos)
+      << out.output;
+  for (char c : out.output) EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << out.output;
+
+  const std::string role = ::testing::TempDir() + "/yzsim-role7.textproto";
+  std::ofstream(role) << "duration_ms: 1000\nprocess { name: \"b\" role: 7 }\n";
+  const CommandOutcome seven = yzsim("run " + role);
+  EXPECT_EQ(seven.exit_code, 2);
+  EXPECT_NE(seven.output.find(role + ":2:21: process 'b' has unknown role 7"), std::string::npos)
+      << seven.output;
+}
+
 TEST(Cli, FastSignaturesAreRecordedSoTheTraceReplays) {
   const std::string scenario = std::string(YZ_SOURCE_DIR) + "/sim/scenarios/race-5.textproto";
   const std::string trace = ::testing::TempDir() + "/yzsim-fast.trace";

@@ -112,6 +112,73 @@ TEST(Scenario, TimesBeyondACenturyAreRefusedNotOverflowed) {
             std::string::npos);
 }
 
+// Issue 14: `role: 7` named no role; it is an unknown one.
+TEST(Scenario, UnknownRoleValueIsNamedAsUnknownNotMissing) {
+  const std::string error = error_of(std::string(kMinimal) + "process { name: \"x\" role: 7 }\n");
+  EXPECT_NE(error.find("test.textproto:5:"), std::string::npos) << error;
+  EXPECT_NE(error.find("process 'x' has unknown role 7"), std::string::npos) << error;
+  EXPECT_NE(error.find("BOOTSTRAP, GENESIS, BRIDGE or NODE"), std::string::npos) << error;
+  EXPECT_EQ(error.find("has no role"), std::string::npos) << error;
+}
+
+// Issue 14: a node group's count was unbounded and every process was built
+// up front (count: 4294967295 died of std::bad_alloc). The total is capped,
+// and checked before a single process exists.
+TEST(Scenario, ProcessCapRefusesHugeGroupsBeforeBuildingThem) {
+  const std::string huge =
+      std::string(kMinimal) + "node_group { name_prefix: \"n-\" count: 4294967295 }\n";
+  const std::string error = error_of(huge);
+  EXPECT_NE(error.find("test.textproto:5:"), std::string::npos) << error;
+  EXPECT_NE(error.find("4294967297 processes, over the cap of 100000"), std::string::npos) << error;
+  EXPECT_NE(error.find("--max-processes"), std::string::npos) << error;
+  // Two groups that pass one by one and not together.
+  const std::string two = std::string(kMinimal) +
+                          "node_group { name_prefix: \"a-\" count: 60000 }\n"
+                          "node_group { name_prefix: \"b-\" count: 60000 }\n";
+  EXPECT_NE(error_of(two).find("node_group 'b-' (count 60000) brings the scenario to 120002"),
+            std::string::npos);
+  // The limit is the caller's: the cap counts every process, exactly.
+  const std::string three = std::string(kMinimal) + "node_group { name_prefix: \"n-\" count: 3 }\n";
+  EXPECT_TRUE(parse_scenario(three, "t", ScenarioLimits{5}).scenario);
+  const ScenarioLoad over = parse_scenario(three, "t", ScenarioLimits{4});
+  EXPECT_FALSE(over.scenario);
+  EXPECT_NE(over.error.find("5 processes, over the cap of 4"), std::string::npos) << over.error;
+  const ScenarioLoad processes_only = parse_scenario(kMinimal, "t", ScenarioLimits{1});
+  EXPECT_FALSE(processes_only.scenario);
+  EXPECT_NE(processes_only.error.find("t: the scenario has 2 processes, over the cap of 1"),
+            std::string::npos)
+      << processes_only.error;
+}
+
+// Issue 14: a binary file's error quoted the byte the tokenizer choked on.
+// It names the file, the offset, line and column, says it is not text and
+// shows the byte in hex only.
+TEST(Scenario, BinaryFileIsNamedNotTextWithoutTheRawByte) {
+  const std::string elf(
+      "\x7f"
+      "ELF\x02\x01\x01\0\0\0",
+      10);
+  std::string error = error_of(elf);
+  EXPECT_EQ(error,
+            "test.textproto: not a text file: byte 0x7f at offset 0 (line 1, column 1) is a "
+            "control character; a scenario is a yz.sim.v1.Scenario text proto");
+  // Later in the file, not UTF-8: the line and column are where it is.
+  error = error_of(std::string(kMinimal) + "process { name: \"n\xff\" role: NODE }\n");
+  EXPECT_NE(error.find("byte 0xff at offset 155 (line 5, column 19) is not UTF-8"),
+            std::string::npos)
+      << error;
+  for (char c : error) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << error;
+  // UTF-8 in a comment or a description is text.
+  EXPECT_TRUE(parse_scenario(std::string(kMinimal) + "# caf\xc3\xa9 \xe2\x9c\x93\n"
+                                                     "description: \"na\xc3\xafve\"\n",
+                             "t")
+                  .scenario);
+  // A name with an escaped control character is quoted escaped.
+  error = error_of(std::string(kMinimal) + "process { name: \"n\\001\" role: NODE }\n");
+  EXPECT_NE(error.find("process name 'n\\x01' must be"), std::string::npos) << error;
+  EXPECT_EQ(not_text_problem("a\tb\r\n\f\v", "t"), "");
+}
+
 TEST(Scenario, MissingFileIsNamed) {
   const ScenarioLoad load = load_scenario_file("/nonexistent/x.textproto");
   EXPECT_FALSE(load.scenario);
