@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -60,24 +61,195 @@ RunResult run_spec(const Scenario& base_scenario, const RunSpec& spec, RunOption
   return simulator.run();
 }
 
+namespace {
+
+using core::kMillisecond;
+using core::kSecond;
+
+// A one-way latency shape: uniform in [min, max] plus, for `tail_per_mille`
+// of the frames, uniform in [max, tail_max]. Each range is drawn from.
+struct LatencyShape {
+  const char* name;
+  core::Duration min_lo, min_hi;        // min
+  core::Duration spread_lo, spread_hi;  // max - min
+  std::uint32_t tail_per_mille;         // 0: no tail
+  core::Duration tail_lo, tail_hi;      // tail_max
+};
+
+// Up to WAN scale. The slowest one-way latency any shape draws is 2 s: the
+// handshake deadline (Timing::handshake_timeout, 10 s, which the swarm does
+// not draw) must cover the four legs from a dial to an established link
+// (accept, open, hello, connected; the acceptor waits for open, hello,
+// connected and proof) with room to spare, and 4 x 2.5 s would already be
+// the whole deadline: past that, no link is ever established, by
+// construction.
+constexpr LatencyShape kShapes[] = {
+    // Where the project's own scenarios live (500 us - 20 ms).
+    {"lan", 50 * kMillisecond / 1000, 2 * kMillisecond, 100 * kMillisecond / 1000,
+     20 * kMillisecond, 0, 0, 0},
+    {"regional", 2 * kMillisecond, 20 * kMillisecond, 20 * kMillisecond, 100 * kMillisecond, 0, 0,
+     0},
+    {"continental", 20 * kMillisecond, 60 * kMillisecond, 40 * kMillisecond, 150 * kMillisecond, 10,
+     300 * kMillisecond, 600 * kMillisecond},
+    // Intercontinental links with a long tail: most frames 100-700 ms, 2%
+    // up to 2 s (the issue's "long latency tails").
+    {"wan-tail", 80 * kMillisecond, 150 * kMillisecond, 200 * kMillisecond, 550 * kMillisecond, 20,
+     1000 * kMillisecond, 2000 * kMillisecond},
+    // Slow links (satellite, congested paths): 400-700 ms one-way and more,
+    // the shape of the issue's finding 1 with fast health checks.
+    {"slow-wan", 300 * kMillisecond, 500 * kMillisecond, 200 * kMillisecond, 700 * kMillisecond, 20,
+     1200 * kMillisecond, 2000 * kMillisecond},
+    // Seconds one-way, every frame: the issue's finding 2 (2 s and more).
+    {"very-slow-wan", 1000 * kMillisecond, 1500 * kMillisecond, 300 * kMillisecond,
+     500 * kMillisecond, 0, 0, 0},
+};
+
+// Uniform in [lo, hi], in whole milliseconds (microseconds below 1 ms).
+core::Duration draw_between(Xoshiro256& rng, core::Duration lo, core::Duration hi) {
+  const core::Duration unit = hi < 10 * kMillisecond ? kMillisecond / 1000 : kMillisecond;
+  const auto steps = static_cast<std::uint64_t>((hi - lo) / unit);
+  return lo + static_cast<core::Duration>(rng.uniform(0, steps)) * unit;
+}
+
+// One of `options`, or (index options.size()) the scenario's own value.
+core::Duration draw_or_keep(Xoshiro256& rng, std::initializer_list<core::Duration> options,
+                            core::Duration keep) {
+  const std::uint64_t i = rng.uniform(0, options.size());
+  return i < options.size() ? *(options.begin() + i) : keep;
+}
+
+std::string seconds_text(core::Duration d) {
+  char text[32];
+  if (d < kSecond)
+    std::snprintf(text, sizeof text, "%g ms", static_cast<double>(d) / kMillisecond);
+  else
+    std::snprintf(text, sizeof text, "%g s", static_cast<double>(d) / kSecond);
+  return text;
+}
+
+}  // namespace
+
 ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults) {
+  return swarm_edits(seed, faults, Scenario{});
+}
+
+ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults,
+                          const Scenario& scenario) {
   // Swarm testing (Groce et al., ISSTA 2012; TigerBeetle's VOPR): each run
   // draws its own configuration, so rare combinations get runs of their own.
+  // The draws are in a fixed order from one stream of the seed: the same
+  // seed, the same knobs, on any machine.
   Xoshiro256 rng(seed ^ 0x737761726dULL);
-  static constexpr core::Duration kMinLatencyUs[] = {50, 500, 2000, 10000};
-  static constexpr core::Duration kSpreadUs[] = {100, 5000, 20000, 100000};
   static constexpr std::uint32_t kSpacing[] = {5, 25, 50, 100, 200};
   static constexpr std::uint32_t kRestarts[] = {0, 0, 1, 2, 4};
   ScenarioEdits edits;
-  edits.latency_min = kMinLatencyUs[rng.uniform(0, 3)] * 1000;
-  edits.latency_max = *edits.latency_min + kSpreadUs[rng.uniform(0, 3)] * 1000;
+
+  // The latency shape. Half the runs stay below 150 ms (where the
+  // project's scenarios are tuned), half go to WAN scale.
+  const LatencyShape& shape = kShapes[rng.uniform(0, std::size(kShapes) - 1)];
+  edits.latency_min = draw_between(rng, shape.min_lo, shape.min_hi);
+  edits.latency_max = *edits.latency_min + draw_between(rng, shape.spread_lo, shape.spread_hi);
+  edits.latency_tail_per_mille = shape.tail_per_mille;
+  edits.latency_tail_max =
+      shape.tail_per_mille > 0
+          ? std::max(*edits.latency_max, draw_between(rng, shape.tail_lo, shape.tail_hi))
+          : *edits.latency_max;
   edits.start_spacing_percent = kSpacing[rng.uniform(0, 4)];
   edits.restarts = kRestarts[rng.uniform(0, 4)];
+
+  // Timing constants, each one of a few values or the scenario's own, then
+  // raised to the least value at which the exchange it times can finish on
+  // this shape at all. `slowest` is the slowest one-way latency drawn.
+  const core::Duration slowest = std::max(*edits.latency_max, *edits.latency_tail_max);
+  const core::Timing& t = scenario.timing;
+  auto at_least = [](core::Duration value, core::Duration floor) { return std::max(value, floor); };
+  // Health checks may be faster than a handshake (the issue's 1 s checks
+  // over 400-700 ms links must work), but a dialled link is closed as dead
+  // after dead_link_pings (3) pings in a row go unanswered, one per check: a
+  // round trip longer than 3 intervals closes every live link, by design.
+  // An interval of at least the slowest one-way latency keeps the round
+  // trip within 2 intervals.
+  const core::Duration health = at_least(
+      draw_or_keep(rng, {1 * kSecond, 2 * kSecond, 5 * kSecond, 10 * kSecond, 30 * kSecond},
+                   t.health_check_interval),
+      ((slowest + kSecond - 1) / kSecond) * kSecond);
+  // A request on an open link needs a round trip; less than that and no
+  // answer ever arrives in time. 3x the slowest leg leaves room for the
+  // answer's own queueing behind earlier frames.
+  const core::Duration connected =
+      at_least(draw_or_keep(rng, {2 * kSecond, 5 * kSecond, 10 * kSecond, 20 * kSecond},
+                            t.find_node_timeout_connected),
+               3 * slowest);
+  const core::Duration invitation =
+      at_least(draw_or_keep(rng, {2 * kSecond, 5 * kSecond, 10 * kSecond, 20 * kSecond},
+                            t.invitation_timeout),
+               3 * slowest);
+  // To a peer with no link yet the timeout also covers the dial and the
+  // handshake (4 legs). Shorter than that, such queries fail while the link
+  // still comes up: slow lookups, not a broken network; drawn from as low as
+  // a round trip so that the swarm tries it.
+  const core::Duration unconnected = at_least(
+      draw_or_keep(rng, {1 * kSecond, 3 * kSecond, 6 * kSecond, 12 * kSecond}, t.find_node_timeout),
+      3 * slowest);
+  // The bootstrap's wait for one bridge: the bridge's answer needs at least
+  // the request (1 leg), one lookup round (2), one invitation (2) and the
+  // answer (1); 8 legs leaves room. Whether it covers the bridge's whole
+  // lookup budget is the system's business (issue 14, finding 2).
+  const core::Duration bridge_wait =
+      at_least(draw_or_keep(rng, {5 * kSecond, 10 * kSecond, 20 * kSecond, 30 * kSecond},
+                            t.onboarding_bridge_timeout),
+               8 * slowest);
+  // A newcomer asks again after this long without news of its onboarding.
+  const core::Duration give_up =
+      at_least(draw_or_keep(rng, {30 * kSecond, 60 * kSecond, 120 * kSecond}, t.onboarding_give_up),
+               2 * bridge_wait);
+  edits.timing = {
+      {"health_check_interval", health},          {"find_node_timeout_connected", connected},
+      {"find_node_timeout", unconnected},         {"invitation_timeout", invitation},
+      {"onboarding_bridge_timeout", bridge_wait}, {"onboarding_give_up", give_up}};
+
+  // Every run gets a liveness phase long enough for this shape: a node that
+  // is not joined when the faults go off waits up to a health check and the
+  // emergency throttle, then one onboarding (every bridge in turn, plus the
+  // legs of the exchange), and perhaps does it again. Without one, a crash
+  // and restart late in the run (or a slow join) would end the run mid-join
+  // on a slow shape: unhealthy by construction.
+  std::uint64_t bridges = 0;
+  for (const auto& p : scenario.processes) bridges += p.role == core::Role::kBridge;
+  const core::Duration attempt =
+      health + t.emergency_throttle +
+      static_cast<core::Duration>(std::max<std::uint64_t>(bridges, 1)) * bridge_wait + 30 * slowest;
+  edits.liveness_bound = std::max(scenario.liveness_bound, 2 * attempt);
+
   core::FaultSet drawn;
   for (const auto& info : core::all_faults())
     if (faults.has(info.fault) && rng.uniform(0, 1) == 1) drawn.enable(info.fault);
   edits.faults = drawn;
   return edits;
+}
+
+std::string describe_swarm(const ScenarioEdits& e) {
+  std::string out;
+  if (e.latency_min && e.latency_max) {
+    out += "latency " + seconds_text(*e.latency_min) + " - " + seconds_text(*e.latency_max);
+    if (e.latency_tail_per_mille && *e.latency_tail_per_mille > 0 && e.latency_tail_max) {
+      char tail[64];
+      std::snprintf(tail, sizeof tail, ", %.1f%% up to ", *e.latency_tail_per_mille / 10.0);
+      out += tail + seconds_text(*e.latency_tail_max);
+    }
+  }
+  for (const auto& [name, value] : e.timing) out += "; " + name + " " + seconds_text(value);
+  if (e.liveness_bound) out += "; liveness_bound " + seconds_text(*e.liveness_bound);
+  if (e.start_spacing_percent)
+    out += "; start spacing " + std::to_string(*e.start_spacing_percent) + "%";
+  if (e.restarts) out += "; restarts " + std::to_string(*e.restarts);
+  if (e.faults) {
+    out += "; faults [";
+    const auto names = e.faults->names();
+    for (std::size_t i = 0; i < names.size(); ++i) out += (i ? "," : "") + names[i];
+    out += "]";
+  }
+  return out;
 }
 
 namespace {
@@ -177,7 +349,7 @@ void explore_seeds(const Scenario& scenario, const ExploreOptions& options, Expl
     if (options.strategy == Strategy::kSwarm) {
       core::FaultSet all = scenario.faults;
       for (const auto& name : options.faults.names()) all.enable(*core::fault_from_name(name));
-      spec.edits = swarm_edits(spec.seed, all);
+      spec.edits = swarm_edits(spec.seed, all, scenario);
       spec.edits.sim_hash_signatures = options.edits.sim_hash_signatures;
       spec.faults = {};
     }

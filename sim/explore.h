@@ -35,9 +35,20 @@ struct RunSpec {
 // Runs one spec. `base` carries tracing, choice recording and pruning.
 RunResult run_spec(const Scenario& scenario, const RunSpec& spec, RunOptions base = {});
 
-// Draws swarm testing's knobs for one run from its seed: latency range, how
-// far apart the DHT nodes start, and which of `faults` are on.
+// Draws swarm testing's knobs for one run from its seed: a latency shape
+// (LAN to slow WAN, some with a long tail), timing constants valid for that
+// shape (health-check interval, find_node, invitation and onboarding
+// timeouts), a liveness bound long enough for it, how far apart the DHT
+// nodes start, how many crash and restart, and which of `faults` are on.
+// `scenario` gives the values a draw may keep. The ranges, and why each is
+// bounded where it is, are in explore.cc (swarm_edits).
+ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults,
+                          const Scenario& scenario);
 ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults);
+
+// The swarm's knobs in one line, e.g. "latency wan-tail 120-450 ms, 2% to
+// 1.8 s; health_check_interval 2 s; ...", for yzsim run --strategy swarm.
+std::string describe_swarm(const ScenarioEdits& edits);
 
 struct ExploreOptions {
   Strategy strategy = Strategy::kRandom;

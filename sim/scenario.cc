@@ -166,6 +166,18 @@ std::string validate(const v1::Scenario& proto, const Locator& where, const Scen
       return where.at(proto, "latency") + "latency max_us is too large";
     out.latency_min = static_cast<core::Duration>(latency.min_us()) * 1000;
     out.latency_max = static_cast<core::Duration>(latency.max_us()) * 1000;
+    if (latency.tail_per_mille() > 999)
+      return where.at(proto, "latency") + "latency tail_per_mille must be below 1000";
+    if (latency.tail_per_mille() > 0) {
+      if (latency.tail_max_us() < latency.max_us())
+        return where.at(proto, "latency") + "latency tail_max_us (" +
+               std::to_string(latency.tail_max_us()) + ") is below max_us (" +
+               std::to_string(latency.max_us()) + ")";
+      if (latency.tail_max_us() > static_cast<std::uint64_t>(INT64_MAX / 1000))
+        return where.at(proto, "latency") + "latency tail_max_us is too large";
+      out.latency_tail_max = static_cast<core::Duration>(latency.tail_max_us()) * 1000;
+      out.latency_tail_per_mille = latency.tail_per_mille();
+    }
   }
   apply_timing(proto.timing(), out.timing);
   if (out.timing.alpha > out.timing.k)
@@ -333,6 +345,23 @@ ScenarioLoad parse_scenario(const std::string& text, const std::string& origin,
   return ScenarioLoad{std::move(scenario), {}};
 }
 
+const std::vector<TimingDuration>& timing_durations() {
+  static const std::vector<TimingDuration> kFields = {
+      {"health_check_interval", &core::Timing::health_check_interval},
+      {"startup_grace", &core::Timing::startup_grace},
+      {"find_node_timeout_connected", &core::Timing::find_node_timeout_connected},
+      {"find_node_timeout", &core::Timing::find_node_timeout},
+      {"onboarding_bridge_timeout", &core::Timing::onboarding_bridge_timeout},
+      {"invitation_timeout", &core::Timing::invitation_timeout},
+      {"invitation_expiry", &core::Timing::invitation_expiry},
+      {"emergency_throttle", &core::Timing::emergency_throttle},
+      {"emergency_throttle_connected", &core::Timing::emergency_throttle_connected},
+      {"onboarding_give_up", &core::Timing::onboarding_give_up},
+      {"handshake_timeout", &core::Timing::handshake_timeout},
+  };
+  return kFields;
+}
+
 Scenario apply_edits(const Scenario& scenario, const ScenarioEdits& edits) {
   Scenario out = scenario;
   if (!edits.dropped.empty()) {
@@ -354,6 +383,14 @@ Scenario apply_edits(const Scenario& scenario, const ScenarioEdits& edits) {
       p.start_jitter = p.start_jitter * *edits.start_spacing_percent / 100;
     }
   }
+  if (edits.latency_tail_per_mille) out.latency_tail_per_mille = *edits.latency_tail_per_mille;
+  if (edits.latency_tail_max) out.latency_tail_max = *edits.latency_tail_max;
+  if (out.latency_tail_max < out.latency_max) out.latency_tail_per_mille = 0;
+  if (out.latency_tail_per_mille > 999) out.latency_tail_per_mille = 999;
+  for (const auto& [name, value] : edits.timing)
+    for (const TimingDuration& field : timing_durations())
+      if (field.name == name) out.timing.*field.field = value;
+  if (edits.liveness_bound) out.liveness_bound = *edits.liveness_bound;
   if (edits.faults) out.faults = *edits.faults;
   if (edits.restarts) out.restarts = *edits.restarts;
   if (edits.sim_hash_signatures) out.sim_hash_signatures = true;

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "roles/core/faults.h"
@@ -25,6 +27,10 @@ struct Scenario {
   core::Duration duration = 0;
   core::Duration latency_min = 0;
   core::Duration latency_max = 0;
+  // The long tail: latency_tail_per_mille of the draws land in
+  // [latency_max, latency_tail_max] instead (0: none).
+  core::Duration latency_tail_max = 0;
+  std::uint32_t latency_tail_per_mille = 0;
   core::Timing timing;
   std::vector<ProcessSpec> processes;  // declaration order
   core::FaultSet faults;
@@ -49,11 +55,26 @@ struct ScenarioEdits {
   std::optional<core::Duration> duration;
   std::optional<std::uint32_t> restarts;
   bool sim_hash_signatures = false;  // --fast-signatures
+  std::optional<core::Duration> latency_tail_max;
+  std::optional<std::uint32_t> latency_tail_per_mille;
+  std::optional<core::Duration> liveness_bound;
+  // Timing durations by name (timing_durations() lists them), replacing
+  // the scenario's.
+  std::map<std::string, core::Duration> timing;
   bool empty() const {
     return dropped.empty() && !latency_min && !latency_max && !start_spacing_percent && !faults &&
-           !duration && !restarts && !sim_hash_signatures;
+           !duration && !restarts && !sim_hash_signatures && !latency_tail_max &&
+           !latency_tail_per_mille && !liveness_bound && timing.empty();
   }
 };
+
+// The Timing durations a ScenarioEdits may set, by the name the scenario
+// proto's Timing message gives them (without _ms).
+struct TimingDuration {
+  std::string_view name;
+  core::Duration core::Timing::*field;
+};
+const std::vector<TimingDuration>& timing_durations();
 
 // Applies the edits; a dropped name that is not in the scenario is ignored.
 Scenario apply_edits(const Scenario& scenario, const ScenarioEdits& edits);

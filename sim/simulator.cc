@@ -240,9 +240,27 @@ core::Duration Simulator::latency(int target) {
     pruned_ = true;
   }
   ++latency_points_;
-  const auto span = static_cast<std::uint64_t>(scenario_.latency_max - scenario_.latency_min);
-  return scenario_.latency_min +
-         static_cast<core::Duration>(choose(ChoiceKind::kLatency, span, target));
+  const auto min = static_cast<std::uint64_t>(scenario_.latency_min);
+  const auto max = static_cast<std::uint64_t>(scenario_.latency_max);
+  const auto tail_max = static_cast<std::uint64_t>(scenario_.latency_tail_max);
+  if (scenario_.latency_tail_per_mille == 0 || tail_max <= max)
+    return static_cast<core::Duration>(min + choose(ChoiceKind::kLatency, max - min, target));
+  // One choice over [0, tail_max - min], mapped piecewise and monotonically:
+  // the first (1000 - p) per mille onto [min, max], the rest onto
+  // [max, tail_max]. 0 is still the fastest and the limit the slowest, as
+  // pct and exhaustive exploration expect.
+  __extension__ using Wide = unsigned __int128;
+  const std::uint64_t span = tail_max - min;
+  const std::uint64_t body = static_cast<std::uint64_t>(
+      static_cast<Wide>(span) * (1000 - scenario_.latency_tail_per_mille) / 1000);
+  const std::uint64_t u = choose(ChoiceKind::kLatency, span, target);
+  if (u <= body)
+    return static_cast<core::Duration>(
+        body == 0 ? min
+                  : min + static_cast<std::uint64_t>(static_cast<Wide>(u) * (max - min) / body));
+  return static_cast<core::Duration>(
+      max +
+      static_cast<std::uint64_t>(static_cast<Wide>(u - body) * (tail_max - max) / (span - body)));
 }
 
 std::uint64_t Simulator::fingerprint() const {

@@ -1,5 +1,6 @@
 #include "sim/trace_file.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -92,6 +93,13 @@ std::string format_trace(const TraceFile& t) {
   if (t.edits.duration) out << "edit duration_ns " << *t.edits.duration << "\n";
   if (t.edits.restarts) out << "edit restarts " << *t.edits.restarts << "\n";
   if (t.edits.sim_hash_signatures) out << "edit signatures sim_hash\n";
+  if (t.edits.latency_tail_max)
+    out << "edit latency_tail_max_ns " << *t.edits.latency_tail_max << "\n";
+  if (t.edits.latency_tail_per_mille)
+    out << "edit latency_tail_per_mille " << *t.edits.latency_tail_per_mille << "\n";
+  if (t.edits.liveness_bound) out << "edit liveness_bound_ns " << *t.edits.liveness_bound << "\n";
+  for (const auto& [name, value] : t.edits.timing)
+    out << "edit timing." << name << "_ns " << value << "\n";
   out << "trace_hash " << hex(t.trace_hash) << "\n";
   out << "ordering_hash " << hex(t.ordering_hash) << "\n";
   out << "events " << t.events << "\n";
@@ -169,6 +177,19 @@ TraceLoad parse_trace(const std::string& text, const std::string& origin) {
         t.edits.duration = static_cast<core::Duration>(n);
       } else if (what == "restarts") {
         t.edits.restarts = static_cast<std::uint32_t>(n);
+      } else if (what == "latency_tail_max_ns") {
+        t.edits.latency_tail_max = static_cast<core::Duration>(n);
+      } else if (what == "latency_tail_per_mille") {
+        t.edits.latency_tail_per_mille = static_cast<std::uint32_t>(n);
+      } else if (what == "liveness_bound_ns") {
+        t.edits.liveness_bound = static_cast<core::Duration>(n);
+      } else if (what.starts_with("timing.") && what.ends_with("_ns") &&
+                 std::any_of(timing_durations().begin(), timing_durations().end(),
+                             [&](const TimingDuration& f) {
+                               return f.name == what.substr(7, what.size() - 10);
+                             })) {
+        t.edits.timing[std::string(what.substr(7, what.size() - 10))] =
+            static_cast<core::Duration>(n);
       } else {
         return fail("unknown edit '" + std::string(what) + "'");
       }

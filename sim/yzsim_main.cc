@@ -64,7 +64,7 @@ RunSpec spec_for_run(const Scenario& scenario, const CliOptions& o) {
   if (o.strategy == Strategy::kSwarm) {
     yz::core::FaultSet all = scenario.faults;
     for (const auto& name : o.faults.names()) all.enable(*yz::core::fault_from_name(name));
-    spec.edits = swarm_edits(spec.seed, all);
+    spec.edits = swarm_edits(spec.seed, all, scenario);
     spec.faults = {};
   }
   // Recorded as an edit too, so a saved trace replays with the same keys.
@@ -275,6 +275,8 @@ int run_command(const CliOptions& o, const Scenario& scenario, const std::string
       if (!write_recording(o, RunRecord{again, recorder.take(), {}})) return 2;
     }
     std::cout << (o.json ? to_json(recorded.result) : health_table(recorded.result));
+    if (!o.json && o.strategy == Strategy::kSwarm)
+      std::cout << "swarm drew: " << describe_swarm(spec.edits) << "\n";
     return o.check && run_failed(recorded.result) ? 1 : 0;
   }
   std::ofstream trace_file;
@@ -291,6 +293,8 @@ int run_command(const CliOptions& o, const Scenario& scenario, const std::string
                scenario.duration + scenario.liveness_bound, result.events);
   if (recording && !write_recording(o, RunRecord{result, recorder.take(), {}})) return 2;
   std::cout << (o.json ? to_json(result) : health_table(result));
+  if (!o.json && o.strategy == Strategy::kSwarm)
+    std::cout << "swarm drew: " << describe_swarm(spec.edits) << "\n";
   return o.check && run_failed(result) ? 1 : 0;
 }
 
