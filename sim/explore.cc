@@ -129,10 +129,6 @@ std::string seconds_text(core::Duration d) {
 
 }  // namespace
 
-ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults) {
-  return swarm_edits(seed, faults, Scenario{});
-}
-
 ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults,
                           const Scenario& scenario) {
   // Swarm testing (Groce et al., ISSTA 2012; TigerBeetle's VOPR): each run
@@ -144,16 +140,25 @@ ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults,
   static constexpr std::uint32_t kRestarts[] = {0, 0, 1, 2, 4};
   ScenarioEdits edits;
 
-  // The latency shape. Half the runs stay below 150 ms (where the
-  // project's scenarios are tuned), half go to WAN scale.
-  const LatencyShape& shape = kShapes[rng.uniform(0, std::size(kShapes) - 1)];
-  edits.latency_min = draw_between(rng, shape.min_lo, shape.min_hi);
-  edits.latency_max = *edits.latency_min + draw_between(rng, shape.spread_lo, shape.spread_hi);
-  edits.latency_tail_per_mille = shape.tail_per_mille;
-  edits.latency_tail_max =
-      shape.tail_per_mille > 0
-          ? std::max(*edits.latency_max, draw_between(rng, shape.tail_lo, shape.tail_hi))
-          : *edits.latency_max;
+  // The latency shape: one of kShapes, or (one run in seven) the
+  // scenario's own, so a shape a scenario was written for (zero latency,
+  // say) is explored too. About half the runs go to WAN scale.
+  const std::uint64_t shape_index = rng.uniform(0, std::size(kShapes));
+  if (shape_index < std::size(kShapes)) {
+    const LatencyShape& shape = kShapes[shape_index];
+    edits.latency_min = draw_between(rng, shape.min_lo, shape.min_hi);
+    edits.latency_max = *edits.latency_min + draw_between(rng, shape.spread_lo, shape.spread_hi);
+    edits.latency_tail_per_mille = shape.tail_per_mille;
+    edits.latency_tail_max =
+        shape.tail_per_mille > 0
+            ? std::max(*edits.latency_max, draw_between(rng, shape.tail_lo, shape.tail_hi))
+            : *edits.latency_max;
+  } else {
+    edits.latency_min = scenario.latency_min;
+    edits.latency_max = scenario.latency_max;
+    edits.latency_tail_per_mille = scenario.latency_tail_per_mille;
+    edits.latency_tail_max = std::max(scenario.latency_tail_max, scenario.latency_max);
+  }
   edits.start_spacing_percent = kSpacing[rng.uniform(0, 4)];
   edits.restarts = kRestarts[rng.uniform(0, 4)];
 

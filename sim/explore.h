@@ -44,7 +44,6 @@ RunResult run_spec(const Scenario& scenario, const RunSpec& spec, RunOptions bas
 // bounded where it is, are in explore.cc (swarm_edits).
 ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults,
                           const Scenario& scenario);
-ScenarioEdits swarm_edits(std::uint64_t seed, const core::FaultSet& faults);
 
 // The swarm's knobs in one line, e.g. "latency wan-tail 120-450 ms, 2% to
 // 1.8 s; health_check_interval 2 s; ...", for yzsim run --strategy swarm.

@@ -97,8 +97,8 @@ TEST(Explore, SwarmDrawsKnobsPerRunAndTheFixedCodeSurvivesThem) {
   EXPECT_GT(r.failing_runs, 0u);
   EXPECT_LT(r.failing_runs, 16u);
   EXPECT_EQ(explore_with(scenario, Strategy::kSwarm, 16, {}).summary.failing_runs, 0u);
-  const ScenarioEdits a = swarm_edits(1, early_return_race());
-  const ScenarioEdits b = swarm_edits(2, early_return_race());
+  const ScenarioEdits a = swarm_edits(1, early_return_race(), scenario);
+  const ScenarioEdits b = swarm_edits(2, early_return_race(), scenario);
   EXPECT_TRUE(a.latency_min && a.latency_max && a.start_spacing_percent && a.faults);
   EXPECT_LE(*a.latency_min, *a.latency_max);
   EXPECT_FALSE(*a.latency_min == *b.latency_min && *a.latency_max == *b.latency_max &&

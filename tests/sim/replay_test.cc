@@ -51,7 +51,8 @@ TEST(Replay, EveryStrategysRunReplaysExactly) {
   for (Strategy s : {Strategy::kRandom, Strategy::kPct, Strategy::kSwarm, Strategy::kFifo}) {
     RunSpec spec = faulted(9, s);
     spec.pct_points = 200;
-    if (s == Strategy::kSwarm) spec.edits = swarm_edits(9, spec.faults);
+    if (s == Strategy::kSwarm)
+      spec.edits = swarm_edits(9, spec.faults, testing::load_or_die("incident-15.textproto"));
     const TraceFile t = record("incident-15.textproto", spec);
     const ReplayOutcome outcome = replay(t);
     EXPECT_TRUE(outcome.matches) << strategy_name(s) << ": " << outcome.difference;
