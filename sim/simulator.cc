@@ -516,11 +516,17 @@ void Simulator::crash(int process) {
   // (accepts on the way) find it gone.
   proc.process->stop();
   proc.running = false;
+  proc.crashed = true;
 }
 
 void Simulator::restart(int process) {
   Proc& proc = procs_[process];
-  if (proc.running || proc.env == nullptr) return;
+  // Only what a crash stopped restarts. A crash drawn before the process's
+  // own start found nothing to stop; restarting it then would start it early
+  // and its own start event would start it a second time (two health-check
+  // loops, pinging twice per interval: found by the swarm, issue 14).
+  if (!proc.crashed || proc.running || proc.env == nullptr) return;
+  proc.crashed = false;
   // Same identity, fresh state, and timer ids that never collide with the
   // previous incarnation's pending ones.
   ++proc.incarnation;

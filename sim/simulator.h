@@ -133,6 +133,7 @@ class Simulator {
     std::unique_ptr<SimEnv> env;
     std::unique_ptr<core::Process> process;
     bool running = false;
+    bool crashed = false;  // stopped by a crash, waiting for its restart
     bool member_role = false;
   };
 

@@ -204,6 +204,51 @@ TEST(Swarm, RunPrintsWhatTheSwarmDrew) {
   EXPECT_NE(out.output.find("health_check_interval"), std::string::npos) << out.output;
 }
 
+// Found by the swarm (incident-15, seed 358, with the core fixes): the
+// crash window opens 20 s after the first DHT node starts, so a later node
+// could be "crashed" before its own start (nothing to stop) and "restarted"
+// (started early); its start event then started it a second time, with two
+// health-check loops pinging twice per interval, and a live link was closed
+// as dead. Only a process a crash stopped restarts now.
+TEST(Swarm, ACrashDrawnBeforeAProcessStartsDoesNotStartItTwice) {
+  Scenario scenario = testing::load_or_die("race-5.textproto");
+  for (auto& p : scenario.processes)
+    if (p.name == "dht-node-2") p.start_at = 30 * kSecond;  // late: crashes land before it
+  scenario.duration = 60 * kSecond;
+  scenario.restarts = 12;
+  int early_crashes = 0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    std::ostringstream trace;
+    const RunResult result = testing::run_once(scenario, seed, {}, &trace);
+    std::istringstream lines(trace.str());
+    std::map<std::string, int> starts;
+    std::string process, kind;
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream words(line);
+      std::string first;
+      words >> first;
+      if (first == "log") {
+        std::string who, what;
+        words >> who >> what;
+        if (what != "started") continue;
+        // Started by its start event once, then only by restarts after crashes.
+        if (kind == "start") {
+          EXPECT_EQ(starts[who], 0) << "seed " << seed << ": " << who;
+        } else if (kind == "restart") {
+          EXPECT_GT(starts[who], 0) << "seed " << seed << ": " << who;
+        }
+        ++starts[who];
+      } else {
+        std::string time;
+        words >> time >> process >> kind;
+        if (kind == "crash" && process == "dht-node-2" && starts[process] == 0) ++early_crashes;
+      }
+    }
+    EXPECT_FALSE(run_failed(result)) << "seed " << seed;
+  }
+  EXPECT_GT(early_crashes, 0);  // the case did come up
+}
+
 // ---- the CI exploration ---------------------------------------------------
 //
 // A swarm budget over several shapes, every fault off: zero failures. Each
