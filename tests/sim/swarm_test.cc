@@ -253,7 +253,7 @@ TEST(Swarm, ACrashDrawnBeforeAProcessStartsDoesNotStartItTwice) {
 //
 // A swarm budget over several shapes, every fault off: zero failures. Each
 // shape is its own CTest test (label sim), so they run in parallel; the
-// whole budget (4,820 runs) takes about 50 s of CPU, 30 s on 2 cores.
+// whole budget (4,820 runs) takes about 60 s of CPU, 30 s on 2 cores.
 // Measured on the code with the core fixes: 0 failures in seeds 1..1000 of
 // each shape (1..200 of herd-50), a superset of these.
 //
