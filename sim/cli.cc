@@ -23,7 +23,7 @@ usage:
   yzsim explore SCENARIO [--strategy random|pct|exhaustive|swarm|fifo] [--runs N]
                      [--seed FIRST] [--depth D] [--bound B] [--jobs J] [--fault NAME]...
                      [--save DIR] [--json] [--fast-signatures]
-  yzsim replay TRACE [--json]
+  yzsim replay TRACE [--json] [--story]
   yzsim shrink TRACE [--out FILE] [--invariant KIND] [--max-runs N] [--json]
   yzsim report RUN.json [--html FILE] [--perfetto FILE]
   yzsim faults
@@ -47,6 +47,8 @@ usage:
             the first failing run of each kind.
   replay    re-executes a trace from its recorded choices and checks every step
             and the final hash; exit 1 names the first step that differs.
+            --story also tells the failure's story, walked back along the
+            trace's cause links (the story shrink prints, without shrinking).
   shrink    minimises a failing trace (fewer processes, fewer non-default
             choices, fewer events) while the same failure still happens, writes
             the minimal trace (--out, default TRACE.min) and tells its story.
@@ -163,6 +165,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       strategy_given = true;
     } else if (flag == "--json") {
       o.json = true;
+    } else if (flag == "--story" && o.command == "replay") {
+      o.story = true;
     } else if (flag == "--check" && o.command == "run") {
       o.check = true;
     } else if (flag == "--trace" && o.command == "run") {
