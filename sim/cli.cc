@@ -51,7 +51,11 @@ usage:
             trace's cause links (the story shrink prints, without shrinking).
   shrink    minimises a failing trace (fewer processes, fewer non-default
             choices, fewer events) while the same failure still happens, writes
-            the minimal trace (--out, default TRACE.min) and tells its story.
+            the minimal trace (--out, default TRACE.min) and tells its story:
+            the chain of causes walked back from the failure (which lost frame
+            made which lookup wait, which made which onboarding fail). It keeps
+            --invariant KIND, else the kind the trace was saved for (explore
+            --save's KIND.trace), else the trace's first failure.
   report    draws a run recorded with run --record: --html writes one
             self-contained page (health swimlanes, the link graph at any
             moment, the messages around the first violation); --perfetto the

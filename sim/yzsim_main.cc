@@ -281,7 +281,11 @@ int shrink_command(const CliOptions& o) {
               << ",\"processes_after\":" << result.processes_after
               << ",\"non_default_choices_before\":" << result.non_default_choices_before
               << ",\"non_default_choices_after\":" << result.non_default_choices_after
-              << ",\"runs\":" << result.runs << ",\"out\":" << yz::json::quote(o.out_path) << "}\n";
+              << ",\"runs\":" << result.runs << ",\"out\":" << yz::json::quote(o.out_path)
+              << ",\"story\":[";
+    for (std::size_t i = 0; i < result.story.size(); ++i)
+      std::cout << (i ? "," : "") << yz::json::quote(result.story[i]);
+    std::cout << "]}\n";
     return 0;
   }
   char line[256];

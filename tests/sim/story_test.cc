@@ -30,8 +30,12 @@ std::string read(const std::string& path) {
   return buffer.str();
 }
 
+// A scenario of sim/scenarios, or (with a "tests/" prefix) of the tests.
 RecordedRun record(const std::string& name, std::uint64_t seed, core::FaultSet faults = {}) {
-  const std::string text = read(testing::scenario_path(name));
+  const std::string path = name.starts_with("tests/") ? std::string(YZ_SOURCE_DIR) + "/" + name
+                                                      : testing::scenario_path(name);
+  const std::string text = read(path);
+  EXPECT_FALSE(text.empty()) << path;
   const ScenarioLoad load = parse_scenario(text, name);
   EXPECT_TRUE(load.scenario) << load.error;
   RunSpec spec;
@@ -195,7 +199,7 @@ TEST(Shrink, ALivenessFailureShrinksToFewerProcessesAndEvents) {
   // the fastest latency and nothing shrank (16 -> 16 processes, 0.5x).
   RecordedRun run;
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-    run = record("long-tail.textproto", seed);
+    run = record("tests/sim/scenarios/long-tail.textproto", seed);
     if (std::count(run.trace.failures.begin(), run.trace.failures.end(), "liveness") > 0) break;
   }
   ASSERT_EQ(run.trace.failures, std::vector<std::string>{"liveness"});
