@@ -214,9 +214,9 @@ class Teller {
   }
 
   // What one process did on behalf of one request it received at `root`:
-  // the requests it sent for it (directly, or from the answers and the
-  // timeouts of those), followed only along cause edges, so that another
-  // lookup the same process runs at the same time stays out.
+  // the requests it sent for it (directly, or from the answers to those and
+  // the timers it armed meanwhile), followed only along cause edges, so that
+  // another lookup the same process runs at the same time stays out.
   struct Work {
     std::set<std::uint64_t> own;          // steps at the worker
     std::vector<std::uint64_t> requests;  // their deliveries elsewhere
@@ -236,7 +236,9 @@ class Teller {
       for (std::uint64_t e : g_.effects(s)) {
         const Step& step = g_.at(e);
         if (at_worker) {
-          if (step.process == worker && step.kind == "timer" && step.log("request_timeout")) {
+          // Its timers: request timeouts, a lookup's budget; they go on
+          // with the same work.
+          if (step.process == worker && step.kind == "timer") {
             if (w.own.insert(e).second) todo.push_back(e);
           } else if (step.kind == "frame" && step.process != worker &&
                      step.field("peer") == worker && is_request(step.field("type"))) {

@@ -135,7 +135,7 @@ TEST(Story, HerdNamesTheFrameThatMadeTheOnboardingFailNotTheFirstDropped) {
   for (const auto& node : herd.run.result.nodes) short_of[node.name] = node.node_id.substr(0, 8);
   std::smatch m;
   ASSERT_TRUE(std::regex_search(herd.story.links.back(), m,
-                                std::regex("^(dht-node-[0-9]+)'s onboarding timed out")));
+                                std::regex("^(dht-node-[0-9]+)'s onboarding (timed out|failed)")));
   const std::string newcomer = m[1].str();
   const Line& failed = lines.at(herd.story.last_step);
   EXPECT_EQ(failed.process, "bootstrap");
