@@ -392,11 +392,15 @@ class Teller {
         if (c.first == 0) c.first = s;
       }
     }
-    const bool timeout = error.find("findNode timeout") != std::string::npos;
-    c.links.push_back(
-        who + "'s onboarding " +
-        (timeout ? std::string("timed out (findNode timeout)")
-                 : "failed (" + (error.empty() ? std::string("no reason") : error) + ")"));
+    std::string reason = error.starts_with("Onboarding failed: ") ? error.substr(19) : error;
+    if (error.find("findNode timeout") != std::string::npos) {
+      c.links.push_back(who + "'s onboarding timed out (findNode timeout)");
+    } else if (error.find("did not answer within") != std::string::npos) {
+      c.links.push_back(who + "'s onboarding timed out (" + reason + ")");
+    } else {
+      c.links.push_back(who + "'s onboarding failed (" +
+                        (reason.empty() ? std::string("no reason given") : reason) + ")");
+    }
     if (c.first == 0) c.first = failed;
     c.last = failed;
     return c;
