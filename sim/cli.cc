@@ -24,7 +24,7 @@ usage:
   yzsim explore SCENARIO [--strategy random|pct|exhaustive|swarm|fifo] [--runs N]
                      [--seed FIRST] [--depth D] [--bound B] [--jobs J] [--fault NAME]...
                      [--save DIR] [--json] [--fast-signatures] [--max-processes N]
-  yzsim replay TRACE [--json] [--max-processes N]
+  yzsim replay TRACE [--json] [--story] [--max-processes N]
   yzsim shrink TRACE [--out FILE] [--invariant KIND] [--max-runs N] [--json]
   yzsim report RUN.json [--html FILE] [--perfetto FILE]
   yzsim faults
@@ -53,9 +53,15 @@ usage:
             yzsim run command that replays the first (and exits 1 with --check).
   replay    re-executes a trace from its recorded choices and checks every step
             and the final hash; exit 1 names the first step that differs.
+            --story also tells the failure's story, walked back along the
+            trace's cause links (the story shrink prints, without shrinking).
   shrink    minimises a failing trace (fewer processes, fewer non-default
             choices, fewer events) while the same failure still happens, writes
-            the minimal trace (--out, default TRACE.min) and tells its story.
+            the minimal trace (--out, default TRACE.min) and tells its story:
+            the chain of causes walked back from the failure (which lost frame
+            made which lookup wait, which made which onboarding fail). It keeps
+            --invariant KIND, else the kind the trace was saved for (explore
+            --save's KIND.trace), else the trace's first failure.
   report    draws a run recorded with run --record: --html writes one
             self-contained page (health swimlanes, the link graph at any
             moment, the messages around the first violation); --perfetto the
@@ -181,6 +187,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       o.progress = CliOptions::Progress::kOff;
     } else if (flag == "--json") {
       o.json = true;
+    } else if (flag == "--story" && o.command == "replay") {
+      o.story = true;
     } else if (flag == "--check" && o.command == "run") {
       o.check = true;
     } else if (flag == "--trace" && o.command == "run") {

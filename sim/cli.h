@@ -31,6 +31,7 @@ struct CliOptions {
   Strategy strategy = Strategy::kRandom;
   bool json = false;
   bool check = false;
+  bool story = false;  // replay: tell the run's story too
   std::string trace_path;
   std::string record_path;    // run: RUN.json with the timeline
   std::string perfetto_path;  // run, report: Chrome trace-event JSON

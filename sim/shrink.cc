@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include "sim/story.h"
 
@@ -18,44 +20,146 @@ bool has_kind(const RunResult& result, const std::string& kind) {
   return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
 }
 
-// What the minimal run must still show besides the failure itself: the
-// consequences that make it the same story (frames lost for want of a
-// handler, an onboarding that failed), when the original showed them.
-struct Consequences {
-  bool dropped = false;
-  bool onboarding_failed = false;
+// A run's choices keyed by what they were for (their kind and the name of
+// the process they concern), each key's values in the order drawn. Dropping
+// a process removes its keys and leaves every other process's draws where
+// they were; a flat log would shift by one at the dropped process's first
+// draw (its start jitter, at time zero), and every later choice with it.
+using KeyedLog = std::map<std::pair<ChoiceKind, std::string>, std::vector<std::uint64_t>>;
+
+// Answers from a keyed log for the processes of one (edited) scenario,
+// noting what it answered, keyed again, for the next attempt. A key drawn
+// more often than recorded answers from a PRNG seeded by the trace: the
+// run keeps the latency spread of the original where the flat replay's
+// default (0: every frame at the minimum latency) would turn a slow network
+// fast, and a liveness failure that needs it would vanish.
+class KeyedChooser : public Chooser {
+ public:
+  KeyedChooser(const KeyedLog* log, const Scenario& scenario, std::uint64_t seed)
+      : log_(log), rng_(seed ^ 0x6b65796564ULL) {
+    for (const auto& p : scenario.processes) names_.push_back(p.name);
+  }
+  std::uint64_t choose(ChoiceKind kind, std::uint64_t limit, int target) override {
+    const std::string& name =
+        target >= 0 && static_cast<std::size_t>(target) < names_.size() ? names_[target] : kNone;
+    const auto key = std::make_pair(kind, name);
+    std::uint64_t value = 0;
+    std::size_t& next = next_[key];
+    const std::vector<std::uint64_t>* recorded = nullptr;
+    if (log_ != nullptr)
+      if (auto it = log_->find(key); it != log_->end()) recorded = &it->second;
+    if (recorded != nullptr && next < recorded->size() && (*recorded)[next] <= limit) {
+      value = (*recorded)[next];
+    } else {
+      value = kind == ChoiceKind::kOrder ? rng_.next() : rng_.uniform(0, limit);
+    }
+    ++next;
+    drawn_[key].push_back(value);
+    return value;
+  }
+  KeyedLog take() { return std::move(drawn_); }
+
+ private:
+  static inline const std::string kNone;
+  const KeyedLog* log_;
+  Xoshiro256 rng_;
+  std::vector<std::string> names_;
+  std::map<std::pair<ChoiceKind, std::string>, std::size_t> next_;
+  KeyedLog drawn_;
+};
+
+// Passes another chooser's answers through, keying them as they go.
+class KeyingChooser : public Chooser {
+ public:
+  KeyingChooser(Chooser& inner, const Scenario& scenario) : inner_(inner) {
+    for (const auto& p : scenario.processes) names_.push_back(p.name);
+  }
+  std::uint64_t choose(ChoiceKind kind, std::uint64_t limit, int target) override {
+    const std::uint64_t value = inner_.choose(kind, limit, target);
+    const std::string name =
+        target >= 0 && static_cast<std::size_t>(target) < names_.size() ? names_[target] : "";
+    drawn_[{kind, name}].push_back(std::min(value, limit));
+    return value;
+  }
+  KeyedLog take() { return std::move(drawn_); }
+
+ private:
+  Chooser& inner_;
+  std::vector<std::string> names_;
+  KeyedLog drawn_;
+};
+
+// What the minimal run must still show besides the failure kind itself, so
+// that it is the same failure with the same story.
+struct Keep {
+  bool dropped = false;            // frames lost for want of a handler
+  bool onboarding_failed = false;  // a failed onboarding
+  // The story tied a lost frame to a failed onboarding by cause links:
+  // the minimal run must tie them too (checked on its trace).
+  bool causal = false;
+  // A liveness failure: the role and join state of each process that was
+  // unhealthy at the end (a DHT node left "isolated", say); some process
+  // of one of those roles must still end unhealthy in that state. Not by
+  // name: which of several like nodes stays behind is the ordering's choice.
+  std::set<std::pair<std::string, std::string>> unhealthy;
+
   bool hold_in(const RunResult& r) const {
-    return (!dropped || r.summary.dropped_no_handler > 0) &&
-           (!onboarding_failed || r.summary.onboarding_failures > 0);
+    if (dropped && r.summary.dropped_no_handler == 0) return false;
+    if (onboarding_failed && r.summary.onboarding_failures == 0) return false;
+    if (unhealthy.empty()) return true;
+    for (const auto& node : r.nodes)
+      if (!node.healthy && unhealthy.contains({node.role, node.state})) return true;
+    return false;
   }
 };
 
 class Shrinker {
  public:
   Shrinker(const TraceFile& trace, const Scenario& base, std::string kind, std::uint64_t budget,
-           Consequences keep)
-      : trace_(trace), base_(base), kind_(std::move(kind)), budget_(budget), keep_(keep) {
+           Keep keep)
+      : trace_(trace),
+        base_(base),
+        kind_(std::move(kind)),
+        budget_(budget),
+        keep_(std::move(keep)) {
     spec_.seed = trace.seed;
     spec_.faults = trace.faults;
     spec_.edits = trace.edits;
     choices_ = trace.choices;
-  }
-
-  // Does the failure survive these edits and choices? Choices are replayed
-  // leniently: once the run departs from the log, the rest default.
-  bool fails(const ScenarioEdits& edits, const ChoiceLog& choices) {
-    if (runs_ >= budget_) return false;
-    ++runs_;
-    RunSpec spec = spec_;
-    spec.edits = edits;
-    ReplayChooser chooser(choices);
+    // The original's choices, keyed: replayed exactly, with their targets.
+    ReplayChooser replay(choices_);
+    const Scenario scenario = apply_edits(base_, spec_.edits);
+    KeyingChooser keying(replay, scenario);
     RunOptions options;
-    options.chooser = &chooser;
-    const RunResult result = run_spec(base_, spec, options);
-    return has_kind(result, kind_) && keep_.hold_in(result);
+    options.chooser = &keying;
+    run_spec(base_, spec_, options);
+    keyed_ = keying.take();
   }
 
-  void drop_processes() {
+  // Does the failure survive these edits, with choices from the keyed log
+  // (or, without one, with the flat log replayed leniently: once the run
+  // departs from it, the rest default)? On success, the run becomes the
+  // current one: its edits, and its choices flat and keyed.
+  bool try_keyed(const ScenarioEdits& edits, const KeyedLog* keyed) {
+    KeyedChooser chooser(keyed, apply_edits(base_, edits), trace_.seed);
+    Attempt a = attempt(edits, chooser);
+    if (!a.failed) return false;
+    adopt(edits, std::move(a.flat), chooser.take());
+    return true;
+  }
+  bool try_flat(const ScenarioEdits& edits, const ChoiceLog& choices) {
+    ReplayChooser replay(choices);
+    KeyingChooser chooser(replay, apply_edits(base_, edits));
+    Attempt a = attempt(edits, chooser);
+    if (!a.failed) return false;
+    // Lenient replay of `choices` reproduces this run; ddmin counts on it.
+    adopt(edits, choices, chooser.take());
+    return true;
+  }
+
+  // True when it dropped any.
+  bool drop_processes() {
+    const std::size_t before = spec_.edits.dropped.size();
     // Newest DHT nodes first: later joiners depend on earlier ones, rarely
     // the other way round. Then bridges beyond the first.
     std::vector<std::string> candidates;
@@ -73,14 +177,36 @@ class Shrinker {
         continue;
       ScenarioEdits edits = spec_.edits;
       edits.dropped.push_back(name);
-      // With the recorded choices first; if dropping the process shifted
-      // them out of step, the all-default ordering may still fail.
-      if (fails(edits, choices_)) {
-        spec_.edits = edits;
-      } else if (fails(edits, {})) {
-        spec_.edits = edits;
-        choices_.clear();
-      }
+      // Every other process's draws as they were; failing that, the
+      // all-default ordering (fastest latencies, FIFO ties), which often
+      // still fails and shrinks the choices at once.
+      if (!try_keyed(edits, &keyed_)) try_flat(edits, {});
+    }
+    return spec_.edits.dropped.size() > before;
+  }
+
+  // A liveness failure cannot be cut after its story (the liveness phase
+  // comes after the run): fewer crashes, and healing earlier, instead.
+  void shorten_liveness() {
+    const Scenario current = apply_edits(base_, spec_.edits);
+    for (std::uint32_t restarts : {0u, current.restarts / 2}) {
+      if (restarts >= current.restarts) continue;
+      ScenarioEdits edits = spec_.edits;
+      edits.restarts = restarts;
+      if (try_keyed(edits, &keyed_)) break;
+    }
+    // Heal at half the time, again and again, while it still fails; then
+    // one step back up by a quarter. With the choices keyed, the run up to
+    // the new heal time is the one before.
+    core::Duration duration = apply_edits(base_, spec_.edits).duration;
+    core::Duration last_start = 0;
+    for (const auto& p : apply_edits(base_, spec_.edits).processes)
+      last_start = std::max(last_start, p.start_at + p.start_jitter);
+    while (duration / 2 > last_start && runs_ < budget_) {
+      ScenarioEdits edits = spec_.edits;
+      edits.duration = duration / 2;
+      if (!try_keyed(edits, &keyed_)) break;
+      duration /= 2;
     }
   }
 
@@ -91,10 +217,7 @@ class Shrinker {
     for (std::size_t i = 0; i < choices_.size(); ++i)
       if (choices_[i].value != 0) live.push_back(i);
     if (live.empty()) return;
-    if (fails(spec_.edits, {})) {  // the default ordering fails already
-      choices_.clear();
-      return;
-    }
+    if (try_flat(spec_.edits, {})) return;  // the default ordering fails already
     std::size_t chunks = 2;
     while (!live.empty() && runs_ < budget_) {
       const std::size_t size = (live.size() + chunks - 1) / chunks;
@@ -103,8 +226,7 @@ class Shrinker {
         ChoiceLog attempt = choices_;
         const std::size_t stop = std::min(live.size(), start + size);
         for (std::size_t i = start; i < stop; ++i) attempt[live[i]].value = 0;
-        if (fails(spec_.edits, attempt)) {
-          choices_ = std::move(attempt);
+        if (try_flat(spec_.edits, attempt)) {
           live.erase(live.begin() + static_cast<std::ptrdiff_t>(start),
                      live.begin() + static_cast<std::ptrdiff_t>(stop));
           chunks = std::max<std::size_t>(chunks - 1, 2);
@@ -124,61 +246,70 @@ class Shrinker {
     return record_run(trace_.scenario_text, trace_.scenario_origin, base_, spec_, &chooser);
   }
 
-  // Ends the run just after the story's last event, when the failure allows.
+  // Ends the run just after the story's last event (or the violation,
+  // whichever is later), when the failure allows.
   void cut_duration(const RecordedRun& recorded) {
     if (is_liveness_failure(kind_)) return;
-    const auto story_end = story_end_time(recorded);
-    if (!story_end) return;
-    ScenarioEdits edits = spec_.edits;
-    edits.duration = *story_end + core::kMillisecond;
-    if (edits.duration < (spec_.edits.duration ? *spec_.edits.duration : base_.duration) &&
-        fails(edits, choices_))
-      spec_.edits = edits;
-  }
-
-  const RunSpec& spec() const { return spec_; }
-  const ChoiceLog& choices() const { return choices_; }
-  std::uint64_t runs() const { return runs_; }
-
- private:
-  // The time of the step whose log line closes the story: the last failure
-  // of onboarding told, or the violation itself.
-  std::optional<core::Duration> story_end_time(const RecordedRun& recorded) const {
     std::optional<core::Duration> violation;
     for (const auto& v : recorded.result.invariant_violations)
       if (v.invariant == kind_) violation = v.virtual_time_ns;
-    if (!violation) return std::nullopt;
+    if (!violation) return;
     core::Duration end = *violation;
-    core::Duration step_time = 0;
-    bool dropped = false;
-    for (const auto& line : recorded.trace.steps) {
-      if (!line.starts_with(" ")) {
-        const auto t = line.find(" t=");
-        if (t != std::string::npos)
-          step_time = static_cast<core::Duration>(std::strtod(line.c_str() + t + 3, nullptr) * 1e9);
-        continue;
-      }
-      if (!dropped && line.find(" dropped_no_handler ") != std::string::npos) {
-        dropped = true;
-        if (keep_.dropped) end = std::max(end, step_time);
-        if (!keep_.onboarding_failed) break;
-      }
-      if (dropped && keep_.onboarding_failed &&
-          line.find(" onboarding_failed ") != std::string::npos &&
-          line.find("newcomer=") != std::string::npos)
-        return std::max(end, step_time);
+    const Story story = tell_story(recorded.trace, recorded.result, kind_);
+    if (keep_.dropped || keep_.onboarding_failed)
+      end = std::max(end, static_cast<core::Duration>(story.last_time * 1e9));
+    ScenarioEdits edits = spec_.edits;
+    edits.duration = end + core::kMillisecond;
+    if (edits.duration < apply_edits(base_, spec_.edits).duration) try_flat(edits, choices_);
+  }
+
+  const RunSpec& spec() const { return spec_; }
+  std::uint64_t runs() const { return runs_; }
+
+ private:
+  struct Attempt {
+    bool failed = false;
+    ChoiceLog flat;
+  };
+
+  Attempt attempt(const ScenarioEdits& edits, Chooser& chooser) {
+    Attempt a;
+    if (runs_ >= budget_) return a;
+    ++runs_;
+    RunSpec spec = spec_;
+    spec.edits = edits;
+    RunOptions options;
+    options.chooser = &chooser;
+    options.record_choices = true;
+    std::ostringstream lines;
+    if (keep_.causal) options.trace = &lines;
+    RunResult result = run_spec(base_, spec, options);
+    a.failed = has_kind(result, kind_) && keep_.hold_in(result);
+    if (a.failed && keep_.causal) {
+      TraceFile t;
+      std::istringstream in(lines.str());
+      for (std::string line; std::getline(in, line);) t.steps.push_back(std::move(line));
+      a.failed = tell_story(t, result, kind_).lost_frame_caused_failure;
     }
-    return end;
+    a.flat = std::move(result.choices);
+    return a;
+  }
+
+  void adopt(const ScenarioEdits& edits, ChoiceLog flat, KeyedLog keyed) {
+    spec_.edits = edits;
+    choices_ = std::move(flat);
+    keyed_ = std::move(keyed);
   }
 
   const TraceFile& trace_;
   const Scenario& base_;
   std::string kind_;
   std::uint64_t budget_;
-  Consequences keep_;
+  Keep keep_;
   std::uint64_t runs_ = 0;
   RunSpec spec_;
-  ChoiceLog choices_;
+  ChoiceLog choices_;  // replayed leniently, they make the current run
+  KeyedLog keyed_;     // the current run's choices, keyed
 };
 
 }  // namespace
@@ -197,7 +328,10 @@ ShrinkResult shrink(const TraceFile& trace, const ShrinkOptions& options) {
     out.error = "the trace's run does not fail, so there is nothing to shrink";
     return out;
   }
-  out.kind = options.kind.empty() ? kinds.front() : options.kind;
+  // The kind asked for; else the one the trace was saved for; else the first.
+  out.kind = !options.kind.empty()      ? options.kind
+             : !trace.saved_for.empty() ? trace.saved_for
+                                        : kinds.front();
   if (std::find(kinds.begin(), kinds.end(), out.kind) == kinds.end()) {
     out.error = "the trace's run does not fail with '" + out.kind + "'";
     return out;
@@ -206,11 +340,21 @@ ShrinkResult shrink(const TraceFile& trace, const ShrinkOptions& options) {
   out.processes_before = apply_edits(base, trace.edits).processes.size();
   out.non_default_choices_before = non_default(trace.choices);
 
-  Consequences keep;
+  Keep keep;
   keep.dropped = original.result.summary.dropped_no_handler > 0;
   keep.onboarding_failed = keep.dropped && original.result.summary.onboarding_failures > 0;
+  keep.causal = tell_story(trace, original.result, out.kind).lost_frame_caused_failure;
+  if (out.kind == "liveness" || out.kind == "unhealthy_at_end")
+    for (const auto& node : original.result.nodes)
+      if (!node.healthy) keep.unhealthy.insert({node.role, node.state});
   Shrinker shrinker(trace, base, out.kind, options.max_runs, keep);
   shrinker.drop_processes();
+  if (is_liveness_failure(out.kind)) {
+    // Healed earlier, with fewer crashes, more processes may go.
+    shrinker.shorten_liveness();
+    for (int pass = 0; pass < 3 && shrinker.drop_processes(); ++pass) {
+    }
+  }
   shrinker.minimise_choices();
   shrinker.cut_duration(shrinker.record());
   RecordedRun minimal = shrinker.record();
@@ -218,13 +362,14 @@ ShrinkResult shrink(const TraceFile& trace, const ShrinkOptions& options) {
     out.error = "internal: the minimal run no longer fails with '" + out.kind + "'";
     return out;
   }
-  out.runs = shrinker.runs() + 2;
+  out.runs = shrinker.runs() + 4;  // the replay, its keying, two records
+  minimal.trace.saved_for = out.kind;
   out.minimal = std::move(minimal.trace);
   out.result = std::move(minimal.result);
   out.events_after = out.result.events;
   out.processes_after = apply_edits(base, shrinker.spec().edits).processes.size();
   out.non_default_choices_after = non_default(out.minimal.choices);
-  out.story = failure_story(out.minimal, out.result);
+  out.story = tell_story(out.minimal, out.result, out.kind).links;
   out.ok = true;
   return out;
 }

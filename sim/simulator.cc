@@ -170,7 +170,7 @@ core::Process* Simulator::process(const std::string& name) {
 }
 
 void Simulator::schedule(TimePoint at, Event event) {
-  Pending pending{event.kind, event.process, event.link, event.timer, kNoFrame};
+  Pending pending{event.kind, event.process, event.link, event.timer, kNoFrame, steps_};
   if (event.kind == EventKind::kFrame) {
     if (!free_frames_.empty()) {
       pending.frame = free_frames_.back();
@@ -343,7 +343,7 @@ std::string Simulator::remote_address(int from, LinkId id) const {
   return remote >= 0 ? procs_[remote].spec.name : std::string();
 }
 
-void Simulator::record(const Event& event, std::uint64_t step) {
+void Simulator::record(const Event& event, std::uint64_t step, std::uint64_t cause) {
   hash_.add_u64(step);
   hash_.add_u64(static_cast<std::uint64_t>(now_));
   hash_.add_u64(static_cast<std::uint64_t>(event.kind));
@@ -374,6 +374,8 @@ void Simulator::record(const Event& event, std::uint64_t step) {
   if (event.kind == EventKind::kFrame)
     out << " type=" << core::message_type_name(event.frame.type)
         << " req=" << event.frame.request_id;
+  // The happens-before edge the stories walk back along (sim/story.h).
+  if (cause != 0 && event.process >= 0) out << " cause=" << cause;
   char hash[24];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(hash_.value()));
   out << " h=" << hash << "\n";
@@ -649,7 +651,7 @@ RunResult Simulator::run() {
       livelocked = true;
       break;
     }
-    record(event, steps_);
+    record(event, steps_, pending.cause);
     if (options_.recorder != nullptr && event.kind == EventKind::kFrame) {
       // Who sent it and whether execute() will hand it over, as execute() decides.
       const Link* link = find_link(event.link);

@@ -104,6 +104,10 @@ class Simulator {
     core::LinkId link = 0;
     core::TimerId timer = 0;
     std::uint32_t frame = kNoFrame;  // index in frames_
+    // The step during which it was scheduled (0: before the run): the send
+    // a delivery came from, the step that armed a timer, the dial an accept
+    // answers. Written to the trace as cause=N, never hashed.
+    std::uint64_t cause = 0;
   };
   struct Scheduled {
     core::TimePoint time;
@@ -148,7 +152,7 @@ class Simulator {
   bool all_healthy();
   void note_violation(const std::string& invariant, int process, std::uint64_t step);
   void execute(Event& event);
-  void record(const Event& event, std::uint64_t step);
+  void record(const Event& event, std::uint64_t step, std::uint64_t cause);
   void check_invariants(int process, std::uint64_t step);
   void run_lookup_checks();
   int side_of(const Link& link, int process) const { return link.dialler == process ? 0 : 1; }

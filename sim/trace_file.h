@@ -26,6 +26,10 @@ struct TraceFile {
   std::uint64_t ordering_hash = 0;
   std::uint64_t events = 0;
   std::vector<std::string> failures;  // failure kinds of the recorded run
+  // The failure this trace was saved to show (explore --save's KIND.trace,
+  // shrink's minimal trace): what shrink keeps unless told otherwise.
+  // Empty: the first of `failures`.
+  std::string saved_for;
   ChoiceLog choices;
   std::vector<std::string> steps;  // the step lines, log lines included
 };

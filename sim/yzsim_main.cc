@@ -327,6 +327,7 @@ int explore_command(const CliOptions& o, const Scenario& scenario, const std::st
     if (o.save_path.empty()) break;
     const std::string path = o.save_path + "/" + kind + ".trace";
     RecordedRun recorded = record_run(text, o.scenario_path, scenario, failure.spec);
+    recorded.trace.saved_for = kind;  // shrink keeps this kind, not the first listed
     if (!write_file(path, format_trace(recorded.trace)))
       return fail_usage("cannot write trace file " + path);
     if (!o.json) std::cout << "saved " << path << "\n";
@@ -338,16 +339,30 @@ int replay_command(const CliOptions& o) {
   const TraceLoad load = load_trace_file(o.scenario_path);
   if (!load.trace) return fail_usage(load.error);
   const ReplayOutcome outcome = replay(*load.trace, ScenarioLimits{o.max_processes});
+  std::vector<std::string> story;
+  if (o.story) story = tell_story(*load.trace, outcome.result, load.trace->saved_for).links;
   if (o.json) {
     std::cout << "{\"matches\":" << (outcome.matches ? "true" : "false")
               << ",\"steps_compared\":" << outcome.steps_compared
-              << ",\"events\":" << outcome.result.events << "}\n";
+              << ",\"events\":" << outcome.result.events;
+    if (o.story) {
+      std::cout << ",\"story\":[";
+      for (std::size_t i = 0; i < story.size(); ++i)
+        std::cout << (i ? "," : "") << yz::json::quote(story[i]);
+      std::cout << "]";
+    }
+    std::cout << "}\n";
   } else if (outcome.matches) {
     std::cout << "replay matches: " << outcome.steps_compared << " steps and the final trace hash "
               << std::hex << outcome.result.trace_hash << std::dec << "\n";
   } else {
     std::cout << "replay DIFFERS after " << outcome.steps_compared
               << " matching steps: " << outcome.difference << "\n";
+  }
+  if (o.story && !o.json) {
+    std::string line;
+    for (const auto& part : story) line += (line.empty() ? "" : " -> ") + part;
+    std::cout << "story: " << line << "\n";
   }
   return outcome.matches ? 0 : 1;
 }
@@ -378,7 +393,11 @@ int shrink_command(const CliOptions& o) {
               << ",\"processes_after\":" << result.processes_after
               << ",\"non_default_choices_before\":" << result.non_default_choices_before
               << ",\"non_default_choices_after\":" << result.non_default_choices_after
-              << ",\"runs\":" << result.runs << ",\"out\":" << yz::json::quote(o.out_path) << "}\n";
+              << ",\"runs\":" << result.runs << ",\"out\":" << yz::json::quote(o.out_path)
+              << ",\"story\":[";
+    for (std::size_t i = 0; i < result.story.size(); ++i)
+      std::cout << (i ? "," : "") << yz::json::quote(result.story[i]);
+    std::cout << "]}\n";
     return 0;
   }
   char line[256];

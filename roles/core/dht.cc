@@ -82,7 +82,8 @@ void Dht::request(const PeerInfo& peer, Frame frame, Duration timeout, ResponseC
     }
     env_.log(LogLevel::kDebug, "request_timeout",
              {{"peer", it->second.peer.node_id.short_hex()},
-              {"type", std::string(message_type_name(it->second.frame.type))}});
+              {"type", std::string(message_type_name(it->second.frame.type))},
+              {"req", std::to_string(id)}});
     complete_request(id, nullptr);
   });
   pending_.emplace(id, std::move(pending));
