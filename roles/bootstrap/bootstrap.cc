@@ -164,8 +164,9 @@ void Bootstrap::close_with_error(LinkId link, const std::string& code, std::stri
   error.code = code;
   error.text = std::move(text);
   // The error frame goes first: the close travels behind it, and the
-  // runtime repeats the code as the stream's status.
-  send(link, std::move(error));
+  // runtime repeats the code as the stream's status. Sent as the
+  // handshake's own, so it reaches a client refused mid-handshake too.
+  if (clients_.contains(link)) env_.send_handshake(link, std::move(error));
   forget_client(link);
   env_.close(link, code);
 }
@@ -204,7 +205,7 @@ void Bootstrap::on_frame(LinkId link, Frame&& frame) {
       return;
     }
     client.info = PeerInfo{frame.node_id, frame.metadata};
-    send(link, std::move(connected));
+    env_.send_handshake(link, std::move(connected));
     // With proof of identity on, the client is greeted on dht_peer_proof.
     if (!auth_.enabled()) {
       client.greeted = true;

@@ -56,6 +56,11 @@ void Bridge::on_emergency(core::Health::Emergency emergency) {
 }
 
 void Bridge::on_health_checked(bool healthy) {
+  // Nobody to report to until the bootstrap link's handshake is done (the
+  // guard would refuse the frame anyway: nothing reaches a peer before that,
+  // guard.h). Sent mid-handshake, it used to get the link refused and
+  // closed at every tick once a handshake outlasted the interval.
+  if (!bootstrap_ready()) return;
   Frame update = Frame::Of(MessageType::kBridgeHealthUpdate);
   update.count = static_cast<std::uint32_t>(links_.connected_count());
   update.flag = healthy;

@@ -97,7 +97,7 @@ void DhtMember::on_link_opened(LinkId link) {
     hello.node_id = self_.node_id;
     hello.metadata = self_.metadata;
     bootstrap_auth_.add_to_hello(link, hello);
-    env_.send(link, std::move(hello));
+    env_.send_handshake(link, std::move(hello));
     return;
   }
   links_.on_link_opened(link);
@@ -176,7 +176,7 @@ void DhtMember::handle_bootstrap_frame(Frame&& frame) {
       return;
     }
     if (bootstrap_auth_.enabled()) {
-      send_to_bootstrap(std::move(proof));
+      env_.send_handshake(bootstrap_link_, std::move(proof));
       if (anchor_ && *anchor_ != frame.node_id)
         log(LogLevel::kWarn, "bootstrap_key_changed",
             {{"was", anchor_->short_hex()}, {"now", frame.node_id.short_hex()}});
