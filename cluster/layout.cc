@@ -96,6 +96,14 @@ ProcessRecord make_process(const ClusterRecord& cluster, const Member& member, s
     p.argv.push_back(bootstrap_address);
     // As in the incident: the bug lives in the DHT members, not the bootstrap.
     for (const std::string& fault : cluster.faults) {
+      if (fault == "short_bridge_wait") continue;
+      p.argv.push_back("--fault");
+      p.argv.push_back(fault);
+    }
+  } else {
+    // Except the original's timeout budget, which is the bootstrap's.
+    for (const std::string& fault : cluster.faults) {
+      if (fault != "short_bridge_wait") continue;
       p.argv.push_back("--fault");
       p.argv.push_back(fault);
     }

@@ -114,7 +114,7 @@ std::string to_json(const RunResult& r) {
         << ",\"dropped_no_handler\":" << n.dropped_no_handler
         << ",\"find_node_timeouts\":" << n.find_node_timeouts
         << ",\"onboarding_failures\":" << n.onboarding_failures
-        << ",\"state\":" << json::quote(n.state) << "}";
+        << ",\"state\":" << json::quote(n.state) << ",\"reason\":" << json::quote(n.reason) << "}";
   }
   out << "],\"summary\":{\"healthy\":" << r.summary.healthy
       << ",\"unhealthy\":" << r.summary.unhealthy

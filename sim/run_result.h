@@ -23,6 +23,8 @@ struct NodeReport {
   // The join state at the end of the run (core/join_state.h): joining,
   // joined, isolated or degraded; what /health's "state" would say.
   std::string state;
+  // Why it is not joined ("none" when it is): /health's "reason".
+  std::string reason;
 };
 
 struct InvariantViolation {

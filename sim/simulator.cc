@@ -706,6 +706,7 @@ RunResult Simulator::run() {
     node.find_node_timeouts = s.find_node_timeouts;
     node.onboarding_failures = s.onboarding_failures;
     node.state = std::string(core::join_state_name(s.state));
+    node.reason = std::string(core::health_reason_name(s.reason));
     (node.healthy ? result.summary.healthy : result.summary.unhealthy)++;
     result.summary.find_node_timeouts += s.find_node_timeouts;
     result.summary.onboarding_failures += s.onboarding_failures;

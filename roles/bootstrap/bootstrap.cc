@@ -32,6 +32,13 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
                          .Help("Requests the bootstrap refused, by reason")
                          .Register(env.metrics()),
                      "reason", kBootstrapRefusals),
+      late_answers_(metrics::BuildCounter()
+                        .Name("yz_bootstrap_late_bridge_answers_total")
+                        .Help("Bridge answers to get_onboarding_peer that came after the "
+                              "bootstrap's wait for them, by result (used: completed an "
+                              "onboarding still open; discarded)")
+                        .Register(env.metrics()),
+                    "result", kLateAnswerResults),
       // Same family as the members' yz_healthy, so sum(yz_healthy) counts
       // every process of a cluster.
       healthy_(metrics::BuildGauge()
@@ -80,6 +87,7 @@ Bootstrap::Bootstrap(core::Env& env, core::ProcessConfig config)
     bridges_gauge_.Set(static_cast<double>(live_bridges().size()));
     // The rendezvous has no DHT to join: joined while it runs.
     state_metrics_.set_state(running_ ? core::JoinState::kJoined : core::JoinState::kJoining);
+    state_metrics_.set_reason(core::HealthReason::kNone);
   });
 }
 
@@ -132,14 +140,64 @@ void Bootstrap::forget_client(LinkId link) {
     // not listed to anyone until it registers again. Its chain stays.
     if (members_.contains(id)) away_.insert(id);
   }
+  const bool bridge = std::find(bridges_.begin(), bridges_.end(), link) != bridges_.end();
+  const std::string name = bridge ? bridge_name(link) : std::string();
   clients_.erase(it);
   std::erase(bridges_, link);
   if (auto onboarding = onboardings_.find(id);
       onboarding != onboardings_.end() && onboarding->second.newcomer_link == link) {
     if (onboarding->second.timer != 0) env_.cancel_timer(onboarding->second.timer);
-    onboarding_by_request_.erase(onboarding->second.request_id);
+    forget_requests(onboarding->second);
     onboardings_.erase(onboarding);
   }
+  if (!bridge) return;
+  // Onboardings waiting on this bridge will hear nothing from it: they try
+  // the next bridge now rather than at the end of a wait that may be long.
+  std::vector<NodeId> waiting;
+  for (const auto& [newcomer, onboarding] : onboardings_)
+    if (onboarding.asked_bridge == link && onboarding.timer != 0) waiting.push_back(newcomer);
+  for (const NodeId& newcomer : waiting) {
+    auto found = onboardings_.find(newcomer);
+    if (found == onboardings_.end()) continue;
+    env_.cancel_timer(found->second.timer);
+    found->second.timer = 0;
+    found->second.last_error = "bridge " + name + " disconnected";
+    found->second.last_code = "bridge_disconnected";
+    // It is off the list of bridges now: counted as tried, it would make
+    // the onboarding skip one that is still there.
+    if (found->second.bridges_tried > 0) --found->second.bridges_tried;
+    ask_next_bridge(newcomer);
+  }
+}
+
+void Bootstrap::discard_late_answer(LinkId link, const Frame& frame, std::string_view why) {
+  late_answers_["discarded"].Increment();
+  env_.log(LogLevel::kInfo, "late_bridge_answer",
+           {{"request", std::to_string(frame.request_id)},
+            {"bridge", bridge_name(link)},
+            {"result", "discarded"},
+            {"why", std::string(why)}});
+}
+
+void Bootstrap::forget_requests(const Onboarding& onboarding) {
+  for (std::uint64_t request : onboarding.requests) onboarding_by_request_.erase(request);
+}
+
+void Bootstrap::note_evidence(const Frame& frame, bool late) {
+  const bool helper = frame.type != MessageType::kError && !frame.nodes.empty();
+  // The bridge's lookup heard from nobody, or some of its requests went
+  // unanswered: peers drop frames (or are gone).
+  if ((!helper && frame.code == "find_node_timeout") || (helper && frame.count > 0))
+    last_drop_evidence_at_ = env_.now();
+  // Late, and every request the bridge made was answered: only the way
+  // there and back can have taken the time.
+  else if (late && helper)
+    last_slow_evidence_at_ = env_.now();
+}
+
+std::string_view Bootstrap::timeout_code() const {
+  return recent(last_slow_evidence_at_) && !recent(last_drop_evidence_at_) ? "bridge_late"
+                                                                           : "bridge_timeout";
 }
 
 void Bootstrap::send(LinkId link, Frame frame) {
@@ -164,8 +222,9 @@ void Bootstrap::close_with_error(LinkId link, const std::string& code, std::stri
   error.code = code;
   error.text = std::move(text);
   // The error frame goes first: the close travels behind it, and the
-  // runtime repeats the code as the stream's status.
-  send(link, std::move(error));
+  // runtime repeats the code as the stream's status. Sent as the
+  // handshake's own, so it reaches a client refused mid-handshake too.
+  if (clients_.contains(link)) env_.send_handshake(link, std::move(error));
   forget_client(link);
   env_.close(link, code);
 }
@@ -175,6 +234,10 @@ void Bootstrap::on_frame(LinkId link, Frame&& frame) {
   auto it = clients_.find(link);
   if (it == clients_.end()) return;
   Client& client = it->second;
+  // The first frame after our connected (the proof, or without identities
+  // the register, both sent on receipt of it): one round trip of this link.
+  if (client.connected_sent_at >= 0 && client.rtt == 0)
+    client.rtt = std::max<core::Duration>(env_.now() - client.connected_sent_at, 1);
   if (!client.greeted) {
     if (auth_.awaiting_proof(link)) {
       if (const std::string why = auth_.check_proof(link, frame); !why.empty()) {
@@ -204,7 +267,8 @@ void Bootstrap::on_frame(LinkId link, Frame&& frame) {
       return;
     }
     client.info = PeerInfo{frame.node_id, frame.metadata};
-    send(link, std::move(connected));
+    client.connected_sent_at = env_.now();
+    env_.send_handshake(link, std::move(connected));
     // With proof of identity on, the client is greeted on dht_peer_proof.
     if (!auth_.enabled()) {
       client.greeted = true;
@@ -371,50 +435,77 @@ void Bootstrap::ask_next_bridge(const NodeId& newcomer) {
   Onboarding& onboarding = it->second;
   const std::vector<LinkId> bridges = live_bridges();
   if (onboarding.bridges_tried >= bridges.size()) {
-    if (bridges.empty()) onboarding.last_error = "no bridge available";
+    if (bridges.empty()) {
+      onboarding.last_error = "no bridge available";
+      onboarding.last_code = "no_bridge";
+    }
     fail_onboarding(newcomer);
     return;
   }
   const LinkId bridge = bridges[(next_bridge_ + onboarding.bridges_tried) % bridges.size()];
   ++onboarding.bridges_tried;
-  onboarding_by_request_.erase(onboarding.request_id);
+  // Earlier requests stay answerable (late answers): only the onboarding's
+  // end forgets them.
   onboarding.request_id = next_request_id_++;
-  onboarding_by_request_[onboarding.request_id] = newcomer;
+  onboarding.requests.push_back(onboarding.request_id);
+  onboarding_by_request_[onboarding.request_id] = Asked{newcomer, bridge};
   onboarding.asked_bridge = bridge;
   Frame ask = Frame::Of(MessageType::kGetOnboardingPeer, onboarding.request_id);
   ask.target = newcomer;
   ask.metadata = onboarding.newcomer.metadata;
   send(bridge, std::move(ask));
-  onboarding.timer =
-      env_.start_timer(config_.timing.onboarding_bridge_timeout, [this, newcomer, bridge] {
-        auto found = onboardings_.find(newcomer);
-        if (found == onboardings_.end()) return;
-        const std::string name = bridge_name(bridge);
-        auto& timeouts = bridge_timeouts_[name];
-        if (timeouts == nullptr) timeouts = &bridge_timeouts_family_.Add({{"bridge", name}});
-        timeouts->Increment();
-        found->second.timer = 0;
-        found->second.last_error = "findNode timeout - taking too long";
-        env_.log(LogLevel::kWarn, "bridge_timeout", {{"newcomer", newcomer.short_hex()}});
-        ask_next_bridge(newcomer);
-      });
+  // Never shorter than the bridge's own budget for it, plus the way there
+  // and back (Timing::bridge_wait).
+  auto client = clients_.find(bridge);
+  const core::Duration wait =
+      config_.faults.has(core::Fault::kShortBridgeWait)
+          ? config_.timing.onboarding_bridge_timeout
+          : config_.timing.bridge_wait(client == clients_.end() ? 0 : client->second.rtt);
+  onboarding.timer = env_.start_timer(
+      wait, [this, newcomer, bridge, wait] { bridge_timed_out(newcomer, bridge, wait); });
+}
+
+void Bootstrap::bridge_timed_out(const NodeId& newcomer, LinkId bridge, core::Duration wait) {
+  auto found = onboardings_.find(newcomer);
+  if (found == onboardings_.end()) return;
+  const std::string name = bridge_name(bridge);
+  auto& timeouts = bridge_timeouts_[name];
+  if (timeouts == nullptr) timeouts = &bridge_timeouts_family_.Add({{"bridge", name}});
+  timeouts->Increment();
+  Onboarding& onboarding = found->second;
+  onboarding.timer = 0;
+  // Not "findNode timeout": the bridge's lookup may be fine and slow. Which
+  // it is shows in whether answers come late.
+  onboarding.last_code = timeout_code();
+  const bool late = onboarding.last_code == "bridge_late";
+  if (config_.faults.has(core::Fault::kShortBridgeWait)) {
+    // The original's words, which said the same whatever the cause (the
+    // code above still tells them apart).
+    onboarding.last_error = "findNode timeout - taking too long";
+  } else {
+    onboarding.last_error = "bridge " + name + " did not answer within " +
+                            std::to_string(wait / core::kMillisecond) + " ms" +
+                            (late ? " (bridges' answers arrive late: the network is slow)" : "");
+  }
+  env_.log(LogLevel::kWarn, "bridge_timeout",
+           {{"newcomer", newcomer.short_hex()},
+            {"bridge", name},
+            {"wait_ms", std::to_string(wait / core::kMillisecond)},
+            {"answers_late", late ? "true" : "false"}});
+  ask_next_bridge(newcomer);
 }
 
 void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
   auto by_request = onboarding_by_request_.find(frame.request_id);
   if (by_request == onboarding_by_request_.end()) {
-    env_.log(LogLevel::kDebug, "late_bridge_answer",
-             {{"request", std::to_string(frame.request_id)}});
-    return;  // we gave up on that bridge already
-  }
-  const NodeId newcomer = by_request->second;
-  auto it = onboardings_.find(newcomer);
-  if (it == onboardings_.end()) {
-    onboarding_by_request_.erase(by_request);
+    // The onboarding it was for has ended (or the id is not ours): nothing
+    // to complete.
+    note_evidence(frame, true);
+    discard_late_answer(link, frame, "onboarding ended");
     return;
   }
-  Onboarding& onboarding = it->second;
-  if (link != onboarding.asked_bridge) {
+  const Asked asked = by_request->second;
+  if (link != asked.bridge) {
     // Request ids are sequential, so easy to guess: a bridge answering
     // another's request would steer (or fail) onboardings not given to it.
     // The request stays open for the bridge that was asked.
@@ -423,10 +514,44 @@ void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
     return;
   }
   onboarding_by_request_.erase(by_request);
+  const NodeId newcomer = asked.newcomer;
+  auto it = onboardings_.find(newcomer);
+  if (it == onboardings_.end()) return;
+  Onboarding& onboarding = it->second;
+  const bool success = frame.type != MessageType::kError && !frame.nodes.empty();
+  // Late: the wait for this request ran out and the onboarding moved on to
+  // another bridge (whose request is onboarding.request_id now), or ended.
+  const bool late = frame.request_id != onboarding.request_id || onboarding.timer == 0;
+  note_evidence(frame, late);
+  if (late && config_.faults.has(core::Fault::kShortBridgeWait)) {
+    // The original dropped every answer after its wait.
+    discard_late_answer(link, frame, "fault short_bridge_wait");
+    return;
+  }
+  if (onboarding.awaiting_acceptance) {
+    // Another answer came first and its invitation is with the newcomer.
+    if (late) discard_late_answer(link, frame, "onboarding has an invitation");
+    return;
+  }
+  if (late && !success) {
+    discard_late_answer(link, frame, "a failure, and another bridge is asked");
+    return;
+  }
+  if (late) {
+    // Still open: the late answer completes it, and the wait for the bridge
+    // asked since ends here (its answer, if any, is superseded).
+    late_answers_["used"].Increment();
+    env_.log(LogLevel::kInfo, "late_bridge_answer",
+             {{"request", std::to_string(frame.request_id)},
+              {"bridge", bridge_name(link)},
+              {"newcomer", newcomer.short_hex()},
+              {"result", "used"}});
+  }
   if (onboarding.timer != 0) env_.cancel_timer(onboarding.timer);
   onboarding.timer = 0;
-  if (frame.type == MessageType::kError || frame.nodes.empty()) {
+  if (!success) {
     onboarding.last_error = frame.text.empty() ? "bridge found no helper" : frame.text;
+    onboarding.last_code = frame.code.empty() ? "no_helper" : frame.code;
     ask_next_bridge(newcomer);
     return;
   }
@@ -444,6 +569,7 @@ void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
       env_.log(LogLevel::kWarn, "invitation_refused",
                {{"newcomer", newcomer.short_hex()}, {"reason", why}});
       onboarding.last_error = "invalid invitation (" + why + ")";
+      onboarding.last_code = "invalid_invitation";
       ask_next_bridge(newcomer);
       return;
     }
@@ -493,6 +619,8 @@ void Bootstrap::handle_invitation_accepted(LinkId link, Client& client, const Fr
 void Bootstrap::finish_onboarding(std::map<NodeId, Onboarding>::iterator it) {
   const Onboarding onboarding = it->second;
   onboardings_.erase(it);
+  if (onboarding.timer != 0) env_.cancel_timer(onboarding.timer);
+  forget_requests(onboarding);
   members_[onboarding.newcomer.node_id] = onboarding.newcomer;
   away_.erase(onboarding.newcomer.node_id);
   member_links_[onboarding.newcomer.node_id] =
@@ -527,7 +655,8 @@ void Bootstrap::fail_onboarding(const NodeId& newcomer) {
   if (it == onboardings_.end()) return;
   const Onboarding onboarding = it->second;
   onboardings_.erase(it);
-  onboarding_by_request_.erase(onboarding.request_id);
+  if (onboarding.timer != 0) env_.cancel_timer(onboarding.timer);
+  forget_requests(onboarding);
   onboarding_total_["failure"].Increment();
   onboarding_failure_duration_.Observe(static_cast<double>(env_.now() - onboarding.started_at) /
                                        core::kSecond);
@@ -538,6 +667,8 @@ void Bootstrap::fail_onboarding(const NodeId& newcomer) {
            {{"newcomer", newcomer.short_hex()}, {"error", error}});
   Frame failed = Frame::Of(MessageType::kOnboardingFailed);
   failed.text = error;
+  // Why, for the newcomer's /health reason (core/join_state.h).
+  failed.code = onboarding.last_code.empty() ? "bridge_timeout" : onboarding.last_code;
   send(onboarding.newcomer_link, std::move(failed));
 }
 

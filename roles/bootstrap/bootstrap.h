@@ -28,11 +28,19 @@ inline constexpr std::array<std::string_view, 12> kBootstrapRefusals = {
     "not_asked",        "no_invitation",  "bad_token",       "bad_genesis_auth"};
 // yz_onboarding_total{result}.
 inline constexpr std::array<std::string_view, 2> kOnboardingOutcomes = {"success", "failure"};
-
+// yz_bootstrap_late_bridge_answers_total{result}: a bridge's answer that came
+// after the bootstrap's wait for it had passed; used when it completed an
+// onboarding still open, discarded when the onboarding had ended or moved on
+// (another bridge's answer came first, or the late one was a failure).
+inline constexpr std::array<std::string_view, 2> kLateAnswerResults = {"used", "discarded"};
 // Rendezvous and coordinator. Not a DHT member: it registers processes,
 // designates genesis, asks bridges to broker each newcomer's onboarding (one
-// bridge at a time, onboarding_bridge_timeout each), relays the invitation,
-// introduces newcomer and helper, and announces new members to the bridges.
+// bridge at a time, Timing::bridge_wait each: longer than the bridge's own
+// budget for the request, plus the round trip measured at the bridge's
+// handshake; an answer that comes later still completes an onboarding that
+// is open), relays the invitation, introduces newcomer and helper, and
+// announces new members to the bridges. A failed onboarding says why in
+// onboarding_failed's code (core/join_state.h, kOnboardingFailureCodes).
 class Bootstrap : public core::Process {
  public:
   Bootstrap(core::Env& env, core::ProcessConfig config);
@@ -45,6 +53,8 @@ class Bootstrap : public core::Process {
   void on_frame(core::LinkId link, core::Frame&& frame) override;
   core::ProcessStatus status() override;
   std::size_t peers_missing_handler() override { return 0; }
+  // Fault short_bridge_wait is the bootstrap's (core/faults.h).
+  void set_faults(const core::FaultSet& faults) override { config_.faults = faults; }
 
   // Members listed to others: those whose link to us is up (contract of
   // issue 13: a member that left is not handed out as a peer).
@@ -55,6 +65,17 @@ class Bootstrap : public core::Process {
     bool greeted = false;  // handshake done
     bool registered = false;
     core::PeerInfo info;
+    // The round trip of the link, from sending connected to the client's
+    // next frame (its proof, or without identities its register); 0 until
+    // then. What the wait for a bridge adds for the way there and back.
+    core::TimePoint connected_sent_at = -1;
+    core::Duration rtt = 0;
+  };
+  // One get_onboarding_peer sent: for which newcomer, to which bridge. Kept
+  // until its onboarding ends, so an answer after the wait still counts.
+  struct Asked {
+    core::NodeId newcomer;
+    core::LinkId bridge = 0;
   };
   struct Onboarding {
     core::LinkId newcomer_link = 0;
@@ -62,6 +83,8 @@ class Bootstrap : public core::Process {
     std::size_t bridges_tried = 0;
     std::uint64_t request_id = 0;   // of the get_onboarding_peer in flight
     core::LinkId asked_bridge = 0;  // the bridge it went to: only it may answer
+    // Every get_onboarding_peer of this onboarding, answerable until it ends.
+    std::vector<std::uint64_t> requests;
     core::TimerId timer = 0;
     bool awaiting_acceptance = false;
     core::PeerInfo helper;
@@ -72,6 +95,7 @@ class Bootstrap : public core::Process {
     bool designation = false;
     core::TimePoint started_at = 0;  // request received, for the duration histogram
     std::string last_error;
+    std::string last_code;  // onboarding_failed's code (kOnboardingFailureCodes)
   };
 
   void handle(core::LinkId link, Client& client, core::Frame&& frame);
@@ -80,6 +104,24 @@ class Bootstrap : public core::Process {
   void handle_bridge_answer(core::LinkId link, const core::Frame& frame);
   void handle_invitation_accepted(core::LinkId link, Client& client, const core::Frame& frame);
   void ask_next_bridge(const core::NodeId& newcomer);
+  // The wait for `bridge` ran out: try the next one.
+  void bridge_timed_out(const core::NodeId& newcomer, core::LinkId bridge, core::Duration wait);
+  // A bridge's answer that completes nothing: counted, logged, dropped.
+  void discard_late_answer(core::LinkId link, const core::Frame& frame, std::string_view why);
+  // Forgets every request of an onboarding that ends.
+  void forget_requests(const Onboarding& onboarding);
+  // Records what a bridge's answer says of the network (see timeout_code).
+  void note_evidence(const core::Frame& frame, bool late);
+  // Why the wait for a bridge ran out, as onboarding_failed's code:
+  // bridge_late when, in the last kEvidenceMemory, answers with a helper
+  // came after their wait from bridges none of whose requests went
+  // unanswered (onboarding_peer_response.unanswered_requests 0), and no
+  // bridge reported unanswered requests or answered find_node_timeout: the
+  // way to the bridges and back is what takes the time, a slow network.
+  // Else bridge_timeout (frames lost on the way: the early-return bug, or a
+  // bridge gone silent).
+  std::string_view timeout_code() const;
+  bool recent(core::TimePoint at) const { return at >= 0 && env_.now() - at <= kEvidenceMemory; }
   void fail_onboarding(const core::NodeId& newcomer);
   void finish_onboarding(std::map<core::NodeId, Onboarding>::iterator it);
   void announce_member(const core::PeerInfo& member);
@@ -122,11 +164,15 @@ class Bootstrap : public core::Process {
   std::vector<core::LinkId> bridges_;
   std::size_t next_bridge_ = 0;
   std::map<core::NodeId, Onboarding> onboardings_;
-  std::map<std::uint64_t, core::NodeId> onboarding_by_request_;
+  std::map<std::uint64_t, Asked> onboarding_by_request_;
+  static constexpr core::Duration kEvidenceMemory = 10 * 60 * core::kSecond;
+  core::TimePoint last_slow_evidence_at_ = -1;
+  core::TimePoint last_drop_evidence_at_ = -1;
   std::uint64_t next_request_id_ = 1;
   // Registered before any member that reads them.
   metrics::KnownSeries onboarding_total_;
   metrics::KnownSeries refused_total_;
+  metrics::KnownSeries late_answers_;
   metrics::Gauge& healthy_;
   metrics::KnownSeries handshake_rejected_;
   metrics::Histogram& onboarding_success_duration_;

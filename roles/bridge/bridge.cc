@@ -56,6 +56,11 @@ void Bridge::on_emergency(core::Health::Emergency emergency) {
 }
 
 void Bridge::on_health_checked(bool healthy) {
+  // Nobody to report to until the bootstrap link's handshake is done (the
+  // guard would refuse the frame anyway: nothing reaches a peer before that,
+  // guard.h). Sent mid-handshake, it used to get the link refused and
+  // closed at every tick once a handshake outlasted the interval.
+  if (!bootstrap_ready()) return;
   Frame update = Frame::Of(MessageType::kBridgeHealthUpdate);
   update.count = static_cast<std::uint32_t>(links_.connected_count());
   update.flag = healthy;
@@ -67,20 +72,29 @@ void Bridge::broker_onboarding(const Frame& request) {
   Brokering& brokering = brokerings_[id];
   brokering.bootstrap_request_id = request.request_id;
   brokering.newcomer = PeerInfo{request.target, request.metadata};
+  brokering.timed_out_at_start = dht_.requests_timed_out();
+  brokering.late_at_start = dht_.late_answers();
   log(LogLevel::kInfo, "onboarding_requested", {{"newcomer", request.target.short_hex()}});
-  dht_.find_node(request.target, [this, id](const core::LookupResult& result) {
-    auto it = brokerings_.find(id);
-    if (it == brokerings_.end()) return;
-    if (result.timed_out()) {
-      log(LogLevel::kWarn, "onboarding_lookup_failed",
-          {{"newcomer", it->second.newcomer.node_id.short_hex()}, {"error", "findNode timeout"}});
-      reply_failure(it->second, "find_node_timeout", "findNode timeout - taking too long");
-      brokerings_.erase(it);
-      return;
-    }
-    it->second.candidates = pick_helpers(result, it->second.newcomer.node_id);
-    ask_next_helper(id);
-  });
+  // Within the bridge's budget (Timing::bridge_lookup_budget), so the whole
+  // brokering ends within Timing::brokering_budget, which the bootstrap's
+  // wait for this answer always exceeds (Timing::bridge_wait).
+  dht_.find_node(
+      request.target,
+      [this, id](const core::LookupResult& result) {
+        auto it = brokerings_.find(id);
+        if (it == brokerings_.end()) return;
+        if (result.timed_out()) {
+          log(LogLevel::kWarn, "onboarding_lookup_failed",
+              {{"newcomer", it->second.newcomer.node_id.short_hex()},
+               {"error", "findNode timeout"}});
+          reply_failure(it->second, "find_node_timeout", "findNode timeout - taking too long");
+          brokerings_.erase(it);
+          return;
+        }
+        it->second.candidates = pick_helpers(result, it->second.newcomer.node_id);
+        ask_next_helper(id);
+      },
+      {}, config_.timing.bridge_lookup_budget());
 }
 
 std::vector<PeerInfo> Bridge::pick_helpers(const core::LookupResult& result,
@@ -129,10 +143,20 @@ void Bridge::ask_next_helper(std::uint64_t brokering_id) {
                  reply.nodes.push_back(helper);
                  reply.invitation = response->invitation;
                  reply.chain = response->chain;  // the helper's, for the bootstrap to check
+                 // So a late answer tells the bootstrap why it is late.
+                 reply.count = unanswered_since(found->second);
                  metrics_.invitation("brokered").Increment();
                  send_to_bootstrap(std::move(reply));
                  brokerings_.erase(found);
                });
+}
+
+std::uint32_t Bridge::unanswered_since(const Brokering& brokering) const {
+  // Across every brokering in flight, not this one's only: evidence that
+  // peers are not answering, which is what the bootstrap wants to know.
+  const std::uint64_t timed_out = dht_.requests_timed_out() - brokering.timed_out_at_start;
+  const std::uint64_t late = dht_.late_answers() - brokering.late_at_start;
+  return static_cast<std::uint32_t>(timed_out > late ? timed_out - late : 0);
 }
 
 void Bridge::reply_failure(const Brokering& brokering, std::string code, std::string text) {

@@ -32,7 +32,12 @@ class Bridge : public core::DhtMember {
     core::PeerInfo newcomer;
     std::vector<core::PeerInfo> candidates;
     std::size_t next = 0;
+    // The Dht's counts when brokering began: what timed out since, less
+    // what was answered late since, went unanswered (told to the bootstrap).
+    std::uint64_t timed_out_at_start = 0;
+    std::uint64_t late_at_start = 0;
   };
+  std::uint32_t unanswered_since(const Brokering& brokering) const;
 
   void broker_onboarding(const core::Frame& request);
   std::vector<core::PeerInfo> pick_helpers(const core::LookupResult& result,

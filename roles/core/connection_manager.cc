@@ -23,7 +23,9 @@ void ConnectionManager::send(Frame frame) {
   }
 }
 
-void ConnectionManager::send_handshake(Frame frame) { env_.send(link_, std::move(frame)); }
+void ConnectionManager::send_handshake(Frame frame) {
+  env_.send_handshake(link_, std::move(frame));
+}
 
 void ConnectionManager::flush_pending() {
   auto pending = std::move(pending_);

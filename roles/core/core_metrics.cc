@@ -46,6 +46,9 @@ CoreMetrics::CoreMetrics(metrics::Registry& registry)
       find_node_queries(counter(registry, "yz_find_node_queries_total",
                                 "find_node queries sent to a peer (the denominator of "
                                 "yz_find_node_timeouts_total)")),
+      late_answers(counter(registry, "yz_late_answers_total",
+                           "Answers to this process's requests that came after the request had "
+                           "timed out: a slow network, not a dropped frame")),
       find_node_duration(
           metrics::BuildHistogram()
               .Name("yz_find_node_duration_seconds")

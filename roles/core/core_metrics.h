@@ -72,6 +72,7 @@ class CoreMetrics {
 
   metrics::Counter& find_node_timeouts;
   metrics::Counter& find_node_queries;
+  metrics::Counter& late_answers;
   metrics::Histogram& find_node_duration;
   metrics::Counter& health_check_failures;
   metrics::Gauge& health_consecutive_failures;

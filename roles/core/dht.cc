@@ -76,6 +76,7 @@ void Dht::request(const PeerInfo& peer, Frame frame, Duration timeout, ResponseC
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
     it->second.timer = 0;
+    ++requests_timed_out_;
     if (it->second.frame.type == MessageType::kFindNode) {
       ++find_node_timeouts_;
       metrics_.find_node_timeouts.Increment();
@@ -84,6 +85,9 @@ void Dht::request(const PeerInfo& peer, Frame frame, Duration timeout, ResponseC
              {{"peer", it->second.peer.node_id.short_hex()},
               {"type", std::string(message_type_name(it->second.frame.type))},
               {"req", std::to_string(id)}});
+    // Ids grow, so the smallest is the oldest.
+    if (timed_out_.size() >= kTimedOutMemory) timed_out_.erase(timed_out_.begin());
+    timed_out_.insert(id);
     complete_request(id, nullptr);
   });
   pending_.emplace(id, std::move(pending));
@@ -127,6 +131,8 @@ void Dht::shutdown() {
   for (auto& [id, pending] : pending_)
     if (pending.timer != 0) env_.cancel_timer(pending.timer);
   pending_.clear();
+  for (auto& [id, active] : lookups_)
+    if (active.budget_timer != 0) env_.cancel_timer(active.budget_timer);
   lookups_.clear();
 }
 
@@ -138,6 +144,15 @@ void Dht::handle_peer_message(ConnectionManager& from, Frame&& frame) {
       auto it = pending_.find(frame.request_id);
       if (it == pending_.end() || it->second.peer.node_id != from.peer().node_id) {
         metrics_.dropped("late_response").Increment();
+        if (it == pending_.end() && timed_out_.erase(frame.request_id) > 0) {
+          // Answered after all, too late: the peer has a handler and the
+          // frames got through, slowly.
+          ++late_answers_;
+          metrics_.late_answers.Increment();
+          env_.log(LogLevel::kDebug, "late_answer",
+                   {{"peer", from.peer().node_id.short_hex()},
+                    {"type", std::string(message_type_name(frame.type))}});
+        }
         return;
       }
       complete_request(frame.request_id, &frame);
@@ -173,14 +188,40 @@ void Dht::answer_find_node(ConnectionManager& from, const Frame& frame) {
 }
 
 void Dht::find_node(const NodeId& target, LookupCallback done,
-                    const std::vector<PeerInfo>& extra_seeds) {
+                    const std::vector<PeerInfo>& extra_seeds, Duration budget) {
   if (shut_down_) return;
   const std::uint64_t id = next_lookup_id_++;
   auto lookup = std::make_unique<Lookup>(self_.node_id, target, timing_.k, timing_.alpha);
   lookup->add_candidates(routing_table_.closest(target, timing_.k, is_passive));
   lookup->add_candidates(extra_seeds);
-  lookups_.emplace(id, ActiveLookup{std::move(lookup), env_.now(), std::move(done)});
+  ActiveLookup& active =
+      lookups_.emplace(id, ActiveLookup{std::move(lookup), env_.now(), std::move(done)})
+          .first->second;
+  if (budget > 0) {
+    active.budget_timer = env_.start_timer(budget, [this, id] {
+      auto it = lookups_.find(id);
+      if (it == lookups_.end()) return;
+      it->second.budget_timer = 0;
+      // A spinning lookup (fault lookup_no_termination) spins on: the fault
+      // is the original's loop, which had no budget.
+      if (it->second.spinning) return;
+      env_.log(LogLevel::kDebug, "lookup_budget_spent",
+               {{"target", it->second.lookup->target().short_hex()},
+                {"answered", std::to_string(it->second.lookup->result().answered)}});
+      finish_lookup(it);
+    });
+  }
   advance_lookup(id);
+}
+
+void Dht::finish_lookup(std::map<std::uint64_t, ActiveLookup>::iterator it) {
+  ActiveLookup finished = std::move(it->second);
+  lookups_.erase(it);
+  if (finished.budget_timer != 0) env_.cancel_timer(finished.budget_timer);
+  LookupResult result = finished.lookup->result();
+  result.duration = env_.now() - finished.started_at;
+  metrics_.find_node_duration.Observe(static_cast<double>(result.duration) / kSecond);
+  if (finished.done) finished.done(result);
 }
 
 void Dht::advance_lookup(std::uint64_t lookup_id) {
@@ -197,12 +238,7 @@ void Dht::advance_lookup(std::uint64_t lookup_id) {
     return;
   }
   if (lookup.done()) {
-    ActiveLookup finished = std::move(it->second);
-    lookups_.erase(it);
-    LookupResult result = finished.lookup->result();
-    result.duration = env_.now() - finished.started_at;
-    metrics_.find_node_duration.Observe(static_cast<double>(result.duration) / kSecond);
-    if (finished.done) finished.done(result);
+    finish_lookup(it);
     return;
   }
   for (const PeerInfo& peer : lookup.next_queries()) {

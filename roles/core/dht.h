@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_set>
 
@@ -62,8 +63,11 @@ class Dht {
 
   // Iterative find_node, seeded with the closest connected peers plus
   // `extra_seeds` (a newcomer's helper, whose link may still be opening).
+  // With a `budget` above 0, a lookup still running that long after it
+  // started ends there with the peers that have answered (queries still in
+  // flight are abandoned: whatever they bring is ignored).
   void find_node(const NodeId& target, LookupCallback done,
-                 const std::vector<PeerInfo>& extra_seeds = {});
+                 const std::vector<PeerInfo>& extra_seeds = {}, Duration budget = 0);
 
   // Before the process closes its links: ends every lookup and request
   // without calling back, so nothing dials or fires after a stop.
@@ -79,6 +83,12 @@ class Dht {
   bool has_peer_node(const NodeId& peer) const { return peer_nodes_.contains(peer); }
   std::size_t peer_node_count() const { return peer_nodes_.size(); }
   std::uint64_t find_node_timeouts() const { return find_node_timeouts_; }
+  // Answers that came after their request had timed out (of the last
+  // kTimedOutMemory requests that did): the network is slow, not dropping.
+  std::uint64_t late_answers() const { return late_answers_; }
+  // Requests of any kind that timed out (find_node_timeouts() counts the
+  // find_node ones).
+  std::uint64_t requests_timed_out() const { return requests_timed_out_; }
 
   // Bridges are passive: never handed out as contacts, never asked in lookups.
   static bool is_passive(const PeerInfo& peer) { return peer.metadata.role == Role::kBridge; }
@@ -97,6 +107,7 @@ class Dht {
     TimePoint started_at = 0;
     LookupCallback done;
     bool spinning = false;  // fault lookup_no_termination
+    TimerId budget_timer = 0;
   };
   // How late fault message_before_attach attaches an accepted link's listener.
   static constexpr Duration kDeferredAttach = 5 * kMillisecond;
@@ -105,6 +116,8 @@ class Dht {
   void answer_find_node(ConnectionManager& from, const Frame& frame);
   void complete_request(std::uint64_t request_id, const Frame* response);
   void advance_lookup(std::uint64_t lookup_id);
+  // Ends a lookup now with what it has (its budget ran out, or it is done).
+  void finish_lookup(std::map<std::uint64_t, ActiveLookup>::iterator it);
 
   Env& env_;
   CoreMetrics& metrics_;
@@ -121,6 +134,12 @@ class Dht {
   std::map<std::uint64_t, ActiveLookup> lookups_;
   std::uint64_t next_lookup_id_ = 1;
   std::uint64_t find_node_timeouts_ = 0;
+  std::uint64_t late_answers_ = 0;
+  std::uint64_t requests_timed_out_ = 0;
+  // Requests that timed out, newest last, so an answer after its timeout is
+  // told from one to a request we never made. Bounded.
+  static constexpr std::size_t kTimedOutMemory = 1024;
+  std::set<std::uint64_t> timed_out_;
   bool shut_down_ = false;
   // find_node answered per peer (Limits::lookups_per_second).
   KeyedLimiter<NodeId> find_node_limit_{timing_.limits.lookups_per_second,

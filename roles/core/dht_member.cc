@@ -59,6 +59,7 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
     metrics_.health_consecutive_failures.Set(health_.consecutive_failures());
     metrics_.bootstrap_connected.Set(bootstrap_ready() ? 1 : 0);
     state_metrics_.set_state(join_state());
+    state_metrics_.set_reason(health_reason());
   });
 }
 
@@ -97,7 +98,7 @@ void DhtMember::on_link_opened(LinkId link) {
     hello.node_id = self_.node_id;
     hello.metadata = self_.metadata;
     bootstrap_auth_.add_to_hello(link, hello);
-    env_.send(link, std::move(hello));
+    env_.send_handshake(link, std::move(hello));
     return;
   }
   links_.on_link_opened(link);
@@ -176,7 +177,7 @@ void DhtMember::handle_bootstrap_frame(Frame&& frame) {
       return;
     }
     if (bootstrap_auth_.enabled()) {
-      send_to_bootstrap(std::move(proof));
+      env_.send_handshake(bootstrap_link_, std::move(proof));
       if (anchor_ && *anchor_ != frame.node_id)
         log(LogLevel::kWarn, "bootstrap_key_changed",
             {{"was", anchor_->short_hex()}, {"now", frame.node_id.short_hex()}});
@@ -440,6 +441,7 @@ void DhtMember::handle_onboarding_failed(const Frame& frame) {
         static_cast<double>(env_.now() - onboarding_asked_at_) / kSecond);
   end_onboarding_attempt();
   ++onboarding_failures_;
+  onboarding_failure_code_ = frame.code;
   metrics_.onboarding_failures.Increment();
   log(LogLevel::kError, "onboarding_failed", {{"error", frame.text}});
 }
@@ -520,6 +522,12 @@ void DhtMember::run_health_check() {
   }
   const bool healthy = health_.healthy(env_.now(), connected);
   metrics_.healthy.Set(healthy ? 1 : 0);
+  if (join_state() == JoinState::kJoined) {
+    // Joined: what went wrong before is no reason any more.
+    onboarding_failure_code_.clear();
+    late_answers_baseline_ = dht_.late_answers();
+    unanswered_baseline_ = dht_.find_node_timeouts();
+  }
   on_health_checked(healthy);
   if (emergency != Health::Emergency::kNone) on_emergency(emergency);
 }
@@ -557,6 +565,12 @@ JoinState DhtMember::join_state() {
       env_.now() - health_.started_at(), config_.timing.startup_grace});
 }
 
+HealthReason DhtMember::health_reason() {
+  return core::health_reason(ReasonObservation{
+      join_state(), bootstrap_ready(), dht_.late_answers() - late_answers_baseline_,
+      dht_.find_node_timeouts() - unanswered_baseline_, onboarding_failure_code_});
+}
+
 ProcessStatus DhtMember::status() {
   ProcessStatus s;
   s.name = config_.name;
@@ -570,10 +584,12 @@ ProcessStatus DhtMember::status() {
   s.peers_missing_handler = dht_.peers_missing_handler();
   s.dropped_no_handler = static_cast<std::uint64_t>(metrics_.dropped("no_handler").Value());
   s.find_node_timeouts = dht_.find_node_timeouts();
+  s.late_answers = dht_.late_answers();
   s.onboarding_failures = onboarding_failures_;
   s.bootstrap_connected = bootstrap_ready();
   s.member = member_;
   s.state = join_state();
+  s.reason = health_reason();
   return s;
 }
 

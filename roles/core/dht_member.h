@@ -98,6 +98,7 @@ class DhtMember : public Process {
   void run_health_check();
   void end_onboarding_attempt();
   JoinState join_state();
+  HealthReason health_reason();
   void join_through(const std::vector<PeerInfo>& peers);
   void refresh_buckets_from(int bucket);
 
@@ -117,6 +118,12 @@ class DhtMember : public Process {
   TimePoint onboarding_asked_at_ = 0;  // for yz_onboarding_duration_seconds
   PeerInfo inviter_;
   std::uint64_t onboarding_failures_ = 0;
+  // What health_reason() weighs, since the process was last seen joined (at
+  // a health check) or started: the code of the last onboarding_failed, and
+  // the counts of late answers and unanswered find_node queries then.
+  std::string onboarding_failure_code_;
+  std::uint64_t late_answers_baseline_ = 0;
+  std::uint64_t unanswered_baseline_ = 0;
   // Refusals of what others send us, written through one rate limit.
   RefusalLog refusals_{env_};
 };

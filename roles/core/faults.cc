@@ -5,7 +5,7 @@
 namespace yz::core {
 namespace {
 
-constexpr std::array<FaultInfo, 5> kFaults = {{
+constexpr std::array<FaultInfo, 6> kFaults = {{
     {Fault::kEarlyReturnRace, "early_return_race",
      "Dht::handle_peer_connected returns early when the routing table already holds the peer; "
      "the link gets no DHT listener (incident 2025-12-03)"},
@@ -18,6 +18,9 @@ constexpr std::array<FaultInfo, 5> kFaults = {{
      "are closed as dead"},
     {Fault::kLookupNoTermination, "lookup_no_termination",
      "a lookup ends only through its active-query count and spins when it has no candidate"},
+    {Fault::kShortBridgeWait, "short_bridge_wait",
+     "the bootstrap waits a fixed 10 s per bridge, no longer than the bridge's own lookup, and "
+     "drops later answers: over slow links every onboarding fails"},
 }};
 
 }  // namespace

@@ -34,6 +34,14 @@ enum class Fault : std::uint8_t {
   // a lookup that starts with no candidate never has a query to finish, so
   // it re-checks forever at the same instant (a livelock).
   kLookupNoTermination,
+  // The bootstrap waits a fixed onboarding_bridge_timeout (10 s) for each
+  // bridge, no longer than the bridge's own find_node timeout, and drops
+  // any answer that comes after it: over links slow enough that a bridge's
+  // lookup and invitation take longer, every onboarding fails (issue 14).
+  // Part of the 2025-12-03 incident: with early_return_race, a bridge's
+  // lookup waited on a peer that dropped its frame and answered just too
+  // late, so newcomers stayed isolated instead of joining around it.
+  kShortBridgeWait,
 };
 
 struct FaultInfo {

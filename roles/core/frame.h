@@ -114,12 +114,13 @@ struct Frame {
   bool flag = false;                // peers_or_genesis.is_genesis, bridge_health_update.healthy
   bool onboarding_started = false;  // peers_or_genesis.onboarding_started
   std::string text;                 // error.message, onboarding_failed.error, register.bridge_auth
-  std::string code;                 // error.code
-  std::uint32_t count = 0;          // bridge_health_update.connected_peers
-  std::string public_key;           // hello/connected: the sender's raw Ed25519 key
-  std::string nonce;                // hello/connected: fresh bytes for the other side to sign
-  std::string signature;            // connected/dht_peer_proof: the other side's nonce, signed
-  std::string genesis_auth;         // register.genesis_auth
+  std::string code;                 // error.code, onboarding_failed.code
+  // bridge_health_update.connected_peers, onboarding_peer_response.unanswered_requests
+  std::uint32_t count = 0;
+  std::string public_key;    // hello/connected: the sender's raw Ed25519 key
+  std::string nonce;         // hello/connected: fresh bytes for the other side to sign
+  std::string signature;     // connected/dht_peer_proof: the other side's nonce, signed
+  std::string genesis_auth;  // register.genesis_auth
 
   static Frame Of(MessageType type, std::uint64_t request_id = 0) {
     Frame f;

@@ -32,6 +32,13 @@ GuardedProcess::GuardedProcess(Env& env, const Limits& limits, std::uint32_t max
                               .Help("Links closed before or at the handshake, by reason")
                               .Register(env.metrics())
                               .Add({{"reason", "handshake_timeout"}})),
+      refused_before_handshake_(metrics::BuildCounter()
+                                    .Name("yz_send_refused_total")
+                                    .Help("Frames a role sent that were not put on the link, by "
+                                          "reason (before_handshake: the link's handshake had "
+                                          "not completed)")
+                                    .Register(env.metrics())
+                                    .Add({{"reason", "before_handshake"}})),
       refusals_(env),
       inner_(make_role(*this)) {
   // Every limit's series exists from the start, at 0, so a dashboard can
@@ -174,6 +181,38 @@ void GuardedProcess::on_frame(LinkId link, Frame&& frame) {
                 {{"link", std::to_string(link)},
                  {"limit", std::to_string(limits_.frames_per_second) + "/s"}});
   close_under_role(link, "rate_limited");
+}
+
+bool GuardedProcess::may_send(LinkId link, const Frame& frame, bool handshake) {
+  auto it = links_.find(link);
+  if (it == links_.end() || it->second.authenticated) return true;
+  if (handshake) {
+    switch (frame.type) {
+      case MessageType::kDhtPeerHello:
+      case MessageType::kDhtPeerConnected:
+      case MessageType::kDhtPeerProof:
+      case MessageType::kError:
+        return true;
+      default:
+        break;  // not a handshake frame, whichever way it was sent
+    }
+  }
+  refused_before_handshake_.Increment();
+  refusals_.log(LogLevel::kWarn, "send_refused", "before_handshake",
+                {{"link", std::to_string(link)},
+                 {"type", std::string(message_type_name(frame.type))},
+                 {"direction", it->second.inbound ? "inbound" : "outbound"},
+                 {"address", it->second.address},
+                 {"reason", "before_handshake"}});
+  return false;
+}
+
+void GuardedProcess::send(LinkId link, Frame frame) {
+  if (may_send(link, frame, false)) env_.send(link, std::move(frame));
+}
+
+void GuardedProcess::send_handshake(LinkId link, Frame frame) {
+  if (may_send(link, frame, true)) env_.send_handshake(link, std::move(frame));
 }
 
 LinkId GuardedProcess::dial(const std::string& address) {

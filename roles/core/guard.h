@@ -36,6 +36,24 @@ namespace yz::core {
 // yz_handshake_rejected_total{reason="handshake_timeout"}, and the role
 // hears on_link_closed for it: one deadline for every role, so no role can
 // forget one.
+//
+// Nothing a role says reaches a peer before that link's handshake is done:
+// on a link not yet authenticated only the handshake's own frames pass
+// (Env::send_handshake: hello, connected, proof, or the error that refuses
+// the link). Any other frame is refused, not held: counted in
+// yz_send_refused_total{reason="before_handshake"} and logged
+// ("send_refused", with its type). Refused rather than held because the
+// guard cannot know a role's protocol after the handshake (the bootstrap
+// refuses anything before register, so a frame held and flushed at
+// authentication would be refused and the link closed all the same, and one
+// flushed later would overtake what the role sent after it); because what
+// a role sends that early is either periodic (a bridge's health update: the
+// next tick carries fresher numbers) or belongs to a link that was replaced
+// (an answer to a request the peer made on the old one); and because the
+// frames that must wait for a handshake, a DHT member's requests on a peer
+// link, already wait in order in their ConnectionManager, which knows where
+// they go. A held queue here would be one more unbounded buffer per link
+// for a peer that may never finish its handshake.
 class GuardedProcess final : public Process, private Env {
  public:
   using Factory = std::function<std::unique_ptr<Process>(Env& env)>;
@@ -83,6 +101,10 @@ class GuardedProcess final : public Process, private Env {
   void handshake_timed_out(LinkId link);
   // Closes a link the role knows of, from under it, and tells the role.
   void close_under_role(LinkId link, std::string_view reason);
+  // Whether `frame` may go out on `link` now: the link is unknown here (the
+  // driver discards frames on a closed link), authenticated, or `frame` is
+  // one of the handshake's own. Else counts and logs the refusal.
+  bool may_send(LinkId link, const Frame& frame, bool handshake);
 
   // Env, for the role: everything goes to the driver's Env; closes are
   // noted so the link count stays right.
@@ -92,7 +114,8 @@ class GuardedProcess final : public Process, private Env {
     return env_.start_timer(delay, std::move(fn));
   }
   void cancel_timer(TimerId timer) override { env_.cancel_timer(timer); }
-  void send(LinkId link, Frame frame) override { env_.send(link, std::move(frame)); }
+  void send(LinkId link, Frame frame) override;
+  void send_handshake(LinkId link, Frame frame) override;
   LinkId dial(const std::string& address) override;
   void close(LinkId link) override;
   void close(LinkId link, std::string_view reason) override;
@@ -113,6 +136,7 @@ class GuardedProcess final : public Process, private Env {
   LimitHits limited_links_;
   LimitHits limited_unauthenticated_;
   metrics::Counter& handshake_timeouts_;
+  metrics::Counter& refused_before_handshake_;
   RefusalLog refusals_;
   std::map<LinkId, LinkState> links_;
   std::size_t inbound_ = 0;

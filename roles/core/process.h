@@ -54,10 +54,14 @@ struct ProcessStatus {
   std::size_t peers_missing_handler = 0;
   std::uint64_t dropped_no_handler = 0;
   std::uint64_t find_node_timeouts = 0;
+  // Answers to its requests that came after their timeout (slow, not lost).
+  std::uint64_t late_answers = 0;
   std::uint64_t onboarding_failures = 0;
   bool bootstrap_connected = false;
   bool member = false;
   JoinState state = JoinState::kJoining;
+  // Why it is not joined (none when it is): /health "reason".
+  HealthReason reason = HealthReason::kNone;
 };
 
 // One role instance, driven by events. A driver (runtime or simulator) calls

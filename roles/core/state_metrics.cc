@@ -13,6 +13,16 @@ StateMetrics::StateMetrics(metrics::Registry& registry, const FaultSet& faults) 
                     .Register(registry);
   for (std::size_t i = 0; i < kJoinStateNames.size(); ++i)
     state_[i] = &state.Add({{"state", std::string(kJoinStateNames[i])}});
+  auto& reason = metrics::BuildGauge()
+                     .Name("yz_health_reason")
+                     .Help(
+                         "1 for why this process is not joined (none when it is; "
+                         "peers_drop_frames: requests unanswered, nothing late; network_slow: "
+                         "answers arrive after their timeout), 0 for the other reasons")
+                     .Register(registry);
+  for (std::size_t i = 0; i < kHealthReasonNames.size(); ++i)
+    reason_[i] = &reason.Add({{"reason", std::string(kHealthReasonNames[i])}});
+  set_reason(HealthReason::kNone);
   auto& fault = metrics::BuildGauge()
                     .Name("yz_fault_enabled")
                     .Help("1 when this known bug of the original system is switched on here")
@@ -25,6 +35,11 @@ StateMetrics::StateMetrics(metrics::Registry& registry, const FaultSet& faults) 
 void StateMetrics::set_state(JoinState state) {
   for (std::size_t i = 0; i < state_.size(); ++i)
     state_[i]->Set(i == static_cast<std::size_t>(state) ? 1 : 0);
+}
+
+void StateMetrics::set_reason(HealthReason reason) {
+  for (std::size_t i = 0; i < reason_.size(); ++i)
+    reason_[i]->Set(i == static_cast<std::size_t>(reason) ? 1 : 0);
 }
 
 void StateMetrics::set_faults(const FaultSet& faults) {

@@ -19,7 +19,9 @@ struct Timing {
   Duration find_node_timeout_connected = 10 * kSecond;
   // To a peer that has no link yet: covers the dial and the answer.
   Duration find_node_timeout = 3 * kSecond;
-  // The bootstrap waits this long for each bridge's get_onboarding_peer.
+  // The bootstrap waits at least this long for each bridge's
+  // get_onboarding_peer; in fact bridge_wait() below, which is never shorter
+  // than the bridge's own budget for the request.
   Duration onboarding_bridge_timeout = 10 * kSecond;
   // A bridge waits this long for each helper's create_invitation_for_peer.
   Duration invitation_timeout = 10 * kSecond;
@@ -44,6 +46,29 @@ struct Timing {
   std::uint32_t dead_link_pings = 3;
   // What this process accepts from others before it slows or drops them.
   Limits limits;
+
+  // ---- budgets derived from the constants above, so they cannot disagree ----
+
+  // How long a bridge's lookup of a newcomer may run: two rounds of find_node
+  // at the connected timeout. Then it picks helpers from the peers that have
+  // answered; one that heard from nobody answers find_node_timeout.
+  Duration bridge_lookup_budget() const { return 2 * find_node_timeout_connected; }
+  // The longest a bridge works on one newcomer before it answers the
+  // bootstrap: its lookup, then each helper candidate's invitation in turn.
+  Duration brokering_budget() const {
+    return bridge_lookup_budget() + static_cast<Duration>(helper_candidates) * invitation_timeout;
+  }
+  // How long the bootstrap waits for one bridge whose link has a round trip
+  // of `rtt` (measured at its handshake; 0 when unknown): the bridge's whole
+  // budget, plus twice the round trip for the request's way there and the
+  // answer's way back (twice, for links that are slower at times than at
+  // the handshake), never less than onboarding_bridge_timeout. Equal to the
+  // bridge's own lookup timeout, as it once was, every answer from a slow
+  // network arrived after the bootstrap had given up (issue 14).
+  Duration bridge_wait(Duration rtt) const {
+    const Duration derived = brokering_budget() + 2 * (rtt > 0 ? rtt : 0);
+    return derived > onboarding_bridge_timeout ? derived : onboarding_bridge_timeout;
+  }
 };
 
 }  // namespace yz::core

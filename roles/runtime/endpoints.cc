@@ -53,6 +53,10 @@ void AppendHealthFields(std::string& out, const core::ProcessStatus& status) {
   // the original's rule for compatibility.
   out += ",\"state\":";
   out += json::quote(core::join_state_name(status.state));
+  // Why it is not joined (core/join_state.h): "none" when it is;
+  // "peers_drop_frames" and "network_slow" tell the two isolations apart.
+  out += ",\"reason\":";
+  out += json::quote(core::health_reason_name(status.reason));
   out += ",\"uptimeSeconds\":";
   AppendSeconds(out, status.uptime);
 }
@@ -84,6 +88,8 @@ HttpResponse Status(core::Process& process, const ExtraStatusFields& extra) {
   AppendNumber(body, status.dropped_no_handler);
   body += ",\"findNodeTimeouts\":";
   AppendNumber(body, status.find_node_timeouts);
+  body += ",\"lateAnswers\":";
+  AppendNumber(body, status.late_answers);
   body += ",\"onboardingFailures\":";
   AppendNumber(body, status.onboarding_failures);
   if (extra) {

@@ -245,6 +245,7 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
       }
       put_invitation(f.invitation, m->mutable_invitation());
       put_chain(f.chain, m->mutable_inviter_chain());
+      m->set_unanswered_requests(f.count);
       break;
     }
     case MessageType::kSendInvitation: {
@@ -285,6 +286,7 @@ void encode_frame(const core::Frame& f, v1::Frame& out) {
     }
     case MessageType::kOnboardingFailed:
       out.mutable_onboarding_failed()->set_error(f.text);
+      out.mutable_onboarding_failed()->set_code(f.code);
       break;
     case MessageType::kError: {
       auto* m = out.mutable_error();
@@ -397,6 +399,7 @@ std::string decode_body(const v1::Frame& in, core::Frame& f) {
       }
       get_invitation(m.invitation(), f.invitation, error);
       get_chain(m.inviter_chain(), f.chain, error);
+      f.count = m.unanswered_requests();
       break;
     }
     case v1::Frame::kSendInvitation: {
@@ -441,6 +444,7 @@ std::string decode_body(const v1::Frame& in, core::Frame& f) {
     case v1::Frame::kOnboardingFailed:
       f.type = MessageType::kOnboardingFailed;
       f.text = in.onboarding_failed().error();
+      f.code = in.onboarding_failed().code();
       break;
     case v1::Frame::kError:
       f.type = MessageType::kError;

@@ -204,6 +204,26 @@ TEST(Layout, ArgvAndPortsFollowTheClusterSettings) {
   EXPECT_EQ(find_process(cluster, "dht-node-9"), -1);
 }
 
+// short_bridge_wait is the bootstrap's fault (the original's timeout budget,
+// issue 14): it goes to the bootstrap, the others to the members.
+TEST(Layout, EachFaultGoesToTheProcessesItConcerns) {
+  ClusterRecord cluster;
+  cluster.dir = "/c";
+  cluster.bin_dir = "/b";
+  cluster.faults = {"early_return_race", "short_bridge_wait"};
+  const auto members = cluster_members(1, 1);
+  auto argv = [&](std::size_t i) {
+    std::string s;
+    for (const auto& a : make_process(cluster, members[i], i, "").argv) s += a + " ";
+    return s;
+  };
+  const std::string bootstrap = argv(0), node = argv(members.size() - 1);
+  EXPECT_NE(bootstrap.find("--fault short_bridge_wait"), std::string::npos) << bootstrap;
+  EXPECT_EQ(bootstrap.find("early_return_race"), std::string::npos) << bootstrap;
+  EXPECT_NE(node.find("--fault early_return_race"), std::string::npos) << node;
+  EXPECT_EQ(node.find("short_bridge_wait"), std::string::npos) << node;
+}
+
 TEST(Args, ParsesFlagsValuesAndPositionals) {
   const std::vector<FlagSpec> spec = {{"--nodes"}, {"--fault", true, true}, {"--json", false}};
   Args a = parse_args({"--nodes=5", "x", "--fault", "a", "--fault", "b", "--json"}, spec, "up");

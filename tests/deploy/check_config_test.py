@@ -93,13 +93,16 @@ class ComposeTest(unittest.TestCase):
         print(f"compose: {len(services)} yz services pass --check-config")
 
     def test_fault_and_size_variables(self):
-        compose = lib.load_compose(dict(COMPOSE_VARS, YZ_FAULT="early_return_race", YZ_NODES="100"))
+        compose = lib.load_compose(dict(COMPOSE_VARS, YZ_FAULT="early_return_race", YZ_NODES="100",
+                                        YZ_BOOTSTRAP_FAULT="short_bridge_wait"))
         services = yz_services(compose)
         self.assertEqual(int(services["dht-node"]["deploy"]["replicas"]), 100)
         for name, service in services.items():
-            if name != "bootstrap":
-                self.assertEqual(lib.compose_environment(service)["YZ_FAULT"], "early_return_race")
-            self.run_service(name, service, "YZ_FAULT=early_return_race")
+            # The bootstrap's own fault (the original's timeout budget) is
+            # YZ_BOOTSTRAP_FAULT; the members' is YZ_FAULT.
+            fault = "short_bridge_wait" if name == "bootstrap" else "early_return_race"
+            self.assertEqual(lib.compose_environment(service)["YZ_FAULT"], fault)
+            self.run_service(name, service, "YZ_FAULT=" + fault)
 
     def test_bridge_auth_is_required_by_compose(self):
         with self.assertRaisesRegex(ValueError, "BRIDGE_AUTH"):

@@ -69,10 +69,11 @@ TEST(Cli, CheckExitsOneOnFailureZeroOnSuccess) {
 TEST(Cli, FaultsListsTheWholeBugFamilyOneLineEach) {
   const CommandOutcome faults = yzsim("faults");
   EXPECT_EQ(faults.exit_code, 0);
-  for (const char* name : {"early_return_race", "replacement_cache_no_callback",
-                           "message_before_attach", "pong_wrong_manager", "lookup_no_termination"})
+  for (const char* name :
+       {"early_return_race", "replacement_cache_no_callback", "message_before_attach",
+        "pong_wrong_manager", "lookup_no_termination", "short_bridge_wait"})
     EXPECT_NE(faults.output.find(std::string(name) + "\t"), std::string::npos) << name;
-  EXPECT_EQ(std::count(faults.output.begin(), faults.output.end(), '\n'), 5);
+  EXPECT_EQ(std::count(faults.output.begin(), faults.output.end(), '\n'), 6);
 }
 
 TEST(Cli, ParsesExploreStrategies) {

@@ -168,19 +168,27 @@ TEST(Liveness, ALivelockIsALivenessFailureNotASafetyOne) {
   EXPECT_EQ(explore_with(scenario, Strategy::kRandom, 60, {}).summary.failing_runs, 0u);
 }
 
-TEST(Liveness, TheIncidentDoesNotHealWhenTheFaultGoesOff) {
-  // Switching the fault off does not give the broken links their listeners
-  // back: the incident's nodes stay isolated past the bound, as the real
-  // network stayed broken for 12 hours.
+TEST(Liveness, TheIncidentsBrokenLinksStayBrokenWhenTheFaultsGoOff) {
+  // Switching the faults off does not give the broken links their listeners
+  // back: a node keeps a routing-table peer whose link has no handler. What
+  // kept the incident's newcomers isolated for 12 hours was the original's
+  // budget as well (short_bridge_wait, on in the scenario file; issue 14):
+  // once the bootstrap waits longer than the bridge's budget, they join
+  // around the broken links, so the original's health rule passes everyone.
   Scenario scenario = load_or_die("incident-15.textproto");
   scenario.liveness_bound = 120 * core::kSecond;
   const RunResult r = testing::run_once(scenario, 1, early_return_race());
   EXPECT_TRUE(r.liveness.checked);
-  EXPECT_FALSE(r.liveness.converged);
-  const auto kinds = failure_kinds(r);
-  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "liveness"), kinds.end());
+  int degraded = 0, isolated = 0;
+  for (const NodeReport& n : r.nodes) {
+    degraded += n.state == "degraded" && n.peers_missing_handler > 0;
+    isolated += n.state == "isolated";
+  }
+  EXPECT_GE(degraded, 1);
+  EXPECT_EQ(isolated, 0);
   const RunResult fixed = testing::run_once(scenario, 1);
   EXPECT_TRUE(fixed.liveness.converged);
+  for (const NodeReport& n : fixed.nodes) EXPECT_EQ(n.state, "joined") << n.name;
 }
 
 }  // namespace

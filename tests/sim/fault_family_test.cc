@@ -56,7 +56,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{core::Fault::kPongWrongManager, "simultaneous-join.textproto",
                            Strategy::kRandom, 40, "live_link_closed_as_dead"},
                       Case{core::Fault::kLookupNoTermination, "lookup-empty.textproto",
-                           Strategy::kRandom, 60, "livelock"}),
+                           Strategy::kRandom, 60, "livelock"},
+                      Case{core::Fault::kShortBridgeWait, "slow-wan.textproto", Strategy::kRandom,
+                           10, "unhealthy_at_end"}),
     [](const ::testing::TestParamInfo<Case>& param) {
       return std::string(core::fault_name(param.param.fault));
     });
@@ -85,7 +87,7 @@ TEST(FaultFamily, LinkOfAReplacementCachePeerWithoutListenerIsCaughtBeforeALoss)
   }
 }
 
-TEST(FaultFamily, EveryRegisteredFaultHasACase) { EXPECT_EQ(core::all_faults().size(), 5u); }
+TEST(FaultFamily, EveryRegisteredFaultHasACase) { EXPECT_EQ(core::all_faults().size(), 6u); }
 
 }  // namespace
 }  // namespace yz::sim

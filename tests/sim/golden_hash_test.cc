@@ -11,7 +11,16 @@
 // left those timers to fire as no-ops, so the long runs have fewer events;
 // and again when store and find_value left the contract, also issue 13: the
 // message types after them were renumbered, which the hash sees, while every
-// run's event count stayed the same.)
+// run's event count stayed the same; and for issue 14: the bootstrap waits
+// for a bridge longer than the bridge's whole budget (Timing::bridge_wait),
+// a bridge's lookup for a newcomer has a budget of its own (one more timer
+// per onboarding, and every timer draws an ordering key, so later draws
+// shift: lookup-1000 has 80 more events, scale-1000 1,013 fewer, with the
+// same outcome), and incident-15 now turns on short_bridge_wait, the
+// original's 10 s budget, which the incident needs (its outcome is
+// unchanged: seed 1 all healthy without early_return_race, 1/15 with it).
+// Item 1 of issue 14 (nothing sent before a link's handshake) changed no
+// pinned run.)
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -40,9 +49,9 @@ TEST(GoldenHash, Incident15) {
     const char* fixed;
     const char* faulted;
   };
-  for (const Golden& g : {Golden{1, "9fa1388810d5ab14", "76f3360cbe8fa043"},
-                          Golden{2, "526be447917ff4d9", "36d06f62e1e4aa45"},
-                          Golden{3, "3b6266e3ef93dcbc", "f30049409e6f9de0"}}) {
+  for (const Golden& g : {Golden{1, "8bc9e8e78886a89d", "d0ea4b22948dffc4"},
+                          Golden{2, "af6c8934f5af092d", "21af35aedbdeea96"},
+                          Golden{3, "1e19223bd6af2e72", "d806b3fc3eee8d7d"}}) {
     EXPECT_EQ(hex(run_once(scenario, g.seed).trace_hash), g.fixed) << "seed " << g.seed;
     EXPECT_EQ(hex(run_once(scenario, g.seed, early_return_race()).trace_hash), g.faulted)
         << "seed " << g.seed << " early_return_race";
@@ -52,8 +61,8 @@ TEST(GoldenHash, Incident15) {
 TEST(GoldenHash, Lookup1000) {
   const Scenario scenario = load_or_die("lookup-1000.textproto");
   const RunResult result = run_once(scenario, 1);
-  EXPECT_EQ(hex(result.trace_hash), "23d8564698b878ed");
-  EXPECT_EQ(result.events, 1034828u);
+  EXPECT_EQ(hex(result.trace_hash), "9769cef6a5bff6b3");
+  EXPECT_EQ(result.events, 1034908u);
 }
 
 // What `scale_sim --nodes 1000 --lookups 100 --seed 1` runs.
@@ -79,8 +88,8 @@ lookup_check { count: 100 at_ms: 55000 }
                                            "<golden>");
   ASSERT_TRUE(load.scenario) << load.error;
   const RunResult result = run_once(*load.scenario, 1);
-  EXPECT_EQ(hex(result.trace_hash), "4229c8a0f02746da");
-  EXPECT_EQ(result.events, 1009499u);
+  EXPECT_EQ(hex(result.trace_hash), "fef1f3817cf3ec7d");
+  EXPECT_EQ(result.events, 1008486u);
   EXPECT_EQ(result.lookup_checks.exact, 100u);
 }
 

@@ -79,11 +79,12 @@ TEST_F(EndpointsTest, HealthyProcessGets200AndTheExactJson) {
   const HttpResponse response = Call("GET", "/health");
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.content_type, "application/json");
-  EXPECT_EQ(response.body,
-            "{\"healthy\":true,\"uptime\":1.5,\"connectedPeers\":3,\"routingTableSize\":12,"
-            "\"healthFailures\":0,\"peersMissingHandler\":0,\"bootstrapConnected\":true,"
-            "\"role\":\"node\",\"nodeId\":\"00112233445566778899aabbccddeeff01234567\","
-            "\"name\":\"node-7\",\"state\":\"joining\",\"uptimeSeconds\":1.5}\n");
+  EXPECT_EQ(
+      response.body,
+      "{\"healthy\":true,\"uptime\":1.5,\"connectedPeers\":3,\"routingTableSize\":12,"
+      "\"healthFailures\":0,\"peersMissingHandler\":0,\"bootstrapConnected\":true,"
+      "\"role\":\"node\",\"nodeId\":\"00112233445566778899aabbccddeeff01234567\","
+      "\"name\":\"node-7\",\"state\":\"joining\",\"reason\":\"none\",\"uptimeSeconds\":1.5}\n");
 }
 
 // "state" is the process's join state, whatever it is, next to the
@@ -100,6 +101,20 @@ TEST_F(EndpointsTest, HealthCarriesEachJoinStateAndTheUptimeInSeconds) {
     EXPECT_THAT(response.body, HasSubstr("\"state\":\"" + name + "\"")) << name;
     EXPECT_THAT(response.body, HasSubstr("\"uptimeSeconds\":125.25")) << name;
     EXPECT_EQ(response.status, 200) << name;
+  }
+}
+
+// "reason" says why a process is not joined: the two isolations issue 14
+// tells apart, "peers_drop_frames" (the early-return bug) and
+// "network_slow" (answers arrive after their timeout), among the others.
+TEST_F(EndpointsTest, HealthNamesTheReasonForEveryReason) {
+  for (std::size_t i = 0; i < core::kHealthReasonNames.size(); ++i) {
+    process_.fixed = HealthyNode();
+    process_.fixed.state = core::JoinState::kIsolated;
+    process_.fixed.reason = static_cast<core::HealthReason>(i);
+    const std::string name(core::kHealthReasonNames[i]);
+    EXPECT_THAT(Call("GET", "/health").body, HasSubstr("\"reason\":\"" + name + "\"")) << name;
+    EXPECT_THAT(Call("GET", "/status").body, HasSubstr("\"reason\":\"" + name + "\"")) << name;
   }
 }
 
@@ -120,7 +135,8 @@ TEST_F(EndpointsTest, UnhealthyProcessGets503WithTheSameFields) {
             "{\"healthy\":false,\"uptime\":90,\"connectedPeers\":0,\"routingTableSize\":12,"
             "\"healthFailures\":4,\"peersMissingHandler\":2,\"bootstrapConnected\":false,"
             "\"role\":\"bridge\",\"nodeId\":\"00112233445566778899aabbccddeeff01234567\","
-            "\"name\":\"bridge \\\"b\\\"\\\\1\",\"state\":\"joining\",\"uptimeSeconds\":90}\n");
+            "\"name\":\"bridge "
+            "\\\"b\\\"\\\\1\",\"state\":\"joining\",\"reason\":\"none\",\"uptimeSeconds\":90}\n");
 }
 
 TEST_F(EndpointsTest, StatusAddsCountersAndIs200EvenWhenUnhealthy) {
@@ -133,8 +149,9 @@ TEST_F(EndpointsTest, StatusAddsCountersAndIs200EvenWhenUnhealthy) {
             "{\"healthy\":false,\"uptime\":1.5,\"connectedPeers\":3,\"routingTableSize\":12,"
             "\"healthFailures\":0,\"peersMissingHandler\":0,\"bootstrapConnected\":true,"
             "\"role\":\"node\",\"nodeId\":\"00112233445566778899aabbccddeeff01234567\","
-            "\"name\":\"node-7\",\"state\":\"joining\",\"uptimeSeconds\":1.5,\"member\":true,"
-            "\"droppedNoHandler\":5,\"findNodeTimeouts\":6,"
+            "\"name\":\"node-7\",\"state\":\"joining\",\"reason\":\"none\",\"uptimeSeconds\":1.5,"
+            "\"member\":true,"
+            "\"droppedNoHandler\":5,\"findNodeTimeouts\":6,\"lateAnswers\":0,"
             "\"onboardingFailures\":7}\n");
 }
 

@@ -11,7 +11,7 @@ namespace {
 
 TEST(FaultsTest, RegistryListsTheBugFamilyInOrder) {
   const auto faults = all_faults();
-  ASSERT_EQ(faults.size(), 5u);
+  ASSERT_EQ(faults.size(), 6u);
   EXPECT_EQ(faults[0].fault, Fault::kEarlyReturnRace);
   EXPECT_EQ(faults[0].name, "early_return_race");
   EXPECT_EQ(faults[1].fault, Fault::kReplacementCacheNoCallback);
@@ -19,6 +19,8 @@ TEST(FaultsTest, RegistryListsTheBugFamilyInOrder) {
   EXPECT_EQ(faults[2].name, "message_before_attach");
   EXPECT_EQ(faults[3].name, "pong_wrong_manager");
   EXPECT_EQ(faults[4].name, "lookup_no_termination");
+  EXPECT_EQ(faults[5].fault, Fault::kShortBridgeWait);
+  EXPECT_EQ(faults[5].name, "short_bridge_wait");
   for (const auto& info : faults) EXPECT_FALSE(info.summary.empty()) << info.name;
 }
 

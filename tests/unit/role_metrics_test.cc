@@ -103,6 +103,19 @@ void ExpectCommonSeries(const std::string& page) {
     states += v;
   }
   EXPECT_EQ(states, 1);
+  // yz_health_reason likewise: every reason's series, one of them 1 (a
+  // fresh process has no reason yet to name: "none" or "joining").
+  double reasons = 0;
+  for (std::string_view reason : kHealthReasonNames) {
+    const double v = On(page, Series("yz_health_reason", "reason", reason));
+    EXPECT_TRUE(v == 0 || v == 1) << reason << " = " << v;
+    reasons += v;
+  }
+  EXPECT_EQ(reasons, 1);
+  EXPECT_EQ(On(page, R"(yz_health_reason{reason="peers_drop_frames"})"), 0);
+  EXPECT_EQ(On(page, R"(yz_health_reason{reason="network_slow"})"), 0);
+  // The guard's refusals of frames sent before a link's handshake.
+  EXPECT_EQ(On(page, R"(yz_send_refused_total{reason="before_handshake"})"), 0);
   for (const char* result : {"success", "failure"})
     EXPECT_EQ(On(page, Series("yz_onboarding_duration_seconds_count", "result", result)), 0)
         << result;
@@ -130,7 +143,7 @@ void ExpectMemberSeries(const std::string& page) {
   for (const char* name :
        {"yz_find_node_queries_total", "yz_find_node_timeouts_total", "yz_bootstrap_connected",
         "yz_health_consecutive_failures", "yz_peers_missing_handler", "yz_ping_rtt_seconds_count",
-        "yz_onboarding_failures_total", "yz_health_check_failures_total"})
+        "yz_onboarding_failures_total", "yz_health_check_failures_total", "yz_late_answers_total"})
     EXPECT_EQ(On(page, name), 0) << name;
   // A member fresh out of start() is joining (no peer yet, inside its grace).
   EXPECT_EQ(On(page, R"(yz_state{state="joining"})"), 1);
@@ -149,6 +162,9 @@ TEST_P(FreshRegistryTest, EveryKnownSeriesIsOnThePageAtZeroBeforeAnyEvent) {
     ExpectAllZero(page, "yz_bootstrap_refused_total", "reason", roles::kBootstrapRefusals);
     ExpectAllZero(page, "yz_onboarding_total", "result", roles::kOnboardingOutcomes);
     EXPECT_EQ(On(page, R"(yz_onboarding_total{result="failure"})"), 0);
+    ExpectAllZero(page, "yz_bootstrap_late_bridge_answers_total", "result",
+                  roles::kLateAnswerResults);
+    EXPECT_EQ(On(page, R"(yz_health_reason{reason="none"})"), 1);
     ExpectAllZero(page, "yz_handshake_rejected_total", "reason", kHandshakeAuthReasons);
     EXPECT_EQ(On(page, "yz_bootstrap_members"), 0);
     EXPECT_EQ(On(page, "yz_bootstrap_bridges"), 0);
@@ -405,13 +421,20 @@ TEST_F(BootstrapMetricsTest, SilentBridgeTimesOutAndTheOnboardingFails) {
   bootstrap_->on_frame(newcomer, Frame::Of(MessageType::kGetPeersOrGenesis));
   ASSERT_FALSE(env_.sent_on(bridge).empty());
   EXPECT_EQ(Last(bridge, MessageType::kGetOnboardingPeer).target, kNewcomer);
-  env_.advance(timing_.onboarding_bridge_timeout);  // the bridge never answers
+  // The bridge never answers. The bootstrap waits past the bridge's whole
+  // budget plus twice the round trip measured at its handshake (here the
+  // 1 ns minimum: hello and register came at the same instant).
+  const Duration wait = timing_.bridge_wait(1);
+  EXPECT_GT(wait, timing_.onboarding_bridge_timeout);
+  env_.advance(timing_.onboarding_bridge_timeout);
+  EXPECT_EQ(Metric(R"(yz_bootstrap_bridge_timeouts_total{bridge="bridge-a"})"), 0);
+  env_.advance(wait - timing_.onboarding_bridge_timeout);
   EXPECT_EQ(Metric(R"(yz_bootstrap_bridge_timeouts_total{bridge="bridge-a"})"), 1);
-  // One bridge, tried once: the onboarding has failed, after that timeout.
+  // One bridge, tried once: the onboarding has failed, after that wait.
   EXPECT_EQ(Metric(R"(yz_onboarding_total{result="failure"})"), 1);
   EXPECT_EQ(Metric(R"(yz_onboarding_duration_seconds_count{result="failure"})"), 1);
   EXPECT_DOUBLE_EQ(Metric(R"(yz_onboarding_duration_seconds_sum{result="failure"})"),
-                   static_cast<double>(timing_.onboarding_bridge_timeout) / kSecond);
+                   static_cast<double>(wait) / kSecond);
   EXPECT_EQ(Metric(R"(yz_onboarding_duration_seconds_count{result="success"})"), 0);
 }
 
