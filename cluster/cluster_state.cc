@@ -63,29 +63,26 @@ ProcessRecord process_from(const json::Value& j) {
 
 std::string cluster_file(const std::string& dir) { return dir + "/cluster.json"; }
 
-std::optional<ClusterRecord> read_cluster(const std::string& dir, std::string* error) {
+absl::StatusOr<ClusterRecord> read_cluster(const std::string& dir) {
   const std::string path = cluster_file(dir);
-  const auto set_error = [error](std::string message) {
-    if (error != nullptr) *error = std::move(message);
-  };
   std::ifstream in(path);
   if (!in) {
-    set_error("no cluster in " + dir + " (" + path + ": " + std::generic_category().message(errno) +
-              ")");
-    return std::nullopt;
+    const int err = errno;
+    return absl::Status(
+        err == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kFailedPrecondition,
+        "no cluster in " + dir + " (" + path + ": " + std::generic_category().message(err) + ")");
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string why;
   const auto json = json::parse(buffer.str(), &why);
   if (!json || !json->is_object() || json->find("processes") == nullptr) {
-    set_error(path + " is not a yzctl cluster record" + (why.empty() ? "" : ": " + why));
-    return std::nullopt;
+    return absl::FailedPreconditionError(path + " is not a yzctl cluster record" +
+                                         (why.empty() ? "" : ": " + why));
   }
   if (const auto version = json->int_at("version", 0); version != kFormatVersion) {
-    set_error(path + " has format version " + std::to_string(version) + "; this yzctl reads " +
-              std::to_string(kFormatVersion));
-    return std::nullopt;
+    return absl::FailedPreconditionError(path + " has format version " + std::to_string(version) +
+                                         "; this yzctl reads " + std::to_string(kFormatVersion));
   }
   ClusterRecord record;
   record.dir = json->string_at("dir", dir);

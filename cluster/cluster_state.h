@@ -1,5 +1,7 @@
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,9 +65,10 @@ struct ClusterRecord {
 // --base-port: 2 slots, 4 ports (one spare).
 constexpr int kServiceSlots = 2;
 
-// <dir>/cluster.json. Reads return nullopt with `error` set when the file is
-// missing or not a cluster record; writes are atomic (temp file + rename).
-std::optional<ClusterRecord> read_cluster(const std::string& dir, std::string* error);
+// <dir>/cluster.json. A read fails with one line saying why: NotFound when
+// there is no file, FailedPrecondition when it cannot be read or is not a
+// cluster record of this version. Writes are atomic (temp file + rename).
+absl::StatusOr<ClusterRecord> read_cluster(const std::string& dir);
 std::string write_cluster(const ClusterRecord& record);  // "" or the error
 
 // The path of <dir>/cluster.json, for messages.

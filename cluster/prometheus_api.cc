@@ -22,7 +22,7 @@ std::string host_port_of(const std::string& url) {
 // GET `path`, checked down to {"status":"success","data":...}. Returns the
 // whole parsed body (data inside), or nullopt with `error` set.
 std::optional<json::Value> api_get(const std::string& url, const std::string& path,
-                                   std::string* body_out, std::string* error) {
+                                   std::string* error) {
   const HttpReply reply = http_get(host_port_of(url), path, kApiTimeout);
   if (reply.status == 0) {
     *error = "prometheus at " + url + " did not answer: " + reply.error;
@@ -43,7 +43,6 @@ std::optional<json::Value> api_get(const std::string& url, const std::string& pa
     *error = "prometheus answered without data";
     return std::nullopt;
   }
-  if (body_out != nullptr) *body_out = reply.body;
   return json;
 }
 
@@ -96,8 +95,7 @@ std::string series_text(const json::Value& metric) {
 
 QueryOutcome query_prometheus(const std::string& url, std::string_view promql, bool as_json) {
   QueryOutcome out;
-  std::string body;
-  const auto json = api_get(url, "/api/v1/query?query=" + url_encode(promql), &body, &out.error);
+  const auto json = api_get(url, "/api/v1/query?query=" + url_encode(promql), &out.error);
   if (!json) return out;
   const json::Value& data = *json->find("data");
   const json::Value* result = data.find("result");
@@ -107,7 +105,7 @@ QueryOutcome query_prometheus(const std::string& url, std::string_view promql, b
   }
   const std::string type = data.string_at("resultType");
   if (as_json) {
-    out.table = body.substr(data.source_begin(), data.source_end() - data.source_begin()) + "\n";
+    out.table = data.compact() + "\n";
     out.series =
         type == "scalar" || type == "string" ? 1 : static_cast<int>(result->items().size());
     return out;
@@ -137,7 +135,7 @@ QueryOutcome query_prometheus(const std::string& url, std::string_view promql, b
 std::vector<Sample> query_samples(const std::string& url, std::string_view promql,
                                   std::string* error) {
   std::vector<Sample> out;
-  const auto json = api_get(url, "/api/v1/query?query=" + url_encode(promql), nullptr, error);
+  const auto json = api_get(url, "/api/v1/query?query=" + url_encode(promql), error);
   if (!json) return out;
   const json::Value* result = json->find("data")->find("result");
   if (result == nullptr) return out;
@@ -152,7 +150,7 @@ std::vector<Sample> query_samples(const std::string& url, std::string_view promq
 
 std::vector<Alert> fetch_alerts(const std::string& url, std::string* error) {
   std::vector<Alert> out;
-  const auto json = api_get(url, "/api/v1/alerts", nullptr, error);
+  const auto json = api_get(url, "/api/v1/alerts", error);
   if (!json) return out;
   const json::Value* alerts = json->find("data")->find("alerts");
   if (alerts == nullptr) return out;

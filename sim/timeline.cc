@@ -315,7 +315,7 @@ std::optional<RunRecord> run_record_from_json(const std::string& text, std::stri
   const Value* tl = r.need(*doc, "timeline", Value::Type::kObject);
   if (!r.ok) return std::nullopt;
 
-  record.result_json = text.substr(res->source_begin(), res->source_end() - res->source_begin());
+  record.result_json = res->compact();
   RunResult& result = record.result;
   result.scenario = r.str(*res, "scenario");
   result.seed = r.u64(*res, "seed");

@@ -34,17 +34,16 @@ std::string dir_flag(const ClusterDir& dir) {
 }
 
 std::optional<ClusterRecord> load_cluster(const ClusterDir& dir, int* exit_code) {
-  std::string error;
-  auto record = read_cluster(dir.path, &error);
-  if (!record) {
-    *exit_code = std::filesystem::exists(cluster_file(dir.path))
-                     ? failure(error)
-                     : failure("no cluster in " + dir.shown + " (start one with yzctl up" +
-                               dir_flag(dir) + ")");
+  auto record = read_cluster(dir.path);
+  if (!record.ok()) {
+    *exit_code = absl::IsNotFound(record.status())
+                     ? failure("no cluster in " + dir.shown + " (start one with yzctl up" +
+                               dir_flag(dir) + ")")
+                     : failure(std::string(record.status().message()));
     return std::nullopt;
   }
   record->dir = dir.path;
-  return record;
+  return *std::move(record);
 }
 
 std::optional<ClusterRecord> load_cluster_with_prometheus(const ClusterDir& dir, int* exit_code) {

@@ -49,10 +49,9 @@ std::string ms_text(std::chrono::milliseconds d) {
 // supervisor should exit: the record is gone or names another supervisor.
 bool check_once(const ClusterDir& dir, std::map<std::string, Backoff>& backoffs) {
   ClusterLock lock(dir.path);
-  std::string error;
-  auto cluster = read_cluster(dir.path, &error);
-  if (!cluster) {
-    log_line("exiting: " + error);
+  auto cluster = read_cluster(dir.path);
+  if (!cluster.ok()) {
+    log_line("exiting: " + std::string(cluster.status().message()));
     return false;
   }
   if (cluster->supervisor_pid != static_cast<int>(::getpid())) {

@@ -152,9 +152,11 @@ std::string check_binaries(const std::string& bin_dir) {
 // else the error; sets *stale_note when stale state was replaced.
 std::string take_over(const ClusterDir& dir, std::string* stale_note) {
   if (!std::filesystem::exists(cluster_file(dir.path))) return {};
-  std::string error;
-  const auto old = read_cluster(dir.path, &error);
-  if (!old) return error + "; remove it (or the folder) to start a cluster there";
+  const auto old = read_cluster(dir.path);
+  if (!old.ok()) {
+    return std::string(old.status().message()) +
+           "; remove it (or the folder) to start a cluster there";
+  }
   int running = 0;
   for (const ProcessRecord& p : old->processes) running += is_alive(p) ? 1 : 0;
   if (supervisor_alive(*old)) ++running;

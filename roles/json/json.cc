@@ -1,281 +1,115 @@
 #include "roles/json/json.h"
 
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/error.hpp>
+#include <boost/json/parse_options.hpp>
 #include <charconv>
 #include <cmath>
 #include <system_error>
 
 namespace yz::json {
 
-// Recursive descent over the text. Depth is bounded (kMaxDepth) so hostile
-// input cannot exhaust the stack; every failure names the first problem and
-// the byte where it was found.
-class Parser {
- public:
-  explicit Parser(std::string_view text) : text_(text) {}
+namespace {
 
-  std::optional<Value> document(std::string* error) {
-    Value value;
-    skip_space();
-    if (!parse_value(value, 0)) return fail(error);
-    skip_space();
-    if (pos_ != text_.size()) {
-      problem_ = "unexpected text after the value";
-      return fail(error);
-    }
-    return value;
+namespace bj = boost::json;
+
+std::string_view view(bj::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+// Boost.JSON's tokenizer (basic_parser) reads the text: grammar, escapes,
+// surrogate pairs, UTF-8 validation and the depth bound are the library's.
+// This handler only builds yz's Value from its events, because Value keeps
+// what Boost.JSON's own DOM drops: each number's literal text (exact 64-bit
+// integers, out-of-range integer literals told from doubles) and every
+// member of an object in order, repeated keys included.
+class Builder {
+ public:
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+
+  Value take() { return std::move(root_); }
+
+  bool on_document_begin(bj::error_code&) { return true; }
+  bool on_document_end(bj::error_code&) { return true; }
+  bool on_array_begin(bj::error_code&) { return open(Value::Type::kArray); }
+  bool on_array_end(std::size_t, bj::error_code&) { return close(); }
+  bool on_object_begin(bj::error_code&) { return open(Value::Type::kObject); }
+  bool on_object_end(std::size_t, bj::error_code&) { return close(); }
+  bool on_string_part(bj::string_view s, std::size_t, bj::error_code&) {
+    part_.append(view(s));
+    return true;
   }
+  bool on_string(bj::string_view s, std::size_t, bj::error_code&) {
+    return scalar(Value::Type::kString, s);
+  }
+  bool on_key_part(bj::string_view s, std::size_t, bj::error_code&) {
+    part_.append(view(s));
+    return true;
+  }
+  bool on_key(bj::string_view s, std::size_t, bj::error_code&) {
+    part_.append(view(s));
+    keys_.push_back(std::move(part_));
+    part_.clear();
+    return true;
+  }
+  bool on_number_part(bj::string_view s, bj::error_code&) {
+    part_.append(view(s));
+    return true;
+  }
+  bool on_int64(std::int64_t, bj::string_view s, bj::error_code&) { return number(s); }
+  bool on_uint64(std::uint64_t, bj::string_view s, bj::error_code&) { return number(s); }
+  bool on_double(double, bj::string_view s, bj::error_code&) { return number(s); }
+  bool on_bool(bool b, bj::error_code&) {
+    Value v;
+    v.type_ = Value::Type::kBool;
+    v.bool_ = b;
+    return add(std::move(v));
+  }
+  bool on_null(bj::error_code&) { return add(Value{}); }
+  // Comments are off in the parse options; Boost.JSON still wants these.
+  bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
+  bool on_comment(bj::string_view, bj::error_code&) { return true; }
 
  private:
-  std::optional<Value> fail(std::string* error) const {
-    if (error != nullptr) *error = problem_ + " at byte " + std::to_string(pos_);
-    return std::nullopt;
-  }
-
-  bool bad(const char* why) {
-    if (problem_.empty()) problem_ = why;
-    return false;
-  }
-
-  bool at(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
-
-  void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
-      ++pos_;
-    }
-  }
-
-  bool literal(std::string_view word) {
-    if (text_.substr(pos_, word.size()) != word) return bad("invalid literal");
-    pos_ += word.size();
+  bool open(Value::Type type) {
+    open_.emplace_back();
+    open_.back().type_ = type;
     return true;
   }
-
-  // `depth` is the number of arrays and objects around the value.
-  bool parse_value(Value& out, int depth) {
-    if (pos_ >= text_.size()) return bad("unexpected end of text");
-    out.begin_ = pos_;
-    const bool ok = parse_one(out, depth);
-    out.end_ = pos_;
-    return ok;
+  bool close() {
+    Value done = std::move(open_.back());
+    open_.pop_back();
+    return add(std::move(done));
   }
-
-  bool parse_one(Value& out, int depth) {
-    const char c = text_[pos_];
-    switch (c) {
-      case '{':
-      case '[':
-        if (depth >= kMaxDepth) return bad("nested deeper than 256 levels");
-        return c == '{' ? parse_object(out, depth + 1) : parse_array(out, depth + 1);
-      case '"':
-        out.type_ = Value::Type::kString;
-        return parse_string(out.text_);
-      case 't':
-        out.type_ = Value::Type::kBool;
-        out.bool_ = true;
-        return literal("true");
-      case 'f':
-        out.type_ = Value::Type::kBool;
-        return literal("false");
-      case 'n':
-        return literal("null");
-      default:
-        if (c == '-' || (c >= '0' && c <= '9')) return parse_number(out);
-        return bad("unexpected character");
-    }
+  // The literal as written ("-2.5e3"): Value's typed reads parse it.
+  bool number(bj::string_view s) { return scalar(Value::Type::kNumber, s); }
+  bool scalar(Value::Type type, bj::string_view last_part) {
+    Value v;
+    v.type_ = type;
+    v.text_ = std::move(part_);
+    v.text_.append(view(last_part));
+    part_.clear();
+    return add(std::move(v));
   }
-
-  bool parse_object(Value& out, int depth) {
-    out.type_ = Value::Type::kObject;
-    ++pos_;  // '{'
-    skip_space();
-    if (at('}')) {
-      ++pos_;
-      return true;
-    }
-    while (true) {
-      skip_space();
-      if (pos_ >= text_.size()) return bad("unexpected end of text");
-      if (text_[pos_] != '"') return bad("expected a member name");
-      std::string key;
-      if (!parse_string(key)) return false;
-      skip_space();
-      if (pos_ >= text_.size()) return bad("unexpected end of text");
-      if (text_[pos_] != ':') return bad("expected ':'");
-      ++pos_;
-      skip_space();
-      Value value;
-      if (!parse_value(value, depth)) return false;
-      out.members_.emplace_back(std::move(key), std::move(value));
-      skip_space();
-      if (at(',')) {
-        ++pos_;
-        continue;
-      }
-      if (at('}')) {
-        ++pos_;
-        return true;
-      }
-      return bad(pos_ >= text_.size() ? "unexpected end of text" : "expected ',' or '}'");
-    }
-  }
-
-  bool parse_array(Value& out, int depth) {
-    out.type_ = Value::Type::kArray;
-    ++pos_;  // '['
-    skip_space();
-    if (at(']')) {
-      ++pos_;
-      return true;
-    }
-    while (true) {
-      skip_space();
-      Value value;
-      if (!parse_value(value, depth)) return false;
-      out.items_.push_back(std::move(value));
-      skip_space();
-      if (at(',')) {
-        ++pos_;
-        continue;
-      }
-      if (at(']')) {
-        ++pos_;
-        return true;
-      }
-      return bad(pos_ >= text_.size() ? "unexpected end of text" : "expected ',' or ']'");
-    }
-  }
-
-  // RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-  bool parse_number(Value& out) {
-    const std::size_t start = pos_;
-    const auto digit = [this] {
-      return pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9';
-    };
-    const auto digits = [&] {
-      const std::size_t from = pos_;
-      while (digit()) ++pos_;
-      return pos_ > from;
-    };
-    if (at('-')) ++pos_;
-    if (at('0')) {
-      ++pos_;
-      if (digit()) return bad("invalid number (leading zero)");
-    } else if (!digits()) {
-      return bad("invalid number");
-    }
-    if (at('.')) {
-      ++pos_;
-      if (!digits()) return bad("invalid number");
-    }
-    if (at('e') || at('E')) {
-      ++pos_;
-      if (at('+') || at('-')) ++pos_;
-      if (!digits()) return bad("invalid number");
-    }
-    out.type_ = Value::Type::kNumber;
-    out.text_ = std::string(text_.substr(start, pos_ - start));
-    return true;
-  }
-
-  bool hex4(unsigned* value) {
-    if (pos_ + 4 > text_.size()) return bad("truncated \\u escape");
-    unsigned v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = text_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') {
-        v |= static_cast<unsigned>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        v |= static_cast<unsigned>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        v |= static_cast<unsigned>(c - 'A' + 10);
-      } else {
-        return bad("invalid \\u escape");
-      }
-    }
-    *value = v;
-    return true;
-  }
-
-  static void append_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
+  bool add(Value v) {
+    if (open_.empty()) {
+      root_ = std::move(v);
+    } else if (open_.back().type_ == Value::Type::kArray) {
+      open_.back().items_.push_back(std::move(v));
     } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
+      open_.back().members_.emplace_back(std::move(keys_.back()), std::move(v));
+      keys_.pop_back();
     }
+    return true;
   }
 
-  bool parse_string(std::string& out) {
-    ++pos_;  // '"'
-    while (true) {
-      if (pos_ >= text_.size()) return bad("unterminated string");
-      const char c = text_[pos_++];
-      if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) return bad("control character in string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) return bad("unterminated string");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out += e;
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'u': {
-          unsigned cp = 0;
-          if (!hex4(&cp)) return false;
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            // A high surrogate must be followed by its low half.
-            unsigned low = 0;
-            if (text_.substr(pos_, 2) != "\\u") return bad("unpaired surrogate");
-            pos_ += 2;
-            if (!hex4(&low)) return false;
-            if (low < 0xDC00 || low > 0xDFFF) return bad("unpaired surrogate");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return bad("unpaired surrogate");
-          }
-          append_utf8(out, cp);
-          break;
-        }
-        default:
-          return bad("invalid escape");
-      }
-    }
-  }
-
-  std::string_view text_;
-  std::size_t pos_ = 0;
-  std::string problem_;
+  Value root_;
+  std::vector<Value> open_;        // arrays and objects being read, innermost last
+  std::vector<std::string> keys_;  // member names waiting for their values
+  std::string part_;               // a string, key or number split across buffers
 };
 
 const Value* Value::find(std::string_view key) const {
@@ -355,8 +189,54 @@ std::vector<std::string> Value::strings_at(std::string_view key) const {
   return out;
 }
 
+std::string Value::compact() const {
+  switch (type_) {
+    case Type::kNull:
+      return "null";
+    case Type::kBool:
+      return bool_ ? "true" : "false";
+    case Type::kNumber:
+      return text_;
+    case Type::kString:
+      return quote(text_);
+    case Type::kArray: {
+      std::string out = "[";
+      for (const Value& item : items_) out += (out.size() > 1 ? "," : "") + item.compact();
+      return out + "]";
+    }
+    case Type::kObject: {
+      std::string out = "{";
+      for (const auto& [key, value] : members_)
+        out += (out.size() > 1 ? "," : "") + quote(key) + ":" + value.compact();
+      return out + "}";
+    }
+  }
+  return "null";
+}
+
 std::optional<Value> parse(std::string_view text, std::string* error) {
-  return Parser(text).document(error);
+  bj::parse_options options;  // strict RFC 8259: no comments, no trailing commas
+  options.max_depth = kMaxDepth;
+  bj::basic_parser<Builder> parser(options);
+  bj::error_code ec;
+  // more=true stops at the end of the first value, so trailing text is seen;
+  // the second call ends a top-level number or reports a truncation.
+  const std::size_t used = parser.write_some(true, text.data(), text.size(), ec);
+  if (!ec && !parser.done()) parser.write_some(false, nullptr, 0, ec);
+  std::string problem;
+  if (ec == bj::error::incomplete) {
+    problem = "unexpected end of text";
+  } else if (ec == bj::error::too_deep) {
+    problem = "nested deeper than " + std::to_string(kMaxDepth) + " levels";
+  } else if (ec) {
+    problem = ec.message();
+  } else if (used != text.size()) {
+    problem = "unexpected text after the value";
+  } else {
+    return parser.handler().take();
+  }
+  if (error != nullptr) *error = problem + " at byte " + std::to_string(used);
+  return std::nullopt;
 }
 
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {

@@ -8,7 +8,8 @@
 #include <utility>
 #include <vector>
 
-// The one JSON reader and the one JSON string writer of yz: yzsim reads its
+// The one JSON reader and the one JSON string writer of yz (the reader is
+// Boost.JSON's parser behind this facade): yzsim reads its
 // RUN.json and Perfetto traces with it, yzctl its cluster.json, ports.json
 // and the role processes' /health and /status answers, and every producer of
 // JSON (the logger, the HTTP endpoints, ports.json, RUN.json, cluster.json)
@@ -56,29 +57,27 @@ class Value {
   // The string elements of the array `key` (others skipped).
   std::vector<std::string> strings_at(std::string_view key) const;
 
-  // Where the value lies in the parsed text: [source_begin, source_end).
-  std::size_t source_begin() const { return begin_; }
-  std::size_t source_end() const { return end_; }
+  // The value as compact JSON: numbers as their literal text, strings by
+  // quote(), members in order. Text yz wrote itself reads back unchanged.
+  std::string compact() const;
 
  private:
-  friend class Parser;
+  friend class Builder;
 
   Type type_ = Type::kNull;
   bool bool_ = false;
   std::string text_;
   std::vector<Value> items_;
   std::vector<std::pair<std::string, Value>> members_;
-  std::size_t begin_ = 0;
-  std::size_t end_ = 0;
 };
 
 // Arrays and objects nested deeper than this are refused, so that hostile
-// input cannot exhaust the stack of the recursive reader.
+// input cannot exhaust memory through the reader's stack of open values.
 inline constexpr int kMaxDepth = 256;
 
 // Parses one JSON document (RFC 8259, strictly; surrounding whitespace
-// allowed). On failure returns nullopt and, when `error` is non-null, sets
-// one line saying what is wrong and at which byte.
+// allowed) with Boost.JSON's parser. On failure returns nullopt and, when
+// `error` is non-null, sets one line saying what is wrong and at which byte.
 std::optional<Value> parse(std::string_view text, std::string* error = nullptr);
 
 // How quote() writes a string.
@@ -104,6 +103,8 @@ enum class Quoting : std::uint8_t {
 //    them would make the whole document unparseable for strict readers,
 //    and dropping them would hide that something was there.
 //  - '/' is not escaped: JSON does not require it.
+// Boost.JSON's serializer is not used for this: it copies DEL and bytes that
+// are not UTF-8 through unchanged, and writes doubles as "2.5E0".
 std::string quote(std::string_view text, Quoting quoting = Quoting::kPlain);
 void append_quoted(std::string& out, std::string_view text, Quoting quoting = Quoting::kPlain);
 // What quote() writes between the quotes (for formats that borrow JSON's

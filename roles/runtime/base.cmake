@@ -9,7 +9,8 @@ add_library(yz_runtime_base STATIC
   ${CMAKE_CURRENT_LIST_DIR}/key_store.cc
   ${CMAKE_CURRENT_LIST_DIR}/logger.cc
   ${CMAKE_CURRENT_LIST_DIR}/tls_files.cc)
-target_link_libraries(yz_runtime_base PUBLIC yz_core yz_json PRIVATE OpenSSL::Crypto)
+target_link_libraries(yz_runtime_base PUBLIC yz_core yz_json absl::statusor
+                      PRIVATE OpenSSL::Crypto absl::time)
 target_compile_options(yz_runtime_base PRIVATE ${YZ_WARNINGS})
 # --version reports the project's version, kept in one place.
 target_compile_definitions(yz_runtime_base PRIVATE YZ_VERSION="${PROJECT_VERSION}")

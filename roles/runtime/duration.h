@@ -8,7 +8,8 @@
 
 namespace yz::runtime {
 
-// Parses "1500us", "250ms", "30s", "2m", "1h" (and "ns"); a plain integer is
+// Parses "1500us", "250ms", "30s", "2m", "1h" (and "ns") with
+// absl::ParseDuration; a plain integer is
 // milliseconds, the unit the original system's configuration used. No sign,
 // no fraction, no spaces: a flag that half-parses is worse than one that
 // fails. Returns nullopt for empty, negative, malformed or overflowing input.

@@ -1,5 +1,6 @@
 #include "roles/runtime/flags.h"
 
+#include <absl/status/statusor.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -470,10 +471,11 @@ FlagsParse fail(std::string error) {
   return result;
 }
 
-// Reads a secret file. Returns "" on success, else the errno text or reason.
-std::string read_secret_file(const std::string& path, std::string* secret) {
+// A secret file's content, or why it cannot be read (the errno text or
+// its size).
+absl::StatusOr<std::string> read_secret_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_text(errno);
+  if (fd < 0) return absl::FailedPreconditionError(errno_text(errno));
   std::string content;
   char buf[4096];
   while (true) {
@@ -482,18 +484,18 @@ std::string read_secret_file(const std::string& path, std::string* secret) {
     if (n < 0) {
       const int err = errno;
       ::close(fd);
-      return errno_text(err);
+      return absl::FailedPreconditionError(errno_text(err));
     }
     if (n == 0) break;
     content.append(buf, static_cast<std::size_t>(n));
     if (content.size() > kMaxSecretBytes) {
       ::close(fd);
-      return "larger than " + std::to_string(kMaxSecretBytes) + " bytes";
+      return absl::FailedPreconditionError("larger than " + std::to_string(kMaxSecretBytes) +
+                                           " bytes");
     }
   }
   ::close(fd);
-  *secret = std::move(content);
-  return {};
+  return content;
 }
 
 // Secrets written with `echo` or mounted from a Kubernetes Secret often end
@@ -504,26 +506,32 @@ std::string trim_trailing_newlines(std::string text) {
 }
 
 // A shared secret from its file (named on the command line or in `source`)
-// or else from env `env_var`; one of them is required. Returns "" or the
-// error line.
-std::string load_secret(const std::string& what, const std::string& file, const std::string& source,
-                        const char* env_var, core::Role role,
-                        const std::function<const char*(const char*)>& getenv,
-                        std::string* secret) {
+// or else from env `env_var`; one of them is required. Fails with the error
+// line.
+absl::StatusOr<std::string> load_secret(const std::string& what, const std::string& file,
+                                        const std::string& source, const char* env_var,
+                                        core::Role role,
+                                        const std::function<const char*(const char*)>& getenv) {
+  std::string secret;
   if (!file.empty()) {
-    std::string content;
-    if (const std::string why = read_secret_file(file, &content); !why.empty())
-      return "cannot read " + source + " " + show(file) + ": " + why;
-    *secret = trim_trailing_newlines(std::move(content));
-    if (secret->empty()) return source + " " + show(file) + " holds an empty secret";
+    absl::StatusOr<std::string> content = read_secret_file(file);
+    if (!content.ok()) {
+      return absl::FailedPreconditionError("cannot read " + source + " " + show(file) + ": " +
+                                           std::string(content.status().message()));
+    }
+    secret = trim_trailing_newlines(*std::move(content));
+    if (secret.empty()) {
+      return absl::FailedPreconditionError(source + " " + show(file) + " holds an empty secret");
+    }
   } else if (const char* env = getenv(env_var); env != nullptr && *env != '\0') {
-    *secret = trim_trailing_newlines(env);
+    secret = trim_trailing_newlines(env);
   }
-  if (secret->empty()) {
-    return "missing the " + what + " secret, which " + process_name(role) + " requires: set --" +
-           what + "-auth-file PATH or env " + env_var;
+  if (secret.empty()) {
+    return absl::FailedPreconditionError("missing the " + what + " secret, which " +
+                                         process_name(role) + " requires: set --" + what +
+                                         "-auth-file PATH or env " + env_var);
   }
-  return {};
+  return secret;
 }
 
 // All three TLS files or none; when given, read and checked (tls_files.h).
@@ -730,17 +738,16 @@ FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
   }
 
   if (needs_bridge_auth(role)) {
-    if (std::string error = load_secret("bridge", flags.bridge_auth_file, auth_file_source,
-                                        "BRIDGE_AUTH", role, getenv, &flags.bridge_auth);
-        !error.empty())
-      return fail(error);
+    auto secret = load_secret("bridge", flags.bridge_auth_file, auth_file_source, "BRIDGE_AUTH",
+                              role, getenv);
+    if (!secret.ok()) return fail(std::string(secret.status().message()));
+    flags.bridge_auth = *std::move(secret);
   }
   if (needs_genesis_auth(role)) {
-    if (std::string error =
-            load_secret("genesis", flags.genesis_auth_file, genesis_auth_file_source,
-                        "GENESIS_AUTH", role, getenv, &flags.genesis_auth);
-        !error.empty())
-      return fail(error);
+    auto secret = load_secret("genesis", flags.genesis_auth_file, genesis_auth_file_source,
+                              "GENESIS_AUTH", role, getenv);
+    if (!secret.ok()) return fail(std::string(secret.status().message()));
+    flags.genesis_auth = *std::move(secret);
   }
 
   if (std::string error = check_tls(flags, tls_sources); !error.empty()) return fail(error);

@@ -59,13 +59,11 @@ std::shared_ptr<const core::Identity> from_pem(const std::string& pem) {
 
 }  // namespace
 
-std::shared_ptr<const core::Identity> load_or_create_identity(const std::string& dir,
-                                                              const RandomSource& random,
-                                                              std::string* error) {
+absl::StatusOr<std::shared_ptr<const core::Identity>> load_or_create_identity(
+    const std::string& dir, const RandomSource& random) {
   const std::string path = dir + "/identity.key";
-  const auto fail = [error](std::string message) -> std::shared_ptr<const core::Identity> {
-    if (error != nullptr) *error = std::move(message);
-    return nullptr;
+  const auto fail = [](const std::string& message) {
+    return absl::FailedPreconditionError(message);
   };
   std::shared_ptr<const core::Identity> identity;
   struct stat st {};

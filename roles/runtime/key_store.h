@@ -1,5 +1,7 @@
 #pragma once
 
+#include <absl/status/statusor.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -23,13 +25,11 @@ namespace yz::runtime {
 // or not an Ed25519 private key; replacing it would silently give the node
 // a new identity. On success also writes `<dir>/node_id` (the 40 hex digits
 // derived from the key, for people and yzctl; never read back).
-// On failure returns nullptr and, when `error` is non-null, one line naming
-// the file.
+// Fails (FailedPrecondition) with one line naming the file.
 // Fills `size` bytes; returns "" or why it could not (os_random_fill).
 using RandomSource = std::function<std::string(void* out, std::size_t size)>;
 
-std::shared_ptr<const core::Identity> load_or_create_identity(const std::string& dir,
-                                                              const RandomSource& random,
-                                                              std::string* error);
+absl::StatusOr<std::shared_ptr<const core::Identity>> load_or_create_identity(
+    const std::string& dir, const RandomSource& random);
 
 }  // namespace yz::runtime

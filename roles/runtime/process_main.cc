@@ -151,9 +151,9 @@ int run_role_process(core::Role role, int argc, char** argv) {
 
   if (std::string error = prepare_data_dir(flags.data_dir); !error.empty())
     return fail(role, error);
-  std::string id_error;
-  const auto identity = load_or_create_identity(flags.data_dir, os_random_fill, &id_error);
-  if (!identity) return fail(role, id_error);
+  const auto loaded = load_or_create_identity(flags.data_dir, os_random_fill);
+  if (!loaded.ok()) return fail(role, std::string(loaded.status().message()));
+  const std::shared_ptr<const core::Identity>& identity = *loaded;
   const auto node_id = &identity->node_id();
   if (flags.check_config) {
     std::cout << program_name(role) << ": configuration ok\n";

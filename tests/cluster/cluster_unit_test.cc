@@ -62,9 +62,8 @@ TEST(ClusterState, RoundTripsThroughClusterJson) {
   record.processes.push_back(p);
   ASSERT_EQ(write_cluster(record), "");
 
-  std::string error;
-  const auto read = read_cluster(dir.path(), &error);
-  ASSERT_TRUE(read) << error;
+  const auto read = read_cluster(dir.path());
+  ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->faults, record.faults);
   EXPECT_EQ(read->time_scale, 2.5);
   EXPECT_EQ(read->base_port, 7000);
@@ -84,12 +83,15 @@ TEST(ClusterState, RoundTripsThroughClusterJson) {
 
 TEST(ClusterState, MissingOrForeignFilesAreErrors) {
   TempDir dir;
-  std::string error;
-  EXPECT_FALSE(read_cluster(dir.path(), &error));
-  EXPECT_NE(error.find("no cluster in " + dir.path()), std::string::npos) << error;
+  const auto missing = read_cluster(dir.path());
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+  EXPECT_NE(missing.status().message().find("no cluster in " + dir.path()), absl::string_view::npos)
+      << missing.status();
   std::ofstream(dir.path() + "/cluster.json") << "{\"something\": \"else\"}";
-  EXPECT_FALSE(read_cluster(dir.path(), &error));
-  EXPECT_NE(error.find("is not a yzctl cluster record"), std::string::npos) << error;
+  const auto other = read_cluster(dir.path());
+  EXPECT_TRUE(absl::IsFailedPrecondition(other.status())) << other.status();
+  EXPECT_NE(other.status().message().find("is not a yzctl cluster record"), absl::string_view::npos)
+      << other.status();
 }
 
 TEST(ClusterLock, ExcludesAnotherProcess) {

@@ -79,9 +79,8 @@ TEST_F(YzctlBadCases, SecondUpOnALiveFolderIsRefused) {
 
 TEST_F(YzctlBadCases, StalePidsAreReplaced) {
   ASSERT_EQ(yzctl(kSmall).exit_code, 0);
-  std::string error;
-  const auto old = read_cluster(dir_, &error);
-  ASSERT_TRUE(old) << error;
+  const auto old = read_cluster(dir_);
+  ASSERT_TRUE(old.ok()) << old.status();
   // Everything dies behind yzctl's back (a reboot, an OOM killer).
   for (const ProcessRecord& p : old->processes) ::kill(p.pid, SIGKILL);
   ASSERT_TRUE(eventually(

@@ -157,9 +157,8 @@ const json::Value* YzctlTest::process(const json::Value& status, const std::stri
 }
 
 void YzctlTest::remember_pids() {
-  std::string error;
-  const auto cluster = read_cluster(dir_, &error);
-  if (!cluster) return;
+  const auto cluster = read_cluster(dir_);
+  if (!cluster.ok()) return;
   for (const ProcessRecord& p : cluster->processes) {
     if (p.pid > 0) seen_.insert({p.pid, p.start_ticks});
   }

@@ -55,9 +55,8 @@ TEST_F(YzctlLifecycle, UpWaitStatusKillRestartDown) {
   ASSERT_EQ(wait.exit_code, 0) << wait.out << wait.err;
 
   // Each process in its own folder, with log, pid and ports.json.
-  std::string error;
-  const auto cluster = read_cluster(dir_, &error);
-  ASSERT_TRUE(cluster) << error;
+  const auto cluster = read_cluster(dir_);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
   ASSERT_EQ(cluster->processes.size(), 9u);
   for (const ProcessRecord& p : cluster->processes) {
     EXPECT_EQ(p.dir, dir_ + "/" + p.name);

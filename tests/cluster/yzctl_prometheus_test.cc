@@ -47,9 +47,8 @@ TEST_F(YzctlPrometheus, RecordsTheJoinPhaseAndStaysQuietOnAHealthyCluster) {
   // `up` returned only once every process had been scraped.
   const RunResult sum = yzctl({"query", "sum(up)"});
   EXPECT_EQ(sum.out, "SERIES  VALUE\n{}      " + std::to_string(kProcesses) + "\n") << sum.out;
-  std::string error;
-  const auto record = read_cluster(dir_, &error);
-  ASSERT_TRUE(record) << error;
+  const auto record = read_cluster(dir_);
+  ASSERT_TRUE(record.ok()) << record.status();
 
   // Prometheus has been there since before the bootstrap: the bootstrap's
   // onboardings are all counted, not only those after a late first scrape.

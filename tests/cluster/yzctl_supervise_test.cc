@@ -18,9 +18,8 @@ TEST_F(YzctlSupervise, RestartsACrashedOrKilledNodeAndLeavesAStoppedOneDown) {
       yzctl({"up", "--nodes", "3", "--bridges", "1", "--time-scale", "10", "--supervise"});
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
   ASSERT_EQ(yzctl({"wait", "--healthy", "--timeout", "60s"}).exit_code, 0);
-  std::string error;
-  const auto cluster = read_cluster(dir_, &error);
-  ASSERT_TRUE(cluster) << error;
+  const auto cluster = read_cluster(dir_);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
   ASSERT_GT(cluster->supervisor_pid, 0);
   EXPECT_TRUE(pid_alive(cluster->supervisor_pid, cluster->supervisor_start_ticks));
 

@@ -37,9 +37,8 @@ TEST_F(YzctlTls, UpWithTlsIssuesCertificatesAndBecomesHealthy) {
   const RunResult wait = yzctl({"wait", "--healthy", "--timeout", "60s"});
   ASSERT_EQ(wait.exit_code, 0) << wait.out << wait.err;
 
-  std::string error;
-  const auto cluster = read_cluster(dir_, &error);
-  ASSERT_TRUE(cluster) << error;
+  const auto cluster = read_cluster(dir_);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
   EXPECT_TRUE(cluster->tls);
   EXPECT_EQ(mode_of(tls_dir(dir_)), 0700u);
   EXPECT_EQ(mode_of(tls_dir(dir_) + "/ca.key"), 0600u);
@@ -67,9 +66,8 @@ TEST_F(YzctlTls, WithoutTlsNoMaterialIsWritten) {
   const RunResult up = yzctl({"up", "--nodes", "1", "--bridges", "1", "--time-scale", "10"});
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
   EXPECT_EQ(mode_of(tls_dir(dir_)), 0u);
-  std::string error;
-  const auto cluster = read_cluster(dir_, &error);
-  ASSERT_TRUE(cluster) << error;
+  const auto cluster = read_cluster(dir_);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
   EXPECT_FALSE(cluster->tls);
   for (const ProcessRecord& p : cluster->processes) {
     for (const std::string& arg : p.argv) EXPECT_NE(arg, "--tls-cert") << p.name;

@@ -160,7 +160,7 @@ std::optional<std::string> json_field(const std::string& json, const std::string
   const json::Value* v = doc ? doc->find(key) : nullptr;
   if (v == nullptr) return std::nullopt;
   if (v->is_string() || v->is_number()) return v->text();
-  return json.substr(v->source_begin(), v->source_end() - v->source_begin());
+  return v->compact();
 }
 
 long json_number(const std::string& json, const std::string& key, long fallback) {

@@ -66,11 +66,12 @@ inline std::shared_ptr<const core::Identity>& bootstrap_key() {
   return key;
 }
 inline std::string load_bootstrap_key(const std::string& data_dir) {
-  std::string error;
   // The bootstrap made its key already: reading it needs no randomness.
-  bootstrap_key() = runtime::load_or_create_identity(
-      data_dir, [](void*, std::size_t) { return std::string("no new key here"); }, &error);
-  return error;
+  auto key = runtime::load_or_create_identity(
+      data_dir, [](void*, std::size_t) { return std::string("no new key here"); });
+  if (!key.ok()) return std::string(key.status().message());
+  bootstrap_key() = *std::move(key);
+  return {};
 }
 
 // Credentials put on the wire by hand rather than by roles/runtime's codec,

@@ -56,15 +56,19 @@ TEST(JsonRead, LastDuplicateKeyWinsAndOrderIsKept) {
   EXPECT_EQ(v->members()[1].first, "a");
 }
 
-TEST(JsonRead, KnowsWhereEachValueLies) {
-  const std::string text = R"({"result": {"x": [1, 2]} , "y": "z"})";
+TEST(JsonRead, WritesAValueBackCompactly) {
+  const std::string text =
+      R"({"result": {"x": [1, -2.5e3, 18446744073709551616], "s": "\u00e9\n", "n": null,)"
+      R"( "t": true, "f": false, "e": {}, "a": []} , "y": "z"})";
   const auto v = parse(text);
   ASSERT_TRUE(v);
-  const Value* r = v->find("result");
-  EXPECT_EQ(text.substr(r->source_begin(), r->source_end() - r->source_begin()),
-            R"({"x": [1, 2]})");
-  EXPECT_EQ(v->source_begin(), 0u);
-  EXPECT_EQ(v->source_end(), text.size());
+  // Numbers keep their literal, strings come back as quote() writes them.
+  EXPECT_EQ(v->find("result")->compact(),
+            "{\"x\":[1,-2.5e3,18446744073709551616],\"s\":\"\xc3\xa9\\n\",\"n\":null,"
+            "\"t\":true,\"f\":false,\"e\":{},\"a\":[]}");
+  // What yz writes compactly reads back to the same text.
+  const std::string compact = v->compact();
+  EXPECT_EQ(parse(compact)->compact(), compact);
 }
 
 TEST(JsonRead, IntegersAreExactOver64Bits) {

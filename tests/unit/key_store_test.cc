@@ -44,6 +44,11 @@ RandomSource Counter() {
   };
 }
 
+// The error line of a load that must fail ("" when it did not).
+std::string error_of(const absl::StatusOr<std::shared_ptr<const core::Identity>>& loaded) {
+  return std::string(loaded.status().message());
+}
+
 class KeyStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -59,30 +64,29 @@ class KeyStoreTest : public ::testing::Test {
 };
 
 TEST_F(KeyStoreTest, CreatesAnOwnerOnlyPemKeyAndKeepsItAcrossRestarts) {
-  std::string error;
-  const auto first = load_or_create_identity(root_, Counter(), &error);
-  ASSERT_NE(first, nullptr) << error;
+  const auto loaded = load_or_create_identity(root_, Counter());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const auto& first = *loaded;
   EXPECT_EQ(ModeOf(key_path()), 0600u);
   EXPECT_THAT(ReadFile(key_path()), HasSubstr("-----BEGIN PRIVATE KEY-----"));
   EXPECT_EQ(ReadFile(root_ + "/node_id"), first->node_id().to_hex() + "\n");
   EXPECT_EQ(first->node_id(), core::node_id_for_key(first->public_key()));
   // A restart reads the same key, whatever the random source says now.
   const auto second = load_or_create_identity(
-      root_, [](void*, std::size_t) { return std::string("getrandom: not needed"); }, &error);
-  ASSERT_NE(second, nullptr) << error;
-  EXPECT_EQ(second->node_id(), first->node_id());
+      root_, [](void*, std::size_t) { return std::string("getrandom: not needed"); });
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)->node_id(), first->node_id());
 }
 
 TEST_F(KeyStoreTest, KeyReadableByOthersIsRefused) {
-  std::string error;
-  ASSERT_NE(load_or_create_identity(root_, Counter(), &error), nullptr);
+  ASSERT_TRUE(load_or_create_identity(root_, Counter()).ok());
   ASSERT_EQ(::chmod(key_path().c_str(), 0644), 0);
-  EXPECT_EQ(load_or_create_identity(root_, Counter(), &error), nullptr);
+  const std::string error = error_of(load_or_create_identity(root_, Counter()));
   EXPECT_THAT(error, HasSubstr("'" + key_path() + "'"));
   EXPECT_THAT(error, HasSubstr("0644"));
   EXPECT_THAT(error, HasSubstr("chmod 600"));
   ASSERT_EQ(::chmod(key_path().c_str(), 0640), 0);
-  EXPECT_EQ(load_or_create_identity(root_, Counter(), &error), nullptr);
+  EXPECT_FALSE(load_or_create_identity(root_, Counter()).ok());
 }
 
 TEST_F(KeyStoreTest, MalformedKeyIsRefusedAndNeverOverwritten) {
@@ -91,34 +95,29 @@ TEST_F(KeyStoreTest, MalformedKeyIsRefusedAndNeverOverwritten) {
     out << "this is not a key\n";
   }
   ASSERT_EQ(::chmod(key_path().c_str(), 0600), 0);
-  std::string error;
-  EXPECT_EQ(load_or_create_identity(root_, Counter(), &error), nullptr);
-  EXPECT_THAT(error, HasSubstr("is not an Ed25519 private key"));
+  EXPECT_THAT(error_of(load_or_create_identity(root_, Counter())),
+              HasSubstr("is not an Ed25519 private key"));
   EXPECT_EQ(ReadFile(key_path()), "this is not a key\n");
 }
 
 TEST_F(KeyStoreTest, UnwritableDirIsAnError) {
   const std::string missing = root_ + "/no/such/dir";
-  std::string error;
-  EXPECT_EQ(load_or_create_identity(missing, Counter(), &error), nullptr);
-  EXPECT_THAT(error, HasSubstr(missing + "/identity.key"));
+  EXPECT_THAT(error_of(load_or_create_identity(missing, Counter())),
+              HasSubstr(missing + "/identity.key"));
 }
 
 // Issue 13: a failed getrandom used to give the words 0, 0, 0, 0 and so a
 // key anyone could compute. Now the failure is the answer: no key, no
 // file, and the reason in the error.
 TEST_F(KeyStoreTest, FailingRandomSourceIsReportedNeverTurnedIntoAKey) {
-  std::string error;
   int calls = 0;
-  const auto identity = load_or_create_identity(
-      root_,
-      [&calls](void* out, std::size_t size) {
-        ++calls;
-        std::memset(out, 0, size);  // what a careless caller would then use
-        return std::string("getrandom: Function not implemented");
-      },
-      &error);
-  EXPECT_EQ(identity, nullptr);
+  const auto identity = load_or_create_identity(root_, [&calls](void* out, std::size_t size) {
+    ++calls;
+    std::memset(out, 0, size);  // what a careless caller would then use
+    return std::string("getrandom: Function not implemented");
+  });
+  const std::string error = error_of(identity);
+  EXPECT_FALSE(identity.ok());
   EXPECT_EQ(calls, 1);
   EXPECT_THAT(error, HasSubstr("fatal: cannot read randomness from the kernel (getrandom: "
                                "Function not implemented)"));
