@@ -19,11 +19,11 @@ std::string usage() {
 usage:
   yzsim run SCENARIO [--seed N] [--fault NAME]... [--strategy fifo|random|pct|swarm]
                      [--depth D] [--json] [--trace FILE] [--save TRACE] [--check]
-                     [--record RUN.json] [--perfetto FILE] [--fast-signatures]
+                     [--record RUN.json] [--perfetto FILE] [--ed25519]
                      [--max-processes N] [--progress | --no-progress]
   yzsim explore SCENARIO [--strategy random|pct|exhaustive|swarm|fifo] [--runs N]
                      [--seed FIRST] [--depth D] [--bound B] [--jobs J] [--fault NAME]...
-                     [--save DIR] [--json] [--fast-signatures] [--max-processes N]
+                     [--save DIR] [--json] [--ed25519] [--max-processes N]
   yzsim replay TRACE [--json] [--story] [--max-processes N]
   yzsim shrink TRACE [--out FILE] [--invariant KIND] [--max-runs N] [--json]
   yzsim report RUN.json [--html FILE] [--perfetto FILE]
@@ -69,9 +69,12 @@ usage:
   faults    lists the fault switches.
 
   --fault NAME     turns a fault on (repeatable); the scenario's own faults stay on
-  --fast-signatures  the simulator's keyed-hash stand-in for Ed25519 (sim/sim_signatures.h):
-                   the same role code, several times the runs per second; trace
-                   hashes differ from Ed25519 runs, and trace files record it
+  --ed25519        signs with Ed25519, as the real processes do (unless the scenario
+                   says signatures: SIM_HASH); several times slower. Without it, run
+                   and explore use the keyed-hash stand-in (sim/sim_signatures.h):
+                   the same role code; trace hashes differ from Ed25519 runs, and
+                   trace files record which was used
+  --fast-signatures  the stand-in, the default (accepted for older commands)
   --no-scenario-faults  ignores the faults the scenario file turns on
   --trace FILE     writes every event, one per line (same seed, same file)
   --save TRACE     writes a replayable trace of the run
@@ -168,6 +171,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       o.no_scenario_faults = true;
     } else if (flag == "--fast-signatures" && sim_flags) {
       o.fast_signatures = true;
+    } else if (flag == "--ed25519" && sim_flags) {
+      o.fast_signatures = false;
     } else if (flag == "--strategy" && sim_flags) {
       if (!value(v)) return {std::nullopt, "--strategy needs a strategy name"};
       const auto strategy = strategy_from_name(v);

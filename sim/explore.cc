@@ -302,6 +302,8 @@ class Aggregate {
     ExploreResult& r = report_.summary;
     ++r.runs;
     r.total_events += outcome.result.events;
+    r.total_signatures += outcome.result.signatures;
+    r.total_verifications += outcome.result.verifications;
     hashes_.insert(outcome.result.trace_hash);
     if (!outcome.result.pruned) orderings_.insert(outcome.result.ordering_hash);
     if (outcome.result.pruned) ++r.pruned;

@@ -43,7 +43,8 @@ std::string health_table(const RunResult& r) {
       << (r.faults.empty() ? "none" : "");
   for (std::size_t i = 0; i < r.faults.size(); ++i) out << (i ? "," : "") << r.faults[i];
   out << "]  events " << r.events << "  virtual " << r.virtual_seconds << " s  trace_hash "
-      << hex64(r.trace_hash) << "\n\n";
+      << hex64(r.trace_hash) << "\n";
+  out << "signatures " << r.signatures << ", verifications " << r.verifications << "\n\n";
 
   std::uint64_t healthy = 0;
   for (const auto& n : r.nodes) healthy += n.healthy;
@@ -101,6 +102,7 @@ std::string to_json(const RunResult& r) {
   for (std::size_t i = 0; i < r.faults.size(); ++i)
     out << (i ? "," : "") << json::quote(r.faults[i]);
   out << "],\"trace_hash\":\"" << hex64(r.trace_hash) << "\",\"events\":" << r.events
+      << ",\"signatures\":" << r.signatures << ",\"verifications\":" << r.verifications
       << ",\"virtual_seconds\":" << r.virtual_seconds << ",\"nodes\":[";
   for (std::size_t i = 0; i < r.nodes.size(); ++i) {
     const auto& n = r.nodes[i];
@@ -159,6 +161,7 @@ std::string explore_table(const ExploreResult& r) {
                 r.jobs, r.jobs == 1 ? "" : "s", per_second / std::max(1u, r.jobs));
   out << "distinct orderings " << r.distinct_orderings << ", distinct trace hashes "
       << r.distinct_trace_hashes << ", events " << r.total_events << ", " << rate << "\n";
+  out << "signatures " << r.total_signatures << ", verifications " << r.total_verifications << "\n";
   if (exhaustive)
     out << (r.complete ? "every ordering within the bound was covered"
                        : "stopped at the --runs cap before covering every ordering")
@@ -199,7 +202,8 @@ std::string to_json(const ExploreResult& r) {
   out << "],\"first_seed\":" << r.first_seed << ",\"runs\":" << r.runs << ",\"jobs\":" << r.jobs
       << ",\"distinct_orderings\":" << r.distinct_orderings
       << ",\"distinct_trace_hashes\":" << r.distinct_trace_hashes
-      << ",\"events\":" << r.total_events << ",\"wall_seconds\":" << r.wall_seconds
+      << ",\"events\":" << r.total_events << ",\"signatures\":" << r.total_signatures
+      << ",\"verifications\":" << r.total_verifications << ",\"wall_seconds\":" << r.wall_seconds
       << ",\"runs_per_second\":" << (r.wall_seconds > 0 ? r.runs / r.wall_seconds : 0.0)
       << ",\"failing_runs\":" << r.failing_runs << ",\"safety_failures\":" << r.safety_failures
       << ",\"liveness_failures\":" << r.liveness_failures;

@@ -25,6 +25,8 @@ struct ExploreResult {
   std::uint64_t distinct_trace_hashes = 0;
   std::uint64_t distinct_orderings = 0;  // distinct event orders, times aside
   std::uint64_t total_events = 0;
+  std::uint64_t total_signatures = 0;     // RunResult::signatures, summed
+  std::uint64_t total_verifications = 0;  // RunResult::verifications, summed
   double wall_seconds = 0;
   std::uint64_t failing_runs = 0;
   std::uint64_t safety_failures = 0;    // runs with a broken invariant

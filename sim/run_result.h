@@ -63,6 +63,11 @@ struct RunResult {
   std::vector<std::string> faults;
   std::uint64_t trace_hash = 0;
   std::uint64_t events = 0;
+  // Signatures made and checked by every process's scheme (Ed25519 or the
+  // stand-in): with Ed25519 they dominate a run's CPU time. Checks answered
+  // from a process's memory of credentials are not counted.
+  std::uint64_t signatures = 0;
+  std::uint64_t verifications = 0;
   double virtual_seconds = 0;
   std::vector<NodeReport> nodes;
   RunSummary summary;

@@ -22,11 +22,13 @@ class SimHashIdentity final : public core::Identity {
       : Identity(std::move(public_key)), secret_(std::move(secret)), book_(std::move(book)) {}
 
   std::string private_key() const override { return secret_; }
-  std::string sign(std::string_view message) const override {
+
+ protected:
+  std::string sign_message(std::string_view message) const override {
     return sim_signature(secret_, message);
   }
-  bool verify(std::string_view public_key, std::string_view message,
-              std::string_view signature) const override {
+  bool verify_message(std::string_view public_key, std::string_view message,
+                      std::string_view signature) const override {
     return book_->verify(public_key, message, signature);
   }
 
@@ -53,6 +55,11 @@ std::shared_ptr<const core::Identity> SimKeyBook::identity(std::uint64_t a, std:
   secret_by_public_key_[public_key] = secret;
   return std::make_shared<SimHashIdentity>(std::move(secret), std::move(public_key),
                                            shared_from_this());
+}
+
+void count_signatures(const core::Identity& identity, RunResult& result) {
+  result.signatures += identity.signatures();
+  result.verifications += identity.verifications();
 }
 
 bool SimKeyBook::verify(std::string_view public_key, std::string_view message,

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "roles/core/identity.h"
+#include "sim/run_result.h"
 
 namespace yz::sim {
 
@@ -30,6 +31,10 @@ class SimKeyBook : public std::enable_shared_from_this<SimKeyBook> {
  private:
   std::map<std::string, std::string, std::less<>> secret_by_public_key_;
 };
+
+// Adds what `identity` signed and checked to the run's counts (one identity
+// per process; the run's shared verifier checks with the first one's).
+void count_signatures(const core::Identity& identity, RunResult& result);
 
 // The signature `secret` makes of `message`.
 std::string sim_signature(std::string_view secret, std::string_view message);

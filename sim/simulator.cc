@@ -712,6 +712,7 @@ RunResult Simulator::run() {
     result.summary.onboarding_failures += s.onboarding_failures;
     result.summary.dropped_no_handler += s.dropped_no_handler;
     result.nodes.push_back(std::move(node));
+    count_signatures(*proc.config.identity, result);
   }
   for (const auto& [key, violation] : violations_) result.invariant_violations.push_back(violation);
   std::sort(result.invariant_violations.begin(), result.invariant_violations.end(),

@@ -215,7 +215,7 @@ std::string replay_command(const CliOptions& o, const std::string& argv0) {
   if (o.strategy == Strategy::kPct) out += " --depth " + std::to_string(o.depth);
   for (const auto& name : o.faults.names()) out += " --fault " + name;
   if (o.no_scenario_faults) out += " --no-scenario-faults";
-  if (o.fast_signatures) out += " --fast-signatures";
+  out += o.fast_signatures ? " --fast-signatures" : " --ed25519";
   if (o.max_processes != ScenarioLimits::kDefaultMaxProcesses)
     out += " --max-processes " + std::to_string(o.max_processes);
   return out + " --check";

@@ -73,7 +73,13 @@ CredentialChecker::CredentialChecker(metrics::Registry& registry,
                     .Name("yz_credential_rejected_total")
                     .Help("Invitations and membership tokens refused, by reason")
                     .Register(registry),
-                "reason", kCredentialRejections) {}
+                "reason", kCredentialRejections),
+      chain_checks_(metrics::BuildCounter()
+                        .Name("yz_chain_verifications_total")
+                        .Help("Membership chains checked: verified, cached (the holder was "
+                              "proven before) or refused")
+                        .Register(registry),
+                    "result", kChainVerificationResults) {}
 
 std::string CredentialChecker::refuse(const std::string& reason) {
   rejected_[reason].Increment();
@@ -119,7 +125,17 @@ std::string CredentialChecker::check_token(const MembershipToken& token, const N
 
 std::string CredentialChecker::check_chain(const CredentialChain& chain, const NodeId& holder,
                                            const NodeId& anchor) {
-  if (proven_.contains(holder)) return {};
+  if (proven_.contains(holder)) {
+    chain_checks_["cached"].Increment();
+    return {};
+  }
+  std::string why = walk_chain(chain, holder, anchor);
+  chain_checks_[why.empty() ? "verified" : "refused"].Increment();
+  return why;
+}
+
+std::string CredentialChecker::walk_chain(const CredentialChain& chain, const NodeId& holder,
+                                          const NodeId& anchor) {
   if (chain.empty()) return refuse("missing_chain");
   if (chain.size() > kMaxChainLength) return refuse("broken_chain");
   // Verify every link up to the anchor or a proven member, then remember
@@ -144,7 +160,7 @@ std::string CredentialChecker::check_chain(const CredentialChain& chain, const N
     if (expected == anchor || proven_.contains(expected)) break;
   }
   if (expected != anchor && !proven_.contains(expected)) return refuse("broken_chain");
-  for (std::size_t i = 0; i < checked; ++i) proven_.insert(chain[i].token.node_id);
+  for (std::size_t i = 0; i < checked; ++i) proven_.insert(chain[i].token.node_id, true);
   return {};
 }
 

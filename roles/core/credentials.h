@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "roles/core/bounded_memo.h"
 #include "roles/core/frame.h"
 #include "roles/core/identity.h"
 #include "roles/metrics/known_series.h"
@@ -56,6 +57,16 @@ inline constexpr std::array<std::string_view, 7> kCredentialRejections = {
     "wrong_subject", "bad_signature", "expired",      "expiry_too_far",
     "replayed",      "broken_chain",  "missing_chain"};
 
+// yz_chain_verifications_total{result}: a peer's membership chain walked
+// and accepted (verified), accepted because its holder was proven before
+// (cached), or refused.
+inline constexpr std::array<std::string_view, 3> kChainVerificationResults = {"verified", "cached",
+                                                                              "refused"};
+
+// How many proven members a process remembers: more than any one process
+// links to, so in practice each peer's chain is walked once per process.
+inline constexpr std::size_t kProvenMembers = std::size_t{1} << 16;
+
 class CredentialChecker {
  public:
   // `shared`: a verifier several processes use together (the simulator's,
@@ -83,9 +94,11 @@ class CredentialChecker {
   // by the next link's holder, and the last by `anchor` (the bootstrap).
   // Expiry and replay are not checked here: they were checked when each
   // invitation was used, and a chain is shown again on every link. A holder
-  // proven once is remembered, so a chain is walked only up to the first
-  // member this process already knows. Reasons: missing_chain,
-  // broken_chain, wrong_subject, bad_signature.
+  // proven once is remembered (the last kProvenMembers of them), so a chain
+  // is walked once per process and then only up to the first member this
+  // process already knows; each signature on it is checked once per
+  // verifier (SignatureVerifier). Reasons: missing_chain, broken_chain,
+  // wrong_subject, bad_signature. Counted on yz_chain_verifications_total.
   std::string check_chain(const CredentialChain& chain, const NodeId& holder, const NodeId& anchor);
   bool proven_member(const NodeId& id) const { return proven_.contains(id); }
 
@@ -99,11 +112,14 @@ class CredentialChecker {
  private:
   std::string refuse(const std::string& reason);
   bool key_is(const std::string& public_key, const NodeId& id) const;
+  std::string walk_chain(const CredentialChain& chain, const NodeId& holder, const NodeId& anchor);
 
   std::shared_ptr<SignatureVerifier> verifier_;
   metrics::KnownSeries rejected_;
+  metrics::KnownSeries chain_checks_;
   std::set<std::pair<NodeId, std::uint64_t>> used_;
-  std::set<NodeId> proven_;  // holders whose chain this process checked
+  // Holders whose chain this process checked; only looked up.
+  BoundedMemo<NodeId, bool, NodeIdHash> proven_{kProvenMembers};
   std::int64_t max_lifetime_ms_ = 0;
 };
 

@@ -18,12 +18,21 @@ const unsigned char* bytes_of(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
+// Fetched once: with EVP_sha256() every digest looks the implementation up
+// again (OpenSSL 3's implicit fetch), which took longer than hashing a
+// public key. Never freed: it lives as long as the process.
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 }  // namespace
 
 std::array<std::uint8_t, 32> sha256(std::string_view data) {
   std::array<std::uint8_t, 32> out{};
   unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &size, EVP_sha256(), nullptr) != 1 ||
+  const EVP_MD* md = sha256_md();
+  if (md == nullptr || EVP_Digest(data.data(), data.size(), out.data(), &size, md, nullptr) != 1 ||
       size != out.size())
     throw std::runtime_error("SHA-256 failed");
   return out;
@@ -65,7 +74,7 @@ class Ed25519Identity final : public Identity {
     return raw;
   }
 
-  std::string sign(std::string_view message) const override {
+  std::string sign_message(std::string_view message) const override {
     MdCtxPtr ctx(EVP_MD_CTX_new());
     std::string signature(kSignatureBytes, '\0');
     std::size_t size = signature.size();
@@ -77,8 +86,8 @@ class Ed25519Identity final : public Identity {
     return signature;
   }
 
-  bool verify(std::string_view public_key, std::string_view message,
-              std::string_view signature) const override {
+  bool verify_message(std::string_view public_key, std::string_view message,
+                      std::string_view signature) const override {
     return verify_signature(public_key, message, signature);
   }
 
@@ -119,17 +128,31 @@ bool verify_signature(std::string_view public_key, std::string_view message,
                           message.size()) == 1;
 }
 
+std::size_t SignatureVerifier::DigestHash::operator()(const Digest& d) const {
+  std::size_t h = 0;
+  std::memcpy(&h, d.data(), sizeof h);
+  return h;
+}
+
 bool SignatureVerifier::verify(std::string_view public_key, std::string_view message,
                                std::string_view signature) {
-  std::string key;
-  key.reserve(public_key.size() + signature.size() + message.size());
-  key.append(public_key).append(signature).append(message);
-  if (auto it = seen_.find(key); it != seen_.end()) return it->second;
+  // Lengths first: a key one byte longer and a signature one byte shorter
+  // must not name the same entry.
+  std::string material;
+  material.reserve(16 + public_key.size() + signature.size() + message.size());
+  for (const std::size_t size : {public_key.size(), signature.size()})
+    for (int shift = 56; shift >= 0; shift -= 8)
+      material.push_back(static_cast<char>((size >> shift) & 0xff));
+  material.append(public_key).append(signature).append(message);
+  const Digest key = sha256(material);
+  if (const bool* known = seen_.find(key)) {
+    ++cached_;
+    return *known;
+  }
   ++verifications_;
   const bool ok = scheme_ ? scheme_->verify(public_key, message, signature)
                           : verify_signature(public_key, message, signature);
-  if (seen_.size() >= capacity_) seen_.clear();
-  seen_.emplace(std::move(key), ok);
+  seen_.insert(key, ok);
   return ok;
 }
 

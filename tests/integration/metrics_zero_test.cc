@@ -96,6 +96,8 @@ class MetricsAtStart : public ::testing::Test {
       ExpectZero(page, who, Series("yz_limited_total", "limit", limit));
     ExpectZero(page, who, Series("yz_handshake_rejected_total", "reason", "handshake_timeout"));
     ExpectAllZero(page, who, "yz_credential_rejected_total", "reason", core::kCredentialRejections);
+    // Chains may have been checked already (verified or cached); none refused.
+    ExpectZero(page, who, Series("yz_chain_verifications_total", "result", "refused"));
     // The transport's own refusals (roles/runtime/transport.h).
     for (const char* reason : {"malformed", "oversized", "bad_peer_id"})
       ExpectZero(page, who, Series("yz_dht_messages_dropped_total", "reason", reason));

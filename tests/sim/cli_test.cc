@@ -255,10 +255,13 @@ TEST(Cli, FastSignaturesAreRecordedSoTheTraceReplays) {
   const CommandOutcome fast =
       yzsim("run " + scenario + " --seed 3 --json --fast-signatures --save " + trace);
   ASSERT_EQ(fast.exit_code, 0) << fast.output;
-  const CommandOutcome ed25519 = yzsim("run " + scenario + " --seed 3 --json");
+  const CommandOutcome ed25519 = yzsim("run " + scenario + " --seed 3 --json --ed25519");
   ASSERT_EQ(ed25519.exit_code, 0) << ed25519.output;
   // Other keys, other ids: another run, and the trace says which keys.
   EXPECT_NE(fast.output, ed25519.output);
+  // The stand-in is what yzsim runs unless told --ed25519.
+  const CommandOutcome plain = yzsim("run " + scenario + " --seed 3 --json");
+  EXPECT_EQ(plain.output, fast.output);
   std::ifstream in(trace);
   std::stringstream text;
   text << in.rdbuf();

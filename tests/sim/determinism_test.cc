@@ -53,6 +53,8 @@ TEST(Determinism, TracingDoesNotChangeTheRun) {
   EXPECT_EQ(run_once(scenario, 3).trace_hash, run_once(scenario, 3, {}, &trace).trace_hash);
 }
 
+// In-process runs sign with Ed25519 (the scenario's default); yzsim's own
+// default is the stand-in, so the command asks for Ed25519.
 TEST(Determinism, SameSeedSameHashAcrossProcesses) {
   const Scenario scenario = load_or_die("incident-15.textproto");
   const RunResult in_process = run_once(scenario, 99, early_return_race());
@@ -61,7 +63,7 @@ TEST(Determinism, SameSeedSameHashAcrossProcesses) {
                 static_cast<unsigned long long>(in_process.trace_hash));
   const std::string command = std::string(YZSIM_PATH) + " run " +
                               scenario_path("incident-15.textproto") +
-                              " --seed 99 --fault early_return_race --json";
+                              " --seed 99 --fault early_return_race --ed25519 --json";
   const auto [status_a, a] = testing::run_command(command);
   const auto [status_b, b] = testing::run_command(command);
   ASSERT_EQ(status_a, 0) << a;

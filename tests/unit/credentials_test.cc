@@ -198,6 +198,28 @@ TEST_F(ChainTest, AProvenMemberEndsTheWalk) {
   EXPECT_EQ(checker_.verifications(), before + 2);
 }
 
+TEST_F(ChainTest, ChainChecksAreCountedVerifiedCachedOrRefused) {
+  auto count = [this](const std::string& result) {
+    return testing::Sample(env_.metrics(),
+                           "yz_chain_verifications_total{result=\"" + result + "\"}");
+  };
+  EXPECT_EQ(count("verified"), 0.0);  // every series from the start
+  EXPECT_EQ(count("cached"), 0.0);
+  EXPECT_EQ(count("refused"), 0.0);
+  ASSERT_EQ(checker_.check_chain(b_chain_, b_->node_id(), anchor()), "");
+  const std::uint64_t after_first = checker_.verifications();
+  // b shows its chain on every link: walked once, then remembered.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(checker_.check_chain(b_chain_, b_->node_id(), anchor()), "");
+  // a and genesis were proven on the way.
+  ASSERT_EQ(checker_.check_chain(a_chain_, a_->node_id(), anchor()), "");
+  EXPECT_EQ(checker_.verifications(), after_first);
+  ASSERT_EQ(checker_.check_chain({}, bridge_->node_id(), anchor()), "missing_chain");
+  EXPECT_EQ(count("verified"), 1.0);
+  EXPECT_EQ(count("cached"), 4.0);
+  EXPECT_EQ(count("refused"), 1.0);
+}
+
 TEST_F(CredentialsTest, EachDistinctSignatureIsVerifiedOnce) {
   const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), kLater, 5);
   for (int i = 0; i < 5; ++i) checker_.check_invitation(inv, newcomer_->node_id(), kNow);

@@ -65,6 +65,68 @@ TEST(IdentityTest, VerifierMemoisesEachDistinctSignature) {
   EXPECT_FALSE(verifier.verify(a->public_key(), "n", sig));
   EXPECT_FALSE(verifier.verify(a->public_key(), "n", sig));
   EXPECT_EQ(verifier.verifications(), 2u);
+  EXPECT_EQ(verifier.cached(), 2u);
+}
+
+TEST(IdentityTest, AShiftedSplitOfARememberedTripleIsNotRemembered) {
+  // The same bytes cut differently (the signature's last byte moved to the
+  // front of the message) must be checked, not found: it is malformed.
+  const auto a = Key(1);
+  SignatureVerifier verifier;
+  const std::string sig = a->sign("m");
+  ASSERT_TRUE(verifier.verify(a->public_key(), "m", sig));
+  EXPECT_FALSE(verifier.verify(a->public_key(), sig.back() + std::string("m"),
+                               sig.substr(0, sig.size() - 1)));
+  EXPECT_FALSE(verifier.verify(a->public_key(), "", sig + "m"));
+  EXPECT_EQ(verifier.verifications(), 3u);
+}
+
+TEST(IdentityTest, AFullVerifierForgetsItsOldestAnswerFirst) {
+  const auto a = Key(1);
+  SignatureVerifier verifier(2);
+  const std::string s1 = a->sign("1"), s2 = a->sign("2"), s3 = a->sign("3");
+  EXPECT_TRUE(verifier.verify(a->public_key(), "1", s1));
+  EXPECT_TRUE(verifier.verify(a->public_key(), "2", s2));
+  EXPECT_TRUE(verifier.verify(a->public_key(), "3", s3));  // forgets "1"
+  EXPECT_EQ(verifier.verifications(), 3u);
+  EXPECT_TRUE(verifier.verify(a->public_key(), "3", s3));
+  EXPECT_TRUE(verifier.verify(a->public_key(), "2", s2));
+  EXPECT_EQ(verifier.verifications(), 3u);
+  EXPECT_TRUE(verifier.verify(a->public_key(), "1", s1));  // checked again, forgets "2"
+  EXPECT_EQ(verifier.verifications(), 4u);
+  EXPECT_TRUE(verifier.verify(a->public_key(), "2", s2));
+  EXPECT_EQ(verifier.verifications(), 5u);
+}
+
+TEST(BoundedMemoTest, ARewrittenKeyKeepsItsAge) {
+  BoundedMemo<int, int> memo(2);
+  memo.insert(1, 10);
+  memo.insert(2, 20);
+  memo.insert(1, 11);  // still the oldest
+  memo.insert(3, 30);
+  EXPECT_EQ(memo.find(1), nullptr);
+  ASSERT_NE(memo.find(2), nullptr);
+  EXPECT_EQ(*memo.find(2), 20);
+  EXPECT_EQ(*memo.find(3), 30);
+  EXPECT_EQ(memo.size(), 2u);
+}
+
+TEST(IdentityTest, AnIdentityCountsWhatItSignsAndChecks) {
+  const auto a = Key(1);
+  const auto b = Key(2);
+  const std::string sig = a->sign("m");
+  a->sign("n");
+  EXPECT_EQ(a->signatures(), 2u);
+  EXPECT_TRUE(b->verify(a->public_key(), "m", sig));
+  EXPECT_FALSE(b->verify(a->public_key(), "n", sig));
+  EXPECT_EQ(b->verifications(), 2u);
+  EXPECT_EQ(b->signatures(), 0u);
+  EXPECT_EQ(a->verifications(), 0u);
+  // A verifier checking in a's scheme counts on a, and only what it computes.
+  SignatureVerifier verifier(16, a);
+  verifier.verify(a->public_key(), "m", sig);
+  verifier.verify(a->public_key(), "m", sig);
+  EXPECT_EQ(a->verifications(), 1u);
 }
 
 // ---- the three-frame handshake, both sides in one test --------------------

@@ -95,6 +95,7 @@ void ExpectCommonSeries(const std::string& page) {
   // The guard's handshake deadline, at every role (the bootstrap included).
   EXPECT_EQ(On(page, Series("yz_handshake_rejected_total", "reason", "handshake_timeout")), 0);
   ExpectAllZero(page, "yz_credential_rejected_total", "reason", kCredentialRejections);
+  ExpectAllZero(page, "yz_chain_verifications_total", "result", kChainVerificationResults);
   // All four yz_state series exist; exactly one of them is 1.
   double states = 0;
   for (std::string_view state : kJoinStateNames) {
