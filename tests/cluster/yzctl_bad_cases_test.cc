@@ -144,10 +144,12 @@ TEST_F(YzctlBadCases, ProcessThatNeverGetsReadyIsNamedWithItsLog) {
     script << "#!/bin/sh\necho fake genesis: listening nowhere\nexec sleep 600\n";
   }
   std::filesystem::permissions(bin + "/yz-genesis", std::filesystem::perms::owner_all);
+  // The timeout applies to each process, the real bootstrap's too: 5 s leaves
+  // a loaded CI machine room to start it.
   const RunResult up =
-      yzctl({"up", "--nodes", "1", "--bridges", "1", "--bin-dir", bin, "--ready-timeout", "2s"});
+      yzctl({"up", "--nodes", "1", "--bridges", "1", "--bin-dir", bin, "--ready-timeout", "5s"});
   EXPECT_EQ(up.exit_code, 1);
-  EXPECT_TRUE(contains(up.err, "genesis did not become ready within 2s (no ports.json yet)"))
+  EXPECT_TRUE(contains(up.err, "genesis did not become ready within 5s (no ports.json yet)"))
       << up.err;
   EXPECT_TRUE(contains(up.err, "fake genesis: listening nowhere")) << up.err;
   EXPECT_TRUE(contains(up.err, "stopped the 2 processes already started")) << up.err;
