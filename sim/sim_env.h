@@ -25,7 +25,7 @@ class SimEnv : public core::Env {
   core::TimePoint now() const override;
   core::TimerId start_timer(core::Duration delay, std::function<void()> fn) override;
   void cancel_timer(core::TimerId timer) override { timers_.erase(timer); }
-  void send(core::LinkId link, core::Frame frame) override;
+  void send(core::LinkId link, core::Message&& message) override;
   core::LinkId dial(const std::string& address) override;
   void close(core::LinkId link) override;
   // The dialling process's name on an accepted link (the acceptor's on a

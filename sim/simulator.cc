@@ -11,7 +11,6 @@
 
 namespace yz::sim {
 
-using core::Frame;
 using core::LinkId;
 using core::TimePoint;
 
@@ -70,8 +69,8 @@ bool SimEnv::fire_timer(core::TimerId timer) {
   return true;
 }
 
-void SimEnv::send(core::LinkId link, core::Frame frame) {
-  sim_.send(process_, link, std::move(frame));
+void SimEnv::send(core::LinkId link, core::Message&& message) {
+  sim_.send(process_, link, std::move(message));
 }
 core::LinkId SimEnv::dial(const std::string& address) { return sim_.dial(process_, address); }
 void SimEnv::close(core::LinkId link) { sim_.close(process_, link); }
@@ -175,10 +174,10 @@ void Simulator::schedule(TimePoint at, Event event) {
     if (!free_frames_.empty()) {
       pending.frame = free_frames_.back();
       free_frames_.pop_back();
-      frames_[pending.frame] = std::move(event.frame);
+      frames_[pending.frame] = std::move(*event.message);
     } else {
       pending.frame = static_cast<std::uint32_t>(frames_.size());
-      frames_.push_back(std::move(event.frame));
+      frames_.push_back(std::move(*event.message));
     }
   }
   std::uint32_t slot;
@@ -268,18 +267,21 @@ std::uint64_t Simulator::fingerprint() const {
   // state follows from it) and what is pending, with times relative to now.
   // Pending events are combined by sum, so the heap's layout does not count.
   std::uint64_t pending = 0;
-  static const core::Frame kNone;
   for (const Scheduled& s : queue_) {
     const Pending& e = slots_[s.slot];
-    const core::Frame& frame = e.frame == kNoFrame ? kNone : frames_[e.frame];
+    // An event without a message hashes as the flat frame's default did
+    // (type ping, request 0), so fingerprints, and so pruning, are unchanged.
+    const bool has = e.frame != kNoFrame;
+    const core::MessageType type = has ? frames_[e.frame].type() : core::MessageType::kPing;
+    const std::uint64_t request_id = has ? frames_[e.frame].request_id : 0;
     Fnv1a64 h;
     h.add_u64(static_cast<std::uint64_t>(s.time - now_));
     h.add_u64(static_cast<std::uint64_t>(e.kind));
     h.add_u64(static_cast<std::uint64_t>(e.process + 1));
     h.add_u64(e.link);
     h.add_u64(e.timer);
-    h.add_u64(static_cast<std::uint64_t>(frame.type));
-    h.add_u64(frame.request_id);
+    h.add_u64(static_cast<std::uint64_t>(type));
+    h.add_u64(request_id);
     pending += mix(h.value());
   }
   Fnv1a64 out;
@@ -305,7 +307,7 @@ LinkId Simulator::dial(int from, const std::string& address) {
   return id;
 }
 
-void Simulator::send(int from, LinkId id, Frame frame) {
+void Simulator::send(int from, LinkId id, core::Message&& message) {
   Link* found = find_link(id);
   if (found == nullptr) return;
   Link& link = *found;
@@ -316,8 +318,8 @@ void Simulator::send(int from, LinkId id, Frame frame) {
   const TimePoint at = std::max(now_ + latency(to), link.last_delivery[side] + 1);
   link.last_delivery[side] = at;
   if (options_.recorder != nullptr)
-    options_.recorder->frame_sent(steps_, now_, from, to, id, frame);
-  schedule(at, Event{EventKind::kFrame, to, id, 0, std::move(frame)});
+    options_.recorder->frame_sent(steps_, now_, from, to, id, message);
+  schedule(at, Event{EventKind::kFrame, to, id, 0, std::move(message)});
 }
 
 void Simulator::close(int from, LinkId id) {
@@ -353,10 +355,10 @@ void Simulator::record(const Event& event, std::uint64_t step, std::uint64_t cau
   ordering_hash_.add_u64(static_cast<std::uint64_t>(event.process + 1));
   ordering_hash_.add_u64(event.link);
   if (event.kind == EventKind::kFrame) {
-    hash_.add_u64(static_cast<std::uint64_t>(event.frame.type));
-    hash_.add_u64(event.frame.request_id);
-    ordering_hash_.add_u64(static_cast<std::uint64_t>(event.frame.type));
-    ordering_hash_.add_u64(event.frame.request_id);
+    hash_.add_u64(static_cast<std::uint64_t>(event.message->type()));
+    hash_.add_u64(event.message->request_id);
+    ordering_hash_.add_u64(static_cast<std::uint64_t>(event.message->type()));
+    ordering_hash_.add_u64(event.message->request_id);
   }
   if (options_.trace == nullptr) return;
   auto& out = *options_.trace;
@@ -372,8 +374,8 @@ void Simulator::record(const Event& event, std::uint64_t step, std::uint64_t cau
     }
   }
   if (event.kind == EventKind::kFrame)
-    out << " type=" << core::message_type_name(event.frame.type)
-        << " req=" << event.frame.request_id;
+    out << " type=" << core::message_type_name(event.message->type())
+        << " req=" << event.message->request_id;
   // The happens-before edge the stories walk back along (sim/story.h).
   if (cause != 0 && event.process >= 0) out << " cause=" << cause;
   char hash[24];
@@ -437,7 +439,7 @@ void Simulator::execute(Event& event) {
       const Link* link = find_link(event.link);
       if (link == nullptr) return;
       if (link->closed[side_of(*link, event.process)] || !proc.running) return;
-      proc.process->on_frame(event.link, std::move(event.frame));
+      proc.process->on_frame(event.link, std::move(*event.message));
       return;
     }
     case EventKind::kClosed: {
@@ -633,7 +635,7 @@ RunResult Simulator::run() {
     free_slots_.push_back(next.slot);
     Event event{pending.kind, pending.process, pending.link, pending.timer, {}};
     if (pending.frame != kNoFrame) {
-      event.frame = std::move(frames_[pending.frame]);
+      event.message.emplace(std::move(frames_[pending.frame]));
       free_frames_.push_back(pending.frame);
     }
     // A cancelled timer is not an event of the run.
@@ -661,7 +663,7 @@ RunResult Simulator::run() {
       const bool handed = link != nullptr && !link->closed[side_of(*link, event.process)] &&
                           procs_[event.process].running;
       options_.recorder->frame_delivering(steps_, now_, from, event.process, event.link,
-                                          event.frame, handed);
+                                          *event.message, handed);
     }
     execute(event);
     check_invariants(event.process, steps_);

@@ -70,22 +70,23 @@ int TimelineRecorder::process_of(const core::NodeId& node_id) const {
 }
 
 void TimelineRecorder::frame_sent(std::uint64_t step, core::TimePoint now, int from, int to,
-                                  core::LinkId link, const core::Frame& frame) {
+                                  core::LinkId link, const core::Message& message) {
   (void)from;
-  (void)frame;
+  (void)message;
   in_flight_[{link, to}].push_back(InFlight{step, now});
 }
 
 void TimelineRecorder::frame_delivering(std::uint64_t step, core::TimePoint now, int from, int to,
-                                        core::LinkId link, const core::Frame& frame, bool handed) {
+                                        core::LinkId link, const core::Message& message,
+                                        bool handed) {
   Timeline::FrameRecord record;
   record.step = step;
   record.t_ns = now;
   record.from = from;
   record.to = to;
   record.link = link;
-  record.type = std::string(core::message_type_name(frame.type));
-  record.request_id = frame.request_id;
+  record.type = std::string(core::message_type_name(message.type()));
+  record.request_id = message.request_id;
   record.fate = handed ? Timeline::Fate::kHandled : Timeline::Fate::kDiscarded;
   if (auto it = in_flight_.find({link, to}); it != in_flight_.end() && !it->second.empty()) {
     record.sent_step = it->second.front().step;

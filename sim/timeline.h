@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "roles/core/env.h"
-#include "roles/core/frame.h"
+#include "roles/core/message.h"
 #include "roles/core/node_id.h"
 #include "sim/run_result.h"
 
@@ -122,11 +122,11 @@ class TimelineRecorder {
   void begin(const Scenario& scenario, const std::vector<core::Process*>& processes);
   // A frame the simulator queued on a link at `step` (its delivery comes later).
   void frame_sent(std::uint64_t step, core::TimePoint now, int from, int to, core::LinkId link,
-                  const core::Frame& frame);
+                  const core::Message& message);
   // A frame about to be delivered at `step`; `handed` is false when the
   // simulator will discard it (closed end, process not running).
   void frame_delivering(std::uint64_t step, core::TimePoint now, int from, int to,
-                        core::LinkId link, const core::Frame& frame, bool handed);
+                        core::LinkId link, const core::Message& message, bool handed);
   // After the step ran on `process` (-1: the simulator's own event, which
   // may touch any process). `running` is that process's state.
   void after_step(std::uint64_t step, core::TimePoint now, int process, bool running);

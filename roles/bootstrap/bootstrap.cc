@@ -11,7 +11,8 @@
 
 namespace yz::roles {
 
-using core::Frame;
+using core::Message;
+namespace msg = core::msg;
 using core::LinkId;
 using core::LogLevel;
 using core::MessageType;
@@ -170,10 +171,10 @@ void Bootstrap::forget_client(LinkId link) {
   }
 }
 
-void Bootstrap::discard_late_answer(LinkId link, const Frame& frame, std::string_view why) {
+void Bootstrap::discard_late_answer(LinkId link, const Message& answer, std::string_view why) {
   late_answers_["discarded"].Increment();
   env_.log(LogLevel::kInfo, "late_bridge_answer",
-           {{"request", std::to_string(frame.request_id)},
+           {{"request", std::to_string(answer.request_id)},
             {"bridge", bridge_name(link)},
             {"result", "discarded"},
             {"why", std::string(why)}});
@@ -183,11 +184,14 @@ void Bootstrap::forget_requests(const Onboarding& onboarding) {
   for (std::uint64_t request : onboarding.requests) onboarding_by_request_.erase(request);
 }
 
-void Bootstrap::note_evidence(const Frame& frame, bool late) {
-  const bool helper = frame.type != MessageType::kError && !frame.nodes.empty();
+void Bootstrap::note_evidence(const Message& answer, bool late) {
+  const auto* response = answer.get<msg::OnboardingPeerResponse>();
+  const auto* error = answer.get<msg::Error>();
+  const bool helper = response != nullptr && response->helper.has_value();
   // The bridge's lookup heard from nobody, or some of its requests went
   // unanswered: peers drop frames (or are gone).
-  if ((!helper && frame.code == "find_node_timeout") || (helper && frame.count > 0))
+  if ((error != nullptr && error->code == "find_node_timeout") ||
+      (helper && response->unanswered_requests > 0))
     last_drop_evidence_at_ = env_.now();
   // Late, and every request the bridge made was answered: only the way
   // there and back can have taken the time.
@@ -200,8 +204,8 @@ std::string_view Bootstrap::timeout_code() const {
                                                                            : "bridge_timeout";
 }
 
-void Bootstrap::send(LinkId link, Frame frame) {
-  if (clients_.contains(link)) env_.send(link, std::move(frame));
+void Bootstrap::send(LinkId link, Message message) {
+  if (clients_.contains(link)) env_.send(link, std::move(message));
 }
 
 void Bootstrap::refuse(LinkId link, const std::string& code, std::string text) {
@@ -218,18 +222,15 @@ void Bootstrap::refuse_handshake(LinkId link, const std::string& reason, std::st
 }
 
 void Bootstrap::close_with_error(LinkId link, const std::string& code, std::string text) {
-  Frame error = Frame::Of(MessageType::kError);
-  error.code = code;
-  error.text = std::move(text);
   // The error frame goes first: the close travels behind it, and the
   // runtime repeats the code as the stream's status. Sent as the
   // handshake's own, so it reaches a client refused mid-handshake too.
-  if (clients_.contains(link)) env_.send_handshake(link, std::move(error));
+  if (clients_.contains(link)) env_.send_handshake(link, core::ErrorMessage(code, std::move(text)));
   forget_client(link);
   env_.close(link, code);
 }
 
-void Bootstrap::on_frame(LinkId link, Frame&& frame) {
+void Bootstrap::on_frame(LinkId link, Message&& message) {
   if (!running_) return;
   auto it = clients_.find(link);
   if (it == clients_.end()) return;
@@ -239,115 +240,122 @@ void Bootstrap::on_frame(LinkId link, Frame&& frame) {
   if (client.connected_sent_at >= 0 && client.rtt == 0)
     client.rtt = std::max<core::Duration>(env_.now() - client.connected_sent_at, 1);
   if (!client.greeted) {
-    if (auth_.awaiting_proof(link)) {
-      if (const std::string why = auth_.check_proof(link, frame); !why.empty()) {
-        refuse_handshake(link, why, core::HandshakeAuth::describe(why));
-        return;
-      }
-      client.greeted = true;
-      link_by_id_[client.info.node_id] = link;
-      env_.link_authenticated(link);
-      return;
-    }
-    if (frame.type != MessageType::kDhtPeerHello || frame.node_id.is_zero()) {
-      refuse(link, "not_handshake",
-             "the first frame must be dht_peer_hello, got " +
-                 std::string(core::message_type_name(frame.type)));
-      return;
-    }
-    Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
-    connected.node_id = config_.node_id;
-    connected.metadata.role = Role::kBootstrap;
-    connected.metadata.address = config_.listen_address;
-    connected.metadata.protocol_version = config_.protocol_version;
-    connected.metadata.build_id = config_.build_id;
-    connected.metadata.name = config_.name;
-    if (const std::string why = auth_.check_hello(link, frame, connected); !why.empty()) {
+    greet(link, client, std::move(message));
+    return;
+  }
+  handle(link, client, std::move(message));
+}
+
+void Bootstrap::greet(LinkId link, Client& client, Message&& message) {
+  if (auth_.awaiting_proof(link)) {
+    if (const std::string why = auth_.check_proof(link, message); !why.empty()) {
       refuse_handshake(link, why, core::HandshakeAuth::describe(why));
       return;
     }
-    client.info = PeerInfo{frame.node_id, frame.metadata};
-    client.connected_sent_at = env_.now();
-    env_.send_handshake(link, std::move(connected));
-    // With proof of identity on, the client is greeted on dht_peer_proof.
-    if (!auth_.enabled()) {
-      client.greeted = true;
-      link_by_id_[frame.node_id] = link;
-      env_.link_authenticated(link);
-    }
+    client.greeted = true;
+    link_by_id_[client.info.node_id] = link;
+    env_.link_authenticated(link);
     return;
   }
-  handle(link, client, std::move(frame));
+  const auto* hello = message.get<msg::DhtPeerHello>();
+  if (hello == nullptr || hello->peer_id.is_zero()) {
+    refuse(link, "not_handshake",
+           "the first frame must be dht_peer_hello, got " +
+               std::string(core::message_type_name(message.type())));
+    return;
+  }
+  msg::DhtPeerConnected connected;
+  connected.node_id = config_.node_id;
+  connected.metadata.role = Role::kBootstrap;
+  connected.metadata.address = config_.listen_address;
+  connected.metadata.protocol_version = config_.protocol_version;
+  connected.metadata.build_id = config_.build_id;
+  connected.metadata.name = config_.name;
+  if (const std::string why = auth_.check_hello(link, *hello, connected); !why.empty()) {
+    refuse_handshake(link, why, core::HandshakeAuth::describe(why));
+    return;
+  }
+  client.info = PeerInfo{hello->peer_id, hello->metadata};
+  client.connected_sent_at = env_.now();
+  env_.send_handshake(link, std::move(connected));
+  // With proof of identity on, the client is greeted on dht_peer_proof.
+  if (!auth_.enabled()) {
+    client.greeted = true;
+    link_by_id_[hello->peer_id] = link;
+    env_.link_authenticated(link);
+  }
 }
 
-void Bootstrap::handle(LinkId link, Client& client, Frame&& frame) {
-  if (frame.type == MessageType::kRegister) {
-    handle_register(link, client, frame);
+void Bootstrap::handle(LinkId link, Client& client, Message&& message) {
+  if (const auto* request = message.get<msg::Register>()) {
+    handle_register(link, client, *request);
     return;
   }
   if (!client.registered) {
     refuse(link, "not_registered", "register before anything else");
     return;
   }
-  switch (frame.type) {
+  switch (message.type()) {
     case MessageType::kGetPeersOrGenesis:
       handle_get_peers_or_genesis(link, client);
       return;
     case MessageType::kOnboardingPeerResponse:
     case MessageType::kError:
-      if (client.info.metadata.role == Role::kBridge) handle_bridge_answer(link, frame);
+      if (client.info.metadata.role == Role::kBridge)
+        handle_bridge_answer(link, std::move(message));
       return;
     case MessageType::kInvitationAccepted:
-      handle_invitation_accepted(link, client, frame);
+      handle_invitation_accepted(link, client, *message.get<msg::InvitationAccepted>());
       return;
     case MessageType::kBridgeHealthUpdate:
       return;  // kept for the operator's logs; bridge choice is by link state
     default:
       refuse(link, "unknown_message",
-             std::string(core::message_type_name(frame.type)) + " is not a bootstrap request");
+             std::string(core::message_type_name(message.type())) + " is not a bootstrap request");
   }
 }
 
-void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame) {
+void Bootstrap::handle_register(LinkId link, Client& client, const msg::Register& request) {
   if (!registrations_.allow(env_.now())) {
     // Slowed, not lost: the newcomer's health check dials and registers again.
-    limited_registrations_.hit({{"peer", frame.node_id.short_hex()}});
+    limited_registrations_.hit({{"peer", request.node_id.short_hex()}});
     refuse(link, "rate_limited", "too many registrations; try again later");
     return;
   }
   // The build id is not compared: two builds speaking one protocol version
   // share a network, which is what a rolling upgrade needs.
-  if (!core::protocol_supported(frame.metadata.protocol_version)) {
-    refuse(link, "version_mismatch", core::protocol_mismatch_text(frame.metadata.protocol_version));
+  if (!core::protocol_supported(request.metadata.protocol_version)) {
+    refuse(link, "version_mismatch",
+           core::protocol_mismatch_text(request.metadata.protocol_version));
     return;
   }
-  if (frame.node_id != client.info.node_id) {
+  if (request.node_id != client.info.node_id) {
     refuse(link, "id_mismatch", "register names another node than the handshake");
     return;
   }
-  const bool bridge = frame.metadata.role == Role::kBridge;
-  if (bridge && !core::secrets_equal(frame.text, config_.bridge_auth)) {
+  const bool bridge = request.metadata.role == Role::kBridge;
+  if (bridge && !core::secrets_equal(request.bridge_auth, config_.bridge_auth)) {
     refuse(link, "bad_auth", "bridge authentication failed");
     return;
   }
   // Checked at register, before any designation: only the holder of
   // GENESIS_AUTH may become the root every chain leads back to.
-  if (frame.metadata.role == Role::kGenesis &&
-      !core::secrets_equal(frame.genesis_auth, config_.genesis_auth)) {
+  if (request.metadata.role == Role::kGenesis &&
+      !core::secrets_equal(request.genesis_auth, config_.genesis_auth)) {
     refuse(link, "bad_genesis_auth", "genesis authentication failed");
     return;
   }
   client.registered = true;
-  client.info.metadata = frame.metadata;
+  client.info.metadata = request.metadata;
   // A member back after a restart may listen on a new address: record it
   // and tell the bridges, whose links to the old one are gone.
-  if (auto member = members_.find(frame.node_id); member != members_.end()) {
-    const bool moved = member->second.metadata.address != frame.metadata.address;
+  if (auto member = members_.find(request.node_id); member != members_.end()) {
+    const bool moved = member->second.metadata.address != request.metadata.address;
     member->second = client.info;
-    away_.erase(frame.node_id);  // back: listed again
+    away_.erase(request.node_id);  // back: listed again
     if (moved) announce_member(client.info);
   }
-  Frame registered = Frame::Of(MessageType::kRegistered);
+  msg::Registered registered;
   if (bridge) {
     if (std::find(bridges_.begin(), bridges_.end(), link) == bridges_.end())
       bridges_.push_back(link);
@@ -355,19 +363,19 @@ void Bootstrap::handle_register(LinkId link, Client& client, const Frame& frame)
     if (!bridge_timeouts_.contains(name))
       bridge_timeouts_[name] = &bridge_timeouts_family_.Add({{"bridge", name}});
     for (const auto& [id, member] : members_)
-      if (!away_.contains(id)) registered.nodes.push_back(member);
+      if (!away_.contains(id)) registered.members.push_back(member);
     // BRIDGE_AUTH passed: the bridge's chain starts at our invitation.
-    if (auth_.enabled()) registered.invitation = invite(frame.node_id);
+    if (auth_.enabled()) registered.bridge_invitation = invite(request.node_id);
   }
   env_.log(LogLevel::kInfo, "registered",
-           {{"peer", frame.node_id.short_hex()},
-            {"role", std::string(core::role_name(frame.metadata.role))}});
+           {{"peer", request.node_id.short_hex()},
+            {"role", std::string(core::role_name(request.metadata.role))}});
   send(link, std::move(registered));
 }
 
 void Bootstrap::handle_get_peers_or_genesis(LinkId link, Client& client) {
   const NodeId id = client.info.node_id;
-  Frame reply = Frame::Of(MessageType::kPeersOrGenesis);
+  msg::PeersOrGenesis reply;
   if (members_.contains(id)) {
     // A member rediscovering peers: the members closest to it.
     std::vector<PeerInfo> peers;
@@ -377,7 +385,7 @@ void Bootstrap::handle_get_peers_or_genesis(LinkId link, Client& client) {
       return core::closer_to(id, a.node_id, b.node_id);
     });
     if (peers.size() > config_.timing.k) peers.resize(config_.timing.k);
-    reply.nodes = std::move(peers);
+    reply.peers = std::move(peers);
     reply.chain = chain_of(id);  // back after a restart, it shows this again
     send(link, std::move(reply));
     return;
@@ -398,8 +406,8 @@ void Bootstrap::handle_get_peers_or_genesis(LinkId link, Client& client) {
     if (!designation.designation) designation.invitation = invite(id);
     designation.designation = true;
     designation.awaiting_acceptance = true;
-    reply.flag = true;
-    reply.invitation = designation.invitation;
+    reply.is_genesis = true;
+    reply.designation = designation.invitation;
     env_.log(LogLevel::kInfo, "genesis_designated", {{"peer", id.short_hex()}});
     send(link, std::move(reply));
     return;
@@ -450,10 +458,8 @@ void Bootstrap::ask_next_bridge(const NodeId& newcomer) {
   onboarding.requests.push_back(onboarding.request_id);
   onboarding_by_request_[onboarding.request_id] = Asked{newcomer, bridge};
   onboarding.asked_bridge = bridge;
-  Frame ask = Frame::Of(MessageType::kGetOnboardingPeer, onboarding.request_id);
-  ask.target = newcomer;
-  ask.metadata = onboarding.newcomer.metadata;
-  send(bridge, std::move(ask));
+  send(bridge, Message(msg::GetOnboardingPeer{newcomer, onboarding.newcomer.metadata},
+                       onboarding.request_id));
   // Never shorter than the bridge's own budget for it, plus the way there
   // and back (Timing::bridge_wait).
   auto client = clients_.find(bridge);
@@ -495,13 +501,13 @@ void Bootstrap::bridge_timed_out(const NodeId& newcomer, LinkId bridge, core::Du
   ask_next_bridge(newcomer);
 }
 
-void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
-  auto by_request = onboarding_by_request_.find(frame.request_id);
+void Bootstrap::handle_bridge_answer(LinkId link, Message&& answer) {
+  auto by_request = onboarding_by_request_.find(answer.request_id);
   if (by_request == onboarding_by_request_.end()) {
     // The onboarding it was for has ended (or the id is not ours): nothing
     // to complete.
-    note_evidence(frame, true);
-    discard_late_answer(link, frame, "onboarding ended");
+    note_evidence(answer, true);
+    discard_late_answer(link, answer, "onboarding ended");
     return;
   }
   const Asked asked = by_request->second;
@@ -510,7 +516,7 @@ void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
     // another's request would steer (or fail) onboardings not given to it.
     // The request stays open for the bridge that was asked.
     refuse(link, "not_asked",
-           "request " + std::to_string(frame.request_id) + " was not sent to this bridge");
+           "request " + std::to_string(answer.request_id) + " was not sent to this bridge");
     return;
   }
   onboarding_by_request_.erase(by_request);
@@ -518,23 +524,24 @@ void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
   auto it = onboardings_.find(newcomer);
   if (it == onboardings_.end()) return;
   Onboarding& onboarding = it->second;
-  const bool success = frame.type != MessageType::kError && !frame.nodes.empty();
+  auto* response = answer.get<msg::OnboardingPeerResponse>();
+  const bool success = response != nullptr && response->helper.has_value();
   // Late: the wait for this request ran out and the onboarding moved on to
   // another bridge (whose request is onboarding.request_id now), or ended.
-  const bool late = frame.request_id != onboarding.request_id || onboarding.timer == 0;
-  note_evidence(frame, late);
+  const bool late = answer.request_id != onboarding.request_id || onboarding.timer == 0;
+  note_evidence(answer, late);
   if (late && config_.faults.has(core::Fault::kShortBridgeWait)) {
     // The original dropped every answer after its wait.
-    discard_late_answer(link, frame, "fault short_bridge_wait");
+    discard_late_answer(link, answer, "fault short_bridge_wait");
     return;
   }
   if (onboarding.awaiting_acceptance) {
     // Another answer came first and its invitation is with the newcomer.
-    if (late) discard_late_answer(link, frame, "onboarding has an invitation");
+    if (late) discard_late_answer(link, answer, "onboarding has an invitation");
     return;
   }
   if (late && !success) {
-    discard_late_answer(link, frame, "a failure, and another bridge is asked");
+    discard_late_answer(link, answer, "a failure, and another bridge is asked");
     return;
   }
   if (late) {
@@ -542,7 +549,7 @@ void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
     // asked since ends here (its answer, if any, is superseded).
     late_answers_["used"].Increment();
     env_.log(LogLevel::kInfo, "late_bridge_answer",
-             {{"request", std::to_string(frame.request_id)},
+             {{"request", std::to_string(answer.request_id)},
               {"bridge", bridge_name(link)},
               {"newcomer", newcomer.short_hex()},
               {"result", "used"}});
@@ -550,8 +557,12 @@ void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
   if (onboarding.timer != 0) env_.cancel_timer(onboarding.timer);
   onboarding.timer = 0;
   if (!success) {
-    onboarding.last_error = frame.text.empty() ? "bridge found no helper" : frame.text;
-    onboarding.last_code = frame.code.empty() ? "no_helper" : frame.code;
+    // An error, or a response that names no helper (which says nothing).
+    const auto* error = answer.get<msg::Error>();
+    const std::string text = error != nullptr ? error->message : std::string();
+    const std::string code = error != nullptr ? error->code : std::string();
+    onboarding.last_error = text.empty() ? "bridge found no helper" : text;
+    onboarding.last_code = code.empty() ? "no_helper" : code;
     ask_next_bridge(newcomer);
     return;
   }
@@ -559,12 +570,13 @@ void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
     // A helper (or bridge) handing over an invitation the newcomer could
     // not use is a failed bridge: try the next one.
     std::string why =
-        credentials_.check_invitation(frame.invitation, newcomer, env_.shared_clock_ms());
+        credentials_.check_invitation(response->invitation, newcomer, env_.shared_clock_ms());
     if (why.empty())
-      why = credentials_.check_inviter(frame.invitation, frame.nodes.front().node_id);
+      why = credentials_.check_inviter(response->invitation, response->helper->node_id);
     // The helper must be a member: its chain leads back to us.
     if (why.empty())
-      why = credentials_.check_chain(frame.chain, frame.invitation.inviter, config_.node_id);
+      why = credentials_.check_chain(response->inviter_chain, response->invitation.inviter,
+                                     config_.node_id);
     if (!why.empty()) {
       env_.log(LogLevel::kWarn, "invitation_refused",
                {{"newcomer", newcomer.short_hex()}, {"reason", why}});
@@ -574,18 +586,19 @@ void Bootstrap::handle_bridge_answer(LinkId link, const Frame& frame) {
       return;
     }
   }
-  onboarding.helper = frame.nodes.front();
-  onboarding.invitation = frame.invitation;
-  onboarding.inviter_chain = frame.chain;
+  onboarding.helper = *response->helper;
+  onboarding.invitation = response->invitation;
+  onboarding.inviter_chain = response->inviter_chain;
   onboarding.awaiting_acceptance = true;
-  Frame relay = Frame::Of(MessageType::kSendInvitation);
-  relay.invitation = frame.invitation;
-  relay.chain = frame.chain;
-  relay.nodes.push_back(onboarding.helper);
+  msg::SendInvitation relay;
+  relay.invitation = std::move(response->invitation);
+  relay.inviter_chain = std::move(response->inviter_chain);
+  relay.inviter = std::move(response->helper);
   send(onboarding.newcomer_link, std::move(relay));
 }
 
-void Bootstrap::handle_invitation_accepted(LinkId link, Client& client, const Frame& frame) {
+void Bootstrap::handle_invitation_accepted(LinkId link, Client& client,
+                                           const msg::InvitationAccepted& accepted) {
   auto it = onboardings_.find(client.info.node_id);
   if (it == onboardings_.end() || !it->second.awaiting_acceptance) {
     refuse(link, "no_invitation", "no invitation is pending for this node");
@@ -597,7 +610,7 @@ void Bootstrap::handle_invitation_accepted(LinkId link, Client& client, const Fr
     // proved), cites the invitation we relayed, and that invitation is
     // still valid and used once only.
     std::string why =
-        credentials_.check_token(frame.token, client.info.node_id, onboarding.invitation);
+        credentials_.check_token(accepted.token, client.info.node_id, onboarding.invitation);
     if (why.empty())
       why = credentials_.check_invitation(onboarding.invitation, client.info.node_id,
                                           env_.shared_clock_ms());
@@ -606,13 +619,13 @@ void Bootstrap::handle_invitation_accepted(LinkId link, Client& client, const Fr
       return;
     }
     credentials_.mark_used(onboarding.invitation);
-  } else if (frame.invitation.nonce != onboarding.invitation.nonce ||
-             frame.token.node_id != client.info.node_id ||
-             frame.token.issuer != onboarding.invitation.inviter) {
+  } else if (accepted.invitation.nonce != onboarding.invitation.nonce ||
+             accepted.token.node_id != client.info.node_id ||
+             accepted.token.issuer != onboarding.invitation.inviter) {
     refuse(link, "bad_token", "membership token does not cite the pending invitation");
     return;
   }
-  it->second.token = frame.token;
+  it->second.token = accepted.token;
   finish_onboarding(it);
 }
 
@@ -639,14 +652,9 @@ void Bootstrap::finish_onboarding(std::map<NodeId, Onboarding>::iterator it) {
            {{"newcomer", onboarding.newcomer.node_id.short_hex()},
             {"helper", onboarding.helper.node_id.short_hex()}});
   // Each side learns the other's address; the newcomer dials its helper.
-  Frame to_newcomer = Frame::Of(MessageType::kPeerIntroduction);
-  to_newcomer.nodes.push_back(onboarding.helper);
-  send(onboarding.newcomer_link, std::move(to_newcomer));
-  if (auto helper = link_by_id_.find(onboarding.helper.node_id); helper != link_by_id_.end()) {
-    Frame to_helper = Frame::Of(MessageType::kPeerIntroduction);
-    to_helper.nodes.push_back(onboarding.newcomer);
-    send(helper->second, std::move(to_helper));
-  }
+  send(onboarding.newcomer_link, msg::PeerIntroduction{{onboarding.helper}});
+  if (auto helper = link_by_id_.find(onboarding.helper.node_id); helper != link_by_id_.end())
+    send(helper->second, msg::PeerIntroduction{{onboarding.newcomer}});
   announce_member(onboarding.newcomer);
 }
 
@@ -665,19 +673,14 @@ void Bootstrap::fail_onboarding(const NodeId& newcomer) {
       (onboarding.last_error.empty() ? std::string("no bridge answered") : onboarding.last_error);
   env_.log(LogLevel::kWarn, "onboarding_failed",
            {{"newcomer", newcomer.short_hex()}, {"error", error}});
-  Frame failed = Frame::Of(MessageType::kOnboardingFailed);
-  failed.text = error;
-  // Why, for the newcomer's /health reason (core/join_state.h).
-  failed.code = onboarding.last_code.empty() ? "bridge_timeout" : onboarding.last_code;
-  send(onboarding.newcomer_link, std::move(failed));
+  // The code says why, for the newcomer's /health reason (core/join_state.h).
+  send(onboarding.newcomer_link,
+       msg::OnboardingFailed{
+           error, onboarding.last_code.empty() ? "bridge_timeout" : onboarding.last_code});
 }
 
 void Bootstrap::announce_member(const PeerInfo& member) {
-  for (LinkId bridge : live_bridges()) {
-    Frame joined = Frame::Of(MessageType::kMemberJoined);
-    joined.nodes.push_back(member);
-    send(bridge, std::move(joined));
-  }
+  for (LinkId bridge : live_bridges()) send(bridge, msg::MemberJoined{member});
 }
 
 core::Invitation Bootstrap::invite(const NodeId& invitee) {

@@ -50,7 +50,7 @@ class Bootstrap : public core::Process {
   void on_link_accepted(core::LinkId link) override;
   void on_link_opened(core::LinkId link) override;
   void on_link_closed(core::LinkId link, std::string_view reason) override;
-  void on_frame(core::LinkId link, core::Frame&& frame) override;
+  void on_frame(core::LinkId link, core::Message&& message) override;
   core::ProcessStatus status() override;
   std::size_t peers_missing_handler() override { return 0; }
   // Fault short_bridge_wait is the bootstrap's (core/faults.h).
@@ -98,20 +98,23 @@ class Bootstrap : public core::Process {
     std::string last_code;  // onboarding_failed's code (kOnboardingFailureCodes)
   };
 
-  void handle(core::LinkId link, Client& client, core::Frame&& frame);
-  void handle_register(core::LinkId link, Client& client, const core::Frame& frame);
+  // The handshake: hello, then (with identities on) the proof.
+  void greet(core::LinkId link, Client& client, core::Message&& message);
+  void handle(core::LinkId link, Client& client, core::Message&& message);
+  void handle_register(core::LinkId link, Client& client, const core::msg::Register& request);
   void handle_get_peers_or_genesis(core::LinkId link, Client& client);
-  void handle_bridge_answer(core::LinkId link, const core::Frame& frame);
-  void handle_invitation_accepted(core::LinkId link, Client& client, const core::Frame& frame);
+  void handle_bridge_answer(core::LinkId link, core::Message&& answer);
+  void handle_invitation_accepted(core::LinkId link, Client& client,
+                                  const core::msg::InvitationAccepted& accepted);
   void ask_next_bridge(const core::NodeId& newcomer);
   // The wait for `bridge` ran out: try the next one.
   void bridge_timed_out(const core::NodeId& newcomer, core::LinkId bridge, core::Duration wait);
   // A bridge's answer that completes nothing: counted, logged, dropped.
-  void discard_late_answer(core::LinkId link, const core::Frame& frame, std::string_view why);
+  void discard_late_answer(core::LinkId link, const core::Message& answer, std::string_view why);
   // Forgets every request of an onboarding that ends.
   void forget_requests(const Onboarding& onboarding);
   // Records what a bridge's answer says of the network (see timeout_code).
-  void note_evidence(const core::Frame& frame, bool late);
+  void note_evidence(const core::Message& answer, bool late);
   // Why the wait for a bridge ran out, as onboarding_failed's code:
   // bridge_late when, in the last kEvidenceMemory, answers with a helper
   // came after their wait from bridges none of whose requests went
@@ -140,7 +143,7 @@ class Bootstrap : public core::Process {
   void close_with_error(core::LinkId link, const std::string& code, std::string text);
   // Drops a client whose link closed, either side.
   void forget_client(core::LinkId link);
-  void send(core::LinkId link, core::Frame frame);
+  void send(core::LinkId link, core::Message message);
   // The name a bridge goes by in yz_bootstrap_bridge_timeouts_total.
   std::string bridge_name(core::LinkId link) const;
   std::vector<core::LinkId> live_bridges() const;

@@ -4,40 +4,36 @@
 
 namespace yz::roles {
 
-using core::Frame;
 using core::LogLevel;
-using core::MessageType;
+using core::Message;
 using core::PeerInfo;
+namespace msg = core::msg;
 
 void Bridge::on_peer_link_established(core::ConnectionManager& manager) {
   dht_.get_or_create_peer_node(manager.peer());
   routing_table_path(manager);
 }
 
-void Bridge::on_role_request(core::ConnectionManager& from, Frame&& frame) {
-  Frame error = Frame::Of(MessageType::kError, frame.request_id);
-  error.code = "bridge_is_passive";
-  error.text = std::string(core::message_type_name(frame.type)) + " is not served by a bridge";
-  dht_.respond(from, std::move(error));
+void Bridge::on_role_request(core::ConnectionManager& from, Message&& message) {
+  dht_.respond(from, core::ErrorMessage("bridge_is_passive",
+                                        std::string(core::message_type_name(message.type())) +
+                                            " is not served by a bridge",
+                                        message.request_id));
 }
 
-void Bridge::on_registered(const Frame& registered) {
+void Bridge::on_registered(const msg::Registered& registered) {
   // Link to the whole network as it stands; later members are announced.
-  for (const PeerInfo& member : registered.nodes)
+  for (const PeerInfo& member : registered.members)
     if (member.node_id != self_.node_id) dht_.connect(member);
 }
 
-void Bridge::on_bootstrap_frame(Frame&& frame) {
-  switch (frame.type) {
-    case MessageType::kMemberJoined:
-      for (const PeerInfo& member : frame.nodes)
-        if (member.node_id != self_.node_id) dht_.connect(member);
-      return;
-    case MessageType::kGetOnboardingPeer:
-      broker_onboarding(frame);
-      return;
-    default:
-      DhtMember::on_bootstrap_frame(std::move(frame));
+void Bridge::on_bootstrap_message(Message&& message) {
+  if (const auto* joined = message.get<msg::MemberJoined>()) {
+    if (joined->member.node_id != self_.node_id) dht_.connect(joined->member);
+  } else if (const auto* request = message.get<msg::GetOnboardingPeer>()) {
+    broker_onboarding(message.request_id, *request);
+  } else {
+    DhtMember::on_bootstrap_message(std::move(message));
   }
 }
 
@@ -48,10 +44,10 @@ void Bridge::on_emergency(core::Health::Emergency emergency) {
     return;
   }
   // Registering again returns the member list to link to.
-  Frame reg = Frame::Of(MessageType::kRegister);
+  msg::Register reg;
   reg.node_id = self_.node_id;
   reg.metadata = self_.metadata;
-  reg.text = config_.bridge_auth;
+  reg.bridge_auth = config_.bridge_auth;
   send_to_bootstrap(std::move(reg));
 }
 
@@ -61,25 +57,23 @@ void Bridge::on_health_checked(bool healthy) {
   // guard.h). Sent mid-handshake, it used to get the link refused and
   // closed at every tick once a handshake outlasted the interval.
   if (!bootstrap_ready()) return;
-  Frame update = Frame::Of(MessageType::kBridgeHealthUpdate);
-  update.count = static_cast<std::uint32_t>(links_.connected_count());
-  update.flag = healthy;
-  send_to_bootstrap(std::move(update));
+  send_to_bootstrap(
+      msg::BridgeHealthUpdate{static_cast<std::uint32_t>(links_.connected_count()), healthy});
 }
 
-void Bridge::broker_onboarding(const Frame& request) {
+void Bridge::broker_onboarding(std::uint64_t request_id, const msg::GetOnboardingPeer& request) {
   const std::uint64_t id = next_brokering_id_++;
   Brokering& brokering = brokerings_[id];
-  brokering.bootstrap_request_id = request.request_id;
-  brokering.newcomer = PeerInfo{request.target, request.metadata};
+  brokering.bootstrap_request_id = request_id;
+  brokering.newcomer = PeerInfo{request.new_node_id, request.new_node_metadata};
   brokering.timed_out_at_start = dht_.requests_timed_out();
   brokering.late_at_start = dht_.late_answers();
-  log(LogLevel::kInfo, "onboarding_requested", {{"newcomer", request.target.short_hex()}});
+  log(LogLevel::kInfo, "onboarding_requested", {{"newcomer", request.new_node_id.short_hex()}});
   // Within the bridge's budget (Timing::bridge_lookup_budget), so the whole
   // brokering ends within Timing::brokering_budget, which the bootstrap's
   // wait for this answer always exceeds (Timing::bridge_wait).
   dht_.find_node(
-      request.target,
+      request.new_node_id,
       [this, id](const core::LookupResult& result) {
         auto it = brokerings_.find(id);
         if (it == brokerings_.end()) return;
@@ -124,29 +118,29 @@ void Bridge::ask_next_helper(std::uint64_t brokering_id) {
     return;
   }
   const PeerInfo helper = brokering.candidates[brokering.next++];
-  Frame ask = Frame::Of(MessageType::kCreateInvitationForPeer);
-  ask.target = brokering.newcomer.node_id;
-  ask.metadata = brokering.newcomer.metadata;
+  msg::CreateInvitationForPeer ask{brokering.newcomer.node_id, brokering.newcomer.metadata};
   log(LogLevel::kDebug, "create_invitation_for_peer",
       {{"helper", helper.node_id.short_hex()},
        {"newcomer", brokering.newcomer.node_id.short_hex()}});
   dht_.request(helper, std::move(ask), config_.timing.invitation_timeout,
-               [this, brokering_id, helper](const Frame* response) {
+               [this, brokering_id, helper](Message* response) {
                  auto found = brokerings_.find(brokering_id);
                  if (found == brokerings_.end()) return;
-                 if (response == nullptr || response->type != MessageType::kInvitationCreated) {
+                 auto* created =
+                     response != nullptr ? response->get<msg::InvitationCreated>() : nullptr;
+                 if (created == nullptr) {
                    ask_next_helper(brokering_id);
                    return;
                  }
-                 Frame reply = Frame::Of(MessageType::kOnboardingPeerResponse,
-                                         found->second.bootstrap_request_id);
-                 reply.nodes.push_back(helper);
-                 reply.invitation = response->invitation;
-                 reply.chain = response->chain;  // the helper's, for the bootstrap to check
+                 msg::OnboardingPeerResponse reply;
+                 reply.helper = helper;
+                 reply.invitation = std::move(created->invitation);
+                 // The helper's chain, for the bootstrap to check.
+                 reply.inviter_chain = std::move(created->inviter_chain);
                  // So a late answer tells the bootstrap why it is late.
-                 reply.count = unanswered_since(found->second);
+                 reply.unanswered_requests = unanswered_since(found->second);
                  metrics_.invitation("brokered").Increment();
-                 send_to_bootstrap(std::move(reply));
+                 send_to_bootstrap(Message(std::move(reply), found->second.bootstrap_request_id));
                  brokerings_.erase(found);
                });
 }
@@ -160,10 +154,8 @@ std::uint32_t Bridge::unanswered_since(const Brokering& brokering) const {
 }
 
 void Bridge::reply_failure(const Brokering& brokering, std::string code, std::string text) {
-  Frame error = Frame::Of(MessageType::kError, brokering.bootstrap_request_id);
-  error.code = std::move(code);
-  error.text = std::move(text);
-  send_to_bootstrap(std::move(error));
+  send_to_bootstrap(
+      core::ErrorMessage(std::move(code), std::move(text), brokering.bootstrap_request_id));
 }
 
 }  // namespace yz::roles

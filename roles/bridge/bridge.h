@@ -20,9 +20,9 @@ class Bridge : public core::DhtMember {
   // Bridges create the peer node for every link themselves (the original's
   // bridge code path), so their own side of a link is always served.
   void on_peer_link_established(core::ConnectionManager& manager) override;
-  void on_role_request(core::ConnectionManager& from, core::Frame&& frame) override;
-  void on_registered(const core::Frame& registered) override;
-  void on_bootstrap_frame(core::Frame&& frame) override;
+  void on_role_request(core::ConnectionManager& from, core::Message&& message) override;
+  void on_registered(const core::msg::Registered& registered) override;
+  void on_bootstrap_message(core::Message&& message) override;
   void on_emergency(core::Health::Emergency emergency) override;
   void on_health_checked(bool healthy) override;
 
@@ -39,7 +39,7 @@ class Bridge : public core::DhtMember {
   };
   std::uint32_t unanswered_since(const Brokering& brokering) const;
 
-  void broker_onboarding(const core::Frame& request);
+  void broker_onboarding(std::uint64_t request_id, const core::msg::GetOnboardingPeer& request);
   std::vector<core::PeerInfo> pick_helpers(const core::LookupResult& result,
                                            const core::NodeId& newcomer);
   void ask_next_helper(std::uint64_t brokering_id);

@@ -15,22 +15,22 @@ ConnectionManager::ConnectionManager(Env& env, CoreMetrics& metrics, LinkId link
       direction_(direction),
       state_(direction == Direction::kOutbound ? State::kDialling : State::kAwaitingHello) {}
 
-void ConnectionManager::send(Frame frame) {
+void ConnectionManager::send(Message message) {
   if (established()) {
-    env_.send(link_, std::move(frame));
+    env_.send(link_, std::move(message));
   } else {
-    pending_.push_back(std::move(frame));
+    pending_.push_back(std::move(message));
   }
 }
 
-void ConnectionManager::send_handshake(Frame frame) {
-  env_.send_handshake(link_, std::move(frame));
+void ConnectionManager::send_handshake(Message message) {
+  env_.send_handshake(link_, std::move(message));
 }
 
 void ConnectionManager::flush_pending() {
   auto pending = std::move(pending_);
   pending_.clear();
-  for (auto& frame : pending) env_.send(link_, std::move(frame));
+  for (auto& message : pending) env_.send(link_, std::move(message));
 }
 
 bool ConnectionManager::attach_dht_listener(DhtListener listener) {
@@ -39,15 +39,15 @@ bool ConnectionManager::attach_dht_listener(DhtListener listener) {
   return true;
 }
 
-ConnectionManager::Delivery ConnectionManager::handle_frame(Frame&& frame) {
-  metrics_.received(frame.type).Increment();
-  switch (frame.type) {
+ConnectionManager::Delivery ConnectionManager::handle_frame(Message&& message) {
+  metrics_.received(message.type()).Increment();
+  switch (message.type()) {
     case MessageType::kPing:
-      env_.send(link_, Frame::Of(MessageType::kPong, frame.request_id));
+      env_.send(link_, Message(msg::Pong{}, message.request_id));
       return Delivery::kAnsweredPing;
     case MessageType::kPong: {
       auto it = std::find_if(pings_in_flight_.begin(), pings_in_flight_.end(),
-                             [&](const auto& ping) { return ping.first == frame.request_id; });
+                             [&](const auto& ping) { return ping.first == message.request_id; });
       if (it != pings_in_flight_.end()) {
         last_rtt_ = env_.now() - it->second;
         metrics_.ping_rtt.Observe(static_cast<double>(last_rtt_) / kSecond);
@@ -55,8 +55,9 @@ ConnectionManager::Delivery ConnectionManager::handle_frame(Frame&& frame) {
         pings_in_flight_.erase(it);
         unanswered_pings_ = 0;
       } else {
-        env_.log(LogLevel::kDebug, "pong_unmatched",
-                 {{"peer", peer_.node_id.short_hex()}, {"ping", std::to_string(frame.request_id)}});
+        env_.log(
+            LogLevel::kDebug, "pong_unmatched",
+            {{"peer", peer_.node_id.short_hex()}, {"ping", std::to_string(message.request_id)}});
       }
       return Delivery::kPong;
     }
@@ -68,10 +69,10 @@ ConnectionManager::Delivery ConnectionManager::handle_frame(Frame&& frame) {
     metrics_.dropped("no_handler").Increment();
     env_.log(LogLevel::kDebug, "dropped_no_handler",
              {{"peer", peer_.node_id.short_hex()},
-              {"type", std::string(message_type_name(frame.type))}});
+              {"type", std::string(message_type_name(message.type()))}});
     return Delivery::kDroppedNoHandler;
   }
-  listener_(*this, std::move(frame));
+  listener_(*this, std::move(message));
   return Delivery::kDelivered;
 }
 
@@ -82,7 +83,7 @@ void ConnectionManager::send_ping() {
   const std::uint64_t id = next_ping_id_++;
   pings_in_flight_.emplace_back(id, env_.now());
   ++unanswered_pings_;
-  env_.send(link_, Frame::Of(MessageType::kPing, id));
+  env_.send(link_, Message(msg::Ping{}, id));
 }
 
 }  // namespace yz::core

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "roles/core/env.h"
-#include "roles/core/frame.h"
+#include "roles/core/message.h"
 
 namespace yz::core {
 
@@ -22,7 +22,7 @@ enum class Direction : std::uint8_t { kInbound, kOutbound };
 // is exactly how the incident lost its messages.
 class ConnectionManager {
  public:
-  using DhtListener = std::function<void(ConnectionManager& from, Frame&& frame)>;
+  using DhtListener = std::function<void(ConnectionManager& from, Message&& message)>;
 
   enum class State : std::uint8_t { kDialling, kAwaitingHello, kAwaitingConnected, kEstablished };
 
@@ -43,13 +43,13 @@ class ConnectionManager {
   // Sends now when established; frames sent earlier wait in order and go out
   // when the handshake completes (the handshake frames themselves go out
   // through send_handshake).
-  void send(Frame frame);
-  void send_handshake(Frame frame);
+  void send(Message message);
+  void send_handshake(Message message);
   // Sends what waited for the handshake. Called once established.
   void flush_pending();
   std::size_t pending_frames() const { return pending_.size(); }
   // Hands over what waited, for a link that will never be established.
-  std::vector<Frame> take_pending() { return std::exchange(pending_, {}); }
+  std::vector<Message> take_pending() { return std::exchange(pending_, {}); }
 
   // Attaches the DHT listener unless one is attached already. The guard makes
   // get_or_create_peer_node idempotent. Returns true when this call attached.
@@ -59,7 +59,7 @@ class ConnectionManager {
   // An established link's frame: answers ping, records pong, hands the rest
   // to the listener or drops it.
   enum class Delivery : std::uint8_t { kAnsweredPing, kPong, kDelivered, kDroppedNoHandler };
-  Delivery handle_frame(Frame&& frame);
+  Delivery handle_frame(Message&& message);
 
   void send_ping();
   // Round trip of the last answered ping, or -1.
@@ -79,7 +79,7 @@ class ConnectionManager {
   std::uint32_t unanswered_pings_ = 0;  // here, where it packs beside the enums
   PeerInfo peer_;
   DhtListener listener_;
-  std::vector<Frame> pending_;
+  std::vector<Message> pending_;
   // Ping id -> sent at, oldest first (ids grow); at most 8.
   std::vector<std::pair<std::uint64_t, TimePoint>> pings_in_flight_;
   std::uint64_t next_ping_id_ = 1;

@@ -45,8 +45,8 @@ void Dht::get_or_create_peer_node(const PeerInfo& peer) {
   ConnectionManager* manager = links_.current(peer.node_id);
   if (manager == nullptr) return;
   const bool attached =
-      manager->attach_dht_listener([this](ConnectionManager& from, Frame&& frame) {
-        handle_peer_message(from, std::move(frame));
+      manager->attach_dht_listener([this](ConnectionManager& from, Message&& message) {
+        handle_peer_message(from, std::move(message));
       });
   if (attached) {
     links_.mark_served(manager->link());
@@ -66,24 +66,24 @@ Duration Dht::find_node_timeout(const NodeId& peer) const {
   return links_.connected(peer) ? timing_.find_node_timeout_connected : timing_.find_node_timeout;
 }
 
-void Dht::request(const PeerInfo& peer, Frame frame, Duration timeout, ResponseCallback done) {
+void Dht::request(const PeerInfo& peer, Message message, Duration timeout, ResponseCallback done) {
   if (shut_down_) return;
   const std::uint64_t id = next_request_id_++;
-  frame.request_id = id;
+  message.request_id = id;
   ConnectionManager& manager = connect(peer);
-  PendingRequest pending{peer, manager.link(), frame, 0, env_.now(), std::move(done)};
+  PendingRequest pending{peer, manager.link(), message, 0, env_.now(), std::move(done)};
   pending.timer = env_.start_timer(timeout, [this, id] {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
     it->second.timer = 0;
     ++requests_timed_out_;
-    if (it->second.frame.type == MessageType::kFindNode) {
+    if (it->second.message.is<msg::FindNode>()) {
       ++find_node_timeouts_;
       metrics_.find_node_timeouts.Increment();
     }
     env_.log(LogLevel::kDebug, "request_timeout",
              {{"peer", it->second.peer.node_id.short_hex()},
-              {"type", std::string(message_type_name(it->second.frame.type))},
+              {"type", std::string(message_type_name(it->second.message.type()))},
               {"req", std::to_string(id)}});
     // Ids grow, so the smallest is the oldest.
     if (timed_out_.size() >= kTimedOutMemory) timed_out_.erase(timed_out_.begin());
@@ -91,12 +91,12 @@ void Dht::request(const PeerInfo& peer, Frame frame, Duration timeout, ResponseC
     complete_request(id, nullptr);
   });
   pending_.emplace(id, std::move(pending));
-  manager.send(std::move(frame));
+  manager.send(std::move(message));
 }
 
-void Dht::respond(ConnectionManager& to, Frame frame) { to.send(std::move(frame)); }
+void Dht::respond(ConnectionManager& to, Message message) { to.send(std::move(message)); }
 
-void Dht::complete_request(std::uint64_t request_id, const Frame* response) {
+void Dht::complete_request(std::uint64_t request_id, Message* response) {
   auto it = pending_.find(request_id);
   if (it == pending_.end()) return;
   PendingRequest pending = std::move(it->second);
@@ -117,7 +117,7 @@ void Dht::on_link_gone(LinkId link) {
     ConnectionManager* replacement = links_.current(it->second.peer.node_id);
     if (replacement != nullptr && replacement->link() != link) {
       it->second.link = replacement->link();
-      replacement->send(it->second.frame);
+      replacement->send(it->second.message);
       continue;
     }
     complete_request(id, nullptr);
@@ -136,55 +136,56 @@ void Dht::shutdown() {
   lookups_.clear();
 }
 
-void Dht::handle_peer_message(ConnectionManager& from, Frame&& frame) {
-  switch (frame.type) {
+void Dht::handle_peer_message(ConnectionManager& from, Message&& message) {
+  switch (message.type()) {
     case MessageType::kFindNodeResponse:
     case MessageType::kInvitationCreated:
     case MessageType::kError: {
-      auto it = pending_.find(frame.request_id);
+      auto it = pending_.find(message.request_id);
       if (it == pending_.end() || it->second.peer.node_id != from.peer().node_id) {
         metrics_.dropped("late_response").Increment();
-        if (it == pending_.end() && timed_out_.erase(frame.request_id) > 0) {
+        if (it == pending_.end() && timed_out_.erase(message.request_id) > 0) {
           // Answered after all, too late: the peer has a handler and the
           // frames got through, slowly.
           ++late_answers_;
           metrics_.late_answers.Increment();
           env_.log(LogLevel::kDebug, "late_answer",
                    {{"peer", from.peer().node_id.short_hex()},
-                    {"type", std::string(message_type_name(frame.type))}});
+                    {"type", std::string(message_type_name(message.type()))}});
         }
         return;
       }
-      complete_request(frame.request_id, &frame);
+      complete_request(message.request_id, &message);
       return;
     }
     case MessageType::kFindNode:
-      answer_find_node(from, frame);
+      answer_find_node(from, message, *message.get<msg::FindNode>());
       return;
     default:
       break;
   }
   if (role_handler_) {
-    role_handler_(from, std::move(frame));
+    role_handler_(from, std::move(message));
     return;
   }
-  Frame error = Frame::Of(MessageType::kError, frame.request_id);
-  error.code = "unknown_message";
-  error.text = std::string(message_type_name(frame.type)) + " is not handled by this role";
-  respond(from, std::move(error));
+  respond(from, ErrorMessage(
+                    "unknown_message",
+                    std::string(message_type_name(message.type())) + " is not handled by this role",
+                    message.request_id));
 }
 
-void Dht::answer_find_node(ConnectionManager& from, const Frame& frame) {
+void Dht::answer_find_node(ConnectionManager& from, const Message& message,
+                           const msg::FindNode& find) {
   const NodeId requester = from.peer().node_id;
   if (!find_node_limit_.allow(requester, env_.now())) {
     limited_lookups_.hit({{"peer", requester.short_hex()}});  // dropped: the asker slows down
     return;
   }
-  Frame reply = Frame::Of(MessageType::kFindNodeResponse, frame.request_id);
-  reply.nodes = routing_table_.closest(frame.target, timing_.k, [&](const PeerInfo& peer) {
+  msg::FindNodeResponse reply;
+  reply.nodes = routing_table_.closest(find.target, timing_.k, [&](const PeerInfo& peer) {
     return peer.node_id == requester || is_passive(peer);
   });
-  respond(from, std::move(reply));
+  respond(from, Message(std::move(reply), message.request_id));
 }
 
 void Dht::find_node(const NodeId& target, LookupCallback done,
@@ -242,16 +243,16 @@ void Dht::advance_lookup(std::uint64_t lookup_id) {
     return;
   }
   for (const PeerInfo& peer : lookup.next_queries()) {
-    Frame query = Frame::Of(MessageType::kFindNode);
-    query.target = lookup.target();
     metrics_.find_node_queries.Increment();
     const NodeId asked = peer.node_id;
-    request(peer, std::move(query), find_node_timeout(asked),
-            [this, lookup_id, asked](const Frame* response) {
+    request(peer, msg::FindNode{lookup.target()}, find_node_timeout(asked),
+            [this, lookup_id, asked](Message* response) {
               auto found = lookups_.find(lookup_id);
               if (found == lookups_.end()) return;
-              if (response != nullptr && response->type == MessageType::kFindNodeResponse) {
-                found->second.lookup->on_answer(asked, response->nodes);
+              const auto* answer =
+                  response != nullptr ? response->get<msg::FindNodeResponse>() : nullptr;
+              if (answer != nullptr) {
+                found->second.lookup->on_answer(asked, answer->nodes);
               } else {
                 found->second.lookup->on_failure(asked);
               }

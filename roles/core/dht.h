@@ -11,8 +11,8 @@
 #include "roles/core/connection_manager.h"
 #include "roles/core/env.h"
 #include "roles/core/faults.h"
-#include "roles/core/frame.h"
 #include "roles/core/lookup.h"
+#include "roles/core/message.h"
 #include "roles/core/peer_links.h"
 #include "roles/core/rate_limit.h"
 #include "roles/core/routing_table.h"
@@ -30,9 +30,10 @@ class CoreMetrics;
 // through on_role_request.
 class Dht {
  public:
-  using RoleRequestHandler = std::function<void(ConnectionManager& from, Frame&& frame)>;
-  // The response, or null when the request timed out or its link failed.
-  using ResponseCallback = std::function<void(const Frame* response)>;
+  using RoleRequestHandler = std::function<void(ConnectionManager& from, Message&& message)>;
+  // The response, or null when the request timed out or its link failed;
+  // the callee may move from it.
+  using ResponseCallback = std::function<void(Message* response)>;
   using LookupCallback = std::function<void(const LookupResult& result)>;
 
   Dht(Env& env, CoreMetrics& metrics, const Timing& timing, const FaultSet& faults,
@@ -56,8 +57,8 @@ class Dht {
 
   // Sends a request to `peer` (dialling if needed) and calls `done` once
   // with the response, or with null on timeout or when no link remains.
-  void request(const PeerInfo& peer, Frame frame, Duration timeout, ResponseCallback done);
-  void respond(ConnectionManager& to, Frame frame);
+  void request(const PeerInfo& peer, Message message, Duration timeout, ResponseCallback done);
+  void respond(ConnectionManager& to, Message message);
   // find_node's timeout: longer to a peer we already have a link to.
   Duration find_node_timeout(const NodeId& peer) const;
 
@@ -97,7 +98,7 @@ class Dht {
   struct PendingRequest {
     PeerInfo peer;
     LinkId link = 0;
-    Frame frame;  // kept to resend if its link is replaced by another
+    Message message;  // a copy kept to resend if its link is replaced by another
     TimerId timer = 0;
     TimePoint sent_at = 0;
     ResponseCallback done;
@@ -112,9 +113,9 @@ class Dht {
   // How late fault message_before_attach attaches an accepted link's listener.
   static constexpr Duration kDeferredAttach = 5 * kMillisecond;
 
-  void handle_peer_message(ConnectionManager& from, Frame&& frame);
-  void answer_find_node(ConnectionManager& from, const Frame& frame);
-  void complete_request(std::uint64_t request_id, const Frame* response);
+  void handle_peer_message(ConnectionManager& from, Message&& message);
+  void answer_find_node(ConnectionManager& from, const Message& message, const msg::FindNode& find);
+  void complete_request(std::uint64_t request_id, Message* response);
   void advance_lookup(std::uint64_t lookup_id);
   // Ends a lookup now with what it has (its budget ran out, or it is done).
   void finish_lookup(std::map<std::uint64_t, ActiveLookup>::iterator it);

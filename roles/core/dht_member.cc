@@ -46,8 +46,9 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
         [this]() -> const CredentialChain& { return chain_; },
         [this](const NodeId& peer, const CredentialChain& chain) { return admit(peer, chain); }});
   }
-  dht_.set_role_request_handler(
-      [this](ConnectionManager& from, Frame&& frame) { on_role_request(from, std::move(frame)); });
+  dht_.set_role_request_handler([this](ConnectionManager& from, Message&& message) {
+    on_role_request(from, std::move(message));
+  });
   env.metrics().AddCollectCallback([this] {
     const std::size_t connected = links_.connected_count();
     metrics_.healthy.Set(health_.healthy(env_.now(), connected) ? 1 : 0);
@@ -94,8 +95,8 @@ void DhtMember::on_link_opened(LinkId link) {
   if (!running_) return;
   if (link == bootstrap_link_) {
     bootstrap_state_ = BootstrapState::kHandshake;
-    Frame hello = Frame::Of(MessageType::kDhtPeerHello);
-    hello.node_id = self_.node_id;
+    msg::DhtPeerHello hello;
+    hello.peer_id = self_.node_id;
     hello.metadata = self_.metadata;
     bootstrap_auth_.add_to_hello(link, hello);
     env_.send_handshake(link, std::move(hello));
@@ -118,13 +119,13 @@ void DhtMember::on_link_closed(LinkId link, std::string_view reason) {
   links_.on_link_closed(link, reason);
 }
 
-void DhtMember::on_frame(LinkId link, Frame&& frame) {
+void DhtMember::on_frame(LinkId link, Message&& message) {
   if (!running_) return;
   if (link == bootstrap_link_) {
-    handle_bootstrap_frame(std::move(frame));
+    handle_bootstrap_message(std::move(message));
     return;
   }
-  links_.on_frame(link, std::move(frame));
+  links_.on_frame(link, std::move(message));
 }
 
 void DhtMember::on_peer_link_established(ConnectionManager& manager) {
@@ -150,88 +151,87 @@ void DhtMember::connect_bootstrap() {
   bootstrap_link_ = env_.dial(config_.bootstrap_address);
 }
 
-void DhtMember::send_to_bootstrap(Frame frame) {
+void DhtMember::send_to_bootstrap(Message message) {
   if (bootstrap_link_ == 0) return;
-  env_.send(bootstrap_link_, std::move(frame));
+  env_.send(bootstrap_link_, std::move(message));
 }
 
-void DhtMember::handle_bootstrap_frame(Frame&& frame) {
-  if (bootstrap_state_ == BootstrapState::kHandshake) {
-    if (frame.type != MessageType::kDhtPeerConnected) {
-      refusals_.log(LogLevel::kWarn, "bootstrap_handshake_refused", "not_handshake",
-                    {{"reason", "not_handshake"},
-                     {"first_frame", std::string(message_type_name(frame.type))}});
-      return;
-    }
-    Frame proof;
-    if (const std::string why = bootstrap_auth_.check_connected(bootstrap_link_, frame, proof);
-        !why.empty()) {
-      // Not the bootstrap we can trust: drop the link; emergency discovery
-      // dials again later.
-      metrics_.handshake_rejected(why).Increment();
-      refusals_.log(LogLevel::kWarn, "bootstrap_handshake_refused", why, {{"reason", why}});
-      env_.close(bootstrap_link_, why);
-      bootstrap_auth_.forget(bootstrap_link_);
-      bootstrap_link_ = 0;
-      bootstrap_state_ = BootstrapState::kDisconnected;
-      return;
-    }
-    if (bootstrap_auth_.enabled()) {
-      env_.send_handshake(bootstrap_link_, std::move(proof));
-      if (anchor_ && *anchor_ != frame.node_id)
-        log(LogLevel::kWarn, "bootstrap_key_changed",
-            {{"was", anchor_->short_hex()}, {"now", frame.node_id.short_hex()}});
-      anchor_ = frame.node_id;
-    }
-    // The bootstrap proved its key (or, without identities, answered): the
-    // link is off the handshake deadline.
-    env_.link_authenticated(bootstrap_link_);
-    bootstrap_state_ = BootstrapState::kReady;
-    Frame reg = Frame::Of(MessageType::kRegister);
-    reg.node_id = self_.node_id;
-    reg.metadata = self_.metadata;
-    if (config_.role == Role::kBridge) reg.text = config_.bridge_auth;
-    if (config_.role == Role::kGenesis) reg.genesis_auth = config_.genesis_auth;
-    send_to_bootstrap(std::move(reg));
+void DhtMember::handle_bootstrap_handshake(Message&& message) {
+  const auto* connected = message.get<msg::DhtPeerConnected>();
+  if (connected == nullptr) {
+    refusals_.log(LogLevel::kWarn, "bootstrap_handshake_refused", "not_handshake",
+                  {{"reason", "not_handshake"},
+                   {"first_frame", std::string(message_type_name(message.type()))}});
     return;
   }
-  switch (frame.type) {
-    case MessageType::kRegistered:
-      // A bridge's registration carries the root of its chain.
-      if (!frame.invitation.signature.empty()) accept_bootstrap_invitation(frame.invitation);
-      on_registered(frame);
-      return;
-    case MessageType::kPeersOrGenesis:
-      handle_peers_or_genesis(frame);
-      return;
-    case MessageType::kSendInvitation:
-      handle_send_invitation(frame);
-      return;
-    case MessageType::kPeerIntroduction:
-      handle_peer_introduction(frame);
-      return;
-    case MessageType::kOnboardingFailed:
-      handle_onboarding_failed(frame);
-      return;
-    case MessageType::kError:
-      log(LogLevel::kWarn, "bootstrap_error", {{"code", frame.code}, {"message", frame.text}});
-      if (onboarding_in_progress_) end_onboarding_attempt();
-      return;
-    default:
-      on_bootstrap_frame(std::move(frame));
+  msg::DhtPeerProof proof;
+  if (const std::string why = bootstrap_auth_.check_connected(bootstrap_link_, *connected, proof);
+      !why.empty()) {
+    // Not the bootstrap we can trust: drop the link; emergency discovery
+    // dials again later.
+    metrics_.handshake_rejected(why).Increment();
+    refusals_.log(LogLevel::kWarn, "bootstrap_handshake_refused", why, {{"reason", why}});
+    env_.close(bootstrap_link_, why);
+    bootstrap_auth_.forget(bootstrap_link_);
+    bootstrap_link_ = 0;
+    bootstrap_state_ = BootstrapState::kDisconnected;
+    return;
+  }
+  if (bootstrap_auth_.enabled()) {
+    env_.send_handshake(bootstrap_link_, std::move(proof));
+    if (anchor_ && *anchor_ != connected->node_id)
+      log(LogLevel::kWarn, "bootstrap_key_changed",
+          {{"was", anchor_->short_hex()}, {"now", connected->node_id.short_hex()}});
+    anchor_ = connected->node_id;
+  }
+  // The bootstrap proved its key (or, without identities, answered): the
+  // link is off the handshake deadline.
+  env_.link_authenticated(bootstrap_link_);
+  bootstrap_state_ = BootstrapState::kReady;
+  msg::Register reg;
+  reg.node_id = self_.node_id;
+  reg.metadata = self_.metadata;
+  if (config_.role == Role::kBridge) reg.bridge_auth = config_.bridge_auth;
+  if (config_.role == Role::kGenesis) reg.genesis_auth = config_.genesis_auth;
+  send_to_bootstrap(std::move(reg));
+}
+
+void DhtMember::handle_bootstrap_message(Message&& message) {
+  if (bootstrap_state_ == BootstrapState::kHandshake) {
+    handle_bootstrap_handshake(std::move(message));
+    return;
+  }
+  if (auto* registered = message.get<msg::Registered>()) {
+    // A bridge's registration carries the root of its chain.
+    if (!registered->bridge_invitation.signature.empty())
+      accept_bootstrap_invitation(registered->bridge_invitation);
+    on_registered(*registered);
+  } else if (auto* answer = message.get<msg::PeersOrGenesis>()) {
+    handle_peers_or_genesis(*answer);
+  } else if (auto* offer = message.get<msg::SendInvitation>()) {
+    handle_send_invitation(*offer);
+  } else if (auto* introduction = message.get<msg::PeerIntroduction>()) {
+    handle_peer_introduction(*introduction);
+  } else if (auto* failure = message.get<msg::OnboardingFailed>()) {
+    handle_onboarding_failed(*failure);
+  } else if (auto* error = message.get<msg::Error>()) {
+    log(LogLevel::kWarn, "bootstrap_error", {{"code", error->code}, {"message", error->message}});
+    if (onboarding_in_progress_) end_onboarding_attempt();
+  } else {
+    on_bootstrap_message(std::move(message));
   }
 }
 
-void DhtMember::on_registered(const Frame&) {
+void DhtMember::on_registered(const msg::Registered&) {
   // A newcomer asks to join; a member back from a lost bootstrap link asks
   // for peers.
   ask_for_peers_or_genesis();
 }
 
-void DhtMember::on_bootstrap_frame(Frame&& frame) {
+void DhtMember::on_bootstrap_message(Message&& message) {
   metrics_.dropped("unexpected_bootstrap_message").Increment();
   log(LogLevel::kWarn, "unexpected_bootstrap_message",
-      {{"type", std::string(message_type_name(frame.type))}});
+      {{"type", std::string(message_type_name(message.type()))}});
 }
 
 // ---- onboarding, newcomer's half (see roles/ONBOARDING.md) -----------------
@@ -250,7 +250,7 @@ void DhtMember::ask_for_peers_or_genesis() {
       }
     });
   }
-  send_to_bootstrap(Frame::Of(MessageType::kGetPeersOrGenesis));
+  send_to_bootstrap(msg::GetPeersOrGenesis{});
 }
 
 void DhtMember::end_onboarding_attempt() {
@@ -259,16 +259,16 @@ void DhtMember::end_onboarding_attempt() {
   onboarding_give_up_timer_ = 0;
 }
 
-void DhtMember::handle_peers_or_genesis(const Frame& frame) {
-  if (frame.flag) {
-    become_genesis(frame);
+void DhtMember::handle_peers_or_genesis(msg::PeersOrGenesis& answer) {
+  if (answer.is_genesis) {
+    become_genesis(answer);
     return;
   }
-  if (frame.onboarding_started) return;  // the outcome comes later
-  if (!frame.nodes.empty()) {
+  if (answer.onboarding_started) return;  // the outcome comes later
+  if (!answer.peers.empty()) {
     if (member_) {
       // Emergency discovery as a member: link to the peers we were given.
-      for (const PeerInfo& peer : frame.nodes)
+      for (const PeerInfo& peer : answer.peers)
         if (peer.node_id != self_.node_id) dht_.connect(peer);
       return;
     }
@@ -276,16 +276,16 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
     // same identity. Rejoin through the peers it gave us, showing the chain
     // it kept for us.
     end_onboarding_attempt();
-    if (config_.identity && !frame.chain.empty()) {
-      if (anchor_ && credentials_.check_chain(frame.chain, self_.node_id, *anchor_).empty()) {
-        chain_ = frame.chain;
+    if (config_.identity && !answer.chain.empty()) {
+      if (anchor_ && credentials_.check_chain(answer.chain, self_.node_id, *anchor_).empty()) {
+        chain_ = std::move(answer.chain);
         token_ = chain_.front().token;
       } else {
         log(LogLevel::kWarn, "own_chain_refused", {});
       }
     }
-    log(LogLevel::kInfo, "rejoining", {{"peers", std::to_string(frame.nodes.size())}});
-    join_through(frame.nodes);
+    log(LogLevel::kInfo, "rejoining", {{"peers", std::to_string(answer.peers.size())}});
+    join_through(answer.peers);
     return;
   }
   // The network has no genesis yet: ask again shortly.
@@ -295,30 +295,28 @@ void DhtMember::handle_peers_or_genesis(const Frame& frame) {
   });
 }
 
-void DhtMember::become_genesis(const Frame& frame) {
+void DhtMember::become_genesis(const msg::PeersOrGenesis& answer) {
   end_onboarding_attempt();
+  const Invitation& designation = answer.designation;
   MembershipToken token;
-  const bool again = !chain_.empty() && chain_.back().invitation.nonce == frame.invitation.nonce &&
-                     chain_.back().invitation.inviter == frame.invitation.inviter;
+  const bool again = !chain_.empty() && chain_.back().invitation.nonce == designation.nonce &&
+                     chain_.back().invitation.inviter == designation.inviter;
   if (again) {
     token = token_;  // our acceptance was lost: send the same token again
   } else if (config_.identity) {
     // Genesis signs its own token, citing the bootstrap's designation: the
     // root every member's chain ends at.
-    if (!accept_bootstrap_invitation(frame.invitation)) return;
+    if (!accept_bootstrap_invitation(designation)) return;
     token = chain_.front().token;
   } else {
     token.node_id = self_.node_id;
-    token.issuer = frame.invitation.inviter;
-    token.invitation_nonce = frame.invitation.nonce;
+    token.issuer = designation.inviter;
+    token.invitation_nonce = designation.nonce;
   }
   log(LogLevel::kInfo, "designated_genesis", {});
   become_member(token);
   // The bootstrap announces genesis once it holds this token.
-  Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
-  accepted.invitation = frame.invitation;
-  accepted.token = token;
-  send_to_bootstrap(std::move(accepted));
+  send_to_bootstrap(msg::InvitationAccepted{designation, token});
 }
 
 bool DhtMember::accept_bootstrap_invitation(const Invitation& invitation) {
@@ -345,8 +343,8 @@ std::string DhtMember::admit(const NodeId& peer, const CredentialChain& chain) {
   return credentials_.check_chain(chain, peer, *anchor_);
 }
 
-void DhtMember::handle_send_invitation(const Frame& frame) {
-  const Invitation& invitation = frame.invitation;
+void DhtMember::handle_send_invitation(msg::SendInvitation& offer) {
+  const Invitation& invitation = offer.invitation;
   const std::int64_t now_ms = env_.shared_clock_ms();
   std::string problem;
   if (member_) {
@@ -356,16 +354,16 @@ void DhtMember::handle_send_invitation(const Frame& frame) {
     // not a nonce we used before (counted on yz_credential_rejected_total).
     problem = credentials_.check_invitation(invitation, self_.node_id, now_ms);
     // The inviter must itself be a member: its chain leads to the bootstrap.
-    if (problem.empty()) problem = admit(invitation.inviter, frame.chain);
+    if (problem.empty()) problem = admit(invitation.inviter, offer.inviter_chain);
   } else if (invitation.invitee != self_.node_id) {
     problem = "invitation is for another node";
   } else if (invitation.expires_at_ms <= now_ms) {
     problem = "invitation expired";
   }
-  if (problem.empty() && frame.nodes.empty()) problem = "no inviter named";
+  if (problem.empty() && !offer.inviter) problem = "no inviter named";
   if (problem.empty()) {
     // The node to dial must be the one who signed (counted as broken_chain).
-    const NodeId& named = frame.nodes.front().node_id;
+    const NodeId& named = offer.inviter->node_id;
     if (config_.identity)
       problem = credentials_.check_inviter(invitation, named);
     else if (named != invitation.inviter)
@@ -375,30 +373,27 @@ void DhtMember::handle_send_invitation(const Frame& frame) {
     refusals_.log(LogLevel::kWarn, "invitation_refused", problem, {{"reason", problem}});
     return;
   }
-  inviter_ = frame.nodes.front();
+  inviter_ = *offer.inviter;
   if (config_.identity) {
     credentials_.mark_used(invitation);
     token_ = sign_token(*config_.identity, invitation);
-    chain_ = extend_chain(token_, invitation, frame.chain);
+    chain_ = extend_chain(token_, invitation, offer.inviter_chain);
   } else {
     token_ = MembershipToken{};
     token_.node_id = self_.node_id;
     token_.issuer = invitation.inviter;
     token_.invitation_nonce = invitation.nonce;
   }
-  Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
-  accepted.invitation = invitation;
-  accepted.token = token_;
-  send_to_bootstrap(std::move(accepted));
+  send_to_bootstrap(msg::InvitationAccepted{invitation, token_});
 }
 
-void DhtMember::handle_peer_introduction(const Frame& frame) {
+void DhtMember::handle_peer_introduction(const msg::PeerIntroduction& introduction) {
   if (member_) return;  // the helper's copy: the newcomer will dial us
   if (onboarding_in_progress_)
     metrics_.onboarding_success_duration.Observe(
         static_cast<double>(env_.now() - onboarding_asked_at_) / kSecond);
   end_onboarding_attempt();
-  join_through(frame.nodes);
+  join_through(introduction.peers);
 }
 
 void DhtMember::join_through(const std::vector<PeerInfo>& peers) {
@@ -435,15 +430,15 @@ void DhtMember::refresh_buckets_from(int bucket) {
   dht_.find_node(target, [this, bucket](const LookupResult&) { refresh_buckets_from(bucket + 1); });
 }
 
-void DhtMember::handle_onboarding_failed(const Frame& frame) {
+void DhtMember::handle_onboarding_failed(const msg::OnboardingFailed& failure) {
   if (onboarding_in_progress_)
     metrics_.onboarding_failure_duration.Observe(
         static_cast<double>(env_.now() - onboarding_asked_at_) / kSecond);
   end_onboarding_attempt();
   ++onboarding_failures_;
-  onboarding_failure_code_ = frame.code;
+  onboarding_failure_code_ = failure.code;
   metrics_.onboarding_failures.Increment();
-  log(LogLevel::kError, "onboarding_failed", {{"error", frame.text}});
+  log(LogLevel::kError, "onboarding_failed", {{"error", failure.error}});
 }
 
 void DhtMember::become_member(const MembershipToken& token) {
@@ -453,38 +448,38 @@ void DhtMember::become_member(const MembershipToken& token) {
 
 // ---- onboarding, helper's half ---------------------------------------------
 
-void DhtMember::on_role_request(ConnectionManager& from, Frame&& frame) {
-  if (frame.type != MessageType::kCreateInvitationForPeer) {
-    Frame error = Frame::Of(MessageType::kError, frame.request_id);
-    error.code = "unknown_message";
-    error.text = std::string(message_type_name(frame.type)) + " is not handled by a DHT node";
-    dht_.respond(from, std::move(error));
+void DhtMember::on_role_request(ConnectionManager& from, Message&& message) {
+  const auto* ask = message.get<msg::CreateInvitationForPeer>();
+  if (ask == nullptr) {
+    dht_.respond(from, ErrorMessage("unknown_message",
+                                    std::string(message_type_name(message.type())) +
+                                        " is not handled by a DHT node",
+                                    message.request_id));
     return;
   }
   if (!member_) {
-    Frame error = Frame::Of(MessageType::kError, frame.request_id);
-    error.code = "not_a_member";
-    error.text = "only a member can invite";
-    dht_.respond(from, std::move(error));
+    dht_.respond(from,
+                 ErrorMessage("not_a_member", "only a member can invite", message.request_id));
     return;
   }
-  Frame reply = Frame::Of(MessageType::kInvitationCreated, frame.request_id);
+  msg::InvitationCreated reply;
   const std::int64_t expires_at_ms =
       env_.shared_clock_ms() + config_.timing.invitation_expiry / kMillisecond;
   const std::uint64_t nonce = env_.random();
   if (config_.identity) {
-    reply.invitation = sign_invitation(*config_.identity, frame.target, expires_at_ms, nonce);
+    reply.invitation =
+        sign_invitation(*config_.identity, ask->target_node_id, expires_at_ms, nonce);
   } else {
     reply.invitation.inviter = self_.node_id;
-    reply.invitation.invitee = frame.target;
+    reply.invitation.invitee = ask->target_node_id;
     reply.invitation.expires_at_ms = expires_at_ms;
     reply.invitation.nonce = nonce;
   }
-  reply.chain = chain_;  // so the newcomer and the bootstrap can check us
+  reply.inviter_chain = chain_;  // so the newcomer and the bootstrap can check us
   metrics_.invitation("created").Increment();
   log(LogLevel::kInfo, "invitation_created",
-      {{"invitee", frame.target.short_hex()}, {"bridge", from.peer().node_id.short_hex()}});
-  dht_.respond(from, std::move(reply));
+      {{"invitee", ask->target_node_id.short_hex()}, {"bridge", from.peer().node_id.short_hex()}});
+  dht_.respond(from, Message(std::move(reply), message.request_id));
 }
 
 // ---- health ------------------------------------------------------------------

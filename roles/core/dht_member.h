@@ -30,7 +30,7 @@ class DhtMember : public Process {
   void on_link_accepted(LinkId link) override;
   void on_link_opened(LinkId link) override;
   void on_link_closed(LinkId link, std::string_view reason) override;
-  void on_frame(LinkId link, Frame&& frame) override;
+  void on_frame(LinkId link, Message&& message) override;
   ProcessStatus status() override;
   void set_faults(const FaultSet& faults) override;
   std::size_t peers_missing_handler() override { return dht_.peers_missing_handler(); }
@@ -50,18 +50,18 @@ class DhtMember : public Process {
   virtual void on_peer_link_established(ConnectionManager& manager);
   // A DHT message the Dht does not answer itself. The default is the
   // helper's half of onboarding: create_invitation_for_peer.
-  virtual void on_role_request(ConnectionManager& from, Frame&& frame);
+  virtual void on_role_request(ConnectionManager& from, Message&& message);
   // Registered with the bootstrap. The default asks to join the network.
-  virtual void on_registered(const Frame& registered);
-  // A coordination frame from the bootstrap that the member logic does not
-  // handle; roles override to take theirs.
-  virtual void on_bootstrap_frame(Frame&& frame);
+  virtual void on_registered(const msg::Registered& registered);
+  // A coordination message from the bootstrap that the member logic does
+  // not handle; roles override to take theirs.
+  virtual void on_bootstrap_message(Message&& message);
   // Too few connections; the default asks the bootstrap again.
   virtual void on_emergency(Health::Emergency emergency);
   virtual void on_health_checked(bool healthy) { (void)healthy; }
 
   void routing_table_path(ConnectionManager& manager);
-  void send_to_bootstrap(Frame frame);
+  void send_to_bootstrap(Message message);
   bool bootstrap_ready() const { return bootstrap_state_ == BootstrapState::kReady; }
   void ask_for_peers_or_genesis();
   void become_member(const MembershipToken& token);
@@ -88,12 +88,13 @@ class DhtMember : public Process {
   enum class BootstrapState : std::uint8_t { kDisconnected, kDialling, kHandshake, kReady };
 
   void connect_bootstrap();
-  void handle_bootstrap_frame(Frame&& frame);
-  void handle_peers_or_genesis(const Frame& frame);
-  void become_genesis(const Frame& frame);
-  void handle_send_invitation(const Frame& frame);
-  void handle_peer_introduction(const Frame& frame);
-  void handle_onboarding_failed(const Frame& frame);
+  void handle_bootstrap_message(Message&& message);
+  void handle_bootstrap_handshake(Message&& message);
+  void handle_peers_or_genesis(msg::PeersOrGenesis& answer);
+  void become_genesis(const msg::PeersOrGenesis& answer);
+  void handle_send_invitation(msg::SendInvitation& offer);
+  void handle_peer_introduction(const msg::PeerIntroduction& introduction);
+  void handle_onboarding_failed(const msg::OnboardingFailed& failure);
   void schedule_health_check();
   void run_health_check();
   void end_onboarding_attempt();

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <utility>
 
-#include "roles/core/frame.h"
+#include "roles/core/message.h"
 
 namespace yz::metrics {
 class Registry;
@@ -56,15 +56,16 @@ class Env {
   virtual TimerId start_timer(Duration delay, std::function<void()> fn) = 0;
   virtual void cancel_timer(TimerId timer) = 0;
 
-  // Queues a frame on an open link. Frames on one link arrive in order;
-  // frames sent on a link that is closed or closing are discarded.
-  virtual void send(LinkId link, Frame frame) = 0;
+  // Queues a message on an open link, taking it: it is moved, not copied, to
+  // the receiving side. Messages on one link arrive in order; those sent on a
+  // link that is closed or closing are discarded.
+  virtual void send(LinkId link, Message&& message) = 0;
   // Sends one of the handshake's own frames (dht_peer_hello,
   // dht_peer_connected, dht_peer_proof, or the error that refuses the link)
   // on a link whose handshake may not have completed yet. Every other frame
   // goes through send(), which the guard refuses on such a link (guard.h):
   // nothing a role says reaches a peer before that peer's handshake is done.
-  virtual void send_handshake(LinkId link, Frame frame) { send(link, std::move(frame)); }
+  virtual void send_handshake(LinkId link, Message&& message) { send(link, std::move(message)); }
 
   // Starts opening a link to `address`. The driver later calls exactly one of
   // Process::on_link_opened or Process::on_link_closed for the returned id.

@@ -9,9 +9,9 @@
 
 namespace yz::core {
 
-// The core's in-memory form of a yz.v1.Frame (proto/yz/v1/peer.proto). The
-// core stays free of protobuf so the simulator can move frames between nodes
-// without serialising them; the runtime converts at the socket.
+// The payloads the core's messages carry (roles/core/message.h), in the
+// core's in-memory form of proto/yz/v1/peer.proto, and the message types'
+// names.
 enum class MessageType : std::uint8_t {
   kDhtPeerHello,
   kDhtPeerConnected,
@@ -86,48 +86,5 @@ using CredentialChain = std::vector<ChainLink>;
 // Longer chains are refused (broken_chain) and not even decoded: an honest
 // invitation tree of 100,000 members is a few dozen deep.
 inline constexpr std::size_t kMaxChainLength = 128;
-
-// One flat record for every message type; each type uses the fields its
-// proto message has (see the comments) and leaves the others empty.
-struct Frame {
-  MessageType type = MessageType::kPing;
-  std::uint64_t request_id = 0;  // a response carries its request's id
-  // hello.peer_id, connected.node_id, register.node_id
-  NodeId node_id;
-  // find_node.target, get_onboarding_peer.new_node_id,
-  // create_invitation_for_peer.target_node_id
-  NodeId target;
-  // hello/connected/register metadata, and the metadata of `target`
-  PeerMetadata metadata;
-  // find_node_response.nodes, registered.members, peers_or_genesis.peers,
-  // peer_introduction.peers, member_joined.member, onboarding_peer_response.helper,
-  // send_invitation.inviter
-  std::vector<PeerInfo> nodes;
-  // create/send_invitation, onboarding_peer_response, invitation_accepted;
-  // registered.bridge_invitation, peers_or_genesis.designation
-  Invitation invitation;
-  MembershipToken token;
-  // connected/dht_peer_proof: the sender's own; invitation_created,
-  // onboarding_peer_response, send_invitation: the inviter's;
-  // peers_or_genesis: the rejoining member's own
-  CredentialChain chain;
-  bool flag = false;                // peers_or_genesis.is_genesis, bridge_health_update.healthy
-  bool onboarding_started = false;  // peers_or_genesis.onboarding_started
-  std::string text;                 // error.message, onboarding_failed.error, register.bridge_auth
-  std::string code;                 // error.code, onboarding_failed.code
-  // bridge_health_update.connected_peers, onboarding_peer_response.unanswered_requests
-  std::uint32_t count = 0;
-  std::string public_key;    // hello/connected: the sender's raw Ed25519 key
-  std::string nonce;         // hello/connected: fresh bytes for the other side to sign
-  std::string signature;     // connected/dht_peer_proof: the other side's nonce, signed
-  std::string genesis_auth;  // register.genesis_auth
-
-  static Frame Of(MessageType type, std::uint64_t request_id = 0) {
-    Frame f;
-    f.type = type;
-    f.request_id = request_id;
-    return f;
-  }
-};
 
 }  // namespace yz::core

@@ -166,12 +166,12 @@ void GuardedProcess::on_link_closed(LinkId link, std::string_view reason) {
   inner_->on_link_closed(link, reason);
 }
 
-void GuardedProcess::on_frame(LinkId link, Frame&& frame) {
+void GuardedProcess::on_frame(LinkId link, Message&& message) {
   auto it = links_.find(link);
   if (it == links_.end()) return;  // refused, or closed from this side
   LinkState& state = it->second;
   if (state.frames.allow(env_.now())) {
-    inner_->on_frame(link, std::move(frame));
+    inner_->on_frame(link, std::move(message));
     return;
   }
   limited_frames_.hit({{"link", std::to_string(link)}});
@@ -183,11 +183,11 @@ void GuardedProcess::on_frame(LinkId link, Frame&& frame) {
   close_under_role(link, "rate_limited");
 }
 
-bool GuardedProcess::may_send(LinkId link, const Frame& frame, bool handshake) {
+bool GuardedProcess::may_send(LinkId link, const Message& message, bool handshake) {
   auto it = links_.find(link);
   if (it == links_.end() || it->second.authenticated) return true;
   if (handshake) {
-    switch (frame.type) {
+    switch (message.type()) {
       case MessageType::kDhtPeerHello:
       case MessageType::kDhtPeerConnected:
       case MessageType::kDhtPeerProof:
@@ -200,19 +200,19 @@ bool GuardedProcess::may_send(LinkId link, const Frame& frame, bool handshake) {
   refused_before_handshake_.Increment();
   refusals_.log(LogLevel::kWarn, "send_refused", "before_handshake",
                 {{"link", std::to_string(link)},
-                 {"type", std::string(message_type_name(frame.type))},
+                 {"type", std::string(message_type_name(message.type()))},
                  {"direction", it->second.inbound ? "inbound" : "outbound"},
                  {"address", it->second.address},
                  {"reason", "before_handshake"}});
   return false;
 }
 
-void GuardedProcess::send(LinkId link, Frame frame) {
-  if (may_send(link, frame, false)) env_.send(link, std::move(frame));
+void GuardedProcess::send(LinkId link, Message&& message) {
+  if (may_send(link, message, false)) env_.send(link, std::move(message));
 }
 
-void GuardedProcess::send_handshake(LinkId link, Frame frame) {
-  if (may_send(link, frame, true)) env_.send_handshake(link, std::move(frame));
+void GuardedProcess::send_handshake(LinkId link, Message&& message) {
+  if (may_send(link, message, true)) env_.send_handshake(link, std::move(message));
 }
 
 LinkId GuardedProcess::dial(const std::string& address) {

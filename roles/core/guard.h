@@ -69,7 +69,7 @@ class GuardedProcess final : public Process, private Env {
   void on_link_accepted(LinkId link) override;
   void on_link_opened(LinkId link) override;
   void on_link_closed(LinkId link, std::string_view reason) override;
-  void on_frame(LinkId link, Frame&& frame) override;
+  void on_frame(LinkId link, Message&& message) override;
   ProcessStatus status() override { return inner_->status(); }
   std::size_t peers_missing_handler() override { return inner_->peers_missing_handler(); }
   void set_faults(const FaultSet& faults) override { inner_->set_faults(faults); }
@@ -104,7 +104,7 @@ class GuardedProcess final : public Process, private Env {
   // Whether `frame` may go out on `link` now: the link is unknown here (the
   // driver discards frames on a closed link), authenticated, or `frame` is
   // one of the handshake's own. Else counts and logs the refusal.
-  bool may_send(LinkId link, const Frame& frame, bool handshake);
+  bool may_send(LinkId link, const Message& message, bool handshake);
 
   // Env, for the role: everything goes to the driver's Env; closes are
   // noted so the link count stays right.
@@ -114,8 +114,8 @@ class GuardedProcess final : public Process, private Env {
     return env_.start_timer(delay, std::move(fn));
   }
   void cancel_timer(TimerId timer) override { env_.cancel_timer(timer); }
-  void send(LinkId link, Frame frame) override;
-  void send_handshake(LinkId link, Frame frame) override;
+  void send(LinkId link, Message&& message) override;
+  void send_handshake(LinkId link, Message&& message) override;
   LinkId dial(const std::string& address) override;
   void close(LinkId link) override;
   void close(LinkId link, std::string_view reason) override;

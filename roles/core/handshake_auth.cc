@@ -17,58 +17,63 @@ std::string HandshakeAuth::fresh_nonce() {
   return nonce;
 }
 
-std::string HandshakeAuth::check_key(const Frame& frame) const {
-  if (frame.public_key.size() != kPublicKeyBytes || frame.nonce.size() != kNonceBytes)
-    return "missing_proof";
-  if (node_id_for_key(frame.public_key) != frame.node_id) return "id_key_mismatch";
+std::string HandshakeAuth::check_key(const NodeId& id, const std::string& public_key,
+                                     const std::string& nonce) {
+  if (public_key.size() != kPublicKeyBytes || nonce.size() != kNonceBytes) return "missing_proof";
+  if (node_id_for_key(public_key) != id) return "id_key_mismatch";
   return {};
 }
 
-void HandshakeAuth::add_to_hello(LinkId link, Frame& hello) {
+void HandshakeAuth::add_to_hello(LinkId link, msg::DhtPeerHello& hello) {
   if (!enabled()) return;
   hello.public_key = identity_->public_key();
   hello.nonce = fresh_nonce();
   sent_nonce_[link] = hello.nonce;
 }
 
-std::string HandshakeAuth::check_hello(LinkId link, const Frame& hello, Frame& connected) {
+std::string HandshakeAuth::check_hello(LinkId link, const msg::DhtPeerHello& hello,
+                                       msg::DhtPeerConnected& connected) {
   if (!enabled()) return {};
-  if (std::string why = check_key(hello); !why.empty()) return why;
+  if (std::string why = check_key(hello.peer_id, hello.public_key, hello.nonce); !why.empty())
+    return why;
   connected.public_key = identity_->public_key();
   connected.nonce = fresh_nonce();
   connected.signature =
-      identity_->sign(handshake_message('A', hello.nonce, identity_->node_id(), hello.node_id));
-  awaiting_[link] = Awaiting{connected.nonce, hello.public_key, hello.node_id};
+      identity_->sign(handshake_message('A', hello.nonce, identity_->node_id(), hello.peer_id));
+  awaiting_[link] = Awaiting{connected.nonce, hello.public_key, hello.peer_id};
   return {};
 }
 
-std::string HandshakeAuth::check_connected(LinkId link, const Frame& connected, Frame& proof) {
+std::string HandshakeAuth::check_connected(LinkId link, const msg::DhtPeerConnected& connected,
+                                           msg::DhtPeerProof& proof) {
   if (!enabled()) return {};
   auto sent = sent_nonce_.find(link);
   if (sent == sent_nonce_.end()) return "missing_proof";
   const std::string our_nonce = std::move(sent->second);
   sent_nonce_.erase(sent);
-  if (std::string why = check_key(connected); !why.empty()) return why;
+  if (std::string why = check_key(connected.node_id, connected.public_key, connected.nonce);
+      !why.empty())
+    return why;
   if (!identity_->verify(connected.public_key,
                          handshake_message('A', our_nonce, connected.node_id, identity_->node_id()),
                          connected.signature))
     return "bad_signature";
-  proof = Frame::Of(MessageType::kDhtPeerProof);
   proof.signature = identity_->sign(
       handshake_message('D', connected.nonce, identity_->node_id(), connected.node_id));
   return {};
 }
 
-std::string HandshakeAuth::check_proof(LinkId link, const Frame& proof) {
+std::string HandshakeAuth::check_proof(LinkId link, const Message& message) {
   auto it = awaiting_.find(link);
   if (it == awaiting_.end()) return "missing_proof";
   const Awaiting awaiting = std::move(it->second);
   awaiting_.erase(it);
-  if (proof.type != MessageType::kDhtPeerProof) return "missing_proof";
+  const auto* proof = message.get<msg::DhtPeerProof>();
+  if (proof == nullptr) return "missing_proof";
   if (!identity_->verify(
           awaiting.public_key,
           handshake_message('D', awaiting.nonce, awaiting.peer, identity_->node_id()),
-          proof.signature))
+          proof->signature))
     return "bad_signature";
   return {};
 }

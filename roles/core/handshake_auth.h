@@ -7,8 +7,8 @@
 #include <string_view>
 
 #include "roles/core/env.h"
-#include "roles/core/frame.h"
 #include "roles/core/identity.h"
+#include "roles/core/message.h"
 
 namespace yz::core {
 
@@ -35,16 +35,19 @@ class HandshakeAuth {
   bool enabled() const { return identity_ != nullptr; }
 
   // Dialler: adds our key and a fresh nonce to the outgoing hello.
-  void add_to_hello(LinkId link, Frame& hello);
+  void add_to_hello(LinkId link, msg::DhtPeerHello& hello);
   // Acceptor: checks the hello's key; on success adds our key, a fresh
   // nonce and our signature of the dialler's nonce to `connected`, and
   // remembers what the dialler's proof must sign.
-  std::string check_hello(LinkId link, const Frame& hello, Frame& connected);
+  std::string check_hello(LinkId link, const msg::DhtPeerHello& hello,
+                          msg::DhtPeerConnected& connected);
   // Dialler: checks connected's key and signature; on success `proof` is
   // the dht_peer_proof to send before anything else.
-  std::string check_connected(LinkId link, const Frame& connected, Frame& proof);
-  // Acceptor: checks the dialler's proof.
-  std::string check_proof(LinkId link, const Frame& proof);
+  std::string check_connected(LinkId link, const msg::DhtPeerConnected& connected,
+                              msg::DhtPeerProof& proof);
+  // Acceptor: checks the dialler's proof, the first message after connected
+  // (anything else is missing_proof).
+  std::string check_proof(LinkId link, const Message& proof);
 
   // The acceptor answered this link's hello and waits for its proof.
   bool awaiting_proof(LinkId link) const { return awaiting_.contains(link); }
@@ -55,7 +58,8 @@ class HandshakeAuth {
 
  private:
   std::string fresh_nonce();
-  std::string check_key(const Frame& frame) const;
+  static std::string check_key(const NodeId& id, const std::string& public_key,
+                               const std::string& nonce);
 
   struct Awaiting {
     std::string nonce;       // ours, which the dialler must sign

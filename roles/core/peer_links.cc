@@ -41,10 +41,7 @@ void PeerLinks::refuse(ConnectionManager& manager, std::string_view code, std::s
   refusals_.log(
       LogLevel::kWarn, "handshake_refused", code,
       {{"link", std::to_string(manager.link())}, {"reason", std::string(code)}, {"detail", text}});
-  Frame error = Frame::Of(MessageType::kError);
-  error.code = std::string(code);
-  error.text = std::move(text);
-  manager.send_handshake(std::move(error));
+  manager.send_handshake(ErrorMessage(std::string(code), std::move(text)));
   close(manager.link(), code);
 }
 
@@ -63,14 +60,14 @@ void PeerLinks::on_link_opened(LinkId link) {
     return;
   }
   manager->set_state(ConnectionManager::State::kAwaitingConnected);
-  Frame hello = Frame::Of(MessageType::kDhtPeerHello);
-  hello.node_id = self_.node_id;
+  msg::DhtPeerHello hello;
+  hello.peer_id = self_.node_id;
   hello.metadata = self_.metadata;
   auth_.add_to_hello(link, hello);
   manager->send_handshake(std::move(hello));
 }
 
-void PeerLinks::on_frame(LinkId link, Frame&& frame) {
+void PeerLinks::on_frame(LinkId link, Message&& message) {
   retired_.clear();
   auto* manager = this->manager(link);
   if (manager == nullptr) {
@@ -79,58 +76,59 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
   }
   switch (manager->state()) {
     case ConnectionManager::State::kEstablished:
-      if (frame.type == MessageType::kDhtPeerHello ||
-          frame.type == MessageType::kDhtPeerConnected ||
-          frame.type == MessageType::kDhtPeerProof) {
+      if (message.is<msg::DhtPeerHello>() || message.is<msg::DhtPeerConnected>() ||
+          message.is<msg::DhtPeerProof>()) {
         metrics_.dropped("duplicate_handshake").Increment();
         return;
       }
-      if (per_direction_managers_ && frame.type == MessageType::kPing) {
+      if (per_direction_managers_ && message.is<msg::Ping>()) {
         // The original sent everything to a peer through its client
         // (outbound) manager, pongs included.
         ConnectionManager* answering = outbound_to(manager->peer().node_id);
         if (answering != nullptr && answering != manager) {
-          env_.send(answering->link(), Frame::Of(MessageType::kPong, frame.request_id));
+          env_.send(answering->link(), Message(msg::Pong{}, message.request_id));
           return;
         }
       }
-      manager->handle_frame(std::move(frame));
+      manager->handle_frame(std::move(message));
       return;
     case ConnectionManager::State::kAwaitingHello: {
       if (auth_.awaiting_proof(link)) {
         // Hello answered; the dialler must now prove its key.
-        if (const std::string why = auth_.check_proof(link, frame); !why.empty()) {
+        if (const std::string why = auth_.check_proof(link, message); !why.empty()) {
           refuse(*manager, why, HandshakeAuth::describe(why));
           return;
         }
-        if (!admitted(*manager, manager->peer().node_id, frame.chain)) return;
+        if (!admitted(*manager, manager->peer().node_id, message.get<msg::DhtPeerProof>()->chain))
+          return;
         complete_handshake(*manager);
         return;
       }
-      if (frame.type != MessageType::kDhtPeerHello) {
+      auto* hello = message.get<msg::DhtPeerHello>();
+      if (hello == nullptr) {
         refuse(*manager, "not_handshake",
                "the first frame on a peer link must be dht_peer_hello, got " +
-                   std::string(message_type_name(frame.type)));
+                   std::string(message_type_name(message.type())));
         return;
       }
-      if (frame.node_id.is_zero() || frame.node_id == self_.node_id) {
+      if (hello->peer_id.is_zero() || hello->peer_id == self_.node_id) {
         refuse(*manager, "bad_peer_id", "dht_peer_hello must carry another node's id");
         return;
       }
-      if (!protocol_supported(frame.metadata.protocol_version)) {
+      if (!protocol_supported(hello->metadata.protocol_version)) {
         refuse(*manager, "version_mismatch",
-               protocol_mismatch_text(frame.metadata.protocol_version));
+               protocol_mismatch_text(hello->metadata.protocol_version));
         return;
       }
-      Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+      msg::DhtPeerConnected connected;
       connected.node_id = self_.node_id;
       connected.metadata = self_.metadata;
       if (admission_.own_chain) connected.chain = admission_.own_chain();
-      if (const std::string why = auth_.check_hello(link, frame, connected); !why.empty()) {
+      if (const std::string why = auth_.check_hello(link, *hello, connected); !why.empty()) {
         refuse(*manager, why, HandshakeAuth::describe(why));
         return;
       }
-      manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
+      manager->set_peer(PeerInfo{hello->peer_id, std::move(hello->metadata)});
       manager->send_handshake(std::move(connected));
       // With proof of identity on, the link is established on dht_peer_proof.
       if (!auth_.enabled()) complete_handshake(*manager);
@@ -138,39 +136,41 @@ void PeerLinks::on_frame(LinkId link, Frame&& frame) {
     }
     case ConnectionManager::State::kAwaitingConnected: {
       const NodeId expected = manager->peer().node_id;
-      if (frame.type != MessageType::kDhtPeerConnected) {
-        refuse(*manager, "not_handshake",
-               "expected dht_peer_connected, got " + std::string(message_type_name(frame.type)));
+      auto* connected = message.get<msg::DhtPeerConnected>();
+      if (connected == nullptr) {
+        refuse(
+            *manager, "not_handshake",
+            "expected dht_peer_connected, got " + std::string(message_type_name(message.type())));
         return;
       }
-      if (frame.node_id.is_zero() || frame.node_id == self_.node_id) {
+      if (connected->node_id.is_zero() || connected->node_id == self_.node_id) {
         refuse(*manager, "bad_peer_id", "dht_peer_connected must carry another node's id");
         return;
       }
-      if (!expected.is_zero() && frame.node_id != expected) {
-        refuse(
-            *manager, "peer_id_mismatch",
-            "dialled " + expected.short_hex() + " but " + frame.node_id.short_hex() + " answered");
+      if (!expected.is_zero() && connected->node_id != expected) {
+        refuse(*manager, "peer_id_mismatch",
+               "dialled " + expected.short_hex() + " but " + connected->node_id.short_hex() +
+                   " answered");
         return;
       }
-      if (!protocol_supported(frame.metadata.protocol_version)) {
+      if (!protocol_supported(connected->metadata.protocol_version)) {
         refuse(*manager, "version_mismatch",
-               protocol_mismatch_text(frame.metadata.protocol_version));
+               protocol_mismatch_text(connected->metadata.protocol_version));
         return;
       }
-      Frame proof;
-      if (const std::string why = auth_.check_connected(link, frame, proof); !why.empty()) {
+      msg::DhtPeerProof proof;
+      if (const std::string why = auth_.check_connected(link, *connected, proof); !why.empty()) {
         refuse(*manager, why, HandshakeAuth::describe(why));
         return;
       }
-      if (!admitted(*manager, frame.node_id, frame.chain)) return;
+      if (!admitted(*manager, connected->node_id, connected->chain)) return;
       if (admission_.own_chain) proof.chain = admission_.own_chain();
       // A dial by address (id unknown, zero) now knows who answered: its
       // record under the zero id goes, or it would outlive the link (found
       // by handshake_fuzz).
       if (auto d = dialling_.find(expected); d != dialling_.end() && d->second == link)
         dialling_.erase(d);
-      manager->set_peer(PeerInfo{frame.node_id, std::move(frame.metadata)});
+      manager->set_peer(PeerInfo{connected->node_id, std::move(connected->metadata)});
       // The proof goes before any frame that waited for this link.
       if (auth_.enabled()) manager->send_handshake(std::move(proof));
       complete_handshake(*manager);

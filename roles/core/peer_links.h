@@ -10,8 +10,8 @@
 
 #include "roles/core/connection_manager.h"
 #include "roles/core/env.h"
-#include "roles/core/frame.h"
 #include "roles/core/handshake_auth.h"
+#include "roles/core/message.h"
 #include "roles/core/refusal_log.h"
 
 namespace yz::core {
@@ -59,7 +59,7 @@ class PeerLinks {
   void on_link_accepted(LinkId link);
   void on_link_opened(LinkId link);
   void on_link_closed(LinkId link, std::string_view reason = {});
-  void on_frame(LinkId link, Frame&& frame);
+  void on_frame(LinkId link, Message&& message);
 
   // Closes a link from this side.
   void close(LinkId link, std::string_view reason);

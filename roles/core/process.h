@@ -7,9 +7,9 @@
 
 #include "roles/core/env.h"
 #include "roles/core/faults.h"
-#include "roles/core/frame.h"
 #include "roles/core/identity.h"
 #include "roles/core/join_state.h"
+#include "roles/core/message.h"
 #include "roles/core/node_id.h"
 #include "roles/core/protocol.h"
 #include "roles/core/timing.h"
@@ -78,7 +78,7 @@ class Process {
   virtual void on_link_opened(LinkId link) = 0;    // our dial succeeded
   // The remote side closed the link, or our dial failed.
   virtual void on_link_closed(LinkId link, std::string_view reason) = 0;
-  virtual void on_frame(LinkId link, Frame&& frame) = 0;
+  virtual void on_frame(LinkId link, Message&& message) = 0;
 
   virtual ProcessStatus status() = 0;
   // Switches fault switches on or off while running (the simulator's heal

@@ -49,7 +49,7 @@ void AsioEnv::cancel_timer(core::TimerId timer) {
   timers_.erase(it);
 }
 
-void AsioEnv::send(core::LinkId link, core::Frame frame) { transport_.send(link, frame); }
+void AsioEnv::send(core::LinkId link, core::Message&& message) { transport_.send(link, message); }
 
 core::LinkId AsioEnv::dial(const std::string& address) { return transport_.dial(address); }
 

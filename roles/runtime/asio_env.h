@@ -26,7 +26,7 @@ class AsioEnv : public core::Env {
   std::int64_t shared_clock_ms() const override;
   core::TimerId start_timer(core::Duration delay, std::function<void()> fn) override;
   void cancel_timer(core::TimerId timer) override;
-  void send(core::LinkId link, core::Frame frame) override;
+  void send(core::LinkId link, core::Message&& message) override;
   core::LinkId dial(const std::string& address) override;
   void close(core::LinkId link) override;
   void close(core::LinkId link, std::string_view reason) override;

@@ -1,9 +1,14 @@
 #include "roles/runtime/frame_codec.h"
 
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
 namespace yz::runtime {
 namespace {
 
-using core::MessageType;
+namespace msg = core::msg;
 
 v1::Role role_to_wire(core::Role role) {
   switch (role) {
@@ -52,13 +57,14 @@ void get_metadata(const v1::PeerMetadata& in, core::PeerMetadata& out) {
   out.name = in.name();
 }
 
+void put_peer(const core::PeerInfo& peer, v1::PeerInfo* out) {
+  out->set_node_id(peer.node_id.to_hex());
+  put_metadata(peer.metadata, out->mutable_metadata());
+}
+
 void put_peers(const std::vector<core::PeerInfo>& peers,
                google::protobuf::RepeatedPtrField<v1::PeerInfo>* out) {
-  for (const auto& peer : peers) {
-    auto* p = out->Add();
-    p->set_node_id(peer.node_id.to_hex());
-    put_metadata(peer.metadata, p->mutable_metadata());
-  }
+  for (const auto& peer : peers) put_peer(peer, out->Add());
 }
 
 void put_invitation(const core::Invitation& in, v1::Invitation* out) {
@@ -98,6 +104,13 @@ core::NodeId id(const std::string& hex, const char* field, std::string& error) {
   return {};
 }
 
+core::PeerInfo get_peer(const v1::PeerInfo& in, const char* field, std::string& error) {
+  core::PeerInfo peer;
+  peer.node_id = id(in.node_id(), field, error);
+  get_metadata(in.metadata(), peer.metadata);
+  return peer;
+}
+
 // Limits a hostile peer list: no honest answer carries more than this.
 constexpr int kMaxPeersPerFrame = 256;
 
@@ -109,12 +122,7 @@ void get_peers(const google::protobuf::RepeatedPtrField<v1::PeerInfo>& in,
     return;
   }
   out.reserve(in.size());
-  for (const auto& p : in) {
-    core::PeerInfo peer;
-    peer.node_id = id(p.node_id(), "peer node_id", error);
-    get_metadata(p.metadata(), peer.metadata);
-    out.push_back(std::move(peer));
-  }
+  for (const auto& p : in) out.push_back(get_peer(p, "peer node_id", error));
 }
 
 void get_invitation(const v1::Invitation& in, core::Invitation& out, std::string& error) {
@@ -150,306 +158,333 @@ void get_chain(const google::protobuf::RepeatedPtrField<v1::ChainLink>& in,
   }
 }
 
-std::string decode_body(const v1::Frame& in, core::Frame& f);
-
-}  // namespace
-
-void encode_frame(const core::Frame& f, v1::Frame& out) {
-  out.Clear();
-  out.set_request_id(f.request_id);
-  switch (f.type) {
-    case MessageType::kDhtPeerHello: {
-      auto* m = out.mutable_dht_peer_hello();
-      m->set_peer_id(f.node_id.to_hex());
-      put_metadata(f.metadata, m->mutable_metadata());
-      m->set_public_key(f.public_key);
-      m->set_nonce(f.nonce);
-      break;
-    }
-    case MessageType::kDhtPeerConnected: {
-      auto* m = out.mutable_dht_peer_connected();
-      m->set_node_id(f.node_id.to_hex());
-      put_metadata(f.metadata, m->mutable_metadata());
-      m->set_public_key(f.public_key);
-      m->set_nonce(f.nonce);
-      m->set_signature(f.signature);
-      put_chain(f.chain, m->mutable_chain());
-      break;
-    }
-    case MessageType::kDhtPeerProof:
-      out.mutable_dht_peer_proof()->set_signature(f.signature);
-      put_chain(f.chain, out.mutable_dht_peer_proof()->mutable_chain());
-      break;
-    case MessageType::kPing:
-      out.mutable_ping();
-      break;
-    case MessageType::kPong:
-      out.mutable_pong();
-      break;
-    case MessageType::kFindNode:
-      out.mutable_find_node()->set_target(f.target.to_hex());
-      break;
-    case MessageType::kFindNodeResponse:
-      put_peers(f.nodes, out.mutable_find_node_response()->mutable_nodes());
-      break;
-    case MessageType::kCreateInvitationForPeer: {
-      auto* m = out.mutable_create_invitation_for_peer();
-      m->set_target_node_id(f.target.to_hex());
-      put_metadata(f.metadata, m->mutable_target_metadata());
-      break;
-    }
-    case MessageType::kInvitationCreated: {
-      auto* m = out.mutable_invitation_created();
-      put_invitation(f.invitation, m->mutable_invitation());
-      put_chain(f.chain, m->mutable_inviter_chain());
-      break;
-    }
-    case MessageType::kRegister: {
-      auto* m = out.mutable_register_();
-      m->set_node_id(f.node_id.to_hex());
-      put_metadata(f.metadata, m->mutable_metadata());
-      m->set_bridge_auth(f.text);
-      m->set_genesis_auth(f.genesis_auth);
-      break;
-    }
-    case MessageType::kRegistered: {
-      auto* m = out.mutable_registered();
-      put_peers(f.nodes, m->mutable_members());
-      if (!f.invitation.signature.empty())
-        put_invitation(f.invitation, m->mutable_bridge_invitation());
-      break;
-    }
-    case MessageType::kGetPeersOrGenesis:
-      out.mutable_get_peers_or_genesis();
-      break;
-    case MessageType::kPeersOrGenesis: {
-      auto* m = out.mutable_peers_or_genesis();
-      m->set_is_genesis(f.flag);
-      m->set_onboarding_started(f.onboarding_started);
-      put_peers(f.nodes, m->mutable_peers());
-      if (!f.invitation.signature.empty()) put_invitation(f.invitation, m->mutable_designation());
-      put_chain(f.chain, m->mutable_chain());
-      break;
-    }
-    case MessageType::kGetOnboardingPeer: {
-      auto* m = out.mutable_get_onboarding_peer();
-      m->set_new_node_id(f.target.to_hex());
-      put_metadata(f.metadata, m->mutable_new_node_metadata());
-      break;
-    }
-    case MessageType::kOnboardingPeerResponse: {
-      auto* m = out.mutable_onboarding_peer_response();
-      if (!f.nodes.empty()) {
-        m->mutable_helper()->set_node_id(f.nodes.front().node_id.to_hex());
-        put_metadata(f.nodes.front().metadata, m->mutable_helper()->mutable_metadata());
-      }
-      put_invitation(f.invitation, m->mutable_invitation());
-      put_chain(f.chain, m->mutable_inviter_chain());
-      m->set_unanswered_requests(f.count);
-      break;
-    }
-    case MessageType::kSendInvitation: {
-      auto* m = out.mutable_send_invitation();
-      put_invitation(f.invitation, m->mutable_invitation());
-      put_chain(f.chain, m->mutable_inviter_chain());
-      if (!f.nodes.empty()) {
-        m->mutable_inviter()->set_node_id(f.nodes.front().node_id.to_hex());
-        put_metadata(f.nodes.front().metadata, m->mutable_inviter()->mutable_metadata());
-      }
-      break;
-    }
-    case MessageType::kInvitationAccepted: {
-      auto* m = out.mutable_invitation_accepted();
-      put_invitation(f.invitation, m->mutable_invitation());
-      put_token(f.token, m->mutable_token());
-      break;
-    }
-    case MessageType::kMembershipTokenGranted:
-      put_token(f.token, out.mutable_membership_token_granted()->mutable_token());
-      break;
-    case MessageType::kPeerIntroduction:
-      put_peers(f.nodes, out.mutable_peer_introduction()->mutable_peers());
-      break;
-    case MessageType::kMemberJoined: {
-      auto* m = out.mutable_member_joined();
-      if (!f.nodes.empty()) {
-        m->mutable_member()->set_node_id(f.nodes.front().node_id.to_hex());
-        put_metadata(f.nodes.front().metadata, m->mutable_member()->mutable_metadata());
-      }
-      break;
-    }
-    case MessageType::kBridgeHealthUpdate: {
-      auto* m = out.mutable_bridge_health_update();
-      m->set_connected_peers(f.count);
-      m->set_healthy(f.flag);
-      break;
-    }
-    case MessageType::kOnboardingFailed:
-      out.mutable_onboarding_failed()->set_error(f.text);
-      out.mutable_onboarding_failed()->set_code(f.code);
-      break;
-    case MessageType::kError: {
-      auto* m = out.mutable_error();
-      m->set_code(f.code);
-      m->set_message(f.text);
-      break;
-    }
-  }
+// One encoder per message: the core's type into its wire message.
+void put(const msg::DhtPeerHello& m, v1::Frame& out) {
+  auto* w = out.mutable_dht_peer_hello();
+  w->set_peer_id(m.peer_id.to_hex());
+  put_metadata(m.metadata, w->mutable_metadata());
+  w->set_public_key(m.public_key);
+  w->set_nonce(m.nonce);
 }
 
-std::string decode_frame(const v1::Frame& in, core::Frame& f, std::string_view* reason) {
-  std::string error = decode_body(in, f);
-  if (reason != nullptr && !error.empty())
-    *reason = error.ends_with(kBadIdSuffix) ? "bad_peer_id" : "malformed";
-  return error;
+void put(const msg::DhtPeerConnected& m, v1::Frame& out) {
+  auto* w = out.mutable_dht_peer_connected();
+  w->set_node_id(m.node_id.to_hex());
+  put_metadata(m.metadata, w->mutable_metadata());
+  w->set_public_key(m.public_key);
+  w->set_nonce(m.nonce);
+  w->set_signature(m.signature);
+  put_chain(m.chain, w->mutable_chain());
 }
 
-namespace {
+void put(const msg::DhtPeerProof& m, v1::Frame& out) {
+  auto* w = out.mutable_dht_peer_proof();
+  w->set_signature(m.signature);
+  put_chain(m.chain, w->mutable_chain());
+}
 
-std::string decode_body(const v1::Frame& in, core::Frame& f) {
+void put(const msg::Ping&, v1::Frame& out) { out.mutable_ping(); }
+void put(const msg::Pong&, v1::Frame& out) { out.mutable_pong(); }
+
+void put(const msg::FindNode& m, v1::Frame& out) {
+  out.mutable_find_node()->set_target(m.target.to_hex());
+}
+
+void put(const msg::FindNodeResponse& m, v1::Frame& out) {
+  put_peers(m.nodes, out.mutable_find_node_response()->mutable_nodes());
+}
+
+void put(const msg::CreateInvitationForPeer& m, v1::Frame& out) {
+  auto* w = out.mutable_create_invitation_for_peer();
+  w->set_target_node_id(m.target_node_id.to_hex());
+  put_metadata(m.target_metadata, w->mutable_target_metadata());
+}
+
+void put(const msg::InvitationCreated& m, v1::Frame& out) {
+  auto* w = out.mutable_invitation_created();
+  put_invitation(m.invitation, w->mutable_invitation());
+  put_chain(m.inviter_chain, w->mutable_inviter_chain());
+}
+
+void put(const msg::Register& m, v1::Frame& out) {
+  auto* w = out.mutable_register_();
+  w->set_node_id(m.node_id.to_hex());
+  put_metadata(m.metadata, w->mutable_metadata());
+  w->set_bridge_auth(m.bridge_auth);
+  w->set_genesis_auth(m.genesis_auth);
+}
+
+void put(const msg::Registered& m, v1::Frame& out) {
+  auto* w = out.mutable_registered();
+  put_peers(m.members, w->mutable_members());
+  if (!m.bridge_invitation.signature.empty())
+    put_invitation(m.bridge_invitation, w->mutable_bridge_invitation());
+}
+
+void put(const msg::GetPeersOrGenesis&, v1::Frame& out) { out.mutable_get_peers_or_genesis(); }
+
+void put(const msg::PeersOrGenesis& m, v1::Frame& out) {
+  auto* w = out.mutable_peers_or_genesis();
+  w->set_is_genesis(m.is_genesis);
+  w->set_onboarding_started(m.onboarding_started);
+  put_peers(m.peers, w->mutable_peers());
+  if (!m.designation.signature.empty()) put_invitation(m.designation, w->mutable_designation());
+  put_chain(m.chain, w->mutable_chain());
+}
+
+void put(const msg::GetOnboardingPeer& m, v1::Frame& out) {
+  auto* w = out.mutable_get_onboarding_peer();
+  w->set_new_node_id(m.new_node_id.to_hex());
+  put_metadata(m.new_node_metadata, w->mutable_new_node_metadata());
+}
+
+void put(const msg::OnboardingPeerResponse& m, v1::Frame& out) {
+  auto* w = out.mutable_onboarding_peer_response();
+  if (m.helper) put_peer(*m.helper, w->mutable_helper());
+  put_invitation(m.invitation, w->mutable_invitation());
+  put_chain(m.inviter_chain, w->mutable_inviter_chain());
+  w->set_unanswered_requests(m.unanswered_requests);
+}
+
+void put(const msg::SendInvitation& m, v1::Frame& out) {
+  auto* w = out.mutable_send_invitation();
+  put_invitation(m.invitation, w->mutable_invitation());
+  put_chain(m.inviter_chain, w->mutable_inviter_chain());
+  if (m.inviter) put_peer(*m.inviter, w->mutable_inviter());
+}
+
+void put(const msg::InvitationAccepted& m, v1::Frame& out) {
+  auto* w = out.mutable_invitation_accepted();
+  put_invitation(m.invitation, w->mutable_invitation());
+  put_token(m.token, w->mutable_token());
+}
+
+void put(const msg::MembershipTokenGranted& m, v1::Frame& out) {
+  put_token(m.token, out.mutable_membership_token_granted()->mutable_token());
+}
+
+void put(const msg::PeerIntroduction& m, v1::Frame& out) {
+  put_peers(m.peers, out.mutable_peer_introduction()->mutable_peers());
+}
+
+void put(const msg::MemberJoined& m, v1::Frame& out) {
+  put_peer(m.member, out.mutable_member_joined()->mutable_member());
+}
+
+void put(const msg::BridgeHealthUpdate& m, v1::Frame& out) {
+  auto* w = out.mutable_bridge_health_update();
+  w->set_connected_peers(m.connected_peers);
+  w->set_healthy(m.healthy);
+}
+
+void put(const msg::OnboardingFailed& m, v1::Frame& out) {
+  auto* w = out.mutable_onboarding_failed();
+  w->set_error(m.error);
+  w->set_code(m.code);
+}
+
+void put(const msg::Error& m, v1::Frame& out) {
+  auto* w = out.mutable_error();
+  w->set_code(m.code);
+  w->set_message(m.message);
+}
+
+// One decoder per message: the wire message into the core's type, the
+// first problem into `error`.
+void get(const v1::DhtPeerHello& w, msg::DhtPeerHello& m, std::string& error) {
+  m.peer_id = id(w.peer_id(), "dht_peer_hello.peer_id", error);
+  get_metadata(w.metadata(), m.metadata);
+  m.public_key = w.public_key();
+  m.nonce = w.nonce();
+}
+
+void get(const v1::DhtPeerConnected& w, msg::DhtPeerConnected& m, std::string& error) {
+  m.node_id = id(w.node_id(), "dht_peer_connected.node_id", error);
+  get_metadata(w.metadata(), m.metadata);
+  m.public_key = w.public_key();
+  m.nonce = w.nonce();
+  m.signature = w.signature();
+  get_chain(w.chain(), m.chain, error);
+}
+
+void get(const v1::DhtPeerProof& w, msg::DhtPeerProof& m, std::string& error) {
+  m.signature = w.signature();
+  get_chain(w.chain(), m.chain, error);
+}
+
+void get(const v1::Ping&, msg::Ping&, std::string&) {}
+void get(const v1::Pong&, msg::Pong&, std::string&) {}
+void get(const v1::GetPeersOrGenesis&, msg::GetPeersOrGenesis&, std::string&) {}
+
+void get(const v1::FindNode& w, msg::FindNode& m, std::string& error) {
+  m.target = id(w.target(), "find_node.target", error);
+}
+
+void get(const v1::FindNodeResponse& w, msg::FindNodeResponse& m, std::string& error) {
+  get_peers(w.nodes(), m.nodes, error);
+}
+
+void get(const v1::CreateInvitationForPeer& w, msg::CreateInvitationForPeer& m,
+         std::string& error) {
+  m.target_node_id = id(w.target_node_id(), "create_invitation_for_peer.target_node_id", error);
+  get_metadata(w.target_metadata(), m.target_metadata);
+}
+
+void get(const v1::InvitationCreated& w, msg::InvitationCreated& m, std::string& error) {
+  get_invitation(w.invitation(), m.invitation, error);
+  get_chain(w.inviter_chain(), m.inviter_chain, error);
+}
+
+void get(const v1::Register& w, msg::Register& m, std::string& error) {
+  m.node_id = id(w.node_id(), "register.node_id", error);
+  get_metadata(w.metadata(), m.metadata);
+  m.bridge_auth = w.bridge_auth();
+  m.genesis_auth = w.genesis_auth();
+}
+
+void get(const v1::Registered& w, msg::Registered& m, std::string& error) {
+  get_peers(w.members(), m.members, error);
+  if (w.has_bridge_invitation()) get_invitation(w.bridge_invitation(), m.bridge_invitation, error);
+}
+
+void get(const v1::PeersOrGenesis& w, msg::PeersOrGenesis& m, std::string& error) {
+  m.is_genesis = w.is_genesis();
+  m.onboarding_started = w.onboarding_started();
+  get_peers(w.peers(), m.peers, error);
+  if (w.has_designation()) get_invitation(w.designation(), m.designation, error);
+  get_chain(w.chain(), m.chain, error);
+}
+
+void get(const v1::GetOnboardingPeer& w, msg::GetOnboardingPeer& m, std::string& error) {
+  m.new_node_id = id(w.new_node_id(), "get_onboarding_peer.new_node_id", error);
+  get_metadata(w.new_node_metadata(), m.new_node_metadata);
+}
+
+void get(const v1::OnboardingPeerResponse& w, msg::OnboardingPeerResponse& m, std::string& error) {
+  if (w.has_helper()) m.helper = get_peer(w.helper(), "onboarding_peer_response.helper", error);
+  get_invitation(w.invitation(), m.invitation, error);
+  get_chain(w.inviter_chain(), m.inviter_chain, error);
+  m.unanswered_requests = w.unanswered_requests();
+}
+
+void get(const v1::SendInvitation& w, msg::SendInvitation& m, std::string& error) {
+  get_invitation(w.invitation(), m.invitation, error);
+  get_chain(w.inviter_chain(), m.inviter_chain, error);
+  if (w.has_inviter()) m.inviter = get_peer(w.inviter(), "send_invitation.inviter", error);
+}
+
+void get(const v1::InvitationAccepted& w, msg::InvitationAccepted& m, std::string& error) {
+  get_invitation(w.invitation(), m.invitation, error);
+  get_token(w.token(), m.token, error);
+}
+
+void get(const v1::MembershipTokenGranted& w, msg::MembershipTokenGranted& m, std::string& error) {
+  get_token(w.token(), m.token, error);
+}
+
+void get(const v1::PeerIntroduction& w, msg::PeerIntroduction& m, std::string& error) {
+  get_peers(w.peers(), m.peers, error);
+}
+
+void get(const v1::MemberJoined& w, msg::MemberJoined& m, std::string& error) {
+  m.member = get_peer(w.member(), "member_joined.member", error);
+}
+
+void get(const v1::BridgeHealthUpdate& w, msg::BridgeHealthUpdate& m, std::string&) {
+  m.connected_peers = w.connected_peers();
+  m.healthy = w.healthy();
+}
+
+void get(const v1::OnboardingFailed& w, msg::OnboardingFailed& m, std::string&) {
+  m.error = w.error();
+  m.code = w.code();
+}
+
+void get(const v1::Error& w, msg::Error& m, std::string&) {
+  m.code = w.code();
+  m.message = w.message();
+}
+
+// Decodes `wire` as a T into `out`'s body.
+template <class T, class Wire>
+void decode_as(const Wire& wire, core::Message& out, std::string& error) {
+  T m;
+  get(wire, m, error);
+  out.body = std::move(m);
+}
+
+std::string decode_body(const v1::Frame& in, core::Message& out) {
   std::string error;
-  f = core::Frame{};
-  f.request_id = in.request_id();
+  out.request_id = in.request_id();
   switch (in.body_case()) {
     case v1::Frame::kDhtPeerHello:
-      f.type = MessageType::kDhtPeerHello;
-      f.node_id = id(in.dht_peer_hello().peer_id(), "dht_peer_hello.peer_id", error);
-      get_metadata(in.dht_peer_hello().metadata(), f.metadata);
-      f.public_key = in.dht_peer_hello().public_key();
-      f.nonce = in.dht_peer_hello().nonce();
+      decode_as<msg::DhtPeerHello>(in.dht_peer_hello(), out, error);
       break;
     case v1::Frame::kDhtPeerConnected:
-      f.type = MessageType::kDhtPeerConnected;
-      f.node_id = id(in.dht_peer_connected().node_id(), "dht_peer_connected.node_id", error);
-      get_metadata(in.dht_peer_connected().metadata(), f.metadata);
-      f.public_key = in.dht_peer_connected().public_key();
-      f.nonce = in.dht_peer_connected().nonce();
-      f.signature = in.dht_peer_connected().signature();
-      get_chain(in.dht_peer_connected().chain(), f.chain, error);
+      decode_as<msg::DhtPeerConnected>(in.dht_peer_connected(), out, error);
       break;
     case v1::Frame::kDhtPeerProof:
-      f.type = MessageType::kDhtPeerProof;
-      f.signature = in.dht_peer_proof().signature();
-      get_chain(in.dht_peer_proof().chain(), f.chain, error);
+      decode_as<msg::DhtPeerProof>(in.dht_peer_proof(), out, error);
       break;
     case v1::Frame::kPing:
-      f.type = MessageType::kPing;
+      decode_as<msg::Ping>(in.ping(), out, error);
       break;
     case v1::Frame::kPong:
-      f.type = MessageType::kPong;
+      decode_as<msg::Pong>(in.pong(), out, error);
       break;
     case v1::Frame::kFindNode:
-      f.type = MessageType::kFindNode;
-      f.target = id(in.find_node().target(), "find_node.target", error);
+      decode_as<msg::FindNode>(in.find_node(), out, error);
       break;
     case v1::Frame::kFindNodeResponse:
-      f.type = MessageType::kFindNodeResponse;
-      get_peers(in.find_node_response().nodes(), f.nodes, error);
+      decode_as<msg::FindNodeResponse>(in.find_node_response(), out, error);
       break;
     case v1::Frame::kCreateInvitationForPeer:
-      f.type = MessageType::kCreateInvitationForPeer;
-      f.target = id(in.create_invitation_for_peer().target_node_id(),
-                    "create_invitation_for_peer.target_node_id", error);
-      get_metadata(in.create_invitation_for_peer().target_metadata(), f.metadata);
+      decode_as<msg::CreateInvitationForPeer>(in.create_invitation_for_peer(), out, error);
       break;
     case v1::Frame::kInvitationCreated:
-      f.type = MessageType::kInvitationCreated;
-      get_invitation(in.invitation_created().invitation(), f.invitation, error);
-      get_chain(in.invitation_created().inviter_chain(), f.chain, error);
+      decode_as<msg::InvitationCreated>(in.invitation_created(), out, error);
       break;
     case v1::Frame::kRegister:
-      f.type = MessageType::kRegister;
-      f.node_id = id(in.register_().node_id(), "register.node_id", error);
-      get_metadata(in.register_().metadata(), f.metadata);
-      f.text = in.register_().bridge_auth();
-      f.genesis_auth = in.register_().genesis_auth();
+      decode_as<msg::Register>(in.register_(), out, error);
       break;
     case v1::Frame::kRegistered:
-      f.type = MessageType::kRegistered;
-      get_peers(in.registered().members(), f.nodes, error);
-      if (in.registered().has_bridge_invitation())
-        get_invitation(in.registered().bridge_invitation(), f.invitation, error);
+      decode_as<msg::Registered>(in.registered(), out, error);
       break;
     case v1::Frame::kGetPeersOrGenesis:
-      f.type = MessageType::kGetPeersOrGenesis;
+      decode_as<msg::GetPeersOrGenesis>(in.get_peers_or_genesis(), out, error);
       break;
     case v1::Frame::kPeersOrGenesis:
-      f.type = MessageType::kPeersOrGenesis;
-      f.flag = in.peers_or_genesis().is_genesis();
-      f.onboarding_started = in.peers_or_genesis().onboarding_started();
-      get_peers(in.peers_or_genesis().peers(), f.nodes, error);
-      if (in.peers_or_genesis().has_designation())
-        get_invitation(in.peers_or_genesis().designation(), f.invitation, error);
-      get_chain(in.peers_or_genesis().chain(), f.chain, error);
+      decode_as<msg::PeersOrGenesis>(in.peers_or_genesis(), out, error);
       break;
     case v1::Frame::kGetOnboardingPeer:
-      f.type = MessageType::kGetOnboardingPeer;
-      f.target =
-          id(in.get_onboarding_peer().new_node_id(), "get_onboarding_peer.new_node_id", error);
-      get_metadata(in.get_onboarding_peer().new_node_metadata(), f.metadata);
+      decode_as<msg::GetOnboardingPeer>(in.get_onboarding_peer(), out, error);
       break;
-    case v1::Frame::kOnboardingPeerResponse: {
-      f.type = MessageType::kOnboardingPeerResponse;
-      const auto& m = in.onboarding_peer_response();
-      if (m.has_helper()) {
-        core::PeerInfo helper;
-        helper.node_id = id(m.helper().node_id(), "onboarding_peer_response.helper", error);
-        get_metadata(m.helper().metadata(), helper.metadata);
-        f.nodes.push_back(std::move(helper));
-      }
-      get_invitation(m.invitation(), f.invitation, error);
-      get_chain(m.inviter_chain(), f.chain, error);
-      f.count = m.unanswered_requests();
+    case v1::Frame::kOnboardingPeerResponse:
+      decode_as<msg::OnboardingPeerResponse>(in.onboarding_peer_response(), out, error);
       break;
-    }
-    case v1::Frame::kSendInvitation: {
-      f.type = MessageType::kSendInvitation;
-      const auto& m = in.send_invitation();
-      get_invitation(m.invitation(), f.invitation, error);
-      get_chain(m.inviter_chain(), f.chain, error);
-      if (m.has_inviter()) {
-        core::PeerInfo inviter;
-        inviter.node_id = id(m.inviter().node_id(), "send_invitation.inviter", error);
-        get_metadata(m.inviter().metadata(), inviter.metadata);
-        f.nodes.push_back(std::move(inviter));
-      }
+    case v1::Frame::kSendInvitation:
+      decode_as<msg::SendInvitation>(in.send_invitation(), out, error);
       break;
-    }
     case v1::Frame::kInvitationAccepted:
-      f.type = MessageType::kInvitationAccepted;
-      get_invitation(in.invitation_accepted().invitation(), f.invitation, error);
-      get_token(in.invitation_accepted().token(), f.token, error);
+      decode_as<msg::InvitationAccepted>(in.invitation_accepted(), out, error);
       break;
     case v1::Frame::kMembershipTokenGranted:
-      f.type = MessageType::kMembershipTokenGranted;
-      get_token(in.membership_token_granted().token(), f.token, error);
+      decode_as<msg::MembershipTokenGranted>(in.membership_token_granted(), out, error);
       break;
     case v1::Frame::kPeerIntroduction:
-      f.type = MessageType::kPeerIntroduction;
-      get_peers(in.peer_introduction().peers(), f.nodes, error);
+      decode_as<msg::PeerIntroduction>(in.peer_introduction(), out, error);
       break;
-    case v1::Frame::kMemberJoined: {
-      f.type = MessageType::kMemberJoined;
-      core::PeerInfo member;
-      member.node_id = id(in.member_joined().member().node_id(), "member_joined.member", error);
-      get_metadata(in.member_joined().member().metadata(), member.metadata);
-      f.nodes.push_back(std::move(member));
+    case v1::Frame::kMemberJoined:
+      decode_as<msg::MemberJoined>(in.member_joined(), out, error);
       break;
-    }
     case v1::Frame::kBridgeHealthUpdate:
-      f.type = MessageType::kBridgeHealthUpdate;
-      f.count = in.bridge_health_update().connected_peers();
-      f.flag = in.bridge_health_update().healthy();
+      decode_as<msg::BridgeHealthUpdate>(in.bridge_health_update(), out, error);
       break;
     case v1::Frame::kOnboardingFailed:
-      f.type = MessageType::kOnboardingFailed;
-      f.text = in.onboarding_failed().error();
-      f.code = in.onboarding_failed().code();
+      decode_as<msg::OnboardingFailed>(in.onboarding_failed(), out, error);
       break;
     case v1::Frame::kError:
-      f.type = MessageType::kError;
-      f.code = in.error().code();
-      f.text = in.error().message();
+      decode_as<msg::Error>(in.error(), out, error);
       break;
     case v1::Frame::BODY_NOT_SET:
       return "frame has no message (unknown or missing message type)";
@@ -458,4 +493,18 @@ std::string decode_body(const v1::Frame& in, core::Frame& f) {
 }
 
 }  // namespace
+
+void encode_frame(const core::Message& in, v1::Frame& out) {
+  out.Clear();
+  out.set_request_id(in.request_id);
+  std::visit([&](const auto& m) { put(m, out); }, in.body);
+}
+
+std::string decode_frame(const v1::Frame& in, core::Message& out, std::string_view* reason) {
+  std::string error = decode_body(in, out);
+  if (reason != nullptr && !error.empty())
+    *reason = error.ends_with(kBadIdSuffix) ? "bad_peer_id" : "malformed";
+  return error;
+}
+
 }  // namespace yz::runtime

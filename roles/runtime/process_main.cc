@@ -185,8 +185,8 @@ int run_role_process(core::Role role, int argc, char** argv) {
           [&](core::LinkId link, std::string_view reason) {
             process->on_link_closed(link, reason);
           },
-          [&](core::LinkId link, core::Frame&& frame) {
-            process->on_frame(link, std::move(frame));
+          [&](core::LinkId link, core::Message&& message) {
+            process->on_frame(link, std::move(message));
           },
           [&](core::LinkId link, std::string_view reason, const std::string& problem) {
             refused_frames[reason].Increment();

@@ -217,14 +217,14 @@ class Stream {
                               " bytes is not a yz.v1.Frame (protobuf parse failed)");
       return false;
     }
-    core::Frame frame;
+    core::Message message;
     std::string_view reason;
-    std::string problem = decode_frame(wire, frame, &reason);
+    std::string problem = decode_frame(wire, message, &reason);
     if (!problem.empty()) {
       refuse(reason, std::move(problem));
       return false;
     }
-    transport_.post_frame(id_, std::move(frame));
+    transport_.post_frame(id_, std::move(message));
     return true;
   }
 
@@ -550,11 +550,11 @@ core::LinkId Transport::dial(const std::string& address) {
   return id;
 }
 
-void Transport::send(core::LinkId link, const core::Frame& frame) {
+void Transport::send(core::LinkId link, const core::Message& message) {
   auto it = impl_->streams.find(link);
   if (it == impl_->streams.end()) return;
   v1::Frame wire;
-  encode_frame(frame, wire);
+  encode_frame(message, wire);
   it->second->send(serialize(wire));
 }
 
@@ -589,10 +589,10 @@ void Transport::post_opened(core::LinkId link) {
   });
 }
 
-void Transport::post_frame(core::LinkId link, core::Frame&& frame) {
-  boost::asio::post(impl_->io, [this, link, frame = std::move(frame)]() mutable {
+void Transport::post_frame(core::LinkId link, core::Message&& message) {
+  boost::asio::post(impl_->io, [this, link, message = std::move(message)]() mutable {
     if (impl_->streams.contains(link) && impl_->events.frame)
-      impl_->events.frame(link, std::move(frame));
+      impl_->events.frame(link, std::move(message));
   });
 }
 

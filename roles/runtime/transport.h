@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "roles/core/env.h"
-#include "roles/core/frame.h"
+#include "roles/core/message.h"
 
 namespace grpc {
 class ChannelCredentials;
@@ -49,7 +49,7 @@ class Transport {
     std::function<void(core::LinkId)> accepted;
     std::function<void(core::LinkId)> opened;
     std::function<void(core::LinkId, std::string_view reason)> closed;
-    std::function<void(core::LinkId, core::Frame&&)> frame;
+    std::function<void(core::LinkId, core::Message&&)> frame;
     // A frame refused before the core saw it (one of kRefusedFrameReasons);
     // the link is closed after it.
     std::function<void(core::LinkId, std::string_view reason, const std::string& problem)> refused;
@@ -71,7 +71,7 @@ class Transport {
 
   // Called on the io thread, by the core through its Env.
   core::LinkId dial(const std::string& address);
-  void send(core::LinkId link, const core::Frame& frame);
+  void send(core::LinkId link, const core::Message& message);
   void close(core::LinkId link, std::string_view reason);
   // The address of the link's other end without its port; "" once the link
   // is closed or when gRPC did not say.
@@ -87,7 +87,7 @@ class Transport {
   core::LinkId next_link_id();
   void post_accepted(std::shared_ptr<Stream> stream);
   void post_opened(core::LinkId link);
-  void post_frame(core::LinkId link, core::Frame&& frame);
+  void post_frame(core::LinkId link, core::Message&& message);
   // The stream has already chosen its close status; this counts, logs and
   // tells the core.
   void post_refused(core::LinkId link, std::string_view reason, std::string problem);

@@ -1,5 +1,5 @@
 // libFuzzer target: the frame decoder. Bytes from a peer become a
-// yz.v1.Frame (protobuf parse) and then a core::Frame (decode_frame, which
+// yz.v1.Frame (protobuf parse) and then a core::Message (decode_frame, which
 // must refuse what the core cannot take, never crash). A frame it accepts
 // must survive the way back: encoding it and decoding again succeeds and
 // encodes to the same bytes.
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "google/protobuf/stubs/logging.h"
-#include "roles/core/frame.h"
+#include "roles/core/message.h"
 #include "roles/runtime/frame_codec.h"
 #include "yz/v1/peer.pb.h"
 
@@ -23,14 +23,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   yz::v1::Frame wire;
   if (!wire.ParseFromArray(data, static_cast<int>(size))) return 0;
-  yz::core::Frame frame;
+  yz::core::Message frame;
   if (!yz::runtime::decode_frame(wire, frame).empty()) return 0;
 
   yz::v1::Frame again;
   yz::runtime::encode_frame(frame, again);
   std::string first;
   if (!again.SerializeToString(&first)) std::abort();
-  yz::core::Frame round_trip;
+  yz::core::Message round_trip;
   const std::string problem = yz::runtime::decode_frame(again, round_trip);
   if (!problem.empty()) std::abort();  // we encoded something we refuse to decode
   yz::v1::Frame twice;

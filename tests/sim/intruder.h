@@ -75,9 +75,10 @@ class Intruder : public core::Process {
   void start() override { schedule(60 * core::kSecond); }
   void stop() override { running_ = false; }
   void on_link_accepted(core::LinkId link) override { env_.close(link); }
-  void on_frame(core::LinkId link, core::Frame&& frame) override {
-    if (frame.type == core::MessageType::kError) errors_.insert(frame.code);
-    if (frame.type == core::MessageType::kDhtPeerConnected) on_connected(link, frame);
+  void on_frame(core::LinkId link, core::Message&& message) override {
+    if (const auto* error = message.get<core::msg::Error>()) errors_.insert(error->code);
+    if (const auto* connected = message.get<core::msg::DhtPeerConnected>())
+      on_connected(link, *connected);
   }
   core::ProcessStatus status() override {
     core::ProcessStatus s;
@@ -92,12 +93,12 @@ class Intruder : public core::Process {
 
  protected:
   // The acceptor's answer to the intruder's hello.
-  virtual void on_connected(core::LinkId link, const core::Frame& connected) = 0;
+  virtual void on_connected(core::LinkId link, const core::msg::DhtPeerConnected& connected) = 0;
 
   // A hello claiming `id`, otherwise as an honest node's.
-  core::Frame hello_as(const core::NodeId& id) const {
-    core::Frame hello = core::Frame::Of(core::MessageType::kDhtPeerHello);
-    hello.node_id = id;
+  core::msg::DhtPeerHello hello_as(const core::NodeId& id) const {
+    core::msg::DhtPeerHello hello;
+    hello.peer_id = id;
     hello.metadata.role = core::Role::kNode;
     hello.metadata.address = config_.name;
     hello.metadata.protocol_version = config_.protocol_version;
@@ -105,9 +106,7 @@ class Intruder : public core::Process {
   }
   // DHT traffic, as if the intruder had been let in.
   void send_find_node(core::LinkId link, const core::NodeId& target) {
-    core::Frame find = core::Frame::Of(core::MessageType::kFindNode, 1);
-    find.target = target;
-    env_.send(link, std::move(find));
+    env_.send(link, core::Message(core::msg::FindNode{target}, 1));
   }
 
   core::Env& env_;

@@ -20,7 +20,6 @@ namespace yz::sim {
 namespace {
 
 using core::CredentialChain;
-using core::Frame;
 using core::LinkId;
 using core::MessageType;
 using testing::load_or_die;
@@ -37,7 +36,7 @@ class Outsider : public testing::Intruder {
         genesis_chain_(std::move(genesis_chain)) {}
 
   void on_link_opened(LinkId link) override {
-    Frame hello = hello_as(config_.node_id);
+    core::msg::DhtPeerHello hello = hello_as(config_.node_id);
     auth_.add_to_hello(link, hello);
     env_.send(link, std::move(hello));
   }
@@ -46,8 +45,8 @@ class Outsider : public testing::Intruder {
   int proofs_ = 0;
 
  private:
-  void on_connected(LinkId link, const Frame& connected) override {
-    Frame proof;
+  void on_connected(LinkId link, const core::msg::DhtPeerConnected& connected) override {
+    core::msg::DhtPeerProof proof;
     if (!auth_.check_connected(link, connected, proof).empty()) return;
     proof.chain = next_lie();
     env_.send(link, std::move(proof));

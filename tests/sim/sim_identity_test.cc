@@ -23,7 +23,6 @@
 namespace yz::sim {
 namespace {
 
-using core::Frame;
 using core::LinkId;
 using core::MessageType;
 using testing::load_or_die;
@@ -44,7 +43,7 @@ class Liar : public testing::Intruder {
   using Intruder::Intruder;
 
   void on_link_opened(LinkId link) override {
-    Frame hello = hello_as(Phantom()->node_id());
+    core::msg::DhtPeerHello hello = hello_as(Phantom()->node_id());
     hello.nonce = std::string(core::kNonceBytes, 'n');
     const bool steal = (attempts_++ % 2) == 1;
     hello.public_key = steal ? Phantom()->public_key() : config_.identity->public_key();
@@ -55,8 +54,8 @@ class Liar : public testing::Intruder {
   int attempts_ = 0;
 
  private:
-  void on_connected(LinkId link, const Frame& connected) override {
-    Frame proof = Frame::Of(MessageType::kDhtPeerProof);
+  void on_connected(LinkId link, const core::msg::DhtPeerConnected& connected) override {
+    core::msg::DhtPeerProof proof;
     proof.signature = config_.identity->sign(
         core::handshake_message('D', connected.nonce, Phantom()->node_id(), connected.node_id));
     env_.send(link, std::move(proof));

@@ -242,7 +242,7 @@ TEST(BootstrapAuthTest, SignedHelloWithoutProofIsClosedAtTheDeadline) {
   HandshakeAuth client(client_env, client_key);
   const LinkId link = env.new_link();
   bootstrap->on_link_accepted(link);
-  Frame hello = Hello(Peer(client_key->node_id(), "client"));
+  auto hello = As<msg::DhtPeerHello>(Hello(Peer(client_key->node_id(), "client")));
   client.add_to_hello(link, hello);
   bootstrap->on_frame(link, std::move(hello));
   ASSERT_EQ(env.sent_on(link).back().type, MessageType::kDhtPeerConnected);

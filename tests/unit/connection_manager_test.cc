@@ -103,7 +103,7 @@ TEST_F(ConnectionManagerTest, PongRecordsRoundTrip) {
 TEST_F(ConnectionManagerTest, UnknownPongIsIgnoredAndNeverDelivered) {
   auto& manager = Established();
   int delivered = 0;
-  manager.attach_dht_listener([&](ConnectionManager&, Frame&&) { ++delivered; });
+  manager.attach_dht_listener([&](ConnectionManager&, Message&&) { ++delivered; });
   EXPECT_EQ(manager.handle_frame(Frame::Of(MessageType::kPong, 999)),
             ConnectionManager::Delivery::kPong);
   EXPECT_EQ(manager.last_rtt(), -1);
@@ -144,21 +144,20 @@ TEST_F(ConnectionManagerTest, DropsAndCountsFrameWithoutListener) {
 
 TEST_F(ConnectionManagerTest, DeliversToListener) {
   auto& manager = Established();
-  std::vector<Frame> got;
+  std::vector<Message> got;
   ConnectionManager* from = nullptr;
-  ASSERT_TRUE(manager.attach_dht_listener([&](ConnectionManager& m, Frame&& f) {
+  ASSERT_TRUE(manager.attach_dht_listener([&](ConnectionManager& m, Message&& f) {
     from = &m;
     got.push_back(std::move(f));
   }));
-  Frame find = Frame::Of(MessageType::kFindNode, 11);
-  find.target = NodeId::from_words(1, 2, 3);
-  EXPECT_EQ(manager.handle_frame(std::move(find)), ConnectionManager::Delivery::kDelivered);
+  EXPECT_EQ(manager.handle_frame(Message(msg::FindNode{NodeId::from_words(1, 2, 3)}, 11)),
+            ConnectionManager::Delivery::kDelivered);
 
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(from, &manager);
-  EXPECT_EQ(got[0].type, MessageType::kFindNode);
+  ASSERT_TRUE(got[0].is<msg::FindNode>());
   EXPECT_EQ(got[0].request_id, 11u);
-  EXPECT_EQ(got[0].target, NodeId::from_words(1, 2, 3));
+  EXPECT_EQ(got[0].get<msg::FindNode>()->target, NodeId::from_words(1, 2, 3));
   EXPECT_EQ(manager.dropped_no_handler(), 0u);
   EXPECT_EQ(Sample(env_.metrics(), kNoHandler), 0.0);  // at 0 from the start
 }
@@ -168,8 +167,8 @@ TEST_F(ConnectionManagerTest, AttachIsIdempotent) {
   auto& manager = Established();
   int first = 0;
   int second = 0;
-  EXPECT_TRUE(manager.attach_dht_listener([&](ConnectionManager&, Frame&&) { ++first; }));
-  EXPECT_FALSE(manager.attach_dht_listener([&](ConnectionManager&, Frame&&) { ++second; }));
+  EXPECT_TRUE(manager.attach_dht_listener([&](ConnectionManager&, Message&&) { ++first; }));
+  EXPECT_FALSE(manager.attach_dht_listener([&](ConnectionManager&, Message&&) { ++second; }));
   EXPECT_TRUE(manager.dht_listener_attached());
 
   manager.handle_frame(Frame::Of(MessageType::kFindNode, 1));
@@ -205,7 +204,7 @@ TEST_F(ConnectionManagerTest, QueuesUntilEstablishedThenFlushesInOrder) {
 TEST_F(ConnectionManagerTest, TakePendingHandsOverAndEmpties) {
   manager_.send(Frame::Of(MessageType::kFindNode, 1));
   manager_.send(Frame::Of(MessageType::kFindNodeResponse, 2));
-  std::vector<Frame> taken = manager_.take_pending();
+  std::vector<Message> taken = manager_.take_pending();
   ASSERT_EQ(taken.size(), 2u);
   EXPECT_EQ(taken[0].request_id, 1u);
   EXPECT_EQ(taken[1].request_id, 2u);

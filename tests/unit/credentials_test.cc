@@ -243,8 +243,8 @@ class NewcomerTest : public ::testing::Test {
     link_ = env_.dials[0].link;
     member_->on_link_opened(link_);
     // Play the bootstrap's side of the handshake, proof included.
-    Frame hello = env_.sent.back().frame;
-    Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+    const auto hello = As<msg::DhtPeerHello>(env_.sent.back().frame);
+    msg::DhtPeerConnected connected;
     connected.node_id = bootstrap_key_->node_id();
     connected.metadata.protocol_version = 1;
     ASSERT_EQ(bootstrap_auth_.check_hello(link_, hello, connected), "");

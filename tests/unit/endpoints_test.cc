@@ -27,7 +27,7 @@ class FakeProcess : public core::Process {
   void on_link_accepted(core::LinkId) override {}
   void on_link_opened(core::LinkId) override {}
   void on_link_closed(core::LinkId, std::string_view) override {}
-  void on_frame(core::LinkId, core::Frame&&) override {}
+  void on_frame(core::LinkId, core::Message&&) override {}
   core::ProcessStatus status() override {
     ++status_calls;
     return fixed;

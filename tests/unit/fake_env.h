@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "roles/core/env.h"
-#include "roles/core/frame.h"
 #include "roles/metrics/registry.h"
 #include "roles/metrics/text_serializer.h"
+#include "tests/unit/flat_frame.h"
 
 namespace yz::core::testing {
 
@@ -24,6 +24,7 @@ namespace yz::core::testing {
 // every test is deterministic and needs no sleeps.
 class FakeEnv : public Env {
  public:
+  // Sent messages, recorded in their flat test view (flat_frame.h).
   struct Sent {
     LinkId link;
     Frame frame;
@@ -47,7 +48,9 @@ class FakeEnv : public Env {
   }
   void cancel_timer(TimerId timer) override { timers_.erase(timer); }
 
-  void send(LinkId link, Frame frame) override { sent.push_back(Sent{link, std::move(frame)}); }
+  void send(LinkId link, Message&& message) override {
+    sent.push_back(Sent{link, ToFrame(message)});
+  }
 
   LinkId dial(const std::string& address) override {
     const LinkId link = new_link();

@@ -89,7 +89,7 @@ class Sender : public Process {
   void on_link_accepted(LinkId) override {}
   void on_link_opened(LinkId) override {}
   void on_link_closed(LinkId, std::string_view) override {}
-  void on_frame(LinkId, Frame&&) override {}
+  void on_frame(LinkId, Message&&) override {}
   ProcessStatus status() override { return {}; }
   std::size_t peers_missing_handler() override { return 0; }
   Env& env_;

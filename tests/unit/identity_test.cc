@@ -136,9 +136,9 @@ struct Pair {
   std::shared_ptr<const Identity> d = Key(11), a = Key(12);
   HandshakeAuth dialler{env_d, d}, acceptor{env_a, a};
 
-  Frame Hello(const Identity& as) {
-    Frame hello = Frame::Of(MessageType::kDhtPeerHello);
-    hello.node_id = as.node_id();
+  msg::DhtPeerHello Hello(const Identity& as) {
+    msg::DhtPeerHello hello;
+    hello.peer_id = as.node_id();
     dialler.add_to_hello(1, hello);
     return hello;
   }
@@ -146,32 +146,32 @@ struct Pair {
 
 TEST(HandshakeAuthTest, HonestHandshakeSucceedsBothWays) {
   Pair p;
-  Frame hello = p.Hello(*p.d);
-  Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+  msg::DhtPeerHello hello = p.Hello(*p.d);
+  msg::DhtPeerConnected connected;
   connected.node_id = p.a->node_id();
   ASSERT_EQ(p.acceptor.check_hello(7, hello, connected), "");
   EXPECT_TRUE(p.acceptor.awaiting_proof(7));
-  Frame proof;
+  msg::DhtPeerProof proof;
   ASSERT_EQ(p.dialler.check_connected(1, connected, proof), "");
-  EXPECT_EQ(proof.type, MessageType::kDhtPeerProof);
+  EXPECT_EQ(proof.signature.size(), kSignatureBytes);
   EXPECT_EQ(p.acceptor.check_proof(7, proof), "");
   EXPECT_FALSE(p.acceptor.awaiting_proof(7));
 }
 
 TEST(HandshakeAuthTest, HelloClaimingAnotherIdIsRefused) {
   Pair p;
-  Frame hello = p.Hello(*p.d);
-  hello.node_id = Key(99)->node_id();  // someone else's id, our key
-  Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+  msg::DhtPeerHello hello = p.Hello(*p.d);
+  hello.peer_id = Key(99)->node_id();  // someone else's id, our key
+  msg::DhtPeerConnected connected;
   EXPECT_EQ(p.acceptor.check_hello(7, hello, connected), "id_key_mismatch");
   EXPECT_FALSE(p.acceptor.awaiting_proof(7));
 }
 
 TEST(HandshakeAuthTest, HelloWithoutKeyIsRefused) {
   Pair p;
-  Frame hello = Frame::Of(MessageType::kDhtPeerHello);
-  hello.node_id = p.d->node_id();
-  Frame connected;
+  msg::DhtPeerHello hello;
+  hello.peer_id = p.d->node_id();
+  msg::DhtPeerConnected connected;
   EXPECT_EQ(p.acceptor.check_hello(7, hello, connected), "missing_proof");
 }
 
@@ -181,14 +181,14 @@ TEST(HandshakeAuthTest, StolenPublicKeyWithoutPrivateKeyFailsTheProof) {
   Pair p;
   const auto victim = Key(42);
   const auto liar = Key(43);
-  Frame hello = Frame::Of(MessageType::kDhtPeerHello);
-  hello.node_id = victim->node_id();
+  msg::DhtPeerHello hello;
+  hello.peer_id = victim->node_id();
   hello.public_key = victim->public_key();
   hello.nonce = std::string(kNonceBytes, 'x');
-  Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+  msg::DhtPeerConnected connected;
   connected.node_id = p.a->node_id();
   ASSERT_EQ(p.acceptor.check_hello(7, hello, connected), "");
-  Frame proof = Frame::Of(MessageType::kDhtPeerProof);
+  msg::DhtPeerProof proof;
   proof.signature =
       liar->sign(handshake_message('D', connected.nonce, victim->node_id(), p.a->node_id()));
   EXPECT_EQ(p.acceptor.check_proof(7, proof), "bad_signature");
@@ -197,16 +197,16 @@ TEST(HandshakeAuthTest, StolenPublicKeyWithoutPrivateKeyFailsTheProof) {
 TEST(HandshakeAuthTest, ReplayedProofFromAnotherLinkFails) {
   Pair p;
   // First, an honest handshake on link 7; record its proof.
-  Frame hello = p.Hello(*p.d);
-  Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+  msg::DhtPeerHello hello = p.Hello(*p.d);
+  msg::DhtPeerConnected connected;
   connected.node_id = p.a->node_id();
   ASSERT_EQ(p.acceptor.check_hello(7, hello, connected), "");
-  Frame proof;
+  msg::DhtPeerProof proof;
   ASSERT_EQ(p.dialler.check_connected(1, connected, proof), "");
   ASSERT_EQ(p.acceptor.check_proof(7, proof), "");
   // A second link replays the same hello and proof: the acceptor's nonce is
   // fresh, so the old signature does not cover it.
-  Frame connected2 = Frame::Of(MessageType::kDhtPeerConnected);
+  msg::DhtPeerConnected connected2;
   connected2.node_id = p.a->node_id();
   ASSERT_EQ(p.acceptor.check_hello(8, hello, connected2), "");
   EXPECT_NE(connected2.nonce, connected.nonce);
@@ -215,12 +215,12 @@ TEST(HandshakeAuthTest, ReplayedProofFromAnotherLinkFails) {
 
 TEST(HandshakeAuthTest, ForgedConnectedIsRefusedByTheDialler) {
   Pair p;
-  Frame hello = p.Hello(*p.d);
-  Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+  msg::DhtPeerHello hello = p.Hello(*p.d);
+  msg::DhtPeerConnected connected;
   connected.node_id = p.a->node_id();
   ASSERT_EQ(p.acceptor.check_hello(7, hello, connected), "");
   connected.signature[0] ^= 1;
-  Frame proof;
+  msg::DhtPeerProof proof;
   EXPECT_EQ(p.dialler.check_connected(1, connected, proof), "bad_signature");
 }
 

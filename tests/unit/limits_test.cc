@@ -109,7 +109,7 @@ class Recorder : public Process {
   void on_link_closed(LinkId link, std::string_view reason) override {
     closed.emplace_back(link, std::string(reason));
   }
-  void on_frame(LinkId link, Frame&&) override { frames.push_back(link); }
+  void on_frame(LinkId link, Message&&) override { frames.push_back(link); }
   ProcessStatus status() override { return {}; }
   std::size_t peers_missing_handler() override { return 0; }
 

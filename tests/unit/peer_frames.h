@@ -4,8 +4,8 @@
 #include <string>
 #include <utility>
 
-#include "roles/core/frame.h"
 #include "roles/core/process.h"
+#include "tests/unit/flat_frame.h"
 
 namespace yz::core::testing {
 

@@ -40,7 +40,7 @@ class Side {
                PeerLinks::Callbacks{[this](ConnectionManager& m) {
                                       established_.push_back({m.link(), m.peer()});
                                       if (attach_on_established_)
-                                        m.attach_dht_listener([](ConnectionManager&, Frame&&) {});
+                                        m.attach_dht_listener([](ConnectionManager&, Message&&) {});
                                     },
                                     [this](const PeerInfo& peer, LinkId link) {
                                       lost_.push_back({link, peer});
@@ -541,7 +541,7 @@ TEST_F(PeerLinksTest, LinkServedDuringEstablishedIsNotUnserved) {
 // attached first) is served once established.
 TEST_F(PeerLinksTest, ListenerAttachedWhileDiallingCounts) {
   ConnectionManager& m = side_.links_.dial(a_);
-  m.attach_dht_listener([](ConnectionManager&, Frame&&) {});
+  m.attach_dht_listener([](ConnectionManager&, Message&&) {});
   side_.links_.on_link_opened(m.link());
   side_.links_.on_frame(m.link(), Connected(a_));
   EXPECT_TRUE(side_.links_.connected(a_.node_id));

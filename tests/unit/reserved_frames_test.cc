@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "roles/core/frame.h"
+#include "roles/core/message.h"
 #include "roles/runtime/frame_codec.h"
 #include "yz/v1/peer.pb.h"
 
@@ -35,7 +35,7 @@ TEST(ReservedFramesTest, AStoreOrFindValueFrameIsRefusedAsUnknown) {
     v1::Frame wire;
     ASSERT_TRUE(wire.ParseFromString(bytes));
     EXPECT_EQ(wire.body_case(), v1::Frame::BODY_NOT_SET);
-    core::Frame frame;
+    core::Message frame;
     const std::string problem = decode_frame(wire, frame);
     EXPECT_NE(problem.find("no message"), std::string::npos) << problem;
   }
