@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <sstream>
 #include <utility>
 
@@ -304,8 +305,13 @@ std::optional<ShardResult> shard_from_json(std::string_view text, std::string& e
       s.first_failure[kind] = failure;
       r.first_failing_seed[kind] = failure.seed;
     }
-  for (const std::uint64_t h : top.u64s("trace_hashes")) s.trace_hashes.insert(h);
-  for (const std::uint64_t h : top.u64s("orderings")) s.orderings.insert(h);
+  s.trace_hashes = top.u64s("trace_hashes");
+  s.orderings = top.u64s("orderings");
+  for (const auto* hashes : {&s.trace_hashes, &s.orderings})
+    if (std::adjacent_find(hashes->begin(), hashes->end(), std::greater_equal<>()) !=
+        hashes->end()) {
+      if (error.empty()) error = "its hashes are not sorted and distinct";
+    }
   r.distinct_trace_hashes = s.trace_hashes.size();
   r.distinct_orderings = s.orderings.size();
   if (!error.empty()) return std::nullopt;
@@ -368,7 +374,7 @@ MergeOutcome merge_shards(const std::vector<ShardInput>& inputs) {
   r.faults = head.shard.summary.faults;
   r.replay_command = head.shard.summary.replay_command;
   r.jobs = 0;
-  std::set<std::uint64_t> trace_hashes, orderings;
+  std::vector<std::uint64_t> trace_hashes, orderings;
   double started = 0, finished = 0;
   bool first = true;
   for (const std::size_t i : order) {
@@ -391,11 +397,16 @@ MergeOutcome merge_shards(const std::vector<ShardInput>& inputs) {
       m.from_input[kind] = i;
       r.first_failing_seed[kind] = failure.seed;
     }
-    trace_hashes.insert(s.trace_hashes.begin(), s.trace_hashes.end());
-    orderings.insert(s.orderings.begin(), s.orderings.end());
+    trace_hashes.insert(trace_hashes.end(), s.trace_hashes.begin(), s.trace_hashes.end());
+    orderings.insert(orderings.end(), s.orderings.begin(), s.orderings.end());
     started = first ? s.started_unix : std::min(started, s.started_unix);
     finished = first ? s.finished_unix : std::max(finished, s.finished_unix);
     first = false;
+  }
+  // Two shards' runs may end in the same state: count it once.
+  for (auto* hashes : {&trace_hashes, &orderings}) {
+    std::sort(hashes->begin(), hashes->end());
+    hashes->erase(std::unique(hashes->begin(), hashes->end()), hashes->end());
   }
   r.distinct_trace_hashes = trace_hashes.size();
   r.distinct_orderings = orderings.size();

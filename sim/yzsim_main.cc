@@ -340,8 +340,8 @@ ShardResult shard_result(const CliOptions& o, const std::string& text, ExploreRe
   s.summary = report.summary;
   for (const auto& [kind, f] : report.first_failure)
     s.first_failure[kind] = ShardFailure{f.run_index, f.spec.seed, f.step, {}, 0};
-  s.trace_hashes = std::move(report.trace_hashes);
-  s.orderings = std::move(report.orderings);
+  s.trace_hashes.assign(report.trace_hashes.begin(), report.trace_hashes.end());
+  s.orderings.assign(report.orderings.begin(), report.orderings.end());
   return s;
 }
 
