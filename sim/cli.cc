@@ -11,6 +11,35 @@ bool parse_u64(const std::string& text, std::uint64_t& out) {
   return ec == std::errc() && ptr == end && !text.empty();
 }
 
+// "I/N" with I < N: shard I (from 0, as Kubernetes' JOB_COMPLETION_INDEX
+// counts) of N.
+bool parse_shard(const std::string& text, std::uint64_t& index, std::uint64_t& count) {
+  const auto slash = text.find('/');
+  return slash != std::string::npos && parse_u64(text.substr(0, slash), index) &&
+         parse_u64(text.substr(slash + 1), count) && count > 0 && index < count;
+}
+
+// yzsim merge SHARD... [--json] [--save DIR]
+CliParse parse_merge(const std::vector<std::string>& args, CliOptions o) {
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--json") {
+      o.json = true;
+    } else if (arg == "--save") {
+      if (i + 1 >= args.size() || args[i + 1].empty())
+        return {std::nullopt, "--save needs a directory"};
+      o.save_path = args[++i];
+    } else if (arg.starts_with("--")) {
+      return {std::nullopt, "unknown flag '" + arg + "' for merge"};
+    } else {
+      o.shard_paths.push_back(arg);
+    }
+  }
+  if (o.shard_paths.empty())
+    return {std::nullopt, "merge needs SHARD files (from explore --shard I/N --out FILE)"};
+  return {o, {}};
+}
+
 }  // namespace
 
 std::string usage() {
@@ -24,6 +53,8 @@ usage:
   yzsim explore SCENARIO [--strategy random|pct|exhaustive|swarm|fifo] [--runs N]
                      [--seed FIRST] [--depth D] [--bound B] [--jobs J] [--fault NAME]...
                      [--save DIR] [--json] [--ed25519] [--max-processes N]
+                     [--shard I/N] [--out SHARD.json]
+  yzsim merge SHARD.json... [--save DIR] [--json]
   yzsim replay TRACE [--json] [--story] [--max-processes N]
   yzsim shrink TRACE [--out FILE] [--invariant KIND] [--max-runs N] [--json]
   yzsim report RUN.json [--html FILE] [--perfetto FILE]
@@ -51,6 +82,18 @@ usage:
             result is the same for any J. --save DIR writes DIR/KIND.trace for
             the first failing run of each kind. With failures, it prints the
             yzsim run command that replays the first (and exits 1 with --check).
+            --shard I/N runs only slice I (0 <= I < N) of the runs: seeds are cut
+            into N contiguous slices, the same runs with the same seeds as the
+            whole exploration (not exhaustive). --out FILE writes the result
+            for merge (with or without --shard); give each shard its own
+            --save DIR: it saves the first failing run of each kind in its slice.
+  merge     combines the --out files of all N shards into the whole exploration's
+            result, printed as explore prints it: the same counts, the same
+            first failing seed of each kind (first in run order); --save DIR
+            copies each kind's trace from the shard that ran it (the files the
+            single run saves). Refuses (exit 2) a missing shard, overlapping
+            shards, and shards of different explorations (scenario, strategy,
+            seeds, runs, faults or flags).
   replay    re-executes a trace from its recorded choices and checks every step
             and the final hash; exit 1 names the first step that differs.
             --story also tells the failure's story, walked back along the
@@ -87,7 +130,7 @@ usage:
                    time; without it, a long run (over 5 s of wall time) reports
                    every 5 s and a short one says nothing; --no-progress: never
 exit status: 0 ok, 1 --check, replay or shrink found a failure or mismatch,
-             2 bad usage, bad scenario or bad trace
+             2 bad usage, bad scenario, bad trace or shards that do not merge
 )";
 }
 
@@ -104,12 +147,13 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     o.command = "version";
     return {o, {}};
   }
-  if (first != "run" && first != "explore" && first != "faults" && first != "replay" &&
-      first != "shrink" && first != "report")
+  if (first != "run" && first != "explore" && first != "merge" && first != "faults" &&
+      first != "replay" && first != "shrink" && first != "report")
     return {std::nullopt, "unknown command '" + first +
-                              "' (expected run, explore, replay, shrink, report or faults)"};
+                              "' (expected run, explore, merge, replay, shrink, report or faults)"};
   o.command = first;
   ++i;
+  if (o.command == "merge") return parse_merge(args, std::move(o));
   const bool on_trace = o.command == "replay" || o.command == "shrink";
   if (o.command != "faults") {
     if (i >= args.size() || args[i].starts_with("--"))
@@ -210,6 +254,13 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         return {std::nullopt,
                 o.command == "run" ? "--save needs a trace file name" : "--save needs a directory"};
       o.save_path = v;
+    } else if (flag == "--shard" && o.command == "explore") {
+      if (!value(v) || !parse_shard(v, o.shard_index, o.shard_count))
+        return {std::nullopt, "--shard needs I/N with 0 <= I < N, got '" + v + "'"};
+      o.sharded = true;
+    } else if (flag == "--out" && o.command == "explore") {
+      if (!value(v) || v.empty()) return {std::nullopt, "--out needs a file name"};
+      o.out_path = v;
     } else if (flag == "--out" && o.command == "shrink") {
       if (!value(v) || v.empty()) return {std::nullopt, "--out needs a file name"};
       o.out_path = v;
@@ -226,6 +277,11 @@ CliParse parse_cli(const std::vector<std::string>& args) {
   if (o.command == "explore" && !runs_given && o.strategy != Strategy::kExhaustive)
     return {std::nullopt, "explore needs --runs N (except with --strategy exhaustive)"};
   (void)strategy_given;
+  if (o.command == "explore" && o.strategy == Strategy::kExhaustive &&
+      (o.sharded || !o.out_path.empty()))
+    return {std::nullopt,
+            "explore --strategy exhaustive takes no --shard or --out: each level's pruning needs "
+            "every earlier level's states, so its runs cannot be split"};
   if (o.command == "shrink" && o.out_path.empty()) o.out_path = o.scenario_path + ".min";
   if (o.command == "report" && o.html_path.empty() && o.perfetto_path.empty())
     return {std::nullopt, "report needs --html FILE or --perfetto FILE"};

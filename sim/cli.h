@@ -13,7 +13,8 @@
 namespace yz::sim {
 
 struct CliOptions {
-  std::string command;  // run | explore | replay | shrink | report | faults | help | version
+  std::string
+      command;  // run | explore | merge | replay | shrink | report | faults | help | version
   // or, for replay and shrink, the trace file; for report, the RUN.json
   std::string scenario_path;
   std::uint64_t seed = 1;
@@ -22,8 +23,13 @@ struct CliOptions {
   std::uint32_t bound = 2;  // exhaustive
   unsigned jobs = 0;        // 0: every core
   std::string save_path;    // run: a trace file; explore: a directory
-  std::string out_path;     // shrink: the minimal trace
-  std::string invariant;    // shrink: which failure to keep
+  std::string out_path;     // shrink: the minimal trace; explore: the shard file
+  // explore --shard I/N: runs only slice I (from 0) of N of the runs.
+  bool sharded = false;
+  std::uint64_t shard_index = 0;
+  std::uint64_t shard_count = 1;
+  std::vector<std::string> shard_paths;  // merge: the shard files
+  std::string invariant;                 // shrink: which failure to keep
   std::uint64_t max_runs = 3000;
   core::FaultSet faults;
   bool no_scenario_faults = false;

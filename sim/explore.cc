@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -298,14 +299,15 @@ void run_all(std::size_t count, unsigned jobs, RunOne run_one) {
 class Aggregate {
  public:
   explicit Aggregate(ExploreReport& report) : report_(report) {}
+  // `index` is the run's index in the whole exploration, shard or not.
   void add(std::uint64_t index, const RunSpec& spec, const Outcome& outcome) {
     ExploreResult& r = report_.summary;
     ++r.runs;
     r.total_events += outcome.result.events;
     r.total_signatures += outcome.result.signatures;
     r.total_verifications += outcome.result.verifications;
-    hashes_.insert(outcome.result.trace_hash);
-    if (!outcome.result.pruned) orderings_.insert(outcome.result.ordering_hash);
+    report_.trace_hashes.insert(outcome.result.trace_hash);
+    if (!outcome.result.pruned) report_.orderings.insert(outcome.result.ordering_hash);
     if (outcome.result.pruned) ++r.pruned;
     // A pruned run stopped part-way: its end state says nothing.
     if (!outcome.result.pruned) r.unhealthy_histogram[outcome.result.summary.unhealthy]++;
@@ -329,14 +331,12 @@ class Aggregate {
     r.liveness_failures += liveness;
   }
   void finish() {
-    report_.summary.distinct_trace_hashes = hashes_.size();
-    report_.summary.distinct_orderings = orderings_.size();
+    report_.summary.distinct_trace_hashes = report_.trace_hashes.size();
+    report_.summary.distinct_orderings = report_.orderings.size();
   }
 
  private:
   ExploreReport& report_;
-  std::set<std::uint64_t> hashes_;
-  std::set<std::uint64_t> orderings_;
 };
 
 Outcome strip(RunResult result) {
@@ -359,11 +359,17 @@ void explore_seeds(const Scenario& scenario, const ExploreOptions& options, Expl
     probe.edits = options.edits;
     pct_points = run_spec(scenario, probe).latency_choices;
   }
-  std::vector<RunSpec> specs(options.runs);
-  for (std::uint64_t i = 0; i < options.runs; ++i) {
+  // A shard makes the same specs for its slice as the whole exploration
+  // makes for those indices: a run's spec depends on its index only.
+  const RunSlice slice = shard_slice(options.runs, options.shard_index, options.shard_count);
+  report.run_begin = slice.begin;
+  report.run_end = slice.end;
+  report.summary.first_seed = options.first_seed + slice.begin;
+  std::vector<RunSpec> specs(slice.end - slice.begin);
+  for (std::uint64_t i = 0; i < specs.size(); ++i) {
     RunSpec& spec = specs[i];
     spec.strategy = options.strategy;
-    spec.seed = options.first_seed + i;
+    spec.seed = options.first_seed + slice.begin + i;
     spec.pct_depth = options.depth;
     spec.pct_points = pct_points;
     spec.faults = options.faults;
@@ -387,7 +393,8 @@ void explore_seeds(const Scenario& scenario, const ExploreOptions& options, Expl
     if (options.progress) options.progress(done, failing, specs.size());
   });
   Aggregate aggregate(report);
-  for (std::size_t i = 0; i < specs.size(); ++i) aggregate.add(i, specs[i], outcomes[i]);
+  for (std::size_t i = 0; i < specs.size(); ++i)
+    aggregate.add(slice.begin + i, specs[i], outcomes[i]);
   aggregate.finish();
 }
 
@@ -476,10 +483,18 @@ void explore_exhaustive(const Scenario& scenario, const ExploreOptions& options,
     level = std::move(next);
   }
   r.complete = !capped;
+  report.run_end = index;
   aggregate.finish();
 }
 
 }  // namespace
+
+RunSlice shard_slice(std::uint64_t runs, std::uint64_t index, std::uint64_t count) {
+  // Written so that index * runs cannot overflow.
+  const std::uint64_t base = runs / count, extra = runs % count;
+  const std::uint64_t begin = base * index + std::min(index, extra);
+  return {begin, begin + base + (index < extra ? 1 : 0)};
+}
 
 ExploreReport explore(const Scenario& scenario, const ExploreOptions& options) {
   ExploreReport report;
@@ -494,6 +509,8 @@ ExploreReport explore(const Scenario& scenario, const ExploreOptions& options) {
   // Wall time is reported, never used to decide anything in a run.
   const auto started = std::chrono::steady_clock::now();
   if (options.strategy == Strategy::kExhaustive) {
+    // Refused by yzsim (exit 2) before it gets here.
+    if (options.shard_count != 1) std::abort();
     explore_exhaustive(scenario, options, report);
   } else {
     explore_seeds(scenario, options, report);

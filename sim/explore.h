@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,12 @@ struct ExploreOptions {
   std::uint32_t bound = 2;  // exhaustive: most latency choices delayed in one run
   ScenarioEdits edits;      // applied to every run (swarm adds its own)
   unsigned jobs = 1;
+  // Run only the shard_index-th of shard_count slices of the runs (seed
+  // strategies only: exhaustive's pruning at each level needs every earlier
+  // level's states, so it cannot be split). Run indices, seeds and first
+  // failures stay those of the whole exploration; sim/shard.h merges slices.
+  std::uint64_t shard_index = 0;
+  std::uint64_t shard_count = 1;
   // Called from worker threads, under a lock, after every run.
   std::function<void(std::uint64_t done, std::uint64_t failing, std::uint64_t planned)> progress;
 };
@@ -75,7 +82,22 @@ struct FirstFailure {
 struct ExploreReport {
   ExploreResult summary;
   std::map<std::string, FirstFailure> first_failure;  // by failure kind
+  // The runs [run_begin, run_end) of the whole exploration this report
+  // covers (all of them without a shard), and the hashes behind the two
+  // distinct counts, which only the sets themselves can merge.
+  std::uint64_t run_begin = 0;
+  std::uint64_t run_end = 0;
+  std::set<std::uint64_t> trace_hashes;
+  std::set<std::uint64_t> orderings;
 };
+
+// The runs of shard `index` of `count` (index < count) of `runs`:
+// contiguous, in run order, the first runs % count shards one run longer.
+struct RunSlice {
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+};
+RunSlice shard_slice(std::uint64_t runs, std::uint64_t index, std::uint64_t count);
 
 ExploreReport explore(const Scenario& scenario, const ExploreOptions& options);
 

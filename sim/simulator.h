@@ -142,6 +142,10 @@ class Simulator {
     bool running = false;
     bool crashed = false;  // stopped by a crash, waiting for its restart
     bool member_role = false;
+    // Already noted (check_invariants): the counters never fall, so the
+    // check after every later step need not look the violation up again.
+    bool frame_lost_noted = false;
+    bool dead_link_noted = false;
   };
 
   void schedule(core::TimePoint at, Event event);

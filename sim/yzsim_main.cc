@@ -17,6 +17,7 @@
 #include "sim/report.h"
 #include "sim/report_html.h"
 #include "sim/scenario.h"
+#include "sim/shard.h"
 #include "sim/shrink.h"
 #include "sim/simulator.h"
 #include "sim/story.h"
@@ -298,6 +299,52 @@ int run_command(const CliOptions& o, const Scenario& scenario, const std::string
   return o.check && run_failed(result) ? 1 : 0;
 }
 
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Written beside and renamed into place, so a reader (merge, or a shard's
+// retry) never sees half a file.
+bool write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string partial = path + ".partial";
+  if (!write_file(partial, text)) return false;
+  std::error_code ec;
+  std::filesystem::rename(partial, path, ec);
+  return !ec;
+}
+
+std::string directory_of(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+ShardResult shard_result(const CliOptions& o, const std::string& text, ExploreReport& report,
+                         double started, double finished) {
+  ShardResult s;
+  Exploration& e = s.exploration;
+  e.scenario = report.summary.scenario;
+  e.scenario_hash = content_hash(text);
+  e.strategy = report.summary.strategy;
+  e.first_seed = o.seed;
+  e.runs = o.runs;
+  e.depth = o.depth;
+  e.faults = o.faults.names();
+  e.no_scenario_faults = o.no_scenario_faults;
+  e.fast_signatures = o.fast_signatures;
+  s.index = o.shard_index;
+  s.count = o.shard_count;
+  s.run_begin = report.run_begin;
+  s.run_end = report.run_end;
+  s.started_unix = started;
+  s.finished_unix = finished;
+  s.summary = report.summary;
+  for (const auto& [kind, f] : report.first_failure)
+    s.first_failure[kind] = ShardFailure{f.run_index, f.spec.seed, f.step, {}, 0};
+  s.trace_hashes.assign(report.trace_hashes.begin(), report.trace_hashes.end());
+  s.orderings.assign(report.orderings.begin(), report.orderings.end());
+  return s;
+}
+
 int explore_command(const CliOptions& o, const Scenario& scenario, const std::string& text,
                     const std::string& argv0) {
   if (!o.save_path.empty()) {
@@ -315,21 +362,78 @@ int explore_command(const CliOptions& o, const Scenario& scenario, const std::st
   if (o.no_scenario_faults) options.edits.faults = yz::core::FaultSet{};
   options.edits.sim_hash_signatures = o.fast_signatures;
   options.jobs = o.jobs != 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  options.shard_index = o.shard_index;
+  options.shard_count = o.shard_count;
   Progress progress(isatty(STDERR_FILENO) != 0);
   options.progress = [&](std::uint64_t done, std::uint64_t failing, std::uint64_t planned) {
     progress.update(done, failing, planned);
   };
+  const double started = unix_now();
   ExploreReport report = explore(scenario, options);
+  const double finished = unix_now();
   report.summary.replay_command = replay_command(o, argv0);
   progress.end();
   std::cout << (o.json ? to_json(report.summary) : explore_table(report.summary));
+  ShardResult shard;
+  if (!o.out_path.empty()) shard = shard_result(o, text, report, started, finished);
   for (const auto& [kind, failure] : report.first_failure) {
     if (o.save_path.empty()) break;
     const std::string path = o.save_path + "/" + kind + ".trace";
     RecordedRun recorded = record_run(text, o.scenario_path, scenario, failure.spec);
     recorded.trace.saved_for = kind;  // shrink keeps this kind, not the first listed
-    if (!write_file(path, format_trace(recorded.trace)))
-      return fail_usage("cannot write trace file " + path);
+    const std::string trace_text = format_trace(recorded.trace);
+    if (!write_file(path, trace_text)) return fail_usage("cannot write trace file " + path);
+    if (!o.json) std::cout << "saved " << path << "\n";
+    if (!o.out_path.empty()) {
+      ShardFailure& f = shard.first_failure[kind];
+      f.trace = std::filesystem::proximate(path, directory_of(o.out_path)).string();
+      f.trace_hash = content_hash(trace_text);
+    }
+  }
+  if (!o.out_path.empty() && !write_file_atomically(o.out_path, to_json(shard)))
+    return fail_usage("cannot write shard file " + o.out_path);
+  return 0;
+}
+
+// yzsim merge: the shards' results as the whole exploration prints them.
+int merge_command(const CliOptions& o) {
+  std::vector<ShardInput> inputs;
+  for (const auto& path : o.shard_paths) {
+    std::string text, error;
+    if (!read_file(path, text)) return fail_usage("merge: cannot read " + path);
+    std::optional<ShardResult> shard = shard_from_json(text, error);
+    if (!shard) return fail_usage("merge: " + path + ": " + error);
+    inputs.push_back({path, std::move(*shard)});
+  }
+  const MergeOutcome outcome = merge_shards(inputs);
+  if (!outcome.merged) return fail_usage("merge: " + outcome.error);
+  const Merged& merged = *outcome.merged;
+  // Every trace is checked before anything is written or printed.
+  std::map<std::string, std::string> traces;
+  for (const auto& [kind, failure] : merged.first_failure) {
+    if (o.save_path.empty()) break;
+    const std::string& shard_path = inputs[merged.from_input.at(kind)].path;
+    if (failure.trace.empty())
+      return fail_usage("merge: " + shard_path + " saved no traces (run its explore with --save)");
+    const std::string path =
+        (std::filesystem::path(directory_of(shard_path)) / failure.trace).string();
+    std::string text;
+    if (!read_file(path, text))
+      return fail_usage("merge: cannot read " + path + ", the " + kind + " trace of " + shard_path);
+    if (content_hash(text) != failure.trace_hash)
+      return fail_usage("merge: " + path + " is not the trace " + shard_path +
+                        " saved (another shard's --save DIR?)");
+    traces[kind] = std::move(text);
+  }
+  if (!o.save_path.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.save_path, ec);
+    if (ec) return fail_usage("cannot create directory " + o.save_path + ": " + ec.message());
+  }
+  std::cout << (o.json ? to_json(merged.summary) : explore_table(merged.summary));
+  for (const auto& [kind, text] : traces) {
+    const std::string path = o.save_path + "/" + kind + ".trace";
+    if (!write_file(path, text)) return fail_usage("cannot write trace file " + path);
     if (!o.json) std::cout << "saved " << path << "\n";
   }
   return 0;
@@ -433,6 +537,7 @@ int main(int argc, char** argv) {
       std::cout << info.name << "\t" << info.summary << "\n";
     return 0;
   }
+  if (o.command == "merge") return merge_command(o);
   if (o.command == "replay") return replay_command(o);
   if (o.command == "shrink") return shrink_command(o);
   if (o.command == "report") return report_command(o);

@@ -34,6 +34,12 @@ class DhtMember : public Process {
   ProcessStatus status() override;
   void set_faults(const FaultSet& faults) override;
   std::size_t peers_missing_handler() override { return dht_.peers_missing_handler(); }
+  // From the counters /metrics exports (yz_dht_messages_dropped_total and
+  // yz_links_closed_total), which count exactly those events.
+  InvariantCounters invariant_counters() override {
+    return {static_cast<std::uint64_t>(metrics_.dropped("no_handler").Value()),
+            static_cast<std::uint64_t>(metrics_.link_closed("dead_link").Value())};
+  }
 
   Dht& dht() { return dht_; }
   RoutingTable& routing_table() { return routing_table_; }

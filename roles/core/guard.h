@@ -72,6 +72,7 @@ class GuardedProcess final : public Process, private Env {
   void on_frame(LinkId link, Message&& message) override;
   ProcessStatus status() override { return inner_->status(); }
   std::size_t peers_missing_handler() override { return inner_->peers_missing_handler(); }
+  InvariantCounters invariant_counters() override { return inner_->invariant_counters(); }
   void set_faults(const FaultSet& faults) override { inner_->set_faults(faults); }
 
   Process& role() override { return inner_->role(); }

@@ -64,6 +64,18 @@ struct ProcessStatus {
   HealthReason reason = HealthReason::kNone;
 };
 
+// Counters of what must never happen in a correct network, for the
+// simulator's safety invariants: it reads them after every step instead of
+// matching log event names, so renaming a log line cannot switch an
+// invariant off. Monotonic over one process instance.
+struct InvariantCounters {
+  // DHT frames that arrived on a link with no DHT listener: lost.
+  std::uint64_t frames_dropped_no_handler = 0;
+  // Links this process closed as dead (pings unanswered); the simulated
+  // network loses nothing on a live link.
+  std::uint64_t links_closed_as_dead = 0;
+};
+
 // One role instance, driven by events. A driver (runtime or simulator) calls
 // these from one thread, one at a time; the process acts only through Env.
 class Process {
@@ -87,6 +99,8 @@ class Process {
   // Cheap check the simulator runs after every step: connected routing-table
   // peers whose link has no DHT listener.
   virtual std::size_t peers_missing_handler() = 0;
+  // Zero for roles without peer links.
+  virtual InvariantCounters invariant_counters() { return {}; }
 
   // The role itself, under any wrapper (GuardedProcess): what to
   // dynamic_cast to a DhtMember.

@@ -26,6 +26,8 @@ DEPLOY_DIR = os.path.join(SOURCE_DIR, "deploy")
 ROLE_BINARIES = ["yz-bootstrap", "yz-genesis", "yz-bridge", "yz-node"]
 # The image's data dir, which every deployment mounts a volume on.
 DATA_DIR = "/var/lib/yz"
+# Where the image keeps yzsim's scenarios (sim/scenarios).
+IMAGE_SCENARIOS = "/usr/local/share/yz/scenarios"
 
 
 def deploy_path(*parts):
@@ -235,9 +237,10 @@ def workloads(objects):
 _K8S_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)|\$\$")
 
 
-def k8s_env(container, pod_name, pod_ip="10.244.0.7"):
+def k8s_env(container, pod_name, pod_ip="10.244.0.7", annotations=None):
     """A container's env as the kubelet builds it: downward-API fields filled
-    in, $(VAR) references to earlier variables expanded."""
+    in (`annotations`: the pod's), $(VAR) references to earlier variables
+    expanded."""
     env = {}
     for item in container.get("env", []):
         if "value" in item:
@@ -259,6 +262,11 @@ def k8s_env(container, pod_name, pod_ip="10.244.0.7"):
             env[item["name"]] = "yz"
         elif field == "status.podIP":
             env[item["name"]] = pod_ip
+        elif field and field.startswith("metadata.annotations['") and field.endswith("']"):
+            key = field[len("metadata.annotations['"):-2]
+            if key not in (annotations or {}):
+                raise AssertionError(f"{container['name']}: env {item['name']}: no annotation {key}")
+            env[item["name"]] = annotations[key]
         else:
             raise AssertionError(f"{container['name']}: env {item['name']}: unhandled {source}")
     return env

@@ -1,6 +1,7 @@
 """deploy/Dockerfile, checked without a container engine: a Debian 12 build
 stage that runs scripts/setup, a Debian 12 runtime stage that copies the four
-role binaries, runs as a non-root user and has a HEALTHCHECK on /health, and
+role binaries and yzsim (with its scenarios, for deploy/kubernetes/explore),
+runs as a non-root user and has a HEALTHCHECK on /health, and
 whose apt-get install provides every shared library the real binaries link
 against (ldd on build/bin, each library mapped to its package with dpkg -S).
 """
@@ -15,6 +16,8 @@ import unittest
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deploy_lib as lib  # noqa: E402
+
+IMAGE_BINARIES = lib.ROLE_BINARIES + ["yzsim"]
 
 
 def runtime_packages(instructions):
@@ -81,15 +84,17 @@ class DockerfileTest(unittest.TestCase):
     def test_build_stage_uses_scripts_setup_and_builds_the_roles(self):
         runs = " ".join(a for i, a in self.build[2] if i == "RUN")
         self.assertIn("bash scripts/setup", runs)
-        for name in lib.ROLE_BINARIES:
+        for name in IMAGE_BINARIES:
             self.assertIn(name, runs)
 
-    def test_runtime_copies_exactly_the_role_binaries(self):
+    def test_runtime_copies_exactly_the_role_binaries_and_yzsim(self):
         copied = []
         for instruction, argument in self.runtime[2]:
             if instruction == "COPY" and argument.startswith(f"--from={self.build[1]}"):
                 copied += [os.path.basename(p) for p in argument.split()[1:-1]]
-        self.assertEqual(sorted(copied), sorted(lib.ROLE_BINARIES))
+        self.assertEqual(sorted(copied), sorted(IMAGE_BINARIES))
+        copies = [a.split() for i, a in self.runtime[2] if i == "COPY"]
+        self.assertIn(["sim/scenarios", lib.IMAGE_SCENARIOS], copies)
 
     def test_runtime_runs_as_non_root_with_a_healthcheck(self):
         users = [a for i, a in self.runtime[2] if i == "USER"]
@@ -110,7 +115,7 @@ class DockerfileTest(unittest.TestCase):
         packages = runtime_packages(self.runtime[2])
         self.assertTrue(packages, "the runtime stage installs no packages")
         libraries = {}
-        for name in lib.ROLE_BINARIES:
+        for name in IMAGE_BINARIES:
             libraries.update(linked_libraries(lib.binary(name)))
         owner = owning_packages(sorted(libraries.values()))
         needed = {}
@@ -124,7 +129,7 @@ class DockerfileTest(unittest.TestCase):
         )
         unneeded = sorted(packages - set(needed))
         self.assertFalse(unneeded, f"runtime packages no binary links against: {unneeded}")
-        print(f"{len(needed)} runtime packages cover the libraries of {len(lib.ROLE_BINARIES)} binaries")
+        print(f"{len(needed)} runtime packages cover the libraries of {len(IMAGE_BINARIES)} binaries")
 
     def test_dockerignore_keeps_the_build_dir_out(self):
         with open(lib.deploy_path("Dockerfile.dockerignore")) as f:
