@@ -17,12 +17,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "roles/core/credentials.h"
 #include "roles/core/frame.h"
 #include "roles/core/identity.h"
+#include "roles/core/message.h"
 #include "roles/core/process.h"
 #include "roles/make_process.h"
 #include "sim/sim_signatures.h"
@@ -30,11 +33,15 @@
 
 namespace {
 
-using yz::core::Frame;
+using yz::core::CredentialChain;
+using yz::core::Invitation;
 using yz::core::LinkId;
+using yz::core::MembershipToken;
+using yz::core::Message;
 using yz::core::MessageType;
 using yz::core::NodeId;
 using yz::core::PeerInfo;
+using yz::core::PeerMetadata;
 using yz::core::Role;
 
 const NodeId kSelf = NodeId::from_words(0xf000000000000000ULL, 0, 0);
@@ -127,39 +134,101 @@ yz::core::ChainLink PickLink(FuzzedDataProvider& in, const Keys& keys) {
   return link;
 }
 
-Frame PickFrame(FuzzedDataProvider& in, const Keys& keys) {
-  Frame f = Frame::Of(
-      static_cast<MessageType>(in.ConsumeIntegralInRange<int>(0, yz::core::kMessageTypeCount - 1)),
-      in.ConsumeIntegralInRange<std::uint64_t>(0, 8));
+// A message of any type. Every field is drawn, in the same order for every
+// type so one input means the same draws whatever type it picks; the
+// message's type then takes the fields it has.
+Message PickMessage(FuzzedDataProvider& in, const Keys& keys) {
+  const auto type =
+      static_cast<MessageType>(in.ConsumeIntegralInRange<int>(0, yz::core::kMessageTypeCount - 1));
+  const std::uint64_t request_id = in.ConsumeIntegralInRange<std::uint64_t>(0, 8);
   const PeerInfo who = PickPeer(in);
-  f.node_id = who.node_id;
-  f.metadata = who.metadata;
-  f.target = PickId(in);
-  const int nodes = in.ConsumeIntegralInRange<int>(0, 4);
-  for (int i = 0; i < nodes; ++i) f.nodes.push_back(PickPeer(in));
-  f.invitation.inviter = PickId(in);
-  f.invitation.invitee = PickId(in);
-  f.invitation.expires_at_ms = in.ConsumeIntegral<std::int64_t>();
-  f.invitation.nonce = in.ConsumeIntegralInRange<std::uint64_t>(0, 3);
-  f.token.node_id = PickId(in);
-  f.token.issuer = PickId(in);
-  f.token.invitation_nonce = in.ConsumeIntegralInRange<std::uint64_t>(0, 3);
-  f.flag = in.ConsumeBool();
-  f.onboarding_started = in.ConsumeBool();
-  f.text = in.ConsumeRandomLengthString(16);
-  f.code = in.ConsumeRandomLengthString(8);
-  f.count = in.ConsumeIntegral<std::uint32_t>();
-  f.genesis_auth = in.ConsumeBool() ? std::string(kGenesisSecret) : in.ConsumeRandomLengthString(8);
+  NodeId node_id = who.node_id;
+  const PeerMetadata metadata = who.metadata;
+  const NodeId target = PickId(in);
+  std::vector<PeerInfo> nodes;
+  const int node_count = in.ConsumeIntegralInRange<int>(0, 4);
+  for (int i = 0; i < node_count; ++i) nodes.push_back(PickPeer(in));
+  Invitation invitation;
+  invitation.inviter = PickId(in);
+  invitation.invitee = PickId(in);
+  invitation.expires_at_ms = in.ConsumeIntegral<std::int64_t>();
+  invitation.nonce = in.ConsumeIntegralInRange<std::uint64_t>(0, 3);
+  MembershipToken token;
+  token.node_id = PickId(in);
+  token.issuer = PickId(in);
+  token.invitation_nonce = in.ConsumeIntegralInRange<std::uint64_t>(0, 3);
+  const bool flag = in.ConsumeBool();
+  const bool onboarding_started = in.ConsumeBool();
+  const std::string text = in.ConsumeRandomLengthString(16);
+  const std::string code = in.ConsumeRandomLengthString(8);
+  const auto count = in.ConsumeIntegral<std::uint32_t>();
+  const std::string genesis_auth =
+      in.ConsumeBool() ? std::string(kGenesisSecret) : in.ConsumeRandomLengthString(8);
+  std::string public_key;
   if (in.ConsumeBool()) {
     const auto& key = keys[in.ConsumeIntegralInRange<std::size_t>(0, keys.size() - 1)];
-    f.public_key = in.ConsumeBool() ? key->public_key() : PickBytes(in, 32);
-    if (in.ConsumeBool()) f.node_id = key->node_id();
+    public_key = in.ConsumeBool() ? key->public_key() : PickBytes(in, 32);
+    if (in.ConsumeBool()) node_id = key->node_id();
   }
-  f.nonce = PickBytes(in, yz::core::kNonceBytes);
-  f.signature = PickBytes(in, yz::core::kSignatureBytes);
-  const int chain = in.ConsumeIntegralInRange<int>(0, 3);
-  for (int i = 0; i < chain; ++i) f.chain.push_back(PickLink(in, keys));
-  return f;
+  const std::string nonce = PickBytes(in, yz::core::kNonceBytes);
+  const std::string signature = PickBytes(in, yz::core::kSignatureBytes);
+  CredentialChain chain;
+  const int chain_length = in.ConsumeIntegralInRange<int>(0, 3);
+  for (int i = 0; i < chain_length; ++i) chain.push_back(PickLink(in, keys));
+
+  namespace m = yz::core::msg;
+  const std::optional<PeerInfo> first =
+      nodes.empty() ? std::nullopt : std::optional<PeerInfo>(nodes.front());
+  const auto with = [request_id](auto body) { return Message(std::move(body), request_id); };
+  switch (type) {
+    case MessageType::kDhtPeerHello:
+      return with(m::DhtPeerHello{node_id, metadata, public_key, nonce});
+    case MessageType::kDhtPeerConnected:
+      return with(m::DhtPeerConnected{node_id, metadata, public_key, nonce, signature, chain});
+    case MessageType::kPing:
+      return with(m::Ping{});
+    case MessageType::kPong:
+      return with(m::Pong{});
+    case MessageType::kFindNode:
+      return with(m::FindNode{target});
+    case MessageType::kFindNodeResponse:
+      return with(m::FindNodeResponse{nodes});
+    case MessageType::kCreateInvitationForPeer:
+      return with(m::CreateInvitationForPeer{target, metadata});
+    case MessageType::kInvitationCreated:
+      return with(m::InvitationCreated{invitation, chain});
+    case MessageType::kRegister:
+      return with(m::Register{node_id, metadata, text, genesis_auth});
+    case MessageType::kRegistered:
+      return with(m::Registered{nodes, invitation});
+    case MessageType::kGetPeersOrGenesis:
+      return with(m::GetPeersOrGenesis{});
+    case MessageType::kPeersOrGenesis:
+      return with(m::PeersOrGenesis{flag, onboarding_started, nodes, invitation, chain});
+    case MessageType::kGetOnboardingPeer:
+      return with(m::GetOnboardingPeer{target, metadata});
+    case MessageType::kOnboardingPeerResponse:
+      return with(m::OnboardingPeerResponse{first, invitation, chain, count});
+    case MessageType::kSendInvitation:
+      return with(m::SendInvitation{invitation, first, chain});
+    case MessageType::kInvitationAccepted:
+      return with(m::InvitationAccepted{invitation, token});
+    case MessageType::kMembershipTokenGranted:
+      return with(m::MembershipTokenGranted{token});
+    case MessageType::kPeerIntroduction:
+      return with(m::PeerIntroduction{nodes});
+    case MessageType::kMemberJoined:
+      return with(m::MemberJoined{first.value_or(PeerInfo{})});
+    case MessageType::kBridgeHealthUpdate:
+      return with(m::BridgeHealthUpdate{count, flag});
+    case MessageType::kOnboardingFailed:
+      return with(m::OnboardingFailed{text, code});
+    case MessageType::kDhtPeerProof:
+      return with(m::DhtPeerProof{signature, chain});
+    case MessageType::kError:
+      return with(m::Error{code, text});
+  }
+  return with(m::Error{code, text});
 }
 
 }  // namespace
@@ -207,7 +276,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 2:
       case 3:
-        if (const LinkId link = pick_link()) process->on_frame(link, PickFrame(in, keys));
+        if (const LinkId link = pick_link()) process->on_frame(link, PickMessage(in, keys));
         break;
       case 4:
         if (const LinkId link = pick_link()) process->on_link_closed(link, "closed by peer");

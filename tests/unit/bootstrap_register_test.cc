@@ -16,6 +16,7 @@
 namespace yz::core {
 namespace {
 
+using testing::BodyOf;
 using testing::FakeEnv;
 using testing::Hello;
 using testing::kBoot;
@@ -50,19 +51,15 @@ class BootstrapRegisterTest : public ::testing::Test {
     const LinkId link = env_.new_link();
     bootstrap_->on_link_accepted(link);
     bootstrap_->on_frame(link, Hello(peer));
-    Frame reg = Frame::Of(MessageType::kRegister);
-    reg.node_id = peer.node_id;
-    reg.metadata = peer.metadata;
-    reg.genesis_auth = genesis_auth;
-    bootstrap_->on_frame(link, std::move(reg));
+    bootstrap_->on_frame(link, msg::Register{peer.node_id, peer.metadata, {}, genesis_auth});
     return link;
   }
 
-  // The frames after the handshake's dht_peer_connected.
-  std::vector<Frame> Answers(LinkId link) {
-    std::vector<Frame> out;
-    for (const Frame& f : env_.sent_on(link))
-      if (f.type != MessageType::kDhtPeerConnected) out.push_back(f);
+  // The messages after the handshake's dht_peer_connected.
+  std::vector<Message> Answers(LinkId link) {
+    std::vector<Message> out;
+    for (const Message& f : env_.sent_on(link))
+      if (!f.is<msg::DhtPeerConnected>()) out.push_back(f);
     return out;
   }
 
@@ -74,9 +71,9 @@ TEST_F(BootstrapRegisterTest, AnotherBuildIdRegisters) {
   PeerInfo node = Peer(kNewcomer, "node");
   node.metadata.build_id = "0.2.0+bbbbbbbbbbbb";
   const LinkId link = Register(node);
-  const std::vector<Frame> answers = Answers(link);
+  const std::vector<Message> answers = Answers(link);
   ASSERT_EQ(answers.size(), 1u);
-  EXPECT_EQ(answers[0].type, MessageType::kRegistered);
+  EXPECT_EQ(answers[0].type(), MessageType::kRegistered);
   EXPECT_EQ(Refused("version_mismatch"), 0);
 }
 
@@ -86,11 +83,11 @@ TEST_F(BootstrapRegisterTest, UnsupportedProtocolVersionsAreRefusedNamingTheRang
     PeerInfo node = Peer(kNewcomer, "node");
     node.metadata.protocol_version = version;
     const LinkId link = Register(node);
-    const std::vector<Frame> answers = Answers(link);
+    const std::vector<Message> answers = Answers(link);
     ASSERT_FALSE(answers.empty()) << version;
-    EXPECT_EQ(answers[0].type, MessageType::kError) << version;
-    EXPECT_EQ(answers[0].code, "version_mismatch") << version;
-    EXPECT_EQ(answers[0].text,
+    EXPECT_EQ(answers[0].type(), MessageType::kError) << version;
+    EXPECT_EQ(BodyOf<msg::Error>(answers[0]).code, "version_mismatch") << version;
+    EXPECT_EQ(BodyOf<msg::Error>(answers[0]).message,
               "protocol version " + std::to_string(version) + " is not supported; supported: 1-1");
   }
   EXPECT_EQ(Refused("version_mismatch"), 2);
@@ -104,35 +101,36 @@ TEST_F(BootstrapRegisterTest, GenesisWithoutOrWithAWrongSecretIsRefusedAndNeverD
        {std::string(), std::string("wrong"), std::string(kGenesisSecret) + "x",
         std::string(kGenesisSecret).substr(1)}) {
     const LinkId link = Register(genesis, secret);
-    const std::vector<Frame> refused = Answers(link);
+    const std::vector<Message> refused = Answers(link);
     ASSERT_EQ(refused.size(), 1u) << secret;
-    EXPECT_EQ(refused[0].type, MessageType::kError) << secret;
-    EXPECT_EQ(refused[0].code, "bad_genesis_auth") << secret;
+    EXPECT_EQ(refused[0].type(), MessageType::kError) << secret;
+    EXPECT_EQ(BodyOf<msg::Error>(refused[0]).code, "bad_genesis_auth") << secret;
     EXPECT_EQ(Refused("bad_genesis_auth"), ++refusals);
     // Not registered, so not designated either.
-    bootstrap_->on_frame(link, Frame::Of(MessageType::kGetPeersOrGenesis));
-    for (const Frame& f : Answers(link)) EXPECT_FALSE(f.flag) << secret;
-    EXPECT_TRUE(env_.sent_of(MessageType::kPeersOrGenesis).empty()) << secret;
+    bootstrap_->on_frame(link, msg::GetPeersOrGenesis{});
+    for (const Message& f : Answers(link))
+      EXPECT_FALSE(BodyOf<msg::PeersOrGenesis>(f).is_genesis) << secret;
+    EXPECT_TRUE(env_.sent_of<msg::PeersOrGenesis>().empty()) << secret;
   }
 }
 
 TEST_F(BootstrapRegisterTest, GenesisWithTheSecretIsDesignated) {
   const LinkId link = Register(Peer(kGenesis, "genesis", Role::kGenesis), kGenesisSecret);
-  bootstrap_->on_frame(link, Frame::Of(MessageType::kGetPeersOrGenesis));
-  const std::vector<Frame> answers = Answers(link);
+  bootstrap_->on_frame(link, msg::GetPeersOrGenesis{});
+  const std::vector<Message> answers = Answers(link);
   ASSERT_EQ(answers.size(), 2u);
-  EXPECT_EQ(answers[0].type, MessageType::kRegistered);
-  EXPECT_EQ(answers[1].type, MessageType::kPeersOrGenesis);
-  EXPECT_TRUE(answers[1].flag);
+  EXPECT_EQ(answers[0].type(), MessageType::kRegistered);
+  EXPECT_EQ(answers[1].type(), MessageType::kPeersOrGenesis);
+  EXPECT_TRUE(BodyOf<msg::PeersOrGenesis>(answers[1]).is_genesis);
   EXPECT_EQ(Refused("bad_genesis_auth"), 0);
 }
 
 // A node need not know the genesis secret: only a register as genesis is
 // checked.
 TEST_F(BootstrapRegisterTest, ANodeRegistersWithoutTheGenesisSecret) {
-  const std::vector<Frame> answers = Answers(Register(Peer(kNewcomer, "node")));
+  const std::vector<Message> answers = Answers(Register(Peer(kNewcomer, "node")));
   ASSERT_EQ(answers.size(), 1u);
-  EXPECT_EQ(answers[0].type, MessageType::kRegistered);
+  EXPECT_EQ(answers[0].type(), MessageType::kRegistered);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 namespace yz::core {
 namespace {
 
+using testing::BodyOf;
 using testing::FakeEnv;
 using testing::Hello;
 using testing::kBoot;
@@ -44,11 +45,8 @@ ProcessConfig BootstrapConfig() {
   return config;
 }
 
-Frame Register(const PeerInfo& peer) {
-  Frame reg = Frame::Of(MessageType::kRegister);
-  reg.node_id = peer.node_id;
-  reg.metadata = peer.metadata;
-  return reg;
+msg::Register Register(const PeerInfo& peer, std::string auth = "") {
+  return msg::Register{peer.node_id, peer.metadata, std::move(auth), {}};
 }
 
 // The bootstrap as the drivers build it: behind the guard.
@@ -69,56 +67,58 @@ class BootstrapTest : public ::testing::Test {
   }
   LinkId Registered(const PeerInfo& peer, const std::string& auth = "") {
     const LinkId link = Greeted(peer);
-    Frame reg = Register(peer);
-    reg.text = auth;
-    bootstrap_->on_frame(link, std::move(reg));
+    bootstrap_->on_frame(link, Register(peer, auth));
     EXPECT_FALSE(env_.was_closed(link));
     return link;
   }
-  Frame Last(LinkId link, MessageType type) {
-    Frame found;
-    for (const Frame& f : env_.sent_on(link))
-      if (f.type == type) found = f;
-    EXPECT_EQ(found.type, type);
+  // The last message of type T sent on `link`, request id with it.
+  template <MessageKind T>
+  Message LastMessage(LinkId link) {
+    const Message found = env_.last_of<T>(link);
+    EXPECT_TRUE(found.is<T>()) << "no " << message_type_name(Message(T{}).type());
     return found;
+  }
+  template <MessageKind T>
+  T Last(LinkId link) {
+    return BodyOf<T>(LastMessage<T>(link));
   }
   // Closed with `code`, after an error frame that says the same.
   void ExpectRefused(LinkId link, const std::string& code) {
     EXPECT_TRUE(env_.was_closed(link)) << code;
     EXPECT_EQ(env_.close_reasons[link], code);
-    const std::vector<Frame> sent = env_.sent_on(link);
+    const std::vector<Message> sent = env_.sent_on(link);
     ASSERT_FALSE(sent.empty()) << code;
-    EXPECT_EQ(sent.back().type, MessageType::kError) << code;
-    EXPECT_EQ(sent.back().code, code);
-    EXPECT_FALSE(sent.back().text.empty()) << code;
+    EXPECT_EQ(sent.back().type(), MessageType::kError) << code;
+    EXPECT_EQ(BodyOf<msg::Error>(sent.back()).code, code);
+    EXPECT_FALSE(BodyOf<msg::Error>(sent.back()).message.empty()) << code;
   }
 
   // Genesis registers, is designated and accepts, on a link of its own.
   LinkId GenesisJoins() {
     const PeerInfo genesis = Peer(kGenesis, "genesis", Role::kGenesis);
     const LinkId link = Registered(genesis);
-    bootstrap_->on_frame(link, Frame::Of(MessageType::kGetPeersOrGenesis));
-    const Frame designation = Last(link, MessageType::kPeersOrGenesis);
-    EXPECT_TRUE(designation.flag);
-    Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
-    accepted.invitation = designation.invitation;
+    bootstrap_->on_frame(link, msg::GetPeersOrGenesis{});
+    const auto designation = Last<msg::PeersOrGenesis>(link);
+    EXPECT_TRUE(designation.is_genesis);
+    msg::InvitationAccepted accepted;
+    accepted.invitation = designation.designation;
     accepted.token.node_id = kGenesis;
-    accepted.token.issuer = designation.invitation.inviter;
+    accepted.token.issuer = designation.designation.inviter;
     bootstrap_->on_frame(link, std::move(accepted));
     return link;
   }
   // A newcomer onboarded through `bridge` with genesis as its helper.
   LinkId NewcomerJoins(LinkId bridge) {
     const LinkId link = Registered(Peer(kNewcomer, "newcomer"));
-    bootstrap_->on_frame(link, Frame::Of(MessageType::kGetPeersOrGenesis));
-    const Frame ask = Last(bridge, MessageType::kGetOnboardingPeer);
-    Frame answer = Frame::Of(MessageType::kOnboardingPeerResponse, ask.request_id);
-    answer.nodes.push_back(Peer(kGenesis, "genesis", Role::kGenesis));
+    bootstrap_->on_frame(link, msg::GetPeersOrGenesis{});
+    const Message ask = LastMessage<msg::GetOnboardingPeer>(bridge);
+    msg::OnboardingPeerResponse answer;
+    answer.helper = Peer(kGenesis, "genesis", Role::kGenesis);
     answer.invitation.inviter = kGenesis;
     answer.invitation.nonce = 77;
-    bootstrap_->on_frame(bridge, std::move(answer));
-    const Frame relayed = Last(link, MessageType::kSendInvitation);
-    Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
+    bootstrap_->on_frame(bridge, Message(std::move(answer), ask.request_id));
+    const auto relayed = Last<msg::SendInvitation>(link);
+    msg::InvitationAccepted accepted;
     accepted.invitation = relayed.invitation;
     accepted.token.node_id = kNewcomer;
     accepted.token.issuer = kGenesis;
@@ -163,9 +163,7 @@ TEST_F(BootstrapTest, IdMismatchIsRefusedAndClosed) {
 TEST_F(BootstrapTest, BadBridgeAuthIsRefusedAndClosed) {
   const PeerInfo bridge = Peer(kBridge, "bridge", Role::kBridge);
   const LinkId link = Greeted(bridge);
-  Frame reg = Register(bridge);
-  reg.text = "wrong";
-  bootstrap_->on_frame(link, std::move(reg));
+  bootstrap_->on_frame(link, Register(bridge, "wrong"));
   ExpectRefused(link, "bad_auth");
   EXPECT_EQ(Metric("yz_bootstrap_bridges"), 0);
 }
@@ -173,25 +171,25 @@ TEST_F(BootstrapTest, BadBridgeAuthIsRefusedAndClosed) {
 TEST_F(BootstrapTest, SecondGenesisIsRefusedAndClosed) {
   GenesisJoins();
   const LinkId link = Registered(Peer(kOther, "impostor", Role::kGenesis));
-  bootstrap_->on_frame(link, Frame::Of(MessageType::kGetPeersOrGenesis));
+  bootstrap_->on_frame(link, msg::GetPeersOrGenesis{});
   ExpectRefused(link, "genesis_exists");
 }
 
 TEST_F(BootstrapTest, RequestBeforeRegisterIsRefusedAndClosed) {
   const LinkId link = Greeted(Peer(kOther, "other"));
-  bootstrap_->on_frame(link, Frame::Of(MessageType::kGetPeersOrGenesis));
+  bootstrap_->on_frame(link, msg::GetPeersOrGenesis{});
   ExpectRefused(link, "not_registered");
 }
 
 TEST_F(BootstrapTest, UnknownRequestIsRefusedAndClosed) {
   const LinkId link = Registered(Peer(kOther, "other"));
-  bootstrap_->on_frame(link, Frame::Of(MessageType::kFindNode, 1));
+  bootstrap_->on_frame(link, Message(msg::FindNode{}, 1));
   ExpectRefused(link, "unknown_message");
 }
 
 TEST_F(BootstrapTest, AcceptanceWithoutInvitationIsRefusedAndClosed) {
   const LinkId link = Registered(Peer(kOther, "other"));
-  bootstrap_->on_frame(link, Frame::Of(MessageType::kInvitationAccepted));
+  bootstrap_->on_frame(link, msg::InvitationAccepted{});
   ExpectRefused(link, "no_invitation");
 }
 
@@ -207,7 +205,7 @@ TEST(BootstrapAuthTest, HelloWithoutKeyIsRefusedAsMissingProofAndClosed) {
   bootstrap->on_frame(link, Hello(Peer(kOther, "other")));  // no key, no nonce
   EXPECT_EQ(env.close_reasons[link], "missing_proof");
   ASSERT_FALSE(env.sent_on(link).empty());
-  EXPECT_EQ(env.sent_on(link).back().code, "missing_proof");
+  EXPECT_EQ(BodyOf<msg::Error>(env.sent_on(link).back()).code, "missing_proof");
   EXPECT_EQ(Sample(env.metrics(), R"(yz_handshake_rejected_total{reason="missing_proof"})"), 1);
 }
 
@@ -242,10 +240,10 @@ TEST(BootstrapAuthTest, SignedHelloWithoutProofIsClosedAtTheDeadline) {
   HandshakeAuth client(client_env, client_key);
   const LinkId link = env.new_link();
   bootstrap->on_link_accepted(link);
-  auto hello = As<msg::DhtPeerHello>(Hello(Peer(client_key->node_id(), "client")));
+  auto hello = Hello(Peer(client_key->node_id(), "client"));
   client.add_to_hello(link, hello);
   bootstrap->on_frame(link, std::move(hello));
-  ASSERT_EQ(env.sent_on(link).back().type, MessageType::kDhtPeerConnected);
+  ASSERT_EQ(env.sent_on(link).back().type(), MessageType::kDhtPeerConnected);
   env.advance(config.timing.handshake_timeout);
   EXPECT_EQ(env.close_reasons[link], "handshake_timeout");
   EXPECT_TRUE(env.authenticated.empty());
@@ -262,21 +260,20 @@ TEST_F(BootstrapTest, AMemberThatLeftIsNotListedUntilItComesBack) {
   // Genesis's link closes: it is no longer handed out.
   bootstrap_->on_link_closed(genesis, "closed by peer");
   EXPECT_EQ(Metric("yz_bootstrap_members"), 1);
-  bootstrap_->on_frame(newcomer, Frame::Of(MessageType::kGetPeersOrGenesis));
-  EXPECT_TRUE(Last(newcomer, MessageType::kPeersOrGenesis).nodes.empty());
+  bootstrap_->on_frame(newcomer, msg::GetPeersOrGenesis{});
+  EXPECT_TRUE(Last<msg::PeersOrGenesis>(newcomer).peers.empty());
   const PeerInfo late_bridge = Peer(kOther, "bridge-2", Role::kBridge);
   const LinkId second_bridge = Registered(late_bridge, kBridgeAuth);
-  EXPECT_EQ(Ids(Last(second_bridge, MessageType::kRegistered).nodes),
-            std::vector<NodeId>{kNewcomer});
+  EXPECT_EQ(Ids(Last<msg::Registered>(second_bridge).members), std::vector<NodeId>{kNewcomer});
 
   // Genesis comes back (a new link, registered again): listed again, and
   // still a member whose chain the bootstrap knows.
   const LinkId again = Registered(Peer(kGenesis, "genesis", Role::kGenesis));
   EXPECT_EQ(Metric("yz_bootstrap_members"), 2);
-  bootstrap_->on_frame(newcomer, Frame::Of(MessageType::kGetPeersOrGenesis));
-  EXPECT_EQ(Ids(Last(newcomer, MessageType::kPeersOrGenesis).nodes), std::vector<NodeId>{kGenesis});
-  bootstrap_->on_frame(again, Frame::Of(MessageType::kGetPeersOrGenesis));
-  EXPECT_EQ(Ids(Last(again, MessageType::kPeersOrGenesis).nodes), std::vector<NodeId>{kNewcomer});
+  bootstrap_->on_frame(newcomer, msg::GetPeersOrGenesis{});
+  EXPECT_EQ(Ids(Last<msg::PeersOrGenesis>(newcomer).peers), std::vector<NodeId>{kGenesis});
+  bootstrap_->on_frame(again, msg::GetPeersOrGenesis{});
+  EXPECT_EQ(Ids(Last<msg::PeersOrGenesis>(again).peers), std::vector<NodeId>{kNewcomer});
 }
 
 TEST_F(BootstrapTest, AnOlderLinkClosingDoesNotUnlistAMemberThatReconnected) {
@@ -331,7 +328,7 @@ TEST(MemberBootstrapLinkTest, AnAnsweredBootstrapLinkStays) {
   node->start();
   const LinkId link = env.dials.at(0).link;
   node->on_link_opened(link);
-  Frame connected = testing::Connected(Peer(kBoot, "bootstrap", Role::kBootstrap));
+  msg::DhtPeerConnected connected = testing::Connected(Peer(kBoot, "bootstrap", Role::kBootstrap));
   node->on_frame(link, std::move(connected));
   env.advance(Timing{}.handshake_timeout * 10);
   EXPECT_FALSE(env.was_closed(link));

@@ -69,13 +69,13 @@ TEST_F(ConnectionManagerTest, AnswersPingWithPongWithoutListener) {
   auto& manager = Established();
   ASSERT_FALSE(manager.dht_listener_attached());
 
-  EXPECT_EQ(manager.handle_frame(Frame::Of(MessageType::kPing, 42)),
+  EXPECT_EQ(manager.handle_frame(Message(msg::Ping{}, 42)),
             ConnectionManager::Delivery::kAnsweredPing);
 
   ASSERT_EQ(env_.sent.size(), 1u);
   EXPECT_EQ(env_.sent[0].link, kLink);
-  EXPECT_EQ(env_.sent[0].frame.type, MessageType::kPong);
-  EXPECT_EQ(env_.sent[0].frame.request_id, 42u);
+  EXPECT_EQ(env_.sent[0].message.type(), MessageType::kPong);
+  EXPECT_EQ(env_.sent[0].message.request_id, 42u);
   EXPECT_EQ(manager.dropped_no_handler(), 0u);
   EXPECT_EQ(Sample(env_.metrics(), R"(yz_dht_messages_received_total{type="ping"})"), 1.0);
 }
@@ -85,18 +85,18 @@ TEST_F(ConnectionManagerTest, PongRecordsRoundTrip) {
   env_.advance(3 * kSecond);
   manager.send_ping();
   ASSERT_EQ(env_.sent.size(), 1u);
-  const Frame ping = env_.sent[0].frame;
-  EXPECT_EQ(ping.type, MessageType::kPing);
+  const Message ping = env_.sent[0].message;
+  EXPECT_TRUE(ping.is<msg::Ping>());
 
   env_.advance(5 * kMillisecond);
-  EXPECT_EQ(manager.handle_frame(Frame::Of(MessageType::kPong, ping.request_id)),
+  EXPECT_EQ(manager.handle_frame(Message(msg::Pong{}, ping.request_id)),
             ConnectionManager::Delivery::kPong);
   EXPECT_EQ(manager.last_rtt(), 5 * kMillisecond);
   EXPECT_EQ(manager.last_pong_at(), 3 * kSecond + 5 * kMillisecond);
 
   // The same pong again matches nothing in flight and changes nothing.
   env_.advance(kSecond);
-  manager.handle_frame(Frame::Of(MessageType::kPong, ping.request_id));
+  manager.handle_frame(Message(msg::Pong{}, ping.request_id));
   EXPECT_EQ(manager.last_rtt(), 5 * kMillisecond);
 }
 
@@ -104,8 +104,7 @@ TEST_F(ConnectionManagerTest, UnknownPongIsIgnoredAndNeverDelivered) {
   auto& manager = Established();
   int delivered = 0;
   manager.attach_dht_listener([&](ConnectionManager&, Message&&) { ++delivered; });
-  EXPECT_EQ(manager.handle_frame(Frame::Of(MessageType::kPong, 999)),
-            ConnectionManager::Delivery::kPong);
+  EXPECT_EQ(manager.handle_frame(Message(msg::Pong{}, 999)), ConnectionManager::Delivery::kPong);
   EXPECT_EQ(manager.last_rtt(), -1);
   EXPECT_EQ(delivered, 0);
 }
@@ -121,9 +120,9 @@ TEST_F(ConnectionManagerTest, ForgetsOldestPingBeyondEight) {
   for (int i = 0; i < 9; ++i) manager.send_ping();
   ASSERT_EQ(env_.sent.size(), 9u);
   env_.advance(kMillisecond);
-  manager.handle_frame(Frame::Of(MessageType::kPong, env_.sent[0].frame.request_id));
+  manager.handle_frame(Message(msg::Pong{}, env_.sent[0].message.request_id));
   EXPECT_EQ(manager.last_rtt(), -1);
-  manager.handle_frame(Frame::Of(MessageType::kPong, env_.sent[1].frame.request_id));
+  manager.handle_frame(Message(msg::Pong{}, env_.sent[1].message.request_id));
   EXPECT_EQ(manager.last_rtt(), kMillisecond);
 }
 
@@ -131,9 +130,9 @@ TEST_F(ConnectionManagerTest, DropsAndCountsFrameWithoutListener) {
   auto& manager = Established();
   EXPECT_EQ(Sample(env_.metrics(), kNoHandler), 0.0);  // at 0 from the start
 
-  Frame find = Frame::Of(MessageType::kFindNode, 5);
+  Message find(msg::FindNode{}, 5);
   EXPECT_EQ(manager.handle_frame(std::move(find)), ConnectionManager::Delivery::kDroppedNoHandler);
-  EXPECT_EQ(manager.handle_frame(Frame::Of(MessageType::kCreateInvitationForPeer, 6)),
+  EXPECT_EQ(manager.handle_frame(Message(msg::CreateInvitationForPeer{}, 6)),
             ConnectionManager::Delivery::kDroppedNoHandler);
 
   EXPECT_EQ(manager.dropped_no_handler(), 2u);
@@ -171,20 +170,20 @@ TEST_F(ConnectionManagerTest, AttachIsIdempotent) {
   EXPECT_FALSE(manager.attach_dht_listener([&](ConnectionManager&, Message&&) { ++second; }));
   EXPECT_TRUE(manager.dht_listener_attached());
 
-  manager.handle_frame(Frame::Of(MessageType::kFindNode, 1));
+  manager.handle_frame(Message(msg::FindNode{}, 1));
   EXPECT_EQ(first, 1);
   EXPECT_EQ(second, 0);
 }
 
 TEST_F(ConnectionManagerTest, QueuesUntilEstablishedThenFlushesInOrder) {
-  for (std::uint64_t id = 1; id <= 3; ++id) manager_.send(Frame::Of(MessageType::kFindNode, id));
+  for (std::uint64_t id = 1; id <= 3; ++id) manager_.send(Message(msg::FindNode{}, id));
   EXPECT_TRUE(env_.sent.empty());
   EXPECT_EQ(manager_.pending_frames(), 3u);
 
   // Handshake frames bypass the queue: they are what establishes the link.
-  manager_.send_handshake(Frame::Of(MessageType::kDhtPeerConnected));
+  manager_.send_handshake(msg::DhtPeerConnected{});
   ASSERT_EQ(env_.sent.size(), 1u);
-  EXPECT_EQ(env_.sent[0].frame.type, MessageType::kDhtPeerConnected);
+  EXPECT_EQ(env_.sent[0].message.type(), MessageType::kDhtPeerConnected);
 
   manager_.set_state(ConnectionManager::State::kEstablished);
   manager_.flush_pending();
@@ -192,18 +191,18 @@ TEST_F(ConnectionManagerTest, QueuesUntilEstablishedThenFlushesInOrder) {
   ASSERT_EQ(env_.sent.size(), 4u);
   for (std::uint64_t i = 1; i <= 3; ++i) {
     EXPECT_EQ(env_.sent[i].link, kLink);
-    EXPECT_EQ(env_.sent[i].frame.request_id, i);
+    EXPECT_EQ(env_.sent[i].message.request_id, i);
   }
 
-  manager_.send(Frame::Of(MessageType::kFindNodeResponse, 4));
+  manager_.send(Message(msg::FindNodeResponse{}, 4));
   ASSERT_EQ(env_.sent.size(), 5u);
-  EXPECT_EQ(env_.sent[4].frame.request_id, 4u);
+  EXPECT_EQ(env_.sent[4].message.request_id, 4u);
   EXPECT_EQ(manager_.pending_frames(), 0u);
 }
 
 TEST_F(ConnectionManagerTest, TakePendingHandsOverAndEmpties) {
-  manager_.send(Frame::Of(MessageType::kFindNode, 1));
-  manager_.send(Frame::Of(MessageType::kFindNodeResponse, 2));
+  manager_.send(Message(msg::FindNode{}, 1));
+  manager_.send(Message(msg::FindNodeResponse{}, 2));
   std::vector<Message> taken = manager_.take_pending();
   ASSERT_EQ(taken.size(), 2u);
   EXPECT_EQ(taken[0].request_id, 1u);

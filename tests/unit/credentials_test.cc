@@ -243,15 +243,15 @@ class NewcomerTest : public ::testing::Test {
     link_ = env_.dials[0].link;
     member_->on_link_opened(link_);
     // Play the bootstrap's side of the handshake, proof included.
-    const auto hello = As<msg::DhtPeerHello>(env_.sent.back().frame);
+    const auto hello = testing::BodyOf<msg::DhtPeerHello>(env_.sent.back().message);
     msg::DhtPeerConnected connected;
     connected.node_id = bootstrap_key_->node_id();
     connected.metadata.protocol_version = 1;
     ASSERT_EQ(bootstrap_auth_.check_hello(link_, hello, connected), "");
     member_->on_frame(link_, std::move(connected));
-    ASSERT_EQ(env_.sent.back().frame.type, MessageType::kRegister);
-    ASSERT_EQ(bootstrap_auth_.check_proof(link_, env_.sent[env_.sent.size() - 2].frame), "");
-    member_->on_frame(link_, Frame::Of(MessageType::kRegistered));
+    ASSERT_EQ(env_.sent.back().message.type(), MessageType::kRegister);
+    ASSERT_EQ(bootstrap_auth_.check_proof(link_, env_.sent[env_.sent.size() - 2].message), "");
+    member_->on_frame(link_, msg::Registered{});
   }
 
   // Relays `invitation` as the bootstrap would; true when the newcomer
@@ -259,16 +259,16 @@ class NewcomerTest : public ::testing::Test {
   bool Offer(const Invitation& invitation) { return Offer(invitation, HelperChain()); }
   bool Offer(const Invitation& invitation, const CredentialChain& inviter_chain) {
     const std::size_t before = env_.sent.size();
-    Frame relay = Frame::Of(MessageType::kSendInvitation);
+    msg::SendInvitation relay;
     relay.invitation = invitation;
     PeerInfo inviter;
     inviter.node_id = invitation.inviter;
-    relay.nodes.push_back(inviter);
-    relay.chain = inviter_chain;
+    relay.inviter = inviter;
+    relay.inviter_chain = inviter_chain;
     member_->on_frame(link_, std::move(relay));
     for (std::size_t i = before; i < env_.sent.size(); ++i)
-      if (env_.sent[i].frame.type == MessageType::kInvitationAccepted) {
-        accepted_ = env_.sent[i].frame;
+      if (env_.sent[i].message.type() == MessageType::kInvitationAccepted) {
+        accepted_ = testing::BodyOf<msg::InvitationAccepted>(env_.sent[i].message);
         return true;
       }
     return false;
@@ -292,7 +292,7 @@ class NewcomerTest : public ::testing::Test {
   HandshakeAuth bootstrap_auth_{bootstrap_env_, bootstrap_key_};
   std::unique_ptr<DhtMember> member_;
   LinkId link_ = 0;
-  Frame accepted_;
+  msg::InvitationAccepted accepted_;
 };
 
 TEST_F(NewcomerTest, AcceptsAValidInvitationWithASignedToken) {
@@ -326,15 +326,15 @@ TEST_F(NewcomerTest, RefusesAnInvitationFromANonMember) {
 TEST_F(NewcomerTest, RefusesAHelperWhoDidNotSignTheInvitation) {
   const Invitation inv = sign_invitation(*helper_, newcomer_->node_id(), Now() + 30 * 60 * 1000, 9);
   const std::size_t before = env_.sent.size();
-  Frame relay = Frame::Of(MessageType::kSendInvitation);
+  msg::SendInvitation relay;
   relay.invitation = inv;
   PeerInfo impostor;
   impostor.node_id = other_->node_id();
-  relay.nodes.push_back(impostor);
-  relay.chain = HelperChain();
+  relay.inviter = impostor;
+  relay.inviter_chain = HelperChain();
   member_->on_frame(link_, std::move(relay));
   for (std::size_t i = before; i < env_.sent.size(); ++i)
-    EXPECT_NE(env_.sent[i].frame.type, MessageType::kInvitationAccepted);
+    EXPECT_NE(env_.sent[i].message.type(), MessageType::kInvitationAccepted);
   EXPECT_EQ(Rejected("broken_chain"), 1.0);
   // The same invitation, naming its signer, is still good.
   EXPECT_TRUE(Offer(inv));
@@ -364,9 +364,7 @@ TEST_F(NewcomerTest, RefusesForgedExpiredMisaddressedAndReplayedInvitations) {
   // back to try again, and the same invitation replayed is refused.
   const Invitation good = sign_invitation(*helper_, newcomer_->node_id(), later, 4);
   ASSERT_TRUE(Offer(good));
-  Frame error = Frame::Of(MessageType::kError);
-  error.code = "bad_token";
-  member_->on_frame(link_, std::move(error));
+  member_->on_frame(link_, msg::Error{"bad_token", ""});
   EXPECT_FALSE(Offer(good));
   EXPECT_EQ(Rejected("replayed"), 1.0);
 }

@@ -21,6 +21,7 @@
 namespace yz::core {
 namespace {
 
+using testing::BodyOf;
 using testing::Connected;
 using testing::FakeEnv;
 using testing::Hello;
@@ -38,10 +39,8 @@ const NodeId kTarget = *NodeId::from_hex("30303030303030303030303030303030303030
 
 constexpr char kNoHandler[] = R"(yz_dht_messages_dropped_total{reason="no_handler"})";
 
-Frame FindNode(std::uint64_t request_id, const NodeId& target) {
-  Frame f = Frame::Of(MessageType::kFindNode, request_id);
-  f.target = target;
-  return f;
+Message FindNode(std::uint64_t request_id, const NodeId& target) {
+  return Message(msg::FindNode{target}, request_id);
 }
 
 std::vector<NodeId> Ids(const std::vector<PeerInfo>& peers) {
@@ -92,16 +91,10 @@ class DhtTest : public ::testing::Test {
     return m != nullptr && m->dht_listener_attached();
   }
 
-  std::vector<Frame> SentOn(LinkId link, MessageType type) {
-    std::vector<Frame> out;
-    for (Frame& f : env_.sent_on(link))
-      if (f.type == type) out.push_back(std::move(f));
-    return out;
-  }
-
-  // The one request of `type` sent on `link`; fails the test otherwise.
-  std::uint64_t RequestIdOn(LinkId link, MessageType type) {
-    const auto sent = SentOn(link, type);
+  // The one request of type T sent on `link`; fails the test otherwise.
+  template <MessageKind T>
+  std::uint64_t RequestIdOn(LinkId link) {
+    const auto sent = env_.messages_of<T>(link);
     EXPECT_EQ(sent.size(), 1u);
     return sent.empty() ? 0 : sent.front().request_id;
   }
@@ -133,14 +126,14 @@ TEST_F(DhtTest, EarlyReturnRaceLeavesInboundLinkWithoutListener) {
 
   env_.sent.clear();
   member_->on_frame(link, FindNode(7, kTarget));
-  EXPECT_TRUE(env_.sent_of(MessageType::kFindNodeResponse).empty());
+  EXPECT_TRUE(env_.sent_of<msg::FindNodeResponse>().empty());
   EXPECT_TRUE(env_.sent.empty());
   EXPECT_EQ(Sample(env_.metrics(), kNoHandler), 1.0);
   EXPECT_EQ(member_->status().dropped_no_handler, 1u);
 
   // Liveness still looks fine.
-  member_->on_frame(link, Frame::Of(MessageType::kPing, 8));
-  const auto pongs = SentOn(link, MessageType::kPong);
+  member_->on_frame(link, Message(msg::Ping{}, 8));
+  const auto pongs = env_.messages_of<msg::Pong>(link);
   ASSERT_EQ(pongs.size(), 1u);
   EXPECT_EQ(pongs[0].request_id, 8u);
   EXPECT_EQ(Sample(env_.metrics(), kNoHandler), 1.0);
@@ -163,10 +156,10 @@ TEST_F(DhtTest, FixedInboundLinkGetsListenerAndAnswers) {
 
   env_.sent.clear();
   member_->on_frame(link, FindNode(7, kTarget));
-  const auto responses = SentOn(link, MessageType::kFindNodeResponse);
+  const auto responses = env_.messages_of<msg::FindNodeResponse>(link);
   ASSERT_EQ(responses.size(), 1u);
   EXPECT_EQ(responses[0].request_id, 7u);
-  EXPECT_EQ(Ids(responses[0].nodes), std::vector<NodeId>{kB});
+  EXPECT_EQ(Ids(BodyOf<msg::FindNodeResponse>(responses[0]).nodes), std::vector<NodeId>{kB});
   EXPECT_EQ(Sample(env_.metrics(), kNoHandler), 0.0);  // at 0 from the start
 }
 
@@ -176,8 +169,7 @@ TEST_F(DhtTest, EarlyReturnRaceSwallowsInvitationRequest) {
   Start(Faults({Fault::kEarlyReturnRace}));
   const LinkId link = Inbound(a_);
   env_.sent.clear();
-  Frame request = Frame::Of(MessageType::kCreateInvitationForPeer, 31);
-  request.target = kC;
+  Message request(msg::CreateInvitationForPeer{kC, {}}, 31);
   member_->on_frame(link, std::move(request));
   EXPECT_TRUE(env_.sent.empty());
   EXPECT_EQ(Sample(env_.metrics(), kNoHandler), 1.0);
@@ -187,14 +179,13 @@ TEST_F(DhtTest, FixedDeliversInvitationRequestToRole) {
   Start(FaultSet{});
   const LinkId link = Inbound(a_);
   env_.sent.clear();
-  Frame request = Frame::Of(MessageType::kCreateInvitationForPeer, 31);
-  request.target = kC;
+  Message request(msg::CreateInvitationForPeer{kC, {}}, 31);
   member_->on_frame(link, std::move(request));
   // Reaching the role is the point; this node is no member yet, so it says so.
-  const auto errors = SentOn(link, MessageType::kError);
+  const auto errors = env_.messages_of<msg::Error>(link);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].request_id, 31u);
-  EXPECT_EQ(errors[0].code, "not_a_member");
+  EXPECT_EQ(BodyOf<msg::Error>(errors[0]).code, "not_a_member");
 }
 
 // (c) A link the Dht dials itself has its listener before it opens, so the
@@ -209,9 +200,9 @@ TEST_F(DhtTest, OutboundDialByDhtIsServedEvenWithFault) {
   EXPECT_TRUE(dht().has_peer_node(kB));
 
   member_->on_link_opened(link);
-  const auto hellos = SentOn(link, MessageType::kDhtPeerHello);
+  const auto hellos = env_.sent_of<msg::DhtPeerHello>(link);
   ASSERT_EQ(hellos.size(), 1u);
-  EXPECT_EQ(hellos[0].node_id, kSelf);
+  EXPECT_EQ(hellos[0].peer_id, kSelf);
   member_->on_frame(link, Connected(b_));
 
   EXPECT_TRUE(member_->routing_table().contains(kB));
@@ -221,7 +212,7 @@ TEST_F(DhtTest, OutboundDialByDhtIsServedEvenWithFault) {
   EXPECT_EQ(env_.log_count("peer_already_in_routing_table"), 1u);
 
   member_->on_frame(link, FindNode(9, kTarget));
-  ASSERT_EQ(SentOn(link, MessageType::kFindNodeResponse).size(), 1u);
+  ASSERT_EQ(env_.messages_of<msg::FindNodeResponse>(link).size(), 1u);
   EXPECT_EQ(Sample(env_.metrics(), kNoHandler), 0.0);  // at 0 from the start
 }
 
@@ -270,7 +261,7 @@ TEST_F(DhtTest, GetOrCreatePeerNodeAttachesOnce) {
 
   env_.sent.clear();
   member_->on_frame(link, FindNode(12, kTarget));
-  const auto responses = SentOn(link, MessageType::kFindNodeResponse);
+  const auto responses = env_.messages_of<msg::FindNodeResponse>(link);
   ASSERT_EQ(responses.size(), 1u);
   EXPECT_EQ(responses[0].request_id, 12u);
 }
@@ -282,7 +273,7 @@ TEST_F(DhtTest, HandlePeerConnectedTwiceAttachesOnceWhenFixed) {
   dht().handle_peer_connected(a_);
   EXPECT_EQ(env_.log_count("dht_handler_attached"), 1u);
   member_->on_frame(link, FindNode(3, kTarget));
-  EXPECT_EQ(SentOn(link, MessageType::kFindNodeResponse).size(), 1u);
+  EXPECT_EQ(env_.messages_of<msg::FindNodeResponse>(link).size(), 1u);
 }
 
 // A peer node for a peer with no link yet: nothing to attach to, no crash,
@@ -303,8 +294,8 @@ TEST_F(DhtTest, FindNodeToConnectedPeerTimesOutAfterTenSeconds) {
   std::optional<LookupResult> result;
   env_.sent.clear();
   dht().find_node(kTarget, [&](const LookupResult& r) { result = r; });
-  ASSERT_EQ(SentOn(link, MessageType::kFindNode).size(), 1u);
-  EXPECT_EQ(SentOn(link, MessageType::kFindNode)[0].target, kTarget);
+  ASSERT_EQ(env_.messages_of<msg::FindNode>(link).size(), 1u);
+  EXPECT_EQ(env_.sent_of<msg::FindNode>(link)[0].target, kTarget);
 
   env_.advance(10 * kSecond - 1);
   EXPECT_FALSE(result.has_value());
@@ -341,10 +332,10 @@ TEST_F(DhtTest, FindNodeCompletesOnAnswer) {
   const LinkId link = Inbound(a_);
   std::optional<LookupResult> result;
   dht().find_node(kTarget, [&](const LookupResult& r) { result = r; });
-  const std::uint64_t id = RequestIdOn(link, MessageType::kFindNode);
+  const std::uint64_t id = RequestIdOn<msg::FindNode>(link);
 
   env_.advance(2 * kMillisecond);
-  Frame answer = Frame::Of(MessageType::kFindNodeResponse, id);
+  Message answer(msg::FindNodeResponse{}, id);
   member_->on_frame(link, std::move(answer));
   ASSERT_TRUE(result.has_value());
   EXPECT_FALSE(result->timed_out());
@@ -365,9 +356,9 @@ TEST_F(DhtTest, EarlyReturnRaceTurnsAnswerIntoTimeout) {
   const LinkId link = Inbound(a_);
   std::optional<LookupResult> result;
   dht().find_node(kTarget, [&](const LookupResult& r) { result = r; });
-  const std::uint64_t id = RequestIdOn(link, MessageType::kFindNode);
+  const std::uint64_t id = RequestIdOn<msg::FindNode>(link);
 
-  member_->on_frame(link, Frame::Of(MessageType::kFindNodeResponse, id));
+  member_->on_frame(link, Message(msg::FindNodeResponse{}, id));
   EXPECT_FALSE(result.has_value());
   EXPECT_EQ(Sample(env_.metrics(), kNoHandler), 1.0);
   env_.advance(10 * kSecond);
@@ -399,9 +390,9 @@ TEST_F(DhtTest, ResponseFromAnotherPeerIsLate) {
   std::optional<LookupResult> result;
   dht().find_node(kA, [&](const LookupResult& r) { result = r; });
   // kA is asked first: it is the closest to itself.
-  const std::uint64_t id = RequestIdOn(link_a, MessageType::kFindNode);
+  const std::uint64_t id = RequestIdOn<msg::FindNode>(link_a);
 
-  member_->on_frame(link_c, Frame::Of(MessageType::kFindNodeResponse, id));
+  member_->on_frame(link_c, Message(msg::FindNodeResponse{}, id));
   EXPECT_EQ(Sample(env_.metrics(), R"(yz_dht_messages_dropped_total{reason="late_response"})"),
             1.0);
   EXPECT_FALSE(result.has_value());
@@ -416,14 +407,14 @@ TEST_F(DhtTest, FindNodeAnswerExcludesRequesterAndBridges) {
   ASSERT_EQ(member_->routing_table().size(), 3u);
 
   member_->on_frame(link_a, FindNode(1, kA));
-  auto responses = SentOn(link_a, MessageType::kFindNodeResponse);
+  auto responses = env_.messages_of<msg::FindNodeResponse>(link_a);
   ASSERT_EQ(responses.size(), 1u);
-  EXPECT_EQ(Ids(responses[0].nodes), std::vector<NodeId>{kC});
+  EXPECT_EQ(Ids(BodyOf<msg::FindNodeResponse>(responses[0]).nodes), std::vector<NodeId>{kC});
 
   member_->on_frame(link_c, FindNode(2, kB));
-  responses = SentOn(link_c, MessageType::kFindNodeResponse);
+  responses = env_.messages_of<msg::FindNodeResponse>(link_c);
   ASSERT_EQ(responses.size(), 1u);
-  EXPECT_EQ(Ids(responses[0].nodes), std::vector<NodeId>{kA});
+  EXPECT_EQ(Ids(BodyOf<msg::FindNodeResponse>(responses[0]).nodes), std::vector<NodeId>{kA});
 }
 
 // Bridges are never asked in a lookup either.
@@ -432,7 +423,7 @@ TEST_F(DhtTest, LookupSkipsBridges) {
   const LinkId bridge = Inbound(Peer(kB, "bridge", Role::kBridge));
   std::optional<LookupResult> result;
   dht().find_node(kB, [&](const LookupResult& r) { result = r; });
-  EXPECT_TRUE(SentOn(bridge, MessageType::kFindNode).empty());
+  EXPECT_TRUE(env_.messages_of<msg::FindNode>(bridge).empty());
   ASSERT_TRUE(result.has_value());  // nobody to ask: done at once
   EXPECT_EQ(result->queried, 0u);
 }
@@ -453,9 +444,9 @@ TEST_F(DhtTest, RequestQueuedOnLosingDuplicateIsSentOnce) {
   ASSERT_TRUE(env_.was_closed(dialled));
   ASSERT_EQ(member_->links().current(kA)->link(), inbound);
 
-  const auto requests = SentOn(inbound, MessageType::kFindNode);
+  const auto requests = env_.messages_of<msg::FindNode>(inbound);
   ASSERT_EQ(requests.size(), 1u) << "the request must be resent once, by Dht::on_link_gone";
-  member_->on_frame(inbound, Frame::Of(MessageType::kFindNodeResponse, requests[0].request_id));
+  member_->on_frame(inbound, Message(msg::FindNodeResponse{}, requests[0].request_id));
   ASSERT_TRUE(result.has_value());
   EXPECT_FALSE(result->timed_out());
 }
@@ -471,7 +462,7 @@ TEST_F(DhtTest, StopDialsNothingAndLeavesNoLinkOpen) {
   // Farther from kTarget than a, b and c, so it waits while they are asked.
   const PeerInfo far = Peer(*NodeId::from_hex("7000000000000000000000000000000000000000"), "far");
   dht().find_node(kTarget, [](const LookupResult&) {}, {far});
-  ASSERT_EQ(env_.sent_of(MessageType::kFindNode).size(), 3u);
+  ASSERT_EQ(env_.sent_of<msg::FindNode>().size(), 3u);
   const std::size_t dials_before = env_.dials.size();
 
   member_->stop();
@@ -528,7 +519,7 @@ TEST_F(DhtTest, ReplacementCachePeerServedWhenFixed) {
   EXPECT_EQ(dht().peers_missing_handler(), 0u);
 
   member_->on_frame(link_b, FindNode(5, kTarget));
-  EXPECT_EQ(SentOn(link_b, MessageType::kFindNodeResponse).size(), 1u);
+  EXPECT_EQ(env_.messages_of<msg::FindNodeResponse>(link_b).size(), 1u);
 }
 
 }  // namespace

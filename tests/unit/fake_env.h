@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "roles/core/env.h"
+#include "roles/core/message.h"
 #include "roles/metrics/registry.h"
 #include "roles/metrics/text_serializer.h"
-#include "tests/unit/flat_frame.h"
 
 namespace yz::core::testing {
 
@@ -24,10 +24,9 @@ namespace yz::core::testing {
 // every test is deterministic and needs no sleeps.
 class FakeEnv : public Env {
  public:
-  // Sent messages, recorded in their flat test view (flat_frame.h).
   struct Sent {
     LinkId link;
-    Frame frame;
+    Message message;
   };
   struct Dial {
     LinkId link;
@@ -49,7 +48,7 @@ class FakeEnv : public Env {
   void cancel_timer(TimerId timer) override { timers_.erase(timer); }
 
   void send(LinkId link, Message&& message) override {
-    sent.push_back(Sent{link, ToFrame(message)});
+    sent.push_back(Sent{link, std::move(message)});
   }
 
   LinkId dial(const std::string& address) override {
@@ -116,16 +115,42 @@ class FakeEnv : public Env {
   // sequence as dials so the two never collide.
   LinkId new_link() { return next_link_++; }
 
-  std::vector<Frame> sent_on(LinkId link) const {
-    std::vector<Frame> out;
+  std::vector<Message> sent_on(LinkId link) const {
+    std::vector<Message> out;
     for (const auto& s : sent)
-      if (s.link == link) out.push_back(s.frame);
+      if (s.link == link) out.push_back(s.message);
     return out;
   }
-  std::vector<Frame> sent_of(MessageType type) const {
-    std::vector<Frame> out;
+  // The messages of type T sent on `link`, request ids with them.
+  template <MessageKind T>
+  std::vector<Message> messages_of(LinkId link) const {
+    std::vector<Message> out;
     for (const auto& s : sent)
-      if (s.frame.type == type) out.push_back(s.frame);
+      if (s.link == link && s.message.is<T>()) out.push_back(s.message);
+    return out;
+  }
+  // The last message of type T sent on `link`; when there is none, an empty
+  // Message (a ping, request id 0), so callers check is<T>() on it.
+  template <MessageKind T>
+  Message last_of(LinkId link) const {
+    const std::vector<Message> found = messages_of<T>(link);
+    return found.empty() ? Message() : found.back();
+  }
+  // The bodies of type T sent on `link`, in order.
+  template <MessageKind T>
+  std::vector<T> sent_of(LinkId link) const {
+    std::vector<T> out;
+    for (const auto& s : sent)
+      if (s.link == link)
+        if (const T* body = s.message.get<T>()) out.push_back(*body);
+    return out;
+  }
+  // The bodies of type T sent on any link, in order.
+  template <MessageKind T>
+  std::vector<T> sent_of() const {
+    std::vector<T> out;
+    for (const auto& s : sent)
+      if (const T* body = s.message.get<T>()) out.push_back(*body);
     return out;
   }
   bool was_closed(LinkId link) const {
@@ -157,6 +182,14 @@ class FakeEnv : public Env {
   std::map<TimerId, Timer> timers_;
   metrics::Registry registry_;
 };
+
+// The body of `message` as a T, or an empty T when it is another type, so a
+// test's field checks fail, not crash, after a failed type check.
+template <MessageKind T>
+T BodyOf(const Message& message) {
+  const T* body = message.get<T>();
+  return body ? *body : T{};
+}
 
 // The value of one series as the /metrics page shows it, e.g.
 // Sample(registry, R"(yz_dht_messages_dropped_total{reason="no_handler"})").

@@ -31,11 +31,11 @@ using testing::kSelf;
 using testing::Peer;
 using testing::Sample;
 
-// Frame types by name, so a failure reads "bridge_health_update".
-std::vector<std::string> Types(const std::vector<Frame>& frames) {
+// Message types by name, so a failure reads "bridge_health_update".
+std::vector<std::string> Types(const std::vector<Message>& frames) {
   std::vector<std::string> out;
   out.reserve(frames.size());
-  for (const Frame& f : frames) out.emplace_back(message_type_name(f.type));
+  for (const Message& f : frames) out.emplace_back(message_type_name(f.type()));
   return out;
 }
 using Names = std::vector<std::string>;
@@ -123,10 +123,10 @@ TEST_F(GuardSendTest, DialledLinkCarriesOnlyHandshakeFramesUntilAuthenticated) {
   // Before the link even opened, and after: a request is refused, counted
   // and logged with its type; the link stays (the role's frame was the
   // fault, not the peer's).
-  role_env().send(out, Frame::Of(MessageType::kBridgeHealthUpdate));
+  role_env().send(out, msg::BridgeHealthUpdate{});
   guard_.on_link_opened(out);
   role_env().send_handshake(out, Hello(Peer(kSelf, "self")));
-  role_env().send(out, Frame::Of(MessageType::kFindNode, 7));
+  role_env().send(out, Message(msg::FindNode{}, 7));
   EXPECT_EQ(Types(env_.sent_on(out)), Names{"dht_peer_hello"});
   EXPECT_EQ(Refused(), 2);
   EXPECT_FALSE(env_.was_closed(out));
@@ -137,12 +137,12 @@ TEST_F(GuardSendTest, DialledLinkCarriesOnlyHandshakeFramesUntilAuthenticated) {
       EXPECT_EQ(entry.fields.at("reason"), "before_handshake");
     }
   // Sending it the handshake's way does not smuggle it through.
-  role_env().send_handshake(out, Frame::Of(MessageType::kRegister));
+  role_env().send_handshake(out, msg::Register{});
   EXPECT_EQ(Refused(), 3);
   // The proof is the handshake's own; once authenticated, anything goes.
-  role_env().send_handshake(out, Frame::Of(MessageType::kDhtPeerProof));
+  role_env().send_handshake(out, msg::DhtPeerProof{});
   role_env().link_authenticated(out);
-  role_env().send(out, Frame::Of(MessageType::kRegister));
+  role_env().send(out, msg::Register{});
   EXPECT_EQ(Types(env_.sent_on(out)), (Names{"dht_peer_hello", "dht_peer_proof", "register"}));
   EXPECT_EQ(Refused(), 3);
 }
@@ -152,11 +152,9 @@ TEST_F(GuardSendTest, AcceptedLinkMayBeAnsweredOrRefusedButNotTalkedTo) {
   guard_.on_link_accepted(in);
   guard_.on_frame(in, Hello(Peer(kA, "a")));
   role_env().send_handshake(in, Connected(Peer(kSelf, "self")));
-  role_env().send(in, Frame::Of(MessageType::kMemberJoined));
-  role_env().send(in, Frame::Of(MessageType::kPing, 1));
-  Frame refusal = Frame::Of(MessageType::kError);
-  refusal.code = "missing_proof";
-  role_env().send_handshake(in, std::move(refusal));
+  role_env().send(in, msg::MemberJoined{});
+  role_env().send(in, Message(msg::Ping{}, 1));
+  role_env().send_handshake(in, msg::Error{"missing_proof", ""});
   EXPECT_EQ(Types(env_.sent_on(in)), (Names{"dht_peer_connected", "error"}));
   EXPECT_EQ(Refused(), 2);
 }
@@ -166,7 +164,7 @@ TEST_F(GuardSendTest, ALinkTheGuardDoesNotKnowIsLeftToTheDriver) {
   // is sent on it, so the guard neither refuses nor counts it.
   const LinkId out = role_env().dial("peer:7000");
   role_env().close(out);
-  role_env().send(out, Frame::Of(MessageType::kPing, 1));
+  role_env().send(out, Message(msg::Ping{}, 1));
   EXPECT_EQ(env_.sent_on(out).size(), 1u);
   EXPECT_EQ(Refused(), 0);
 }
@@ -186,9 +184,7 @@ TEST(HandshakeFirstTest, AMemberAnswersAPeerOnceItsHandshakeIsDone) {
   const LinkId in = env.new_link();
   node->on_link_accepted(in);
   node->on_frame(in, Hello(Peer(kA, "a")));
-  Frame find = Frame::Of(MessageType::kFindNode, 3);
-  find.target = kA;
-  node->on_frame(in, std::move(find));
+  node->on_frame(in, Message(msg::FindNode{kA}, 3));
   EXPECT_EQ(Types(env.sent_on(in)), (Names{"dht_peer_connected", "find_node_response"}));
   EXPECT_EQ(Sample(env.metrics(), R"(yz_send_refused_total{reason="before_handshake"})"), 0);
 }

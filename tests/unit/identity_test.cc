@@ -267,15 +267,15 @@ TEST(PeerLinksAuthTest, HonestLinkEstablishesOnBothSidesAfterTheProof) {
   Member d(Key(1)), a(Key(2));
   const LinkId out = d.links.dial(Info(*a.id)).link();
   d.links.on_link_opened(out);
-  const Frame hello = d.env.sent.back().frame;
+  const Message hello = d.env.sent.back().message;
   a.links.on_link_accepted(5);
-  a.links.on_frame(5, Frame(hello));
-  ASSERT_EQ(a.env.sent.back().frame.type, MessageType::kDhtPeerConnected);
+  a.links.on_frame(5, Message(hello));
+  ASSERT_EQ(a.env.sent.back().message.type(), MessageType::kDhtPeerConnected);
   EXPECT_TRUE(a.established.empty());  // not before the proof
-  d.links.on_frame(out, Frame(a.env.sent.back().frame));
+  d.links.on_frame(out, Message(a.env.sent.back().message));
   ASSERT_EQ(d.established.size(), 1u);
-  ASSERT_EQ(d.env.sent.back().frame.type, MessageType::kDhtPeerProof);
-  a.links.on_frame(5, Frame(d.env.sent.back().frame));
+  ASSERT_EQ(d.env.sent.back().message.type(), MessageType::kDhtPeerProof);
+  a.links.on_frame(5, Message(d.env.sent.back().message));
   ASSERT_EQ(a.established.size(), 1u);
   EXPECT_EQ(a.established[0], d.id->node_id());
   EXPECT_TRUE(a.links.connected(d.id->node_id()));
@@ -284,8 +284,8 @@ TEST(PeerLinksAuthTest, HonestLinkEstablishesOnBothSidesAfterTheProof) {
 TEST(PeerLinksAuthTest, HelloWhoseIdIsNotItsKeyIsRefusedAndCounted) {
   Member a(Key(2));
   const auto liar = Key(3);
-  Frame hello = Frame::Of(MessageType::kDhtPeerHello);
-  hello.node_id = Key(4)->node_id();
+  msg::DhtPeerHello hello;
+  hello.peer_id = Key(4)->node_id();
   hello.metadata = Info(*liar).metadata;
   hello.public_key = liar->public_key();
   hello.nonce = std::string(kNonceBytes, 'z');
@@ -294,8 +294,8 @@ TEST(PeerLinksAuthTest, HelloWhoseIdIsNotItsKeyIsRefusedAndCounted) {
   EXPECT_TRUE(a.established.empty());
   EXPECT_EQ(a.links.connected_count(), 0u);
   ASSERT_FALSE(a.env.sent.empty());
-  EXPECT_EQ(a.env.sent.back().frame.type, MessageType::kError);
-  EXPECT_EQ(a.env.sent.back().frame.code, "id_key_mismatch");
+  EXPECT_EQ(a.env.sent.back().message.type(), MessageType::kError);
+  EXPECT_EQ(testing::BodyOf<msg::Error>(a.env.sent.back().message).code, "id_key_mismatch");
   EXPECT_EQ(a.env.close_reasons[5], "id_key_mismatch");
   EXPECT_EQ(a.Rejected("id_key_mismatch"), 1.0);
 }
@@ -305,8 +305,8 @@ TEST(PeerLinksAuthTest, FrameInsteadOfProofIsRefused) {
   const LinkId out = d.links.dial(Info(*a.id)).link();
   d.links.on_link_opened(out);
   a.links.on_link_accepted(5);
-  a.links.on_frame(5, Frame(d.env.sent.back().frame));
-  a.links.on_frame(5, Frame::Of(MessageType::kFindNode, 1));
+  a.links.on_frame(5, Message(d.env.sent.back().message));
+  a.links.on_frame(5, Message(msg::FindNode{}, 1));
   EXPECT_TRUE(a.established.empty());
   EXPECT_EQ(a.Rejected("missing_proof"), 1.0);
 }
@@ -316,8 +316,8 @@ TEST(PeerLinksAuthTest, BadProofIsRefusedAndCounted) {
   const LinkId out = d.links.dial(Info(*a.id)).link();
   d.links.on_link_opened(out);
   a.links.on_link_accepted(5);
-  a.links.on_frame(5, Frame(d.env.sent.back().frame));
-  Frame proof = Frame::Of(MessageType::kDhtPeerProof);
+  a.links.on_frame(5, Message(d.env.sent.back().message));
+  msg::DhtPeerProof proof;
   proof.signature = std::string(kSignatureBytes, 's');
   a.links.on_frame(5, std::move(proof));
   EXPECT_TRUE(a.established.empty());
@@ -330,7 +330,7 @@ TEST(PeerLinksAuthTest, ImpostorAnsweringADialIsRefused) {
   Member d(Key(1)), a(Key(2)), impostor(Key(3));
   const LinkId out = d.links.dial(Info(*a.id)).link();
   d.links.on_link_opened(out);
-  Frame connected = Frame::Of(MessageType::kDhtPeerConnected);
+  msg::DhtPeerConnected connected;
   connected.node_id = a.id->node_id();
   connected.metadata = Info(*a.id).metadata;
   connected.public_key = a.id->public_key();  // a's public key, but not a's private key

@@ -38,11 +38,7 @@ double HandshakeTimeouts(FakeEnv& env) {
       .value_or(-1);
 }
 
-Frame FindNode(std::uint64_t request_id) {
-  Frame f = Frame::Of(MessageType::kFindNode, request_id);
-  f.target = kB;
-  return f;
-}
+Message FindNode(std::uint64_t request_id) { return Message(msg::FindNode{kB}, request_id); }
 
 // ---- TokenBucket --------------------------------------------------------------
 
@@ -151,13 +147,13 @@ TEST_F(GuardTest, DropsFramesOverTheRateAndKeepsTheLink) {
   Start(limits, 4);
   const LinkId link = env_.new_link();
   guard_->on_link_accepted(link);
-  for (int i = 0; i < 8; ++i) guard_->on_frame(link, Frame::Of(MessageType::kPing));
+  for (int i = 0; i < 8; ++i) guard_->on_frame(link, msg::Ping{});
   EXPECT_EQ(role_->frames.size(), 5u);
   EXPECT_EQ(Limited(env_, "frames"), 3);
   EXPECT_FALSE(env_.was_closed(link));
   // A pause refills the bucket: the peer was slowed, not cut off.
   env_.advance(1 * kSecond);
-  for (int i = 0; i < 5; ++i) guard_->on_frame(link, Frame::Of(MessageType::kPing));
+  for (int i = 0; i < 5; ++i) guard_->on_frame(link, msg::Ping{});
   EXPECT_EQ(role_->frames.size(), 10u);
   EXPECT_EQ(env_.log_count("limited"), 1u);  // one line per 10 s window, and the rest counted
 }
@@ -169,7 +165,7 @@ TEST_F(GuardTest, ClosesALinkThatFloods) {
   Start(limits, 4);
   const LinkId link = env_.new_link();
   guard_->on_link_accepted(link);
-  for (int i = 0; i < 100; ++i) guard_->on_frame(link, Frame::Of(MessageType::kFindNode));
+  for (int i = 0; i < 100; ++i) guard_->on_frame(link, msg::FindNode{});
   EXPECT_EQ(role_->frames.size(), 5u);
   EXPECT_EQ(Limited(env_, "frames"), 6);  // a burst's worth dropped, and closed at the next
   EXPECT_TRUE(env_.was_closed(link));
@@ -189,7 +185,7 @@ TEST_F(GuardTest, ASenderJustOverTheLimitIsSlowedNotClosed) {
   role_->env_.link_authenticated(link);  // else its handshake deadline ends it
   // 15 frames a second for a minute: a third dropped, the link kept.
   for (int i = 0; i < 15 * 60; ++i) {
-    guard_->on_frame(link, Frame::Of(MessageType::kPing));
+    guard_->on_frame(link, msg::Ping{});
     env_.advance(kSecond / 15);
   }
   EXPECT_FALSE(env_.was_closed(link));
@@ -206,7 +202,7 @@ TEST_F(GuardTest, RefusesLinksOverTheLimitUntilOneCloses) {
   EXPECT_TRUE(env_.was_closed(c));
   EXPECT_EQ(env_.close_reasons[c], "too_many_links");
   EXPECT_EQ(Limited(env_, "links"), 1);
-  guard_->on_frame(c, Frame::Of(MessageType::kPing));  // never reaches the role
+  guard_->on_frame(c, msg::Ping{});  // never reaches the role
   EXPECT_TRUE(role_->frames.empty());
 
   // The remote side closes one; a role's own close counts as well.
@@ -229,8 +225,8 @@ TEST_F(GuardTest, DialledLinksAreLimitedButNotCounted) {
   Start(limits, 1);
   const LinkId out = role_->env_.dial("peer:7000");
   guard_->on_link_opened(out);
-  guard_->on_frame(out, Frame::Of(MessageType::kPing));
-  guard_->on_frame(out, Frame::Of(MessageType::kPing));
+  guard_->on_frame(out, msg::Ping{});
+  guard_->on_frame(out, msg::Ping{});
   EXPECT_EQ(role_->frames.size(), 1u);
   EXPECT_EQ(guard_->inbound_links(), 0u);
   const LinkId in = env_.new_link();
@@ -258,7 +254,7 @@ TEST_F(GuardTest, SilentInboundLinkIsClosedAtTheDeadline) {
   EXPECT_EQ(guard_->inbound_links(), 0u);
   EXPECT_EQ(guard_->unauthenticated_links(), 0u);
   // The driver's late news of it reaches no one.
-  guard_->on_frame(silent, Frame::Of(MessageType::kPing));
+  guard_->on_frame(silent, msg::Ping{});
   guard_->on_link_closed(silent, "closed by peer");
   EXPECT_TRUE(role_->frames.empty());
   EXPECT_EQ(role_->closed.size(), 1u);
@@ -408,11 +404,7 @@ TEST(LookupLimitTest, FindNodeOverTheLimitIsDroppedPerPeer) {
   member.on_frame(a, Hello(Peer(kA, "a")));
   member.on_link_accepted(b);
   member.on_frame(b, Hello(Peer(kB, "b")));
-  auto answers = [&](LinkId link) {
-    std::size_t n = 0;
-    for (const Frame& f : env.sent_on(link)) n += f.type == MessageType::kFindNodeResponse;
-    return n;
-  };
+  auto answers = [&](LinkId link) { return env.sent_of<msg::FindNodeResponse>(link).size(); };
   for (std::uint64_t i = 1; i <= 10; ++i) member.on_frame(a, FindNode(i));
   EXPECT_EQ(answers(a), 3u);
   EXPECT_EQ(Limited(env, "lookups"), 7);
@@ -444,24 +436,17 @@ TEST(RegistrationLimitTest, RegistrationsOverTheRateAreRefusedAndClosed) {
     const LinkId link = env.new_link();
     bootstrap->on_link_accepted(link);
     bootstrap->on_frame(link, Hello(peer));
-    Frame reg = Frame::Of(MessageType::kRegister);
-    reg.node_id = id;
-    reg.metadata = peer.metadata;
-    bootstrap->on_frame(link, std::move(reg));
+    bootstrap->on_frame(link, msg::Register{id, peer.metadata, {}, {}});
     return link;
   };
-  auto registered = [&](LinkId link) {
-    for (const Frame& f : env.sent_on(link))
-      if (f.type == MessageType::kRegistered) return true;
-    return false;
-  };
+  auto registered = [&](LinkId link) { return !env.sent_of<msg::Registered>(link).empty(); };
   const LinkId first = register_from(0), second = register_from(1), third = register_from(2);
   EXPECT_TRUE(registered(first));
   EXPECT_TRUE(registered(second));
   EXPECT_FALSE(registered(third));
   EXPECT_TRUE(env.was_closed(third));
   ASSERT_FALSE(env.sent_on(third).empty());
-  EXPECT_EQ(env.sent_on(third).back().code, "rate_limited");
+  EXPECT_EQ(testing::BodyOf<msg::Error>(env.sent_on(third).back()).code, "rate_limited");
   EXPECT_EQ(Limited(env, "registrations"), 1);
   env.advance(1 * kSecond);  // slowed, not barred: a second later it may register
   EXPECT_TRUE(registered(register_from(3)));

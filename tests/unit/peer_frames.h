@@ -4,8 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "roles/core/message.h"
 #include "roles/core/process.h"
-#include "tests/unit/flat_frame.h"
 
 namespace yz::core::testing {
 
@@ -22,20 +22,14 @@ inline PeerInfo Peer(const NodeId& id, std::string name, Role role = Role::kNode
   return p;
 }
 
-// The dialler's first frame.
-inline Frame Hello(const PeerInfo& from) {
-  Frame f = Frame::Of(MessageType::kDhtPeerHello);
-  f.node_id = from.node_id;
-  f.metadata = from.metadata;
-  return f;
+// The dialler's first message.
+inline msg::DhtPeerHello Hello(const PeerInfo& from) {
+  return msg::DhtPeerHello{from.node_id, from.metadata, {}, {}};
 }
 
 // The acceptor's answer to a hello.
-inline Frame Connected(const PeerInfo& from) {
-  Frame f = Frame::Of(MessageType::kDhtPeerConnected);
-  f.node_id = from.node_id;
-  f.metadata = from.metadata;
-  return f;
+inline msg::DhtPeerConnected Connected(const PeerInfo& from) {
+  return msg::DhtPeerConnected{from.node_id, from.metadata, {}, {}, {}, {}};
 }
 
 }  // namespace yz::core::testing

@@ -16,6 +16,7 @@
 namespace yz::core {
 namespace {
 
+using testing::BodyOf;
 using testing::Connected;
 using testing::FakeEnv;
 using testing::Hello;
@@ -96,9 +97,9 @@ TEST_F(PeerLinksTest, InboundHandshake) {
 
   const auto replies = side_.env_.sent_on(link);
   ASSERT_EQ(replies.size(), 1u);
-  EXPECT_EQ(replies[0].type, MessageType::kDhtPeerConnected);
-  EXPECT_EQ(replies[0].node_id, self_.node_id);
-  EXPECT_EQ(replies[0].metadata.name, "self");
+  EXPECT_EQ(replies[0].type(), MessageType::kDhtPeerConnected);
+  EXPECT_EQ(BodyOf<msg::DhtPeerConnected>(replies[0]).node_id, self_.node_id);
+  EXPECT_EQ(BodyOf<msg::DhtPeerConnected>(replies[0]).metadata.name, "self");
 
   ASSERT_EQ(side_.established_.size(), 1u);
   EXPECT_EQ(side_.established_[0].link, link);
@@ -128,13 +129,13 @@ TEST_F(PeerLinksTest, OutboundHandshake) {
   EXPECT_EQ(&side_.links_.dial(a_), &manager);
   EXPECT_EQ(side_.env_.dials.size(), 1u);
 
-  manager.send(Frame::Of(MessageType::kFindNode, 9));  // waits for the handshake
+  manager.send(Message(msg::FindNode{}, 9));  // waits for the handshake
   side_.links_.on_link_opened(link);
   EXPECT_EQ(manager.state(), ConnectionManager::State::kAwaitingConnected);
   auto sent = side_.env_.sent_on(link);
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].type, MessageType::kDhtPeerHello);
-  EXPECT_EQ(sent[0].node_id, self_.node_id);
+  EXPECT_EQ(sent[0].type(), MessageType::kDhtPeerHello);
+  EXPECT_EQ(BodyOf<msg::DhtPeerHello>(sent[0]).peer_id, self_.node_id);
   EXPECT_TRUE(side_.established_.empty());
 
   side_.links_.on_frame(link, Connected(a_));
@@ -146,19 +147,19 @@ TEST_F(PeerLinksTest, OutboundHandshake) {
   EXPECT_EQ(side_.links_.inbound_count(), 0u);
   sent = side_.env_.sent_on(link);
   ASSERT_EQ(sent.size(), 2u);
-  EXPECT_EQ(sent[1].type, MessageType::kFindNode);
+  EXPECT_EQ(sent[1].type(), MessageType::kFindNode);
   EXPECT_EQ(sent[1].request_id, 9u);
 }
 
 TEST_F(PeerLinksTest, FirstFrameNotHelloIsRefused) {
   const LinkId link = side_.env_.new_link();
   side_.links_.on_link_accepted(link);
-  side_.links_.on_frame(link, Frame::Of(MessageType::kFindNode, 3));
+  side_.links_.on_frame(link, Message(msg::FindNode{}, 3));
 
   const auto sent = side_.env_.sent_on(link);
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].type, MessageType::kError);
-  EXPECT_EQ(sent[0].code, "not_handshake");
+  EXPECT_EQ(sent[0].type(), MessageType::kError);
+  EXPECT_EQ(BodyOf<msg::Error>(sent[0]).code, "not_handshake");
   EXPECT_TRUE(side_.env_.was_closed(link));
   EXPECT_FALSE(side_.links_.owns(link));
   EXPECT_EQ(side_.env_.close_reasons[link], "not_handshake");
@@ -178,7 +179,7 @@ TEST_F(PeerLinksTest, HelloFromSelfOrZeroIdIsRefused) {
   EXPECT_EQ(side_.links_.connected_count(), 0u);
   EXPECT_EQ(Rejected(side_.env_.metrics(), "bad_peer_id"), 2.0);
   ASSERT_EQ(side_.env_.sent_on(from_self).size(), 1u);
-  EXPECT_EQ(side_.env_.sent_on(from_self)[0].code, "bad_peer_id");
+  EXPECT_EQ(BodyOf<msg::Error>(side_.env_.sent_on(from_self)[0]).code, "bad_peer_id");
 }
 
 // Versions outside [kMinProtocolVersion, kMaxProtocolVersion] are refused,
@@ -194,9 +195,10 @@ TEST_F(PeerLinksTest, UnsupportedProtocolVersionIsRefusedBothWaysNamingTheRange)
     const LinkId inbound = side.AcceptFrom(other);
     EXPECT_TRUE(side.env_.was_closed(inbound)) << version;
     ASSERT_EQ(side.env_.sent_on(inbound).size(), 1u) << version;
-    EXPECT_EQ(side.env_.sent_on(inbound)[0].type, MessageType::kError);
-    EXPECT_EQ(side.env_.sent_on(inbound)[0].code, "version_mismatch");
-    EXPECT_EQ(side.env_.sent_on(inbound)[0].text,
+    EXPECT_EQ(side.env_.sent_on(inbound)[0].type(), MessageType::kError);
+    const auto refusal = BodyOf<msg::Error>(side.env_.sent_on(inbound)[0]);
+    EXPECT_EQ(refusal.code, "version_mismatch");
+    EXPECT_EQ(refusal.message,
               "protocol version " + std::to_string(version) + " is not supported; supported: 1-1");
 
     const LinkId outbound = side.DialTo(other);
@@ -246,7 +248,7 @@ TEST_F(PeerLinksTest, ConnectedFromUnexpectedIdIsRefused) {
 TEST_F(PeerLinksTest, OutboundFirstFrameNotConnectedIsRefused) {
   const LinkId link = side_.links_.dial(a_).link();
   side_.links_.on_link_opened(link);
-  side_.links_.on_frame(link, Frame::Of(MessageType::kFindNode, 1));
+  side_.links_.on_frame(link, Message(msg::FindNode{}, 1));
   EXPECT_TRUE(side_.env_.was_closed(link));
   EXPECT_TRUE(side_.established_.empty());
   EXPECT_EQ(Rejected(side_.env_.metrics(), "not_handshake"), 1.0);
@@ -262,7 +264,7 @@ TEST_F(PeerLinksTest, FrameBeforeDialOpensIsDropped) {
 }
 
 TEST_F(PeerLinksTest, FrameOnUnknownLinkIsCounted) {
-  side_.links_.on_frame(12345, Frame::Of(MessageType::kPing, 1));
+  side_.links_.on_frame(12345, Message(msg::Ping{}, 1));
   EXPECT_TRUE(side_.env_.sent.empty());
   EXPECT_EQ(Sample(side_.env_.metrics(), R"(yz_dht_messages_dropped_total{reason="unknown_link"})"),
             1.0);
@@ -338,10 +340,10 @@ TEST_F(PeerLinksTest, ADialByAddressLeavesNoRecordOnceItsLinkIsGone) {
 
 TEST_F(PeerLinksTest, EstablishedLinkAnswersPing) {
   const LinkId link = side_.AcceptFrom(a_);
-  side_.links_.on_frame(link, Frame::Of(MessageType::kPing, 77));
+  side_.links_.on_frame(link, Message(msg::Ping{}, 77));
   const auto sent = side_.env_.sent_on(link);
   ASSERT_EQ(sent.size(), 2u);
-  EXPECT_EQ(sent[1].type, MessageType::kPong);
+  EXPECT_EQ(sent[1].type(), MessageType::kPong);
   EXPECT_EQ(sent[1].request_id, 77u);
 }
 
@@ -411,15 +413,15 @@ TEST_F(PeerLinksTest, RefusedDuplicateDropsPendingFramesAndReportsTheLinkGone) {
   const LinkId inbound = side_.AcceptFrom(a_);
   ConnectionManager& dialled = side_.links_.dial(a_);
   const LinkId outbound = dialled.link();
-  dialled.send(Frame::Of(MessageType::kFindNode, 21));
+  dialled.send(Message(msg::FindNode{}, 21));
   side_.links_.on_link_opened(outbound);
   side_.links_.on_frame(outbound, Connected(a_));
 
   EXPECT_TRUE(side_.env_.was_closed(outbound));
   const auto on_inbound = side_.env_.sent_on(inbound);
   ASSERT_EQ(on_inbound.size(), 1u);  // only dht_peer_connected
-  EXPECT_EQ(on_inbound[0].type, MessageType::kDhtPeerConnected);
-  for (const Frame& f : side_.env_.sent_on(outbound)) EXPECT_NE(f.type, MessageType::kFindNode);
+  EXPECT_EQ(on_inbound[0].type(), MessageType::kDhtPeerConnected);
+  for (const Message& f : side_.env_.sent_on(outbound)) EXPECT_NE(f.type(), MessageType::kFindNode);
   EXPECT_EQ(side_.gone_, std::vector<LinkId>{outbound});
 }
 

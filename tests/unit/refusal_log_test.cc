@@ -125,7 +125,7 @@ TEST(RefusalLogTest, BootstrapFloodIsCountedInFullAndLoggedInBrief) {
   for (int i = 0; i < 2000; ++i) {
     const LinkId link = env.new_link();
     bootstrap->on_link_accepted(link);
-    bootstrap->on_frame(link, Frame::Of(MessageType::kPing));
+    bootstrap->on_frame(link, msg::Ping{});
   }
   EXPECT_EQ(env.closed.size(), 2000u);
   EXPECT_EQ(Sample(env.metrics(), R"(yz_bootstrap_refused_total{reason="not_handshake"})"), 2000);

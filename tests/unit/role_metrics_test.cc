@@ -30,6 +30,7 @@
 namespace yz::core {
 namespace {
 
+using testing::BodyOf;
 using testing::Connected;
 using testing::FakeEnv;
 using testing::Hello;
@@ -219,8 +220,8 @@ class MemberMetricsTest : public ::testing::Test {
   // ... and the registration, after which a newcomer asks to join.
   void Registered() {
     BootstrapHandshake();
-    member_->on_frame(bootstrap_, Frame::Of(MessageType::kRegistered));
-    ASSERT_EQ(env_.sent_of(MessageType::kGetPeersOrGenesis).size(), 1u);
+    member_->on_frame(bootstrap_, msg::Registered{});
+    ASSERT_EQ(env_.sent_of<msg::GetPeersOrGenesis>().size(), 1u);
   }
 
   LinkId Inbound(const PeerInfo& peer) {
@@ -247,9 +248,9 @@ TEST_F(MemberMetricsTest, FindNodeQueriesCountEachQuerySent) {
   Inbound(Peer(kA, "a"));
   Inbound(Peer(kB, "b"));
   const double before = Metric("yz_find_node_queries_total");
-  const std::size_t sent_before = env_.sent_of(MessageType::kFindNode).size();
+  const std::size_t sent_before = env_.sent_of<msg::FindNode>().size();
   member_->dht().find_node(kB, [](const LookupResult&) {});
-  const std::size_t sent = env_.sent_of(MessageType::kFindNode).size() - sent_before;
+  const std::size_t sent = env_.sent_of<msg::FindNode>().size() - sent_before;
   ASSERT_EQ(sent, 2u);  // alpha = 3, two peers known
   EXPECT_EQ(Metric("yz_find_node_queries_total") - before, 2);
 }
@@ -290,7 +291,7 @@ TEST_F(MemberMetricsTest, BootstrapConnectedFollowsTheHandshakeAndTheLinkClosing
 TEST_F(MemberMetricsTest, NewcomerOnboardingFailureIsTimedFromTheAsk) {
   Registered();
   env_.advance(2 * kSecond);
-  member_->on_frame(bootstrap_, Frame::Of(MessageType::kOnboardingFailed));
+  member_->on_frame(bootstrap_, msg::OnboardingFailed{});
   EXPECT_EQ(Metric(R"(yz_onboarding_duration_seconds_count{result="failure"})"), 1);
   EXPECT_DOUBLE_EQ(Metric(R"(yz_onboarding_duration_seconds_sum{result="failure"})"), 2);
   EXPECT_EQ(Metric(R"(yz_onboarding_duration_seconds_count{result="success"})"), 0);
@@ -300,9 +301,7 @@ TEST_F(MemberMetricsTest, NewcomerOnboardingFailureIsTimedFromTheAsk) {
 TEST_F(MemberMetricsTest, NewcomerOnboardingSuccessIsTimedToTheIntroduction) {
   Registered();
   env_.advance(3 * kSecond);
-  Frame introduction = Frame::Of(MessageType::kPeerIntroduction);
-  introduction.nodes.push_back(Peer(kA, "a"));
-  member_->on_frame(bootstrap_, std::move(introduction));
+  member_->on_frame(bootstrap_, msg::PeerIntroduction{{Peer(kA, "a")}});
   EXPECT_EQ(Metric(R"(yz_onboarding_duration_seconds_count{result="success"})"), 1);
   EXPECT_DOUBLE_EQ(Metric(R"(yz_onboarding_duration_seconds_sum{result="success"})"), 3);
   EXPECT_EQ(Metric(R"(yz_onboarding_duration_seconds_bucket{result="success",le="2.5"})"), 0);
@@ -313,14 +312,13 @@ TEST_F(MemberMetricsTest, NewcomerOnboardingSuccessIsTimedToTheIntroduction) {
 TEST_F(MemberMetricsTest, PingAnsweredIsObservedAsItsRoundTrip) {
   const LinkId link = Outbound(Peer(kA, "a"));
   env_.advance(timing_.health_check_interval);  // the dialler pings its links
-  const auto pings = env_.sent_on(link);
+  const auto pings = env_.messages_of<msg::Ping>(link);
   std::uint64_t ping_id = 0;
-  for (const Frame& f : pings)
-    if (f.type == MessageType::kPing) ping_id = f.request_id;
+  for (const Message& f : pings) ping_id = f.request_id;
   ASSERT_NE(ping_id, 0u);
   EXPECT_EQ(Metric("yz_ping_rtt_seconds_count"), 0);
   env_.advance(20 * kMillisecond);
-  member_->on_frame(link, Frame::Of(MessageType::kPong, ping_id));
+  member_->on_frame(link, Message(msg::Pong{}, ping_id));
   EXPECT_EQ(Metric("yz_ping_rtt_seconds_count"), 1);
   EXPECT_DOUBLE_EQ(Metric("yz_ping_rtt_seconds_sum"), 0.02);
   EXPECT_EQ(Metric(R"(yz_ping_rtt_seconds_bucket{le="0.01"})"), 0);
@@ -366,33 +364,33 @@ class BootstrapMetricsTest : public ::testing::Test {
     const LinkId link = env_.new_link();
     bootstrap_->on_link_accepted(link);
     bootstrap_->on_frame(link, Hello(peer));
-    Frame reg = Frame::Of(MessageType::kRegister);
-    reg.node_id = id;
-    reg.metadata = peer.metadata;
-    bootstrap_->on_frame(link, std::move(reg));
-    EXPECT_FALSE(env_.sent_of(MessageType::kRegistered).empty());
+    bootstrap_->on_frame(link, msg::Register{id, peer.metadata, {}, {}});
+    EXPECT_FALSE(env_.sent_of<msg::Registered>().empty());
     return link;
   }
 
-  // The last frame of `type` sent on `link`.
-  Frame Last(LinkId link, MessageType type) {
-    Frame found;
-    for (const Frame& f : env_.sent_on(link))
-      if (f.type == type) found = f;
-    EXPECT_EQ(found.type, type);
+  // The last message of type T sent on `link`, request id with it.
+  template <MessageKind T>
+  Message LastMessage(LinkId link) {
+    const Message found = env_.last_of<T>(link);
+    EXPECT_TRUE(found.is<T>()) << "no " << message_type_name(Message(T{}).type());
     return found;
+  }
+  template <MessageKind T>
+  T Last(LinkId link) {
+    return BodyOf<T>(LastMessage<T>(link));
   }
 
   // Genesis asks, is designated, and accepts: the first member.
   void GenesisJoins() {
     const LinkId link = Register(kGenesis, "genesis", Role::kGenesis);
-    bootstrap_->on_frame(link, Frame::Of(MessageType::kGetPeersOrGenesis));
-    const Frame designation = Last(link, MessageType::kPeersOrGenesis);
-    ASSERT_TRUE(designation.flag);
-    Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
-    accepted.invitation = designation.invitation;
+    bootstrap_->on_frame(link, msg::GetPeersOrGenesis{});
+    const auto designation = Last<msg::PeersOrGenesis>(link);
+    ASSERT_TRUE(designation.is_genesis);
+    msg::InvitationAccepted accepted;
+    accepted.invitation = designation.designation;
     accepted.token.node_id = kGenesis;
-    accepted.token.issuer = designation.invitation.inviter;
+    accepted.token.issuer = designation.designation.inviter;
     bootstrap_->on_frame(link, std::move(accepted));
   }
 
@@ -419,9 +417,9 @@ TEST_F(BootstrapMetricsTest, SilentBridgeTimesOutAndTheOnboardingFails) {
   GenesisJoins();
   const LinkId bridge = Register(kBridge, "bridge-a", Role::kBridge);
   const LinkId newcomer = Register(kNewcomer, "newcomer", Role::kNode);
-  bootstrap_->on_frame(newcomer, Frame::Of(MessageType::kGetPeersOrGenesis));
+  bootstrap_->on_frame(newcomer, msg::GetPeersOrGenesis{});
   ASSERT_FALSE(env_.sent_on(bridge).empty());
-  EXPECT_EQ(Last(bridge, MessageType::kGetOnboardingPeer).target, kNewcomer);
+  EXPECT_EQ(Last<msg::GetOnboardingPeer>(bridge).new_node_id, kNewcomer);
   // The bridge never answers. The bootstrap waits past the bridge's whole
   // budget plus twice the round trip measured at its handshake (here the
   // 1 ns minimum: hello and register came at the same instant).
@@ -443,18 +441,18 @@ TEST_F(BootstrapMetricsTest, OnboardingSuccessIsTimedFromRequestToAcceptance) {
   GenesisJoins();
   const LinkId bridge = Register(kBridge, "bridge-a", Role::kBridge);
   const LinkId newcomer = Register(kNewcomer, "newcomer", Role::kNode);
-  bootstrap_->on_frame(newcomer, Frame::Of(MessageType::kGetPeersOrGenesis));
-  const Frame ask = Last(bridge, MessageType::kGetOnboardingPeer);
+  bootstrap_->on_frame(newcomer, msg::GetPeersOrGenesis{});
+  const Message ask = LastMessage<msg::GetOnboardingPeer>(bridge);
   env_.advance(1 * kSecond);
   // The bridge names genesis as the helper, with genesis's invitation.
-  Frame answer = Frame::Of(MessageType::kOnboardingPeerResponse, ask.request_id);
-  answer.nodes.push_back(Peer(kGenesis, "genesis", Role::kGenesis));
+  msg::OnboardingPeerResponse answer;
+  answer.helper = Peer(kGenesis, "genesis", Role::kGenesis);
   answer.invitation.inviter = kGenesis;
   answer.invitation.nonce = 77;
-  bootstrap_->on_frame(bridge, std::move(answer));
-  const Frame relayed = Last(newcomer, MessageType::kSendInvitation);
+  bootstrap_->on_frame(bridge, Message(std::move(answer), ask.request_id));
+  const auto relayed = Last<msg::SendInvitation>(newcomer);
   env_.advance(1 * kSecond);
-  Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
+  msg::InvitationAccepted accepted;
   accepted.invitation = relayed.invitation;
   accepted.token.node_id = kNewcomer;
   accepted.token.issuer = kGenesis;
@@ -519,9 +517,7 @@ TEST_F(MemberMetricsTest, MemberStateGoesFromJoiningToIsolatedAndShowsInYzState)
 
 TEST_F(MemberMetricsTest, NewcomerIntroducedToItsHelperIsJoined) {
   Registered();
-  Frame introduction = Frame::Of(MessageType::kPeerIntroduction);
-  introduction.nodes.push_back(Peer(kA, "a"));
-  member_->on_frame(bootstrap_, std::move(introduction));
+  member_->on_frame(bootstrap_, msg::PeerIntroduction{{Peer(kA, "a")}});
   // It dials the helper; the helper answers the handshake.
   ASSERT_EQ(env_.dials.size(), 2u);
   const LinkId helper = env_.dials.back().link;

@@ -29,6 +29,7 @@
 namespace yz::core {
 namespace {
 
+using testing::BodyOf;
 using testing::Connected;
 using testing::FakeEnv;
 using testing::Hello;
@@ -88,12 +89,8 @@ ProcessConfig BootstrapConfig(FaultSet faults = {}) {
   return config;
 }
 
-Frame Register(const PeerInfo& peer, std::string auth = "") {
-  Frame reg = Frame::Of(MessageType::kRegister);
-  reg.node_id = peer.node_id;
-  reg.metadata = peer.metadata;
-  reg.text = std::move(auth);
-  return reg;
+msg::Register Register(const PeerInfo& peer, std::string auth = "") {
+  return msg::Register{peer.node_id, peer.metadata, std::move(auth), {}};
 }
 
 class BridgeWaitTest : public ::testing::Test {
@@ -127,38 +124,42 @@ class BridgeWaitTest : public ::testing::Test {
   }
   void GenesisJoins() {
     const LinkId link = Registered(Peer(kGenesis, "genesis", Role::kGenesis));
-    bootstrap_->on_frame(link, Frame::Of(MessageType::kGetPeersOrGenesis));
-    const Frame designation = Last(link, MessageType::kPeersOrGenesis);
-    Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
-    accepted.invitation = designation.invitation;
+    bootstrap_->on_frame(link, msg::GetPeersOrGenesis{});
+    const auto designation = Last<msg::PeersOrGenesis>(link);
+    msg::InvitationAccepted accepted;
+    accepted.invitation = designation.designation;
     accepted.token.node_id = kGenesis;
-    accepted.token.issuer = designation.invitation.inviter;
+    accepted.token.issuer = designation.designation.inviter;
     bootstrap_->on_frame(link, std::move(accepted));
   }
   LinkId AsksToJoin(const NodeId& id, const std::string& name) {
     const LinkId link = Registered(Peer(id, name));
-    bootstrap_->on_frame(link, Frame::Of(MessageType::kGetPeersOrGenesis));
+    bootstrap_->on_frame(link, msg::GetPeersOrGenesis{});
     return link;
   }
-  std::vector<Frame> Sent(LinkId link, MessageType type) {
-    std::vector<Frame> out;
-    for (const Frame& f : env_.sent_on(link))
-      if (f.type == type) out.push_back(f);
-    return out;
+  template <MessageKind T>
+  std::vector<Message> Sent(LinkId link) {
+    return env_.messages_of<T>(link);
   }
-  Frame Last(LinkId link, MessageType type) {
-    const std::vector<Frame> sent = Sent(link, type);
-    EXPECT_FALSE(sent.empty()) << message_type_name(type);
-    return sent.empty() ? Frame{} : sent.back();
+  // The last message of type T sent on `link`, request id with it.
+  template <MessageKind T>
+  Message LastMessage(LinkId link) {
+    const std::vector<Message> sent = Sent<T>(link);
+    EXPECT_FALSE(sent.empty()) << message_type_name(Message(T{}).type());
+    return sent.empty() ? Message() : sent.back();
+  }
+  template <MessageKind T>
+  T Last(LinkId link) {
+    return BodyOf<T>(LastMessage<T>(link));
   }
   // A bridge's answer naming genesis as the helper.
-  Frame HelperFound(std::uint64_t request_id, std::uint32_t unanswered = 0) {
-    Frame answer = Frame::Of(MessageType::kOnboardingPeerResponse, request_id);
-    answer.nodes.push_back(Peer(kGenesis, "genesis", Role::kGenesis));
+  Message HelperFound(std::uint64_t request_id, std::uint32_t unanswered = 0) {
+    msg::OnboardingPeerResponse answer;
+    answer.helper = Peer(kGenesis, "genesis", Role::kGenesis);
     answer.invitation.inviter = kGenesis;
     answer.invitation.nonce = request_id + 100;
-    answer.count = unanswered;
-    return answer;
+    answer.unanswered_requests = unanswered;
+    return Message(std::move(answer), request_id);
   }
 
   FakeEnv env_;
@@ -170,7 +171,7 @@ TEST_F(BridgeWaitTest, WaitsTheBridgesBudgetPlusTwiceTheRoundTripMeasuredAtItsHa
   Start();
   const LinkId bridge = Bridge(kBridge, "bridge-a", 4 * kSecond);
   AsksToJoin(kNewcomer, "newcomer");
-  ASSERT_EQ(Sent(bridge, MessageType::kGetOnboardingPeer).size(), 1u);
+  ASSERT_EQ(Sent<msg::GetOnboardingPeer>(bridge).size(), 1u);
   const Duration wait = timing_.bridge_wait(4 * kSecond);
   EXPECT_EQ(wait, timing_.brokering_budget() + 8 * kSecond);
   // The old wait, the bridge's own find_node timeout, passes quietly.
@@ -187,28 +188,28 @@ TEST_F(BridgeWaitTest, ALateAnswerCompletesAnOnboardingThatIsStillOpen) {
   const LinkId a = Bridge(kBridge, "bridge-a");
   const LinkId b = Bridge(kBridge2, "bridge-b");
   const LinkId newcomer = AsksToJoin(kNewcomer, "newcomer");
-  const Frame ask_a = Last(a, MessageType::kGetOnboardingPeer);
+  const Message ask_a = LastMessage<msg::GetOnboardingPeer>(a);
   env_.advance(timing_.bridge_wait(1));  // bridge-a's wait runs out: bridge-b is asked
-  const Frame ask_b = Last(b, MessageType::kGetOnboardingPeer);
+  const Message ask_b = LastMessage<msg::GetOnboardingPeer>(b);
   EXPECT_NE(ask_a.request_id, ask_b.request_id);
-  EXPECT_TRUE(Sent(newcomer, MessageType::kSendInvitation).empty());
+  EXPECT_TRUE(Sent<msg::SendInvitation>(newcomer).empty());
 
   // bridge-a answers after all: the onboarding is open, so its helper is used.
   bootstrap_->on_frame(a, HelperFound(ask_a.request_id));
-  ASSERT_EQ(Sent(newcomer, MessageType::kSendInvitation).size(), 1u);
+  ASSERT_EQ(Sent<msg::SendInvitation>(newcomer).size(), 1u);
   EXPECT_EQ(Late("used"), 1);
   EXPECT_FALSE(env_.was_closed(a));
   // bridge-b's answer comes second and is not needed; bridge-b's wait ended.
   bootstrap_->on_frame(b, HelperFound(ask_b.request_id));
-  EXPECT_EQ(Sent(newcomer, MessageType::kSendInvitation).size(), 1u);
+  EXPECT_EQ(Sent<msg::SendInvitation>(newcomer).size(), 1u);
   EXPECT_EQ(Late("discarded"), 1);
   env_.advance(timing_.bridge_wait(1));
   EXPECT_EQ(Timeouts("bridge-b"), 0);
-  EXPECT_TRUE(Sent(newcomer, MessageType::kOnboardingFailed).empty());
+  EXPECT_TRUE(Sent<msg::OnboardingFailed>(newcomer).empty());
 
   // The newcomer accepts the late answer's invitation and is a member.
-  const Frame relayed = Last(newcomer, MessageType::kSendInvitation);
-  Frame accepted = Frame::Of(MessageType::kInvitationAccepted);
+  const auto relayed = Last<msg::SendInvitation>(newcomer);
+  msg::InvitationAccepted accepted;
   accepted.invitation = relayed.invitation;
   accepted.token.node_id = kNewcomer;
   accepted.token.issuer = kGenesis;
@@ -225,21 +226,21 @@ TEST_F(BridgeWaitTest, FailureCodeSaysBridgeLateOnceAnswersHaveComeLate) {
   Start();
   const LinkId bridge = Bridge(kBridge, "bridge-a");
   const LinkId first = AsksToJoin(kNewcomer, "newcomer");
-  const Frame ask = Last(bridge, MessageType::kGetOnboardingPeer);
+  const Message ask = LastMessage<msg::GetOnboardingPeer>(bridge);
   env_.advance(timing_.bridge_wait(1));
-  Frame failed = Last(first, MessageType::kOnboardingFailed);
+  msg::OnboardingFailed failed = Last<msg::OnboardingFailed>(first);
   EXPECT_EQ(failed.code, "bridge_timeout");
-  EXPECT_NE(failed.text.find("did not answer within"), std::string::npos) << failed.text;
+  EXPECT_NE(failed.error.find("did not answer within"), std::string::npos) << failed.error;
   // Its answer arrives after the onboarding ended: counted, dropped.
   bootstrap_->on_frame(bridge, HelperFound(ask.request_id));
   EXPECT_EQ(Late("discarded"), 1);
-  EXPECT_TRUE(Sent(first, MessageType::kSendInvitation).empty());
+  EXPECT_TRUE(Sent<msg::SendInvitation>(first).empty());
 
   const LinkId second = AsksToJoin(kNewcomer2, "newcomer-2");
   env_.advance(timing_.bridge_wait(1));
-  failed = Last(second, MessageType::kOnboardingFailed);
+  failed = Last<msg::OnboardingFailed>(second);
   EXPECT_EQ(failed.code, "bridge_late");
-  EXPECT_NE(failed.text.find("the network is slow"), std::string::npos) << failed.text;
+  EXPECT_NE(failed.error.find("the network is slow"), std::string::npos) << failed.error;
 }
 
 // Late because the bridge waited on peers that never answered (the
@@ -248,26 +249,24 @@ TEST_F(BridgeWaitTest, ALateAnswerAfterUnansweredRequestsIsNoSlowNetwork) {
   Start();
   const LinkId bridge = Bridge(kBridge, "bridge-a");
   AsksToJoin(kNewcomer, "newcomer");
-  const Frame ask = Last(bridge, MessageType::kGetOnboardingPeer);
+  const Message ask = LastMessage<msg::GetOnboardingPeer>(bridge);
   env_.advance(timing_.bridge_wait(1));
   bootstrap_->on_frame(bridge, HelperFound(ask.request_id, /*unanswered=*/2));
   const LinkId second = AsksToJoin(kNewcomer2, "newcomer-2");
   env_.advance(timing_.bridge_wait(1));
-  EXPECT_EQ(Last(second, MessageType::kOnboardingFailed).code, "bridge_timeout");
+  EXPECT_EQ(Last<msg::OnboardingFailed>(second).code, "bridge_timeout");
 }
 
 TEST_F(BridgeWaitTest, ABridgeFindNodeTimeoutIsPassedOnAsTheCode) {
   Start();
   const LinkId bridge = Bridge(kBridge, "bridge-a");
   const LinkId newcomer = AsksToJoin(kNewcomer, "newcomer");
-  Frame error =
-      Frame::Of(MessageType::kError, Last(bridge, MessageType::kGetOnboardingPeer).request_id);
-  error.code = "find_node_timeout";
-  error.text = "findNode timeout - taking too long";
-  bootstrap_->on_frame(bridge, std::move(error));
-  const Frame failed = Last(newcomer, MessageType::kOnboardingFailed);
+  bootstrap_->on_frame(bridge,
+                       ErrorMessage("find_node_timeout", "findNode timeout - taking too long",
+                                    LastMessage<msg::GetOnboardingPeer>(bridge).request_id));
+  const auto failed = Last<msg::OnboardingFailed>(newcomer);
   EXPECT_EQ(failed.code, "find_node_timeout");
-  EXPECT_EQ(failed.text, "Onboarding failed: findNode timeout - taking too long");
+  EXPECT_EQ(failed.error, "Onboarding failed: findNode timeout - taking too long");
 }
 
 TEST_F(BridgeWaitTest, ABridgeWhoseLinkClosesIsGivenUpOnAtOnce) {
@@ -275,10 +274,10 @@ TEST_F(BridgeWaitTest, ABridgeWhoseLinkClosesIsGivenUpOnAtOnce) {
   const LinkId a = Bridge(kBridge, "bridge-a");
   const LinkId b = Bridge(kBridge2, "bridge-b");
   AsksToJoin(kNewcomer, "newcomer");
-  ASSERT_EQ(Sent(a, MessageType::kGetOnboardingPeer).size(), 1u);
-  EXPECT_TRUE(Sent(b, MessageType::kGetOnboardingPeer).empty());
+  ASSERT_EQ(Sent<msg::GetOnboardingPeer>(a).size(), 1u);
+  EXPECT_TRUE(Sent<msg::GetOnboardingPeer>(b).empty());
   bootstrap_->on_link_closed(a, "eof");
-  EXPECT_EQ(Sent(b, MessageType::kGetOnboardingPeer).size(), 1u);  // no wait for a dead bridge
+  EXPECT_EQ(Sent<msg::GetOnboardingPeer>(b).size(), 1u);  // no wait for a dead bridge
   EXPECT_EQ(Timeouts("bridge-a"), 0);
 }
 
@@ -292,16 +291,16 @@ TEST_F(BridgeWaitTest, FaultShortBridgeWaitPutsTheOriginalsBudgetBack) {
   const LinkId a = Bridge(kBridge, "bridge-a", 4 * kSecond);
   const LinkId b = Bridge(kBridge2, "bridge-b", 4 * kSecond);
   const LinkId newcomer = AsksToJoin(kNewcomer, "newcomer");
-  const Frame ask_a = Last(a, MessageType::kGetOnboardingPeer);
+  const Message ask_a = LastMessage<msg::GetOnboardingPeer>(a);
   env_.advance(timing_.onboarding_bridge_timeout);
   EXPECT_EQ(Timeouts("bridge-a"), 1);
-  ASSERT_EQ(Sent(b, MessageType::kGetOnboardingPeer).size(), 1u);
+  ASSERT_EQ(Sent<msg::GetOnboardingPeer>(b).size(), 1u);
   bootstrap_->on_frame(a, HelperFound(ask_a.request_id));
-  EXPECT_TRUE(Sent(newcomer, MessageType::kSendInvitation).empty());
+  EXPECT_TRUE(Sent<msg::SendInvitation>(newcomer).empty());
   EXPECT_EQ(Late("discarded"), 1);
   EXPECT_EQ(Late("used"), 0);
   env_.advance(timing_.onboarding_bridge_timeout);
-  EXPECT_EQ(Last(newcomer, MessageType::kOnboardingFailed).code, "bridge_late");
+  EXPECT_EQ(Last<msg::OnboardingFailed>(newcomer).code, "bridge_late");
 }
 
 // ---- the members: late answers and the health reason ----------------------------------
@@ -353,8 +352,7 @@ class MemberTest : public ::testing::Test {
   }
   std::uint64_t FindNodeOn(LinkId link) {
     std::uint64_t id = 0;
-    for (const Frame& f : env_.sent_on(link))
-      if (f.type == MessageType::kFindNode) id = f.request_id;
+    for (const Message& f : env_.messages_of<msg::FindNode>(link)) id = f.request_id;
     return id;
   }
 
@@ -366,13 +364,13 @@ class MemberTest : public ::testing::Test {
 TEST_F(MemberTest, OnboardingFailedCodeBecomesTheHealthReason) {
   Start();
   EXPECT_EQ(Reason(), "joining");
-  Frame failed = Frame::Of(MessageType::kOnboardingFailed);
-  failed.text = "Onboarding failed: bridge bridge-a did not answer within 58000 ms";
+  msg::OnboardingFailed failed;
+  failed.error = "Onboarding failed: bridge bridge-a did not answer within 58000 ms";
   failed.code = "bridge_late";
-  member_->on_frame(bootstrap_, Frame(failed));
+  member_->on_frame(bootstrap_, msg::OnboardingFailed(failed));
   EXPECT_EQ(Reason(), "network_slow");
   failed.code = "find_node_timeout";
-  member_->on_frame(bootstrap_, Frame(failed));
+  member_->on_frame(bootstrap_, msg::OnboardingFailed(failed));
   EXPECT_EQ(Reason(), "peers_drop_frames");
   EXPECT_EQ(Sample(env_.metrics(), R"(yz_health_reason{reason="peers_drop_frames"})"), 1);
   EXPECT_EQ(Sample(env_.metrics(), R"(yz_health_reason{reason="network_slow"})"), 0);
@@ -392,14 +390,14 @@ TEST_F(MemberTest, AnAnswerAfterItsTimeoutCountsAsLate) {
   EXPECT_TRUE(result->timed_out());
   EXPECT_EQ(member_->dht().late_answers(), 0u);
   EXPECT_EQ(Reason(), "peers_drop_frames");  // unanswered, so far
-  Frame answer = Frame::Of(MessageType::kFindNodeResponse, query);
+  Message answer(msg::FindNodeResponse{}, query);
   member_->on_frame(a, std::move(answer));
   EXPECT_EQ(member_->dht().late_answers(), 1u);
   EXPECT_EQ(Sample(env_.metrics(), "yz_late_answers_total"), 1);
   EXPECT_EQ(member_->status().late_answers, 1u);
   EXPECT_EQ(Reason(), "network_slow");
   // An answer to a request never made is no late answer.
-  member_->on_frame(a, Frame::Of(MessageType::kFindNodeResponse, 999));
+  member_->on_frame(a, Message(msg::FindNodeResponse{}, 999));
   EXPECT_EQ(member_->dht().late_answers(), 1u);
 }
 
@@ -412,7 +410,7 @@ TEST_F(MemberTest, ALookupEndsAtItsBudgetWithThePeersThatAnswered) {
   std::optional<LookupResult> result;
   member_->dht().find_node(
       kB, [&](const LookupResult& r) { result = r; }, {}, 4 * kSecond);
-  Frame answer = Frame::Of(MessageType::kFindNodeResponse, FindNodeOn(a));
+  Message answer(msg::FindNodeResponse{}, FindNodeOn(a));
   member_->on_frame(a, std::move(answer));  // a answers; b stays silent
   ASSERT_NE(FindNodeOn(b), 0u);
   env_.advance(4 * kSecond - 1);
