@@ -30,7 +30,7 @@ class StubProcess : public yz::core::Process {
   void on_link_accepted(yz::core::LinkId) override {}
   void on_link_opened(yz::core::LinkId) override {}
   void on_link_closed(yz::core::LinkId, std::string_view) override {}
-  void on_frame(yz::core::LinkId, yz::core::Frame&&) override {}
+  void on_frame(yz::core::LinkId, yz::core::Message&&) override {}
   yz::core::ProcessStatus status() override {
     yz::core::ProcessStatus s;
     s.name = "fuzz-node";
