@@ -28,7 +28,7 @@ class ClientStream final : public Stream,
 
   void begin() {
     stub_.PrepareBidiStreamingCall(&context_, method_, grpc::StubOptions(), this);
-    // The io thread writes and half-closes from outside any reaction. Without
+    // The core writes and half-closes from outside this call's reactions. Without
     // a hold, gRPC may tear the call down once the status is in and no
     // callback is pending, before OnDone runs, and a close arriving in that
     // window would call StartWritesDone on a destroyed call.

@@ -32,7 +32,7 @@ class ServerStream final : public Stream,
       // frame over gRPC's own cap (kGrpcReceiveCapBytes) also lands here,
       // with gRPC's RESOURCE_EXHAUSTED already on its way to the dialler
       // and nothing that tells this side, so it cannot be counted here.
-      // The OK for a half-close waits for the io thread: the core may
+      // The OK for a half-close waits for the core's turn: the core may
       // still refuse a frame read before it, and that refusal's status
       // must win.
       transport_.post_half_closed(id_);

@@ -61,7 +61,7 @@ class Stream {
     outside_ops_over_locked();
   }
 
-  // The io thread's half of an acceptor's OnReadDone(!ok): an OK end,
+  // The core's half of an acceptor's OnReadDone(!ok): an OK end,
   // unless a close already chose its status.
   void end_after_half_close() {
     std::lock_guard lock(mu_);
@@ -79,7 +79,7 @@ class Stream {
   virtual void finish_locked() = 0;
   // Ends the call after a frame from the other side was refused.
   virtual void refuse_locked() { finish_locked(); }
-  // Called under the lock once the io thread will start no more operations
+  // Called under the lock once the core will start no more operations
   // on the call (send and close return early once `closing_` is set).
   virtual void outside_ops_over_locked() {}
 
@@ -136,7 +136,7 @@ class Stream {
   }
 
   // The close status is fixed here, on gRPC's thread, before anything else
-  // can end the stream: a half-close racing the io thread must not turn a
+  // can end the stream: a half-close racing the core must not turn a
   // refusal into OK.
   void refuse(std::string_view reason, std::string problem) {
     {
