@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "roles/runtime/core_gate.h"
 #include "roles/runtime/os_random.h"
 
 namespace yz::runtime {
@@ -31,6 +32,7 @@ core::TimerId AsioEnv::start_timer(core::Duration delay, std::function<void()> f
   auto timer = std::make_unique<boost::asio::steady_timer>(io_, std::chrono::nanoseconds(delay));
   timer->async_wait([this, id, fn = std::move(fn)](const boost::system::error_code& error) {
     if (error) return;  // cancelled
+    auto core = transport_.gate().lock();
     auto it = timers_.find(id);
     if (it == timers_.end()) return;
     // Keep the timer object alive until its handler has returned.

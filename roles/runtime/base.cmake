@@ -5,6 +5,9 @@ add_library(yz_runtime_base STATIC
   ${CMAKE_CURRENT_LIST_DIR}/build_info.cc
   ${CMAKE_CURRENT_LIST_DIR}/data_dir.cc
   ${CMAKE_CURRENT_LIST_DIR}/duration.cc
+  ${CMAKE_CURRENT_LIST_DIR}/flag_help.cc
+  ${CMAKE_CURRENT_LIST_DIR}/flag_secrets.cc
+  ${CMAKE_CURRENT_LIST_DIR}/flag_table.cc
   ${CMAKE_CURRENT_LIST_DIR}/flags.cc
   ${CMAKE_CURRENT_LIST_DIR}/key_store.cc
   ${CMAKE_CURRENT_LIST_DIR}/logger.cc

@@ -9,7 +9,7 @@
 namespace yz::runtime {
 
 // Converts between the wire's yz.v1.Frame and the core's Message, one small
-// function per message type each way (frame_codec.cc). Decoding
+// function per message type each way (frame_encode.cc, frame_decode.cc). Decoding
 // checks what the core relies on (ids are 40 lower-case hex digits, a body
 // is set) and says what is wrong, so a hostile frame becomes a clear error,
 // not a crash.

@@ -25,6 +25,7 @@
 #include "roles/metrics/registry.h"
 #include "roles/runtime/asio_env.h"
 #include "roles/runtime/build_info.h"
+#include "roles/runtime/core_gate.h"
 #include "roles/runtime/data_dir.h"
 #include "roles/runtime/endpoints.h"
 #include "roles/runtime/flags.h"
@@ -243,6 +244,7 @@ int run_role_process(core::Role role, int argc, char** argv) {
   process = roles::make_process(env, config);
 
   HttpServer http(io, [&](const HttpRequest& request) {
+    auto core = transport.gate().lock();
     return handle_endpoint(request, *process, registry, [&] {
       std::string fields = build_status_fields(config.build_id, config.protocol_version);
       if (std::string links = peer_status_json(*process); !links.empty()) fields += "," + links;
@@ -274,13 +276,14 @@ int run_role_process(core::Role role, int argc, char** argv) {
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& error, int signal) {
     if (error) return;
+    auto core = transport.gate().lock();
     logger.log(core::LogLevel::kInfo, "stopping", {{"signal", std::to_string(signal)}});
     process->stop();  // closes every link from our side
     http.stop();
     io.stop();
   });
 
-  boost::asio::post(io, [&] { process->start(); });
+  transport.gate().post([&] { process->start(); });
   io.run();
 
   // The io thread is ours again: let in-flight streams end, then go.

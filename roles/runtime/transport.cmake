@@ -1,7 +1,10 @@
 add_library(yz_runtime STATIC
   ${CMAKE_CURRENT_LIST_DIR}/asio_env.cc
-  ${CMAKE_CURRENT_LIST_DIR}/frame_codec.cc
+  ${CMAKE_CURRENT_LIST_DIR}/codec_fields.cc
+  ${CMAKE_CURRENT_LIST_DIR}/frame_decode.cc
+  ${CMAKE_CURRENT_LIST_DIR}/frame_encode.cc
   ${CMAKE_CURRENT_LIST_DIR}/grpc_credentials.cc
+  ${CMAKE_CURRENT_LIST_DIR}/link_status.cc
   ${CMAKE_CURRENT_LIST_DIR}/peer_status.cc
   ${CMAKE_CURRENT_LIST_DIR}/process_main.cc
   ${CMAKE_CURRENT_LIST_DIR}/transport.cc)

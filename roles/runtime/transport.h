@@ -21,12 +21,14 @@ class Service;
 
 namespace yz::runtime {
 
+class CoreGate;
 class Stream;
 
 // Every peer link as one gRPC bidirectional stream (PeerLink.Connect, or
-// Bootstrap.Connect to the bootstrap). gRPC's threads only decode and post:
-// every event reaches the core on the io_context's thread, in order per
-// link, and every call from the core is made on that thread.
+// Bootstrap.Connect to the bootstrap). gRPC's threads decode; every event
+// reaches the core under the transport's CoreGate, in order per link: on
+// the io_context's thread, or, for a frame that finds the core idle, on the
+// gRPC thread that read it. Every call from the core is made under the gate.
 // yz_dht_messages_dropped_total{reason} of frames refused before the core
 // sees them (Events::refused).
 inline constexpr std::array<std::string_view, 3> kRefusedFrameReasons = {"malformed", "oversized",
@@ -69,7 +71,10 @@ class Transport {
   grpc::Service& peer_link_service();
   grpc::Service& bootstrap_service();
 
-  // Called on the io thread, by the core through its Env.
+  // The lock every entry into the core holds (core_gate.h).
+  CoreGate& gate();
+
+  // Called under the gate, by the core through its Env.
   core::LinkId dial(const std::string& address);
   void send(core::LinkId link, const core::Message& message);
   void close(core::LinkId link, std::string_view reason);

@@ -6,3 +6,5 @@ yz_add_test(reserved_frames_test SOURCES reserved_frames_test.cc LIBS yz_runtime
 yz_add_test(protocol_status_test SOURCES protocol_status_test.cc LIBS yz_runtime)
 target_compile_definitions(protocol_status_test
                            PRIVATE YZ_PROTOCOL_DOC="${PROJECT_SOURCE_DIR}/docs/PROTOCOL.md")
+# The lock that serialises the core between the io thread and gRPC's threads.
+yz_add_test(core_gate_test SOURCES core_gate_test.cc LIBS yz_runtime)
