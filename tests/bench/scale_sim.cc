@@ -19,12 +19,15 @@
 // Memory is reported per link end (a link's end in one process; a link has
 // two), counted at the end of the run, when every node has joined: the peak
 // RSS over them (everything: binary, per-process costs, queues) and the heap
-// in use at that moment over them (mallinfo2).
+// in use at that moment over them (mallinfo2), and that heap less the heap
+// right after setup (every process built, no link yet) over them. The setup
+// heap over the processes is what a process costs before its first peer.
 
 #include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -214,6 +217,9 @@ int main(int argc, char** argv) {
     };
   }
   auto simulator = std::make_unique<yz::sim::Simulator>(scenario, options);
+  // Every process is built by now and no link exists yet: what a process
+  // costs before it has any peer.
+  const double setup_heap_bytes = static_cast<double>(mallinfo2().uordblks);
   const auto t1 = Clock::now();
   const double cpu_before_run = CpuSeconds();
   const yz::sim::RunResult result = simulator->run();
@@ -240,7 +246,9 @@ int main(int argc, char** argv) {
       "\"run_seconds\":%.3f,\"teardown_seconds\":%.3f,\"cpu_seconds\":%.3f,"
       "\"events_per_second\":%.0f,\"run_cpu_seconds\":%.3f,\"events_per_cpu_second\":%.0f,"
       "\"peak_rss_mib\":%.1f,\"link_ends\":%llu,\"peak_rss_bytes_per_link_end\":%.0f,"
-      "\"heap_mib_at_end\":%.1f,\"heap_bytes_per_link_end\":%.0f,\"interned_peers\":%zu,"
+      "\"heap_mib_after_setup\":%.1f,\"setup_heap_bytes_per_process\":%.0f,"
+      "\"heap_mib_at_end\":%.1f,\"heap_bytes_per_link_end\":%.0f,"
+      "\"heap_bytes_per_link_end_beyond_setup\":%.0f,\"interned_peers\":%zu,"
       "\"healthy\":%llu,\"unhealthy\":%llu,\"find_node_timeouts\":%llu,"
       "\"onboarding_failures\":%llu,\"invariant_violations\":%zu,"
       "\"lookup_checks\":{\"issued\":%llu,\"completed\":%llu,\"exact\":%llu}}\n",
@@ -252,8 +260,10 @@ int main(int argc, char** argv) {
       run_seconds > 0 ? static_cast<double>(result.events) / run_seconds : 0.0, run_cpu_seconds,
       run_cpu_seconds > 0 ? static_cast<double>(result.events) / run_cpu_seconds : 0.0,
       peak_rss_mib, static_cast<unsigned long long>(link_ends),
-      per_link_end(peak_rss_mib * 1024 * 1024), heap_bytes / (1024 * 1024),
-      per_link_end(heap_bytes), interned_peers,
+      per_link_end(peak_rss_mib * 1024 * 1024), setup_heap_bytes / (1024 * 1024),
+      setup_heap_bytes / static_cast<double>(std::max<std::size_t>(result.nodes.size(), 1)),
+      heap_bytes / (1024 * 1024), per_link_end(heap_bytes),
+      per_link_end(heap_bytes - setup_heap_bytes), interned_peers,
       static_cast<unsigned long long>(result.summary.healthy),
       static_cast<unsigned long long>(result.summary.unhealthy),
       static_cast<unsigned long long>(result.summary.find_node_timeouts),
