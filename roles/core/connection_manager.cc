@@ -7,6 +7,8 @@
 
 namespace yz::core {
 
+const PeerInfo ConnectionManager::kNoPeer;
+
 ConnectionManager::ConnectionManager(Env& env, CoreMetrics& metrics, LinkId link,
                                      Direction direction)
     : env_(env),
@@ -57,7 +59,7 @@ ConnectionManager::Delivery ConnectionManager::handle_frame(Message&& message) {
       } else {
         env_.log(
             LogLevel::kDebug, "pong_unmatched",
-            {{"peer", peer_.node_id.short_hex()}, {"ping", std::to_string(message.request_id)}});
+            {{"peer", peer().node_id.short_hex()}, {"ping", std::to_string(message.request_id)}});
       }
       return Delivery::kPong;
     }
@@ -68,7 +70,7 @@ ConnectionManager::Delivery ConnectionManager::handle_frame(Message&& message) {
     ++dropped_no_handler_;
     metrics_.dropped("no_handler").Increment();
     env_.log(LogLevel::kDebug, "dropped_no_handler",
-             {{"peer", peer_.node_id.short_hex()},
+             {{"peer", peer().node_id.short_hex()},
               {"type", std::string(message_type_name(message.type()))}});
     return Delivery::kDroppedNoHandler;
   }

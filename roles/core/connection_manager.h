@@ -8,6 +8,7 @@
 
 #include "roles/core/env.h"
 #include "roles/core/message.h"
+#include "roles/core/peer_pool.h"
 
 namespace yz::core {
 
@@ -35,8 +36,10 @@ class ConnectionManager {
 
   // The remote peer: known from the start for an outbound link (who we
   // dialled), from its hello for an inbound one.
-  const PeerInfo& peer() const { return peer_; }
-  void set_peer(const PeerInfo& peer) { peer_ = peer; }
+  // Shared with every other holder of the same peer (peer_pool.h).
+  const PeerInfo& peer() const { return peer_ ? *peer_ : kNoPeer; }
+  const SharedPeer& shared_peer() const { return peer_; }
+  void set_peer(const PeerInfo& peer) { peer_ = intern_peer(peer); }
 
   void set_state(State state) { state_ = state; }
 
@@ -71,13 +74,18 @@ class ConnectionManager {
   std::uint32_t unanswered_pings() const { return unanswered_pings_; }
 
  private:
+  // An inbound link's peer before its hello.
+  static const PeerInfo kNoPeer;
+
+  // One of these per link end, hundreds per process: the peer is a shared
+  // pointer, not a copy (peer_pool.h), and the fields are ordered to pack.
   Env& env_;
   CoreMetrics& metrics_;
   LinkId link_;
   Direction direction_;
   State state_;
   std::uint32_t unanswered_pings_ = 0;  // here, where it packs beside the enums
-  PeerInfo peer_;
+  SharedPeer peer_;
   DhtListener listener_;
   std::vector<Message> pending_;
   // Ping id -> sent at, oldest first (ids grow); at most 8.

@@ -232,6 +232,7 @@ void GuardedProcess::link_authenticated(LinkId link) {
     state.deadline = 0;
     release_unauthenticated(state);
     state.authenticated = true;
+    std::string().swap(state.address);  // handshake-only, see LinkState
   }
   env_.link_authenticated(link);
 }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "roles/core/env.h"
 #include "roles/core/process.h"
@@ -80,18 +81,20 @@ class GuardedProcess final : public Process, private Env {
   std::size_t unauthenticated_links() const { return unauthenticated_; }
 
  private:
+  // One per link end: ordered to pack (96 bytes).
   struct LinkState {
-    bool inbound = false;
-    bool authenticated = false;
     // Inbound: the remote address its unauthenticated place is counted
     // under ("" when the driver cannot tell: only the global cap).
-    // Dialled: the address dialled, for the log.
+    // Dialled: the address dialled, for the log. Both only until the
+    // handshake is done: freed then.
     std::string address;
     TimerId deadline = 0;
     TokenBucket frames;
     // Drops allowed before the link counts as flooding: refills at the
     // frame rate, so a sender at under twice the rate is only slowed.
     TokenBucket overflow;
+    bool inbound = false;
+    bool authenticated = false;
   };
 
   void forget(LinkId link);
@@ -139,7 +142,9 @@ class GuardedProcess final : public Process, private Env {
   metrics::Counter& handshake_timeouts_;
   metrics::Counter& refused_before_handshake_;
   RefusalLog refusals_;
-  std::map<LinkId, LinkState> links_;
+  // Hashed: looked up on every frame, iterated only to cancel every
+  // deadline, which no order can change.
+  std::unordered_map<LinkId, LinkState> links_;
   std::size_t inbound_ = 0;
   std::size_t unauthenticated_ = 0;
   // Unauthenticated inbound links per remote address; an address leaves

@@ -283,7 +283,7 @@ void PeerLinks::close(LinkId link, std::string_view reason) {
 void PeerLinks::forget(LinkId link) {
   auth_.forget(link);
   auto it = managers_.find(link);
-  const PeerInfo peer = it->second->peer();
+  const PeerInfo& peer = it->second->peer();  // the manager lives on in retired_
   if (auto d = dialling_.find(peer.node_id); d != dialling_.end() && d->second == link)
     dialling_.erase(d);
   const auto cur = current_.find(peer.node_id);

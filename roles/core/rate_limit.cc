@@ -10,16 +10,17 @@ namespace yz::core {
 
 TokenBucket::TokenBucket(std::uint32_t per_second, std::uint32_t burst, TimePoint now)
     : per_second_(per_second),
-      capacity_(static_cast<std::int64_t>(std::max<std::uint32_t>(burst, 1)) * kSecond),
-      tokens_(capacity_),
+      burst_(std::max<std::uint32_t>(burst, 1)),
+      tokens_(capacity()),
       last_(now) {}
 
 void TokenBucket::refill(TimePoint now) {
   if (now <= last_) return;  // a clock that stands still (or steps back) adds nothing
   // Capping the elapsed time at what fills the bucket keeps elapsed * rate
-  // within capacity_ + rate, far from overflow.
-  const std::int64_t elapsed = std::min<std::int64_t>(now - last_, capacity_ / per_second_ + 1);
-  tokens_ = std::min(capacity_, tokens_ + elapsed * per_second_);
+  // within capacity + rate, far from overflow.
+  const std::int64_t capacity = this->capacity();
+  const std::int64_t elapsed = std::min<std::int64_t>(now - last_, capacity / per_second_ + 1);
+  tokens_ = std::min(capacity, tokens_ + elapsed * per_second_);
   last_ = now;
 }
 
@@ -34,7 +35,7 @@ bool TokenBucket::allow(TimePoint now) {
 bool TokenBucket::full(TimePoint now) {
   if (per_second_ == 0) return true;
   refill(now);
-  return tokens_ >= capacity_;
+  return tokens_ >= capacity();
 }
 
 metrics::Counter& limited_counter(metrics::Registry& registry, std::string_view limit) {

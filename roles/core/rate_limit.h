@@ -65,8 +65,12 @@ class TokenBucket {
  private:
   void refill(TimePoint now);
 
+  // burst * kSecond: computed, not stored, so that the bucket every link
+  // end and every asking peer carries is 24 bytes, not 32.
+  std::int64_t capacity() const { return static_cast<std::int64_t>(burst_) * kSecond; }
+
   std::uint32_t per_second_ = 0;
-  std::int64_t capacity_ = 0;  // burst * kSecond
+  std::uint32_t burst_ = 1;  // at least 1
   std::int64_t tokens_ = 0;
   TimePoint last_ = 0;
 };

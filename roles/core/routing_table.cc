@@ -6,26 +6,20 @@
 namespace yz::core {
 namespace {
 
-using PeerDeque = std::vector<PeerInfo>;
-
-PeerDeque::iterator Find(PeerDeque& peers, const NodeId& id) {
-  return std::find_if(peers.begin(), peers.end(),
-                      [&](const PeerInfo& p) { return p.node_id == id; });
-}
-
-PeerDeque::const_iterator Find(const PeerDeque& peers, const NodeId& id) {
-  return std::find_if(peers.begin(), peers.end(),
-                      [&](const PeerInfo& p) { return p.node_id == id; });
+template <typename Entries>
+auto Find(Entries& peers, const NodeId& id) {
+  return std::find_if(peers.begin(), peers.end(), [&](const auto& e) { return e.id == id; });
 }
 
 // Bit `index` of `id`, counting from the least significant bit, matching
 // NodeId::highest_bit and bucket_index.
 // Appends, growing to at most `cap` at a time rather than doubling past it:
 // a full bucket holds k entries, not the 32 that doubling would reserve.
-void PushCapped(PeerDeque& peers, const PeerInfo& peer, std::size_t cap) {
+template <typename Entries, typename Entry>
+void PushCapped(Entries& peers, Entry&& entry, std::size_t cap) {
   if (peers.size() == peers.capacity() && peers.size() < cap)
     peers.reserve(std::min(std::max<std::size_t>(2 * peers.size(), 1), cap));
-  peers.push_back(peer);
+  peers.push_back(std::forward<Entry>(entry));
 }
 
 bool BitAt(const NodeId& id, int index) {
@@ -37,7 +31,7 @@ bool BitAt(const NodeId& id, int index) {
 
 RoutingTable::RoutingTable(NodeId self, std::size_t k) : self_(self), k_(k) {}
 
-const std::vector<PeerInfo> RoutingTable::kNoPeers;
+const RoutingTable::Entries RoutingTable::kNoPeers;
 
 RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer) {
   const int index = bucket_index(self_, peer.node_id);
@@ -47,10 +41,11 @@ RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer
   if (index < 0) return Placement::kUpdated;
 
   Bucket& bucket = bucket_for(index);
+  Entry entry{peer.node_id, intern_peer(peer)};
   Placement placement;
   if (auto it = Find(bucket.entries, peer.node_id); it != bucket.entries.end()) {
     bucket.entries.erase(it);
-    bucket.entries.push_back(peer);
+    bucket.entries.push_back(std::move(entry));
     placement = Placement::kUpdated;
   } else if (bucket.entries.size() < k_) {
     // remove() keeps a bucket full while it has replacements, so this is only
@@ -58,7 +53,7 @@ RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer
     if (auto rit = Find(bucket.replacements, peer.node_id); rit != bucket.replacements.end()) {
       bucket.replacements.erase(rit);
     }
-    PushCapped(bucket.entries, peer, k_);
+    PushCapped(bucket.entries, std::move(entry), k_);
     ++size_;
     if (bucket.entries.size() == 1) set_nonempty(index, true);
     placement = Placement::kAdded;
@@ -66,7 +61,7 @@ RoutingTable::Placement RoutingTable::handle_peer_connected(const PeerInfo& peer
     if (auto rit = Find(bucket.replacements, peer.node_id); rit != bucket.replacements.end()) {
       bucket.replacements.erase(rit);
     }
-    PushCapped(bucket.replacements, peer, k_ + 1);  // k + 1 for a moment
+    PushCapped(bucket.replacements, std::move(entry), k_ + 1);  // k + 1 for a moment
     while (bucket.replacements.size() > k_) bucket.replacements.erase(bucket.replacements.begin());
     placement = Placement::kReplacementCache;
   }
@@ -111,7 +106,7 @@ std::optional<PeerInfo> RoutingTable::get(const NodeId& peer) const {
   const int index = bucket_index(self_, peer);
   if (index < 0) return std::nullopt;
   const auto& entries = entries_of(index);
-  if (auto it = Find(entries, peer); it != entries.end()) return *it;
+  if (auto it = Find(entries, peer); it != entries.end()) return *it->peer;
   return std::nullopt;
 }
 
@@ -133,9 +128,9 @@ std::vector<PeerInfo> RoutingTable::closest(
   candidates.reserve(std::min(size_, count + k_));
 
   auto gather = [&](int index) {
-    for (const PeerInfo& p : entries_of(index)) {
-      if (exclude && exclude(p)) continue;
-      candidates.emplace_back(p.node_id ^ target, &p);
+    for (const Entry& e : entries_of(index)) {
+      if (exclude && exclude(*e.peer)) continue;
+      candidates.emplace_back(e.id ^ target, e.peer.get());
     }
     return candidates.size() >= count;
   };
@@ -163,7 +158,7 @@ std::vector<PeerInfo> RoutingTable::all() const {
   std::vector<PeerInfo> out;
   out.reserve(size_);
   for (auto bucket = buckets_.rbegin(); bucket != buckets_.rend(); ++bucket) {  // index order
-    out.insert(out.end(), bucket->entries.begin(), bucket->entries.end());
+    for (const Entry& e : bucket->entries) out.push_back(*e.peer);
   }
   return out;
 }

@@ -10,6 +10,7 @@
 
 #include "roles/core/frame.h"
 #include "roles/core/node_id.h"
+#include "roles/core/peer_pool.h"
 
 namespace yz::core {
 
@@ -62,11 +63,18 @@ class RoutingTable {
   std::size_t k() const { return k_; }
 
  private:
+  // The id beside the shared peer (peer_pool.h): 40 bytes instead of a
+  // whole PeerInfo, and lookups by id never leave the bucket's array.
+  struct Entry {
+    NodeId id;
+    SharedPeer peer;
+  };
+  using Entries = std::vector<Entry>;
   struct Bucket {
     // Vectors, not deques: a table has 160 buckets and most stay empty, and
     // an empty deque still allocates. Buckets hold at most k entries.
-    std::vector<PeerInfo> entries;       // front = least recently seen
-    std::vector<PeerInfo> replacements;  // back = most recently seen
+    Entries entries;       // front = least recently seen
+    Entries replacements;  // back = most recently seen
   };
 
   NodeId self_;
@@ -74,8 +82,8 @@ class RoutingTable {
   // Bucket i is buckets_[kBits - 1 - i], allocated down to the lowest
   // index used: peers at random ids fill only the top few dozen buckets.
   std::vector<Bucket> buckets_;
-  static const std::vector<PeerInfo> kNoPeers;
-  const std::vector<PeerInfo>& entries_of(int index) const {
+  static const Entries kNoPeers;
+  const Entries& entries_of(int index) const {
     const auto j = static_cast<std::size_t>(NodeId::kBits - 1 - index);
     return j < buckets_.size() ? buckets_[j].entries : kNoPeers;
   }
