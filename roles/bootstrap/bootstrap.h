@@ -143,6 +143,11 @@ class Bootstrap : public core::Process {
   void close_with_error(core::LinkId link, const std::string& code, std::string text);
   // Drops a client whose link closed, either side.
   void forget_client(core::LinkId link);
+  // Ends what a closed link leaves open: the onboarding of the newcomer
+  // `id` when it was on that link, and the waits for it when it was a
+  // bridge's (named `name`): those ask the next bridge now.
+  void end_onboardings_of(core::LinkId link, const core::NodeId& id, bool bridge,
+                          const std::string& name);
   void send(core::LinkId link, core::Message message);
   // The name a bridge goes by in yz_bootstrap_bridge_timeouts_total.
   std::string bridge_name(core::LinkId link) const;
