@@ -29,10 +29,6 @@ void HealthMonitor::stop() {
   health_.stop();
 }
 
-bool HealthMonitor::healthy() const {
-  return health_.healthy(env_.now(), links_.connected_count());
-}
-
 void HealthMonitor::schedule_check() {
   env_.start_timer(config_.timing.health_check_interval, [this] {
     if (!running_) return;

@@ -41,7 +41,6 @@ class HealthMonitor {
   void schedule_check();
   void stop();
   const Health& health() const { return health_; }
-  bool healthy() const;
 
   // The plain member's answer to an emergency: counted and logged, then the
   // bootstrap dialled again (registering asks for peers) or asked for peers.
