@@ -98,10 +98,35 @@ class Bootstrap : public core::Process {
     std::string last_code;  // onboarding_failed's code (kOnboardingFailureCodes)
   };
 
+  // ---- registry and handshake: bootstrap.cc ----
+
   // The handshake: hello, then (with identities on) the proof.
   void greet(core::LinkId link, Client& client, core::Message&& message);
   void handle(core::LinkId link, Client& client, core::Message&& message);
   void handle_register(core::LinkId link, Client& client, const core::msg::Register& request);
+  void announce_member(const core::PeerInfo& member);
+  // An invitation signed by this bootstrap: genesis's designation or a
+  // bridge's registration, the root of a chain.
+  core::Invitation invite(const core::NodeId& invitee);
+  // A member's chain back to this bootstrap, from the link each member
+  // accepted (one per member, not a chain each).
+  core::CredentialChain chain_of(const core::NodeId& member) const;
+  // Refuses a request: counted on yz_bootstrap_refused_total, answered with
+  // error{code, text}, and the link closed with the code as its reason.
+  void refuse(core::LinkId link, const std::string& code, std::string text);
+  // Refuses a handshake: counted on yz_handshake_rejected_total, and closed
+  // the same way.
+  void refuse_handshake(core::LinkId link, const std::string& reason, std::string text);
+  void close_with_error(core::LinkId link, const std::string& code, std::string text);
+  // Drops a client whose link closed, either side.
+  void forget_client(core::LinkId link);
+  void send(core::LinkId link, core::Message message);
+  // The name a bridge goes by in yz_bootstrap_bridge_timeouts_total.
+  std::string bridge_name(core::LinkId link) const;
+  std::vector<core::LinkId> live_bridges() const;
+
+  // ---- onboarding coordination: onboarding_coordinator.cc ----
+
   void handle_get_peers_or_genesis(core::LinkId link, Client& client);
   void handle_bridge_answer(core::LinkId link, core::Message&& answer);
   void handle_invitation_accepted(core::LinkId link, Client& client,
@@ -127,26 +152,11 @@ class Bootstrap : public core::Process {
   bool recent(core::TimePoint at) const { return at >= 0 && env_.now() - at <= kEvidenceMemory; }
   void fail_onboarding(const core::NodeId& newcomer);
   void finish_onboarding(std::map<core::NodeId, Onboarding>::iterator it);
-  void announce_member(const core::PeerInfo& member);
-  // An invitation signed by this bootstrap: genesis's designation or a
-  // bridge's registration, the root of a chain.
-  core::Invitation invite(const core::NodeId& invitee);
-  // A member's chain back to this bootstrap, from the link each member
-  // accepted (one per member, not a chain each).
-  core::CredentialChain chain_of(const core::NodeId& member) const;
-  // Refuses a request: counted on yz_bootstrap_refused_total, answered with
-  // error{code, text}, and the link closed with the code as its reason.
-  void refuse(core::LinkId link, const std::string& code, std::string text);
-  // Refuses a handshake: counted on yz_handshake_rejected_total, and closed
-  // the same way.
-  void refuse_handshake(core::LinkId link, const std::string& reason, std::string text);
-  void close_with_error(core::LinkId link, const std::string& code, std::string text);
-  // Drops a client whose link closed, either side.
-  void forget_client(core::LinkId link);
-  void send(core::LinkId link, core::Message message);
-  // The name a bridge goes by in yz_bootstrap_bridge_timeouts_total.
-  std::string bridge_name(core::LinkId link) const;
-  std::vector<core::LinkId> live_bridges() const;
+  // Ends what a closed link leaves open: the onboarding of the newcomer
+  // `id` when it was on that link, and the waits for it when it was a
+  // bridge's (named `name`): those ask the next bridge now.
+  void end_onboardings_of(core::LinkId link, const core::NodeId& id, bool bridge,
+                          const std::string& name);
 
   core::Env& env_;
   core::ProcessConfig config_;

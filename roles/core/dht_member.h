@@ -1,14 +1,17 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <functional>
 #include <string_view>
 
+#include "roles/core/bootstrap_session.h"
 #include "roles/core/core_metrics.h"
-#include "roles/core/credentials.h"
 #include "roles/core/dht.h"
-#include "roles/core/handshake_auth.h"
 #include "roles/core/health.h"
+#include "roles/core/health_monitor.h"
+#include "roles/core/member_credentials.h"
+#include "roles/core/newcomer_onboarding.h"
+#include "roles/core/onboarding_helper.h"
 #include "roles/core/peer_links.h"
 #include "roles/core/process.h"
 #include "roles/core/refusal_log.h"
@@ -17,13 +20,39 @@
 
 namespace yz::core {
 
-// What genesis, bridges and DHT nodes share: links, routing table, DHT,
-// health with emergency peer discovery, the link to the bootstrap, and both
-// member-side halves of onboarding (the newcomer's and the helper's). The
-// whole onboarding flow, step by step, is described in roles/ONBOARDING.md.
+// A DHT member (genesis, bridge or node), composed of units with one job
+// each: the links, routing table and DHT; its credentials
+// (member_credentials.h); the link to the bootstrap (bootstrap_session.h);
+// the newcomer's and the helper's sides of onboarding
+// (newcomer_onboarding.h, onboarding_helper.h); and health checks with
+// emergency peer discovery (health_monitor.h). This class owns them and
+// wires them together; a role changes what its Wiring names, nothing else.
+// The whole onboarding flow, step by step, is in roles/ONBOARDING.md.
 class DhtMember : public Process {
  public:
+  // Where a role differs from a plain node. Each is set to the plain
+  // node's behaviour until a role replaces it.
+  struct Wiring {
+    // A peer link finished its handshake. A node's takes the path every
+    // link of a plain node takes: ConnectionManager -> RoutingTable -> Dht
+    // (route_peer_link).
+    std::function<void(ConnectionManager&)> on_peer_link;
+    // A DHT message the Dht does not answer itself. A node's is the
+    // helper's side of onboarding (OnboardingHelper).
+    std::function<void(ConnectionManager&, Message&&)> on_role_request;
+    // Registered with the bootstrap. A node asks to join the network.
+    std::function<void(const msg::Registered&)> on_registered;
+    // A coordination message from the bootstrap the member does not handle:
+    // true when the role took it. A node takes none.
+    std::function<bool(Message&)> on_bootstrap_message;
+    // Too few connections. A node's is HealthMonitor::discover_peers.
+    std::function<void(Health::Emergency)> on_emergency;
+    std::function<void(bool healthy)> on_health_checked;
+  };
+
   DhtMember(Env& env, ProcessConfig config);
+  DhtMember(const DhtMember&) = delete;
+  DhtMember& operator=(const DhtMember&) = delete;
 
   void start() override;
   void stop() override;
@@ -44,41 +73,27 @@ class DhtMember : public Process {
   Dht& dht() { return dht_; }
   RoutingTable& routing_table() { return routing_table_; }
   PeerLinks& links() { return links_; }
+  CoreMetrics& metrics() { return metrics_; }
+  const ProcessConfig& config() const { return config_; }
   const PeerInfo& self() const { return self_; }
-  bool is_member() const { return member_; }
+  bool is_member() const { return credentials_.is_member(); }
   // This process's membership, back to the bootstrap: what it shows on
   // every link. Empty until it has one.
-  const CredentialChain& chain() const { return chain_; }
+  const CredentialChain& chain() const { return credentials_.chain(); }
+  BootstrapSession& bootstrap() { return bootstrap_; }
+  HealthMonitor& health() { return health_; }
+
+  // The plain node's path for a finished peer link: RoutingTable records
+  // the peer, then fires on_node_added, which lands in
+  // Dht::handle_peer_connected (the incident's path).
+  void route_peer_link(ConnectionManager& manager);
 
  protected:
-  // A peer link finished its handshake. The default is the path every link
-  // of a plain node takes: ConnectionManager -> RoutingTable -> Dht.
-  virtual void on_peer_link_established(ConnectionManager& manager);
-  // A DHT message the Dht does not answer itself. The default is the
-  // helper's half of onboarding: create_invitation_for_peer.
-  virtual void on_role_request(ConnectionManager& from, Message&& message);
-  // Registered with the bootstrap. The default asks to join the network.
-  virtual void on_registered(const msg::Registered& registered);
-  // A coordination message from the bootstrap that the member logic does
-  // not handle; roles override to take theirs.
-  virtual void on_bootstrap_message(Message&& message);
-  // Too few connections; the default asks the bootstrap again.
-  virtual void on_emergency(Health::Emergency emergency);
-  virtual void on_health_checked(bool healthy) { (void)healthy; }
+  // For a role's constructor: replaces the parts of the wiring it sets.
+  void wire(Wiring wiring);
 
-  void routing_table_path(ConnectionManager& manager);
-  void send_to_bootstrap(Message message);
-  bool bootstrap_ready() const { return bootstrap_state_ == BootstrapState::kReady; }
-  void ask_for_peers_or_genesis();
-  void become_member(const MembershipToken& token);
-  // A peer's chain at link time, against the bootstrap's key.
-  std::string admit(const NodeId& peer, const CredentialChain& chain);
-  // An invitation the bootstrap signed for us (genesis's designation, a
-  // bridge's registration): our chain's root. False when it is not one.
-  bool accept_bootstrap_invitation(const Invitation& invitation);
-  void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
-    env_.log(level, event, fields);
-  }
+ private:
+  void on_bootstrap_message(Message&& message);
 
   Env& env_;
   ProcessConfig config_;
@@ -88,49 +103,13 @@ class DhtMember : public Process {
   RoutingTable routing_table_;
   PeerLinks links_;
   Dht dht_;
-  Health health_;
-
- private:
-  enum class BootstrapState : std::uint8_t { kDisconnected, kDialling, kHandshake, kReady };
-
-  void connect_bootstrap();
-  void handle_bootstrap_message(Message&& message);
-  void handle_bootstrap_handshake(Message&& message);
-  void handle_peers_or_genesis(msg::PeersOrGenesis& answer);
-  void become_genesis(const msg::PeersOrGenesis& answer);
-  void handle_send_invitation(msg::SendInvitation& offer);
-  void handle_peer_introduction(const msg::PeerIntroduction& introduction);
-  void handle_onboarding_failed(const msg::OnboardingFailed& failure);
-  void schedule_health_check();
-  void run_health_check();
-  void end_onboarding_attempt();
-  JoinState join_state();
-  HealthReason health_reason();
-  void join_through(const std::vector<PeerInfo>& peers);
-  void refresh_buckets_from(int bucket);
-
+  HealthMonitor health_;
+  BootstrapSession bootstrap_;
+  MemberCredentials credentials_;
+  NewcomerOnboarding newcomer_;
+  OnboardingHelper helper_;
+  Wiring wiring_;
   bool running_ = false;
-  bool member_ = false;
-  MembershipToken token_;
-  CredentialChain chain_;
-  // The bootstrap's id, proven by the handshake on our bootstrap link: the
-  // trust anchor of every chain. Unset until that handshake completes.
-  std::optional<NodeId> anchor_;
-  LinkId bootstrap_link_ = 0;
-  BootstrapState bootstrap_state_ = BootstrapState::kDisconnected;
-  HandshakeAuth bootstrap_auth_;
-  CredentialChecker credentials_;
-  bool onboarding_in_progress_ = false;
-  TimerId onboarding_give_up_timer_ = 0;
-  TimePoint onboarding_asked_at_ = 0;  // for yz_onboarding_duration_seconds
-  PeerInfo inviter_;
-  std::uint64_t onboarding_failures_ = 0;
-  // What health_reason() weighs, since the process was last seen joined (at
-  // a health check) or started: the code of the last onboarding_failed, and
-  // the counts of late answers and unanswered find_node queries then.
-  std::string onboarding_failure_code_;
-  std::uint64_t late_answers_baseline_ = 0;
-  std::uint64_t unanswered_baseline_ = 0;
   // Refusals of what others send us, written through one rate limit.
   RefusalLog refusals_{env_};
 };

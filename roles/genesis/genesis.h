@@ -5,16 +5,11 @@
 namespace yz::roles {
 
 // The first member of the network. The bootstrap designates it, it signs its
-// own membership token, and it helps the first newcomers join.
+// own membership token, and it helps the first newcomers join: the shared
+// member units, with one difference wired in its constructor.
 class Genesis : public core::DhtMember {
  public:
-  using DhtMember::DhtMember;
-
- protected:
-  // Genesis registers every link with the DHT itself before the routing
-  // table sees it (the original's genesis code path), so the early return
-  // in Dht::handle_peer_connected never reaches its links.
-  void on_peer_link_established(core::ConnectionManager& manager) override;
+  Genesis(core::Env& env, core::ProcessConfig config);
 };
 
 }  // namespace yz::roles
