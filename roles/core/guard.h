@@ -1,5 +1,7 @@
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -139,7 +141,9 @@ class GuardedProcess final : public Process, private Env {
   metrics::Counter& handshake_timeouts_;
   metrics::Counter& refused_before_handshake_;
   RefusalLog refusals_;
-  std::map<LinkId, LinkState> links_;
+  // Looked up on every frame. Iterated only to cancel deadlines, which
+  // schedules nothing: the flat map's order cannot reach a run.
+  absl::flat_hash_map<LinkId, LinkState> links_;
   std::size_t inbound_ = 0;
   std::size_t unauthenticated_ = 0;
   // Unauthenticated inbound links per remote address; an address leaves
