@@ -1,5 +1,7 @@
 #include "roles/core/identity.h"
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/strings/string_view.h>
 #include <openssl/evp.h>
 
 #include <cstring>
@@ -51,6 +53,19 @@ std::array<std::uint8_t, 32> sha256(std::initializer_list<std::string_view> part
 std::array<std::uint8_t, 32> sha256(std::string_view data) { return sha256({data}); }
 
 NodeId node_id_for_key(std::string_view public_key) {
+  // Every handshake and every link of every chain walked asks again for the
+  // same few keys' ids: remembered per thread (no lock), keyed by the whole
+  // key, so an answer is always the digest's. Bounded: cleared when full.
+  thread_local absl::flat_hash_map<std::string, NodeId> known;
+  const absl::string_view key(public_key.data(), public_key.size());
+  if (auto it = known.find(key); it != known.end()) return it->second;
+  if (known.size() >= 4096) known.clear();
+  const NodeId id = node_id_for_key_uncached(public_key);
+  known.emplace(std::string(public_key), id);
+  return id;
+}
+
+NodeId node_id_for_key_uncached(std::string_view public_key) {
   const auto digest = sha256(public_key);
   NodeId::Bytes bytes{};
   std::memcpy(bytes.data(), digest.data(), bytes.size());

@@ -28,6 +28,8 @@ std::array<std::uint8_t, 32> sha256(std::initializer_list<std::string_view> part
 
 // A node id is the first 160 bits of SHA-256 of its raw public key.
 NodeId node_id_for_key(std::string_view public_key);
+// The same, always hashing (node_id_for_key remembers recent keys).
+NodeId node_id_for_key_uncached(std::string_view public_key);
 
 // One process's key pair. Immutable once made; share it by shared_ptr.
 // Ed25519 everywhere, except in simulations that choose the simulator's
