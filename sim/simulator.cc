@@ -55,8 +55,8 @@ core::TimePoint SimEnv::now() const { return sim_.now_; }
 core::TimerId SimEnv::start_timer(core::Duration delay, std::function<void()> fn) {
   const core::TimerId id = next_timer_++;
   timers_.emplace(id, std::move(fn));
-  Simulator::Event event{Simulator::EventKind::kTimer, process_, 0, id, {}};
-  sim_.schedule(sim_.now_ + std::max<core::Duration>(delay, 0), std::move(event));
+  sim_.schedule(sim_.now_ + std::max<core::Duration>(delay, 0), Simulator::EventKind::kTimer,
+                process_, 0, id);
   return id;
 }
 
@@ -164,15 +164,21 @@ core::Process* Simulator::process(const std::string& name) {
 }
 
 void Simulator::schedule(TimePoint at, Event event) {
-  Pending pending{event.kind, event.process, event.link, event.timer, kNoFrame, steps_};
-  if (event.kind == EventKind::kFrame) {
+  schedule(at, event.kind, event.process, event.link, event.timer,
+           event.message ? &*event.message : nullptr);
+}
+
+void Simulator::schedule(TimePoint at, EventKind kind, int process, LinkId link,
+                         core::TimerId timer, core::Message* message) {
+  Pending pending{kind, process, link, timer, kNoFrame, steps_};
+  if (kind == EventKind::kFrame) {
     if (!free_frames_.empty()) {
       pending.frame = free_frames_.back();
       free_frames_.pop_back();
-      frames_[pending.frame] = std::move(*event.message);
+      frames_[pending.frame] = std::move(*message);
     } else {
       pending.frame = static_cast<std::uint32_t>(frames_.size());
-      frames_.push_back(std::move(*event.message));
+      frames_.push_back(std::move(*message));
     }
   }
   std::uint32_t slot;
@@ -184,7 +190,7 @@ void Simulator::schedule(TimePoint at, Event event) {
     slot = static_cast<std::uint32_t>(slots_.size());
     slots_.push_back(pending);
   }
-  const std::uint64_t key = choose(ChoiceKind::kOrder, UINT64_MAX, slots_[slot].process);
+  const std::uint64_t key = choose(ChoiceKind::kOrder, UINT64_MAX, process);
   queue_push(Scheduled{at, key, seq_++, slot});
 }
 
@@ -294,11 +300,11 @@ LinkId Simulator::dial(int from, const std::string& address) {
   link.dialler = from;
   auto target = by_name_.find(address);
   if (target == by_name_.end() || target->second == from) {
-    schedule(now_ + latency(from), Event{EventKind::kDialFailed, from, id, 0, {}});
+    schedule(now_ + latency(from), EventKind::kDialFailed, from, id, 0);
     return id;
   }
   link.acceptor = target->second;
-  schedule(now_ + latency(link.acceptor), Event{EventKind::kAccept, link.acceptor, id, 0, {}});
+  schedule(now_ + latency(link.acceptor), EventKind::kAccept, link.acceptor, id, 0);
   return id;
 }
 
@@ -314,7 +320,7 @@ void Simulator::send(int from, LinkId id, core::Message&& message) {
   link.last_delivery[side] = at;
   if (options_.recorder != nullptr)
     options_.recorder->frame_sent(steps_, now_, from, to, id, message);
-  schedule(at, Event{EventKind::kFrame, to, id, 0, std::move(message)});
+  schedule(at, EventKind::kFrame, to, id, 0, &message);
 }
 
 void Simulator::close(int from, LinkId id) {
@@ -330,7 +336,7 @@ void Simulator::close(int from, LinkId id) {
   const int to = side == 0 ? link.acceptor : link.dialler;
   const TimePoint at = std::max(now_ + latency(to), link.last_delivery[side] + 1);
   link.last_delivery[side] = at;
-  schedule(at, Event{EventKind::kClosed, to, id, 0, {}});
+  schedule(at, EventKind::kClosed, to, id, 0);
 }
 
 std::string Simulator::remote_address(int from, LinkId id) const {
@@ -407,15 +413,14 @@ void Simulator::execute(Event& event) {
       Link& link = *found;
       if (link.closed[0]) return;  // the dialler gave up before we got here
       if (!proc.running) {
-        schedule(now_ + latency(link.dialler),
-                 Event{EventKind::kDialFailed, link.dialler, event.link, 0, {}});
+        schedule(now_ + latency(link.dialler), EventKind::kDialFailed, link.dialler, event.link, 0);
         return;
       }
       link.accepted = true;
       const TimePoint open_at = now_ + latency(link.dialler);
       // Nothing the acceptor sends can overtake the dialler's "opened".
       link.last_delivery[1] = open_at;
-      schedule(open_at, Event{EventKind::kOpen, link.dialler, event.link, 0, {}});
+      schedule(open_at, EventKind::kOpen, link.dialler, event.link, 0);
       proc.process->on_link_accepted(event.link);
       return;
     }
@@ -646,7 +651,12 @@ RunResult Simulator::run() {
     now_ = next.time;
     const Pending pending = slots_[next.slot];
     free_slots_.push_back(next.slot);
-    Event event{pending.kind, pending.process, pending.link, pending.timer, {}};
+    // Default-initialised, then filled: a braced Event is zeroed whole.
+    Event event;
+    event.kind = pending.kind;
+    event.process = pending.process;
+    event.link = pending.link;
+    event.timer = pending.timer;
     if (pending.frame != kNoFrame) {
       event.message.emplace(std::move(frames_[pending.frame]));
       free_frames_.push_back(pending.frame);

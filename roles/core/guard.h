@@ -1,11 +1,12 @@
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "roles/core/env.h"
 #include "roles/core/process.h"
@@ -142,9 +143,9 @@ class GuardedProcess final : public Process, private Env {
   metrics::Counter& handshake_timeouts_;
   metrics::Counter& refused_before_handshake_;
   RefusalLog refusals_;
-  // Hashed: looked up on every frame, iterated only to cancel every
-  // deadline, which no order can change.
-  std::unordered_map<LinkId, LinkState> links_;
+  // Looked up on every frame. Iterated only to cancel deadlines, which
+  // schedules nothing: the flat map's order cannot reach a run.
+  absl::flat_hash_map<LinkId, LinkState> links_;
   std::size_t inbound_ = 0;
   std::size_t unauthenticated_ = 0;
   // Unauthenticated inbound links per remote address; an address leaves

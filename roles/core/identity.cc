@@ -1,5 +1,7 @@
 #include "roles/core/identity.h"
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/strings/string_view.h>
 #include <openssl/evp.h>
 
 #include <cstring>
@@ -28,17 +30,42 @@ const EVP_MD* sha256_md() {
 
 }  // namespace
 
-std::array<std::uint8_t, 32> sha256(std::string_view data) {
+std::array<std::uint8_t, 32> sha256(std::initializer_list<std::string_view> parts) {
+  // One context per thread, initialised again for each digest: EVP_Digest
+  // allocates and frees a context (and the digest's state) every call, which
+  // cost more than hashing the short inputs here (keys, handshake messages).
+  struct CtxHolder {
+    MdCtxPtr ctx{EVP_MD_CTX_new()};
+  };
+  thread_local CtxHolder holder;
   std::array<std::uint8_t, 32> out{};
   unsigned int size = 0;
   const EVP_MD* md = sha256_md();
-  if (md == nullptr || EVP_Digest(data.data(), data.size(), out.data(), &size, md, nullptr) != 1 ||
-      size != out.size())
-    throw std::runtime_error("SHA-256 failed");
+  EVP_MD_CTX* ctx = holder.ctx.get();
+  bool ok = md != nullptr && ctx != nullptr && EVP_DigestInit_ex2(ctx, md, nullptr) == 1;
+  for (const std::string_view part : parts)
+    ok = ok && EVP_DigestUpdate(ctx, part.data(), part.size()) == 1;
+  ok = ok && EVP_DigestFinal_ex(ctx, out.data(), &size) == 1;
+  if (!ok || size != out.size()) throw std::runtime_error("SHA-256 failed");
   return out;
 }
 
+std::array<std::uint8_t, 32> sha256(std::string_view data) { return sha256({data}); }
+
 NodeId node_id_for_key(std::string_view public_key) {
+  // Every handshake and every link of every chain walked asks again for the
+  // same few keys' ids: remembered per thread (no lock), keyed by the whole
+  // key, so an answer is always the digest's. Bounded: cleared when full.
+  thread_local absl::flat_hash_map<std::string, NodeId> known;
+  const absl::string_view key(public_key.data(), public_key.size());
+  if (auto it = known.find(key); it != known.end()) return it->second;
+  if (known.size() >= 4096) known.clear();
+  const NodeId id = node_id_for_key_uncached(public_key);
+  known.emplace(std::string(public_key), id);
+  return id;
+}
+
+NodeId node_id_for_key_uncached(std::string_view public_key) {
   const auto digest = sha256(public_key);
   NodeId::Bytes bytes{};
   std::memcpy(bytes.data(), digest.data(), bytes.size());
@@ -138,13 +165,13 @@ bool SignatureVerifier::verify(std::string_view public_key, std::string_view mes
                                std::string_view signature) {
   // Lengths first: a key one byte longer and a signature one byte shorter
   // must not name the same entry.
-  std::string material;
-  material.reserve(16 + public_key.size() + signature.size() + message.size());
+  char sizes[16];
+  std::size_t at = 0;
   for (const std::size_t size : {public_key.size(), signature.size()})
     for (int shift = 56; shift >= 0; shift -= 8)
-      material.push_back(static_cast<char>((size >> shift) & 0xff));
-  material.append(public_key).append(signature).append(message);
-  const Digest key = sha256(material);
+      sizes[at++] = static_cast<char>((size >> shift) & 0xff);
+  const Digest key =
+      sha256({std::string_view(sizes, sizeof sizes), public_key, signature, message});
   if (const bool* known = seen_.find(key)) {
     ++cached_;
     return *known;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,9 +23,13 @@ inline constexpr std::size_t kSignatureBytes = 64;
 inline constexpr std::size_t kNonceBytes = 16;
 
 std::array<std::uint8_t, 32> sha256(std::string_view data);
+// The digest of the parts' concatenation, without building it.
+std::array<std::uint8_t, 32> sha256(std::initializer_list<std::string_view> parts);
 
 // A node id is the first 160 bits of SHA-256 of its raw public key.
 NodeId node_id_for_key(std::string_view public_key);
+// The same, always hashing (node_id_for_key remembers recent keys).
+NodeId node_id_for_key_uncached(std::string_view public_key);
 
 // One process's key pair. Immutable once made; share it by shared_ptr.
 // Ed25519 everywhere, except in simulations that choose the simulator's
