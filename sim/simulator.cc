@@ -270,8 +270,9 @@ std::uint64_t Simulator::fingerprint() const {
   std::uint64_t pending = 0;
   for (const Scheduled& s : queue_) {
     const Pending& e = slots_[s.slot];
-    // An event without a message hashes as the flat frame's default did
-    // (type ping, request 0), so fingerprints, and so pruning, are unchanged.
+    // An event without a message hashes as type ping, request 0, what the
+    // messages were before they were typed, so fingerprints (and so the
+    // exhaustive strategy's pruning) match earlier versions'.
     const bool has = e.frame != kNoFrame;
     const core::MessageType type = has ? frames_[e.frame].type() : core::MessageType::kPing;
     const std::uint64_t request_id = has ? frames_[e.frame].request_id : 0;

@@ -7,8 +7,9 @@
 
 namespace yz::core {
 
-// Peer metadata held once per process, not once per link end: every link to
-// a peer and every routing table entry for it share one immutable PeerInfo.
+// Peer metadata held once, not once per link end: every link to a peer and
+// every routing table entry for it share one immutable PeerInfo (in the
+// simulator, across all simulated processes and explore's threads).
 // At 100,000 simulated nodes, each with some 500 link ends, per-link copies
 // of the id, role and three strings were most of the memory.
 using SharedPeer = std::shared_ptr<const PeerInfo>;
