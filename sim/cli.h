@@ -30,6 +30,7 @@ struct CliOptions {
   std::uint64_t shard_count = 1;
   std::vector<std::string> shard_paths;  // merge: the shard files
   std::string invariant;                 // shrink: which failure to keep
+  std::string delay_rules_path;          // run, explore: --delay-rules FILE
   std::uint64_t max_runs = 3000;
   core::FaultSet faults;
   bool no_scenario_faults = false;
