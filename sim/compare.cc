@@ -26,6 +26,25 @@ constexpr std::uint64_t kIsolatedPercent = 20;
 // so a node that joined one onboarding round late still shows.
 constexpr std::int64_t kJoinTimeTolerance = 5'000'000'000;
 
+// Why each check is as strict as it is: printed under its tolerance.
+std::string why(const std::string& check) {
+  if (check == "processes") return "the same scenario starts the same processes in both worlds";
+  if (check == "healthy_anchors")
+    return "an anchor's health does not hang on one race: a sick anchor is a different outcome";
+  if (check == "all_nodes_joined")
+    return "a fixed network joins whatever the schedule; one node short is the failure itself";
+  if (check == "isolated_nodes")
+    return "which nodes lose a race depends on the order frames arrive in, and real processes "
+           "on localhost have no simulated latency";
+  if (check == "missing_handler_kinds")
+    return "the race leaves links without a listener on one side of a link, by role; how many "
+           "depends on the schedule";
+  if (check == "join_times")
+    return "start jitter is drawn from the seed, a real run is sampled, and real processes take "
+           "time to start";
+  return "";
+}
+
 bool is_anchor(const std::string& role) {
   return role == "bootstrap" || role == "genesis" || role == "bridge";
 }
@@ -169,6 +188,7 @@ Comparison compare_runs(const RunRecord& sim, const RunRecord& real,
   }
 
   std::vector<std::string> only_sim, only_real, role_differs, late_joins;
+  std::size_t joined_in_both = 0;
   for (auto& row : c.rows) {
     const CompareSide& a = row.sim;
     const CompareSide& b = row.real;
@@ -184,6 +204,7 @@ Comparison compare_runs(const RunRecord& sim, const RunRecord& real,
     }
     if (a.healthy != b.healthy) row.differences.push_back("healthy");
     if (a.state != b.state) row.differences.push_back("state");
+    joined_in_both += a.joined_at_ns && b.joined_at_ns;
     if (a.joined_at_ns && b.joined_at_ns &&
         distance(*a.joined_at_ns, *b.joined_at_ns) > c.join_time_tolerance_ns) {
       row.differences.push_back("join_time");
@@ -195,8 +216,9 @@ Comparison compare_runs(const RunRecord& sim, const RunRecord& real,
 
   auto add = [&c](std::string name, std::string rule, bool applies, bool passed,
                   std::string detail) {
-    c.checks.push_back(
-        {std::move(name), std::move(rule), applies, passed || !applies, std::move(detail)});
+    std::string because = why(name);
+    c.checks.push_back({std::move(name), std::move(rule), std::move(because), applies,
+                        passed || !applies, std::move(detail)});
   };
   {
     std::string detail =
@@ -227,7 +249,7 @@ Comparison compare_runs(const RunRecord& sim, const RunRecord& real,
         "within " + std::to_string(c.isolated_tolerance) +
             ": DHT nodes not joined at the end (isolated, degraded or joining); default max(" +
             std::to_string(kIsolatedMinimum) + ", " + std::to_string(kIsolatedPercent) +
-            "% of the sim's DHT nodes), --isolated-tolerance N",
+            "% of the sim's DHT nodes, rounded up), --isolated-tolerance N",
         true, apart <= c.isolated_tolerance,
         "sim: " + std::to_string(a) + "; real: " + std::to_string(b) + "; apart " +
             std::to_string(apart));
@@ -247,7 +269,8 @@ Comparison compare_runs(const RunRecord& sim, const RunRecord& real,
       "within " + seconds(c.join_time_tolerance_ns) +
           " of scenario time, for each process that joined in both (first sample in the network "
           "with a peer and a routing entry); --join-time-tolerance D",
-      true, late_joins.empty(), "outside: " + join_names(late_joins));
+      true, late_joins.empty(),
+      std::to_string(joined_in_both) + " joined in both; outside: " + join_names(late_joins));
 
   c.agree = std::all_of(c.checks.begin(), c.checks.end(),
                         [](const CompareCheck& check) { return check.passed; });

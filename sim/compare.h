@@ -77,6 +77,7 @@ struct CompareRecordSummary {
 struct CompareCheck {
   std::string name;  // processes, healthy_anchors, all_nodes_joined, ...
   std::string rule;  // the tolerance, written out
+  std::string why;   // why it is that strict
   bool applies = true;
   bool passed = true;
   std::string detail;  // what each side had

@@ -141,7 +141,8 @@ std::string compare_table(const Comparison& c, const std::string& sim_path,
             : check.passed ? "ok    "
                            : "DIFFER")
         << "  " << check.name << ": " << check.detail << "\n"
-        << "          tolerance: " << check.rule << "\n";
+        << "          tolerance: " << check.rule << "\n"
+        << "          why: " << check.why << "\n";
   }
   if (c.agree)
     out << "\nverdict: AGREE\n";
@@ -176,8 +177,8 @@ std::string to_json(const Comparison& c) {
     out << (i ? "," : "") << "{\"name\":" << json::quote(check.name)
         << ",\"applies\":" << (check.applies ? "true" : "false")
         << ",\"passed\":" << (check.passed ? "true" : "false")
-        << ",\"rule\":" << json::quote(check.rule) << ",\"detail\":" << json::quote(check.detail)
-        << "}";
+        << ",\"rule\":" << json::quote(check.rule) << ",\"why\":" << json::quote(check.why)
+        << ",\"detail\":" << json::quote(check.detail) << "}";
   }
   out << "]}\n";
   return out.str();
