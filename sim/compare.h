@@ -23,7 +23,8 @@ struct CompareTolerances {
   // max(2, ceil(20% of the first record's DHT nodes)) (see compare.cc).
   std::optional<std::uint64_t> isolated;
   // How far apart, in scenario time, a process's join may be when it joined
-  // in both runs. Unset: the default, 5 s (see compare.cc).
+  // in both runs, once the median offset is taken off. Unset: the default,
+  // 5 s (see compare.cc).
   std::optional<std::int64_t> join_time_ns;
 };
 
@@ -88,6 +89,9 @@ struct Comparison {
   CompareRecordSummary real;
   std::uint64_t isolated_tolerance = 0;
   std::int64_t join_time_tolerance_ns = 0;
+  // The median of (real - sim) join times, taken off before they are
+  // compared: the real processes' start-up cost and sampling delay.
+  std::int64_t join_time_offset_ns = 0;
   std::vector<CompareRow> rows;
   std::vector<CompareCheck> checks;
   bool agree = false;

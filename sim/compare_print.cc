@@ -162,7 +162,8 @@ std::string to_json(const Comparison& c) {
   }
   out << "],\"tolerances\":{\"isolated\":" << c.isolated_tolerance
       << ",\"join_time_seconds\":" << seconds_value(c.join_time_tolerance_ns)
-      << "},\"sim\":" << summary_json(c.sim) << ",\"real\":" << summary_json(c.real)
+      << "},\"join_time_offset_seconds\":" << seconds_value(c.join_time_offset_ns)
+      << ",\"sim\":" << summary_json(c.sim) << ",\"real\":" << summary_json(c.real)
       << ",\"processes\":[";
   for (std::size_t i = 0; i < c.rows.size(); ++i) {
     const auto& row = c.rows[i];
