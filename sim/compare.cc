@@ -71,11 +71,15 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-std::string kinds_text(const std::map<std::string, std::uint64_t>& kinds) {
+// "node (3), bridge (1)", or with an empty `open`, "3 node, 1 bridge".
+std::string kinds_text(const std::map<std::string, std::uint64_t>& kinds,
+                       const std::string& open = " (") {
   if (kinds.empty()) return "none";
   std::string out;
-  for (const auto& [kind, links] : kinds)
-    out += (out.empty() ? "" : ", ") + kind + " (" + std::to_string(links) + ")";
+  for (const auto& [kind, n] : kinds) {
+    out += out.empty() ? "" : ", ";
+    out += open.empty() ? std::to_string(n) + " " + kind : kind + open + std::to_string(n) + ")";
+  }
   return out;
 }
 
@@ -123,6 +127,7 @@ CompareRecordSummary summarize(const RunRecord& record) {
     if (n.role == "node") {
       ++s.dht_nodes;
       s.dht_nodes_joined += joined(n);
+      if (!joined(n)) ++s.unjoined_states[n.state.empty() ? "unhealthy" : n.state];
     }
     if (is_anchor(n.role) && n.healthy) s.healthy_anchors.push_back(n.name);
   }
@@ -262,8 +267,9 @@ Comparison compare_runs(const RunRecord& sim, const RunRecord& real,
             std::to_string(kIsolatedMinimum) + ", " + std::to_string(kIsolatedPercent) +
             "% of the sim's DHT nodes, rounded up), --isolated-tolerance N",
         true, apart <= c.isolated_tolerance,
-        "sim: " + std::to_string(a) + "; real: " + std::to_string(b) + "; apart " +
-            std::to_string(apart));
+        "sim: " + std::to_string(a) + " (" + kinds_text(c.sim.unjoined_states, "") +
+            "); real: " + std::to_string(b) + " (" + kinds_text(c.real.unjoined_states, "") +
+            "); apart " + std::to_string(apart));
   }
   {
     std::set<std::string> a, b;

@@ -67,7 +67,8 @@ struct CompareRecordSummary {
   std::vector<std::string> faults;
   std::uint64_t dht_nodes = 0;
   std::uint64_t dht_nodes_joined = 0;
-  std::vector<std::string> healthy_anchors;  // bootstrap, genesis, bridges: by name
+  std::map<std::string, std::uint64_t> unjoined_states;  // of DHT nodes: isolated, degraded, ...
+  std::vector<std::string> healthy_anchors;              // bootstrap, genesis, bridges: by name
   std::vector<ListenerlessLink> listenerless_links;
   std::map<std::string, std::uint64_t> listenerless_by_kind;  // owner role -> links
   // True when the record has no link events, and the kinds were read from

@@ -37,15 +37,21 @@ std::string failed_names(const Comparison& c) {
   return out;
 }
 
-void links_line(std::ostringstream& out, const char* side, const CompareRecordSummary& s) {
+// One line per owner (the links come grouped by owner): "owner (kind) -> peer, peer".
+void links_lines(std::ostringstream& out, const char* side, const CompareRecordSummary& s) {
   out << "  " << side << ":";
-  if (s.listenerless_links.empty()) out << (s.kinds_from_counters ? " (no link events)" : " none");
+  if (s.listenerless_links.empty())
+    out << (s.kinds_from_counters ? " (no link events)" : " none") << "\n";
   for (std::size_t i = 0; i < s.listenerless_links.size(); ++i) {
     const auto& l = s.listenerless_links[i];
-    out << (i ? ", " : " ") << l.owner << " (" << l.owner_role << ") -> "
-        << (l.peer.empty() ? "?" : l.peer);
+    const bool same_owner = i > 0 && s.listenerless_links[i - 1].owner == l.owner;
+    if (!same_owner)
+      out << (i ? "\n        " : " ") << l.owner << " (" << l.owner_role << ") -> ";
+    else
+      out << ", ";
+    out << (l.peer.empty() ? "?" : l.peer);
   }
-  out << "\n";
+  if (!s.listenerless_links.empty()) out << "\n";
 }
 
 std::string kinds_json(const std::map<std::string, std::uint64_t>& kinds) {
@@ -66,6 +72,7 @@ std::string summary_json(const CompareRecordSummary& s) {
   out << "{\"scenario\":" << json::quote(s.scenario) << ",\"seed\":" << s.seed
       << ",\"faults\":" << strings_json(s.faults) << ",\"dht_nodes\":" << s.dht_nodes
       << ",\"dht_nodes_joined\":" << s.dht_nodes_joined
+      << ",\"dht_nodes_not_joined\":" << kinds_json(s.unjoined_states)
       << ",\"healthy_anchors\":" << strings_json(s.healthy_anchors) << ",\"listenerless_links\":[";
   for (std::size_t i = 0; i < s.listenerless_links.size(); ++i) {
     const auto& l = s.listenerless_links[i];
@@ -131,8 +138,8 @@ std::string compare_table(const Comparison& c, const std::string& sim_path,
     out << line;
   }
   out << "\nlink ends without a DHT listener at the end (owner (kind) -> peer):\n";
-  links_line(out, "sim ", c.sim);
-  links_line(out, "real", c.real);
+  links_lines(out, "sim ", c.sim);
+  links_lines(out, "real", c.real);
 
   out << "\nchecks (rows marked DIFFER are judged only through these):\n";
   for (const auto& check : c.checks) {

@@ -126,7 +126,8 @@ TEST(Compare, IsolatedCountWithinAndOutsideTheTolerance) {
   isolate(real, "dht-node-5");
   c = compare_runs(sim, real);
   EXPECT_EQ(failed(c), Names{"isolated_nodes"});
-  EXPECT_EQ(check(c, "isolated_nodes").detail, "sim: 1; real: 5; apart 4");
+  EXPECT_EQ(check(c, "isolated_nodes").detail,
+            "sim: 1 (1 isolated); real: 5 (5 isolated); apart 4");
   // A stated tolerance replaces the default, and the output says which.
   c = compare_runs(sim, real, CompareTolerances{4, std::nullopt});
   EXPECT_TRUE(c.agree);
