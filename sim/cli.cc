@@ -158,9 +158,11 @@ usage:
             the first record's all joined, listener-less links on the same
             kinds of node. Within a tolerance: DHT nodes not joined
             (--isolated-tolerance N, default max(2, 20% of the DHT nodes,
-            rounded up)), join times of processes that joined in both
-            (--join-time-tolerance D, default 5s of scenario time). Counts are
-            shown, not judged. The output writes each tolerance out and why.
+            rounded up)), join times of processes joined at the end in both,
+            once the median of real minus sim (start-up and sampling) is
+            taken off (--join-time-tolerance D, default 5s of scenario time).
+            Counts are shown, not judged. The output writes out each
+            tolerance and why.
             Exit 0 when they agree, 1 naming each failed check, 2 when a file is
             missing or not a run record, or the scenarios differ.
   replay    re-executes a trace from its recorded choices and checks every step

@@ -48,8 +48,8 @@ struct CompareRow {
   std::string name;
   CompareSide sim;
   CompareSide real;
-  // Same final health and join state and, when both joined, join times
-  // within the tolerance. Shown per row; the verdict judges only the checks.
+  // Same final health and join state and, when it ended joined in both,
+  // join times within the tolerance. Shown per row; the verdict judges only the checks.
   bool agree = false;
   std::vector<std::string> differences;  // "healthy", "state", "join_time", "missing"
 };

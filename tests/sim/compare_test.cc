@@ -219,6 +219,22 @@ TEST(Compare, JoinTimesApartBeyondTheTolerance) {
   EXPECT_TRUE(c.agree);
 }
 
+TEST(Compare, JoinTimesOfProcessesNotJoinedAtTheEndAreShownNotJudged) {
+  // Under a fault, whether a node got in at its first onboarding or a later
+  // one is the race itself; the state checks judge the outcome.
+  RunRecord sim = healthy_record(3);
+  isolate(sim, "dht-node-2");
+  RunRecord real = sim;
+  real.timeline.health[static_cast<std::size_t>(index_of(real, "dht-node-2"))].t_ns +=
+      50'000'000'000;
+  const Comparison c = compare_runs(sim, real);
+  EXPECT_TRUE(c.agree) << compare_table(c, "a", "b");
+  const auto& row = c.rows[static_cast<std::size_t>(index_of(sim, "dht-node-2"))];
+  EXPECT_TRUE(row.agree);
+  ASSERT_TRUE(row.real.joined_at_ns.has_value());
+  EXPECT_EQ(check(c, "join_times").detail.rfind("6 joined in both;", 0), 0u);
+}
+
 TEST(Compare, AStartUpLagCommonToEveryProcessIsTakenOff) {
   // Real processes take wall time to start and are sampled: every join
   // comes later by about the same, which says nothing about the protocol.
