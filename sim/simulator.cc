@@ -100,6 +100,7 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
       faults_(scenario.faults),
       rng_(options_.seed ^ 0x6c6f6f6b7570ULL) {
   for (const auto& name : options_.faults.names()) faults_.enable(*core::fault_from_name(name));
+  run_faults_ = faults_;
   chooser_ = options_.chooser;
   if (chooser_ == nullptr) {
     own_chooser_ =
@@ -706,7 +707,7 @@ RunResult Simulator::run() {
   RunResult result;
   result.scenario = scenario_.name;
   result.seed = options_.seed;
-  result.faults = faults_.names();
+  result.faults = run_faults_.names();
   result.trace_hash = hash_.value();
   result.events = steps_;
   result.virtual_seconds = static_cast<double>(now_) / core::kSecond;
