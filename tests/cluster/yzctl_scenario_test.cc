@@ -1,7 +1,10 @@
 // yzctl up --scenario on real processes: the scenario's processes, started
 // at the simulator's times, recorded into the RUN.json yzsim run --record
 // writes; crashes by pid; refusals that start nothing.
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -134,6 +137,51 @@ TEST_F(YzctlScenario, CrashIsSigkillByPidAndRestartComesBack) {
   ASSERT_TRUE(cluster.ok());
   for (const ProcessRecord& p : cluster->processes)
     EXPECT_TRUE(pid_alive(p.pid, p.start_ticks)) << p.name;
+}
+
+TEST_F(YzctlScenario, SigtermStopsEverythingItStartedByPid) {
+  // Unscaled race-5 runs 40 s: stopped after its first node has started.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    const std::string scenario = kScenarios + "/race-5.textproto";
+    ::execl(YZCTL_PATH, YZCTL_PATH, "up", "--scenario", scenario.c_str(), "--dir", dir_.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::vector<ProcessRecord> started;
+  const bool node_started = eventually(
+      [&] {
+        const auto cluster = read_cluster(dir_);
+        if (!cluster.ok()) return false;
+        for (const ProcessRecord& p : cluster->processes)
+          if (p.name == "dht-node-1" && p.pid > 0) {
+            started = cluster->processes;
+            return true;
+          }
+        return false;
+      },
+      std::chrono::seconds(20));
+  remember_pids();
+  ::kill(child, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(node_started);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  int checked = 0;
+  for (const ProcessRecord& p : started) {
+    if (p.pid <= 0) continue;
+    EXPECT_FALSE(pid_alive(p.pid, p.start_ticks)) << p.name;
+    ++checked;
+  }
+  EXPECT_GE(checked, 4);
+  const auto after = read_cluster(dir_);
+  ASSERT_TRUE(after.ok());
+  for (const ProcessRecord& p : after->processes) EXPECT_EQ(p.pid, 0) << p.name;
 }
 
 TEST_F(YzctlScenario, BadInputIsRefusedAndStartsNothing) {
