@@ -23,7 +23,7 @@ constexpr char kUsage[] =
     "                      --alertmanager: Alertmanager too, notifying\n"
     "                      DIR/alertmanager/notifications.jsonl\n"
     "  up --scenario FILE [--seed N] [--time-scale X] [--fault NAME]... [--no-scenario-faults]\n"
-    "     [--delay-rules FILE] [--record RUN.json] [--interval 100ms]\n"
+    "     [--delay-rules FILE] [--record RUN.json] [--interval 50ms]\n"
     "                      start exactly the simulator scenario's processes, at the start\n"
     "                      times, with the faults, timings, crashes and restarts `yzsim run\n"
     "                      --seed N` draws (virtual time t at wall t/X after the bootstrap is\n"
