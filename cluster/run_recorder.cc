@@ -68,11 +68,16 @@ void RunRecorder::observe(int index, const ProcessRecord& record, std::int64_t t
     w.status = status;
     if (final) w.health = get_json(record.http, "/health", kProbeTimeout);
   } else if (s.running && w.sampled && w.last.running) {
-    // Running but silent this round (starting, or too busy): its last
-    // answer still stands, as a process's state between its own steps.
+    // Running but silent this round (too busy, stopped): its last answer
+    // still stands, as a process's state between its own steps.
     s = w.last;
     s.step = rounds_;
     s.t_ns = t_ns;
+  } else if (s.running) {
+    // Alive but not yet answering since its (re)start: not started yet as
+    // far as anyone can tell, as the simulator's process before its start
+    // event (drawn grey, not as unhealthy).
+    s.running = false;
   }
   w.running = s.running;
   if (!w.sampled || final || !same_state(w.last, s)) {
