@@ -211,7 +211,19 @@ sim::RunRecord RunRecorder::finish() const {
     if (brace) break;
   }
   json += ",\"source\":\"real\",\"time_scale\":" + json::number(info_.time_scale) +
-          ",\"sample_rounds\":" + std::to_string(rounds_) + ",\"frames\":\"not observed\"}";
+          ",\"sample_rounds\":" + std::to_string(rounds_) + ",\"frames\":\"not observed\"";
+  if (!schedule_.empty()) {
+    json += ",\"schedule\":[";
+    for (std::size_t i = 0; i < schedule_.size(); ++i) {
+      const Action& a = schedule_[i];
+      json += std::string(i ? "," : "") + "{\"process\":" + json::quote(a.process) +
+              ",\"action\":" + json::quote(a.action) +
+              ",\"planned_t_ns\":" + std::to_string(a.planned_t_ns) +
+              ",\"t_ns\":" + std::to_string(a.t_ns) + "}";
+    }
+    json += "]";
+  }
+  json += "}";
   record.result_json = json;
   return record;
 }

@@ -39,6 +39,18 @@ class RunRecorder {
   void sample(const ClusterRecord& cluster, bool final = false);
   std::uint64_t rounds() const { return rounds_; }
 
+  // What up --scenario did and when: each start, crash and restart at its
+  // planned virtual time and the virtual time it actually happened (the
+  // gap is yzctl's lateness; a process then needs its own start-up time
+  // before /status answers). Written into the result as "schedule".
+  struct Action {
+    std::string process;
+    std::string action;  // "start", "crash", "restart"
+    std::int64_t planned_t_ns = 0;
+    std::int64_t t_ns = 0;
+  };
+  void set_schedule(std::vector<Action> actions) { schedule_ = std::move(actions); }
+
   // The record after the final round.
   sim::RunRecord finish() const;
 
@@ -74,6 +86,7 @@ class RunRecorder {
   sim::Timeline timeline_;
   std::vector<Watched> watched_;
   std::map<std::string, int> by_name_;
+  std::vector<Action> schedule_;
 };
 
 // Writes `record` as RUN.json to `path` (atomically); "" or the error.

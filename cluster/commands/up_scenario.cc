@@ -344,6 +344,7 @@ int up_scenario(const std::vector<std::string>& argv) {
   std::vector<bool> died_noted(cluster.processes.size(), false);
   std::size_t next = 0;
   Clock::duration worst_lag{};
+  std::vector<RunRecorder::Action> done = {{bootstrap.name, "start", 0, 0}};
   bool dirty =
       false;  // cluster.json behind the record in memory  // how late an action ran, wall time
   const Clock::time_point end = origin + wall_offset(plan.scenario.duration, scale);
@@ -355,7 +356,6 @@ int up_scenario(const std::vector<std::string>& argv) {
       const Action& a = actions[next++];
       ProcessRecord& record = cluster.processes[a.record];
       const Clock::duration wall = Clock::now() - origin;
-      worst_lag = std::max(worst_lag, wall - wall_offset(a.at, scale));
       switch (a.kind) {
         case Action::kStart:
           if (std::string error = launch(record); !error.empty())
@@ -364,7 +364,7 @@ int up_scenario(const std::vector<std::string>& argv) {
           break;
         case Action::kCrash:
           // As the simulator: a crash finds only a running process.
-          if (record.pid <= 0 || !is_alive(record)) break;
+          if (record.pid <= 0 || !is_alive(record)) continue;
           say("crash", record, a.at, wall);
           if (std::string error = crash(record); !error.empty())
             return abandon(cluster, error, dir);
@@ -372,7 +372,7 @@ int up_scenario(const std::vector<std::string>& argv) {
           break;
         case Action::kRestart:
           // Only what a crash stopped restarts (Simulator::restart).
-          if (!crashed_by_us[a.record]) break;
+          if (!crashed_by_us[a.record]) continue;
           crashed_by_us[a.record] = false;
           if (std::string error = launch(record); !error.empty())
             return abandon(cluster, error, dir);
@@ -380,6 +380,13 @@ int up_scenario(const std::vector<std::string>& argv) {
           break;
       }
       changed = true;
+      worst_lag = std::max(worst_lag, wall - wall_offset(a.at, scale));
+      const char* names[] = {"start", "crash", "restart"};
+      done.push_back({record.name, names[a.kind], a.at,
+                      static_cast<std::int64_t>(
+                          static_cast<double>(
+                              std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count()) *
+                          scale)});
     }
     // Ports of the processes started since, for status and the recorder.
     for (std::size_t i = 0; i < cluster.processes.size(); ++i) {
@@ -433,6 +440,7 @@ int up_scenario(const std::vector<std::string>& argv) {
   if (recorder) {
     sampler->stop();
     recorder->sample(cluster, /*final=*/true);
+    recorder->set_schedule(std::move(done));
     const sim::RunRecord record = recorder->finish();
     healthy = static_cast<int>(record.result.summary.healthy);
     if (std::string error = write_run_record(record, options.record_path); !error.empty())

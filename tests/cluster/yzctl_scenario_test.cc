@@ -66,6 +66,18 @@ TEST_F(YzctlScenario, Race5RunsRecordsAndStopsByPid) {
   EXPECT_EQ(record->result.seed, 1u);
   EXPECT_TRUE(contains(record->result_json, "\"source\":\"real\"")) << record->result_json;
   EXPECT_TRUE(record->timeline.frames.empty());
+  // What up did and when: every start at or after its planned virtual time.
+  const auto result = json::parse(record->result_json);
+  ASSERT_TRUE(result.has_value());
+  const json::Value* schedule = result->find("schedule");
+  ASSERT_NE(schedule, nullptr);
+  ASSERT_EQ(schedule->items().size(), 5u);
+  for (const json::Value& a : schedule->items()) {
+    EXPECT_EQ(a.string_at("action"), "start");
+    EXPECT_GE(a.int_at("t_ns"), a.int_at("planned_t_ns")) << a.string_at("process");
+  }
+  EXPECT_EQ(schedule->items().back().string_at("process"), "dht-node-2");
+  EXPECT_EQ(schedule->items().back().int_at("planned_t_ns"), 6000000000LL);
   ASSERT_EQ(record->timeline.processes.size(), 5u);
   ASSERT_EQ(record->result.nodes.size(), 5u);
   for (const sim::NodeReport& n : record->result.nodes) {
