@@ -461,6 +461,14 @@ int up_scenario(const std::vector<std::string>& argv) {
     std::cout << "  record      " << options.record_path << " (" << recorder->rounds()
               << " rounds of /status; " << healthy << "/" << cluster.processes.size()
               << " healthy at the end)\n";
+  if (recorder) {
+    // The same scenario, seed and faults in the simulator, side by side.
+    std::string fault_flags = options.request.no_scenario_faults ? " --no-scenario-faults" : "";
+    for (const std::string& f : options.request.extra_faults) fault_flags += " --fault " + f;
+    std::cout << "  compare     yzsim run " << options.request.scenario_path << " --seed "
+              << plan.seed << fault_flags << " --record sim.json && yzsim compare sim.json "
+              << options.record_path << "\n";
+  }
   const std::string d = dir_flag(dir);
   std::cout << "  yzctl status" << d << "     every process's health\n"
             << "  yzctl down" << d << "       stop everything\n";
