@@ -1,14 +1,17 @@
 #include "cluster/layout.h"
 
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "cluster/tls_material.h"
 #include "roles/core/timing.h"
+#include "roles/json/json.h"
 #include "roles/runtime/data_dir.h"
 #include "roles/runtime/duration.h"
 
@@ -75,6 +78,22 @@ std::vector<std::string> scaled_timing_flags(double time_scale) {
     out.push_back(runtime::format_duration(scaled));
   }
   return out;
+}
+
+std::vector<std::string> delay_rules_flags(const std::string& path, double time_scale) {
+  return {"--delay-rules", path, "--delay-rules-time-scale", json::number(time_scale)};
+}
+
+std::string check_delay_rules_file(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status))
+    return "invalid --delay-rules '" + path + "': no such file";
+  if (!std::filesystem::is_regular_file(status))
+    return "invalid --delay-rules '" + path + "': not a regular file";
+  if (::access(path.c_str(), R_OK) != 0)
+    return "invalid --delay-rules '" + path + "': not readable (" + std::strerror(errno) + ")";
+  return {};
 }
 
 ProcessRecord make_process(const ClusterRecord& cluster, const Member& member, std::size_t index,

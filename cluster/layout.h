@@ -7,6 +7,11 @@
 
 namespace yz::cluster {
 
+// What `yzctl up` starts at most, with or without --scenario.
+constexpr long kMaxNodes = 1000;
+constexpr long kMaxBridges = 16;
+constexpr double kMaxTimeScale = 1000;
+
 // Names and roles of a cluster in dependency order: bootstrap, genesis,
 // bridge-node-1..B, dht-node-1..N.
 struct Member {
@@ -22,6 +27,12 @@ std::string binary_name(const std::string& role);
 // roles/core/timing.h divided by the scale, as `--flag value` pairs. Empty
 // for a scale of 1, so the roles keep their own defaults.
 std::vector<std::string> scaled_timing_flags(double time_scale);
+
+// `--delay-rules PATH --delay-rules-time-scale S`, the hold rules every
+// role process applies to itself (each rule names the process it is for).
+std::vector<std::string> delay_rules_flags(const std::string& path, double time_scale);
+// "" when `path` is a regular file this user can read; else why not, naming it.
+std::string check_delay_rules_file(const std::string& path);
 
 // The record of process number `index` (its position in dependency order,
 // which also picks its ports under --base-port), with the argv it starts

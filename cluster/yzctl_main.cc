@@ -15,13 +15,25 @@ constexpr char kUsage[] =
     "\n"
     "  up [--nodes 15] [--bridges 2] [--fault NAME]... [--base-port P] [--time-scale X]\n"
     "     [--supervise] [--prometheus [--rules DIR]] [--alertmanager] [--tls]\n"
-    "     [--bin-dir DIR] [--ready-timeout 10s]\n"
+    "     [--bin-dir DIR] [--ready-timeout 10s] [--delay-rules FILE]\n"
     "                      start bootstrap, genesis, bridges and nodes, each once what it\n"
     "                      needs is ready; nodes join one at a time; --tls: mutual TLS on\n"
     "                      every gRPC port, from a throwaway CA in DIR/tls/; --prometheus:\n"
     "                      Prometheus first, with the alert rules, scraping every second;\n"
     "                      --alertmanager: Alertmanager too, notifying\n"
     "                      DIR/alertmanager/notifications.jsonl\n"
+    "  up --scenario FILE [--seed N] [--time-scale X] [--fault NAME]... [--no-scenario-faults]\n"
+    "     [--delay-rules FILE] [--record RUN.json] [--interval 50ms]\n"
+    "                      start exactly the simulator scenario's processes, at the start\n"
+    "                      times, with the faults, timings, crashes and restarts `yzsim run\n"
+    "                      --seed N` draws (virtual time t at wall t/X after the bootstrap is\n"
+    "                      ready); stays in the foreground for the scenario's duration, then\n"
+    "                      exits 0 leaving the cluster running (yzctl status, yzctl down).\n"
+    "                      Ctrl-C stops everything it started. --record writes RUN.json\n"
+    "                      (yzsim report RUN.json --html out.html draws it)\n"
+    "  record --out RUN.json [--duration 30s] [--interval 250ms]\n"
+    "                      sample every process's /status and /health into RUN.json, the\n"
+    "                      format yzsim run --record writes (until Ctrl-C without --duration)\n"
     "  status [--json] [--watch]\n"
     "                      every process's /health and join state; exit 0 only when all\n"
     "                      are healthy and every DHT member is joined\n"
@@ -54,6 +66,7 @@ int main(int argc, char** argv) {
       {"start", c::start},   {"restart", c::restart},     {"add-node", c::add_node},
       {"logs", c::logs},     {"metrics", c::metrics},     {"query", c::query},
       {"alerts", c::alerts}, {"supervise", c::supervise}, {"alert-receiver", c::alert_receiver},
+      {"record", c::record},
   };
   if (argc < 2) {
     std::cerr << kUsage;
@@ -74,6 +87,11 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
+  }
+  // `up --scenario FILE` runs a simulator scenario: a mode of its own.
+  if (name == "up") {
+    for (const std::string& arg : args)
+      if (arg == "--scenario" || arg.starts_with("--scenario=")) return c::up_scenario(args);
   }
   return it->second(args);
 }

@@ -1,6 +1,7 @@
 #include "sim/cli.h"
 
 #include <charconv>
+#include <cstdlib>
 
 namespace yz::sim {
 namespace {
@@ -40,6 +41,57 @@ CliParse parse_merge(const std::vector<std::string>& args, CliOptions o) {
   return {o, {}};
 }
 
+// "5", "2.5s" or "500ms": a non-negative duration, seconds by default.
+bool parse_duration(const std::string& text, std::int64_t& ns) {
+  std::string digits = text;
+  double scale = 1e9;
+  if (digits.ends_with("ms")) {
+    digits.resize(digits.size() - 2);
+    scale = 1e6;
+  } else if (digits.ends_with("s")) {
+    digits.pop_back();
+  }
+  if (digits.empty() || digits.find_first_not_of("0123456789.") != std::string::npos) return false;
+  char* end = nullptr;
+  const double value = std::strtod(digits.c_str(), &end);
+  if (end != digits.c_str() + digits.size() || value * scale > 1e18) return false;
+  ns = static_cast<std::int64_t>(value * scale + 0.5);
+  return true;
+}
+
+// yzsim compare SIM.json REAL.json [--json] [--isolated-tolerance N]
+//                                  [--join-time-tolerance D]
+CliParse parse_compare(const std::vector<std::string>& args, CliOptions o) {
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const std::string v = i + 1 < args.size() ? args[i + 1] : std::string();
+    if (arg == "--json") {
+      o.json = true;
+    } else if (arg == "--isolated-tolerance") {
+      std::uint64_t n = 0;
+      if (!parse_u64(v, n))
+        return {std::nullopt, "--isolated-tolerance needs a non-negative integer, got '" + v + "'"};
+      o.isolated_tolerance = n;
+      ++i;
+    } else if (arg == "--join-time-tolerance") {
+      std::int64_t ns = 0;
+      if (!parse_duration(v, ns))
+        return {std::nullopt,
+                "--join-time-tolerance needs a duration (5, 2.5s, 500ms), got '" + v + "'"};
+      o.join_time_tolerance_ns = ns;
+      ++i;
+    } else if (arg.starts_with("--")) {
+      return {std::nullopt, "unknown flag '" + arg + "' for compare"};
+    } else {
+      o.compare_paths.push_back(arg);
+    }
+  }
+  if (o.compare_paths.size() != 2)
+    return {std::nullopt, "compare needs two RUN.json files, SIM.json and REAL.json (got " +
+                              std::to_string(o.compare_paths.size()) + ")"};
+  return {o, {}};
+}
+
 }  // namespace
 
 std::string usage() {
@@ -55,6 +107,8 @@ usage:
                      [--save DIR] [--json] [--ed25519] [--max-processes N]
                      [--shard I/N] [--out SHARD.json]
   yzsim merge SHARD.json... [--save DIR] [--json]
+  yzsim compare SIM.json REAL.json [--json] [--isolated-tolerance N]
+                     [--join-time-tolerance D]
   yzsim replay TRACE [--json] [--story] [--max-processes N]
   yzsim shrink TRACE [--out FILE] [--invariant KIND] [--max-runs N] [--json]
   yzsim report RUN.json [--html FILE] [--perfetto FILE]
@@ -94,6 +148,23 @@ usage:
             single run saves). Refuses (exit 2) a missing shard, overlapping
             shards, and shards of different explorations (scenario, strategy,
             seeds, runs, faults or flags).
+  compare   holds two recorded runs of one scenario side by side (run --record,
+            or yzctl's record of real processes): per process the final health
+            and join state, connections, routing entries, peers missing a
+            handler, frames dropped for want of one, join time; the link ends
+            without a DHT listener at the end and the kind of node owning them;
+            and a verdict. Exact: the same processes, the same anchors
+            (bootstrap, genesis, bridges) healthy, every DHT node joined when
+            the first record's all joined, listener-less links on the same
+            kinds of node. Within a tolerance: DHT nodes not joined
+            (--isolated-tolerance N, default max(2, 20% of the DHT nodes,
+            rounded up)), join times of processes joined at the end in both,
+            once the median of real minus sim (start-up and sampling) is
+            taken off (--join-time-tolerance D, default 5s of scenario time).
+            Counts are shown, not judged. The output writes out each
+            tolerance and why.
+            Exit 0 when they agree, 1 naming each failed check, 2 when a file is
+            missing or not a run record, or the scenarios differ.
   replay    re-executes a trace from its recorded choices and checks every step
             and the final hash; exit 1 names the first step that differs.
             --story also tells the failure's story, walked back along the
@@ -132,7 +203,8 @@ usage:
   --progress       run: a line on standard error at each tenth of the virtual
                    time; without it, a long run (over 5 s of wall time) reports
                    every 5 s and a short one says nothing; --no-progress: never
-exit status: 0 ok, 1 --check, replay or shrink found a failure or mismatch,
+exit status: 0 ok, 1 --check, replay or shrink found a failure or mismatch, or
+             compare found the runs disagree,
              2 bad usage, bad scenario, bad trace or shards that do not merge
 )";
 }
@@ -151,12 +223,14 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     return {o, {}};
   }
   if (first != "run" && first != "explore" && first != "merge" && first != "faults" &&
-      first != "replay" && first != "shrink" && first != "report")
-    return {std::nullopt, "unknown command '" + first +
-                              "' (expected run, explore, merge, replay, shrink, report or faults)"};
+      first != "replay" && first != "shrink" && first != "report" && first != "compare")
+    return {std::nullopt,
+            "unknown command '" + first +
+                "' (expected run, explore, merge, compare, replay, shrink, report or faults)"};
   o.command = first;
   ++i;
   if (o.command == "merge") return parse_merge(args, std::move(o));
+  if (o.command == "compare") return parse_compare(args, std::move(o));
   const bool on_trace = o.command == "replay" || o.command == "shrink";
   if (o.command != "faults") {
     if (i >= args.size() || args[i].starts_with("--"))

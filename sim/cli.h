@@ -13,8 +13,8 @@
 namespace yz::sim {
 
 struct CliOptions {
-  std::string
-      command;  // run | explore | merge | replay | shrink | report | faults | help | version
+  std::string command;  // run | explore | merge | compare | replay | shrink | report | faults |
+                        // help | version
   // or, for replay and shrink, the trace file; for report, the RUN.json
   std::string scenario_path;
   std::uint64_t seed = 1;
@@ -29,8 +29,13 @@ struct CliOptions {
   std::uint64_t shard_index = 0;
   std::uint64_t shard_count = 1;
   std::vector<std::string> shard_paths;  // merge: the shard files
-  std::string invariant;                 // shrink: which failure to keep
-  std::string delay_rules_path;          // run, explore: --delay-rules FILE
+  // compare: SIM.json and REAL.json, and the tolerances given (unset: the
+  // defaults compare.cc explains).
+  std::vector<std::string> compare_paths;
+  std::optional<std::uint64_t> isolated_tolerance;
+  std::optional<std::int64_t> join_time_tolerance_ns;
+  std::string invariant;         // shrink: which failure to keep
+  std::string delay_rules_path;  // run, explore: --delay-rules FILE
   std::uint64_t max_runs = 3000;
   core::FaultSet faults;
   bool no_scenario_faults = false;

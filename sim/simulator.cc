@@ -7,6 +7,7 @@
 #include "roles/make_process.h"
 #include "sim/sim_env.h"
 #include "sim/sim_signatures.h"
+#include "sim/start_schedule.h"
 #include "sim/timeline.h"
 
 namespace yz::sim {
@@ -100,6 +101,7 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
       faults_(scenario.faults),
       rng_(options_.seed ^ 0x6c6f6f6b7570ULL) {
   for (const auto& name : options_.faults.names()) faults_.enable(*core::fault_from_name(name));
+  run_faults_ = faults_;
   chooser_ = options_.chooser;
   if (chooser_ == nullptr) {
     own_chooser_ =
@@ -509,27 +511,11 @@ void Simulator::heal() {
 
 void Simulator::schedule_restarts() {
   // Which DHT nodes crash, when, and for how long: drawn from the seed (not
-  // from the chooser), so a replay re-draws the same crashes.
-  std::vector<int> nodes;
-  core::Duration first_start = -1;
-  for (std::size_t i = 0; i < procs_.size(); ++i) {
-    if (procs_[i].spec.role != core::Role::kNode) continue;
-    nodes.push_back(static_cast<int>(i));
-    if (first_start < 0 || procs_[i].spec.start_at < first_start)
-      first_start = procs_[i].spec.start_at;
-  }
-  const core::Duration from = first_start + 20 * core::kSecond;
-  const core::Duration to = scenario_.duration - 30 * core::kSecond;
-  if (nodes.empty() || to <= from) return;
-  Xoshiro256 rng(options_.seed ^ 0x7265737461727473ULL);
-  for (std::uint32_t i = 0; i < scenario_.restarts; ++i) {
-    const int victim = nodes[rng.uniform(0, nodes.size() - 1)];
-    const auto at = static_cast<TimePoint>(
-        rng.uniform(static_cast<std::uint64_t>(from), static_cast<std::uint64_t>(to)));
-    const auto down =
-        static_cast<core::Duration>(rng.uniform(2 * core::kSecond, 20 * core::kSecond));
-    schedule(at, Event{EventKind::kCrash, victim, 0, 0, {}});
-    schedule(at + down, Event{EventKind::kRestart, victim, 0, 0, {}});
+  // from the chooser), so a replay re-draws the same crashes; shared with
+  // yzctl up --scenario (sim/start_schedule.h).
+  for (const CrashRestart& c : crash_restarts(scenario_, options_.seed)) {
+    schedule(c.at, Event{EventKind::kCrash, c.process, 0, 0, {}});
+    schedule(c.at + c.down, Event{EventKind::kRestart, c.process, 0, 0, {}});
   }
 }
 
@@ -619,16 +605,16 @@ void Simulator::run_lookup_checks() {
 }
 
 RunResult Simulator::run() {
-  for (std::size_t i = 0; i < procs_.size(); ++i) {
-    const ProcessSpec& spec = procs_[i].spec;
-    const core::Duration jitter =
-        spec.start_jitter > 0
-            ? static_cast<core::Duration>(choose(ChoiceKind::kJitter,
-                                                 static_cast<std::uint64_t>(spec.start_jitter),
-                                                 static_cast<int>(i)))
-            : 0;
-    schedule(spec.start_at + jitter, Event{EventKind::kStart, static_cast<int>(i), 0, 0, {}});
-  }
+  // Shared with yzctl up --scenario (sim/start_schedule.h), which starts
+  // real processes at these same times.
+  draw_starts(
+      scenario_,
+      [this](ChoiceKind kind, std::uint64_t limit, int target) {
+        return choose(kind, limit, target);
+      },
+      [this](int process, core::Duration at) {
+        schedule(at, Event{EventKind::kStart, process, 0, 0, {}});
+      });
   if (scenario_.lookup_checks > 0)
     schedule(scenario_.lookup_check_at, Event{EventKind::kLookupCheck, -1, 0, 0, {}});
   if (scenario_.restarts > 0) schedule_restarts();
@@ -707,7 +693,7 @@ RunResult Simulator::run() {
   RunResult result;
   result.scenario = scenario_.name;
   result.seed = options_.seed;
-  result.faults = faults_.names();
+  result.faults = run_faults_.names();
   result.trace_hash = hash_.value();
   result.events = steps_;
   result.virtual_seconds = static_cast<double>(now_) / core::kSecond;

@@ -179,6 +179,9 @@ class Simulator {
   const Scenario& scenario_;
   RunOptions options_;
   core::FaultSet faults_;
+  // The faults the run started with: heal() clears faults_, and the result
+  // must still say which faults the run was about.
+  core::FaultSet run_faults_;
   Xoshiro256 rng_;
   core::TimePoint now_ = 0;
   std::uint64_t seq_ = 0;

@@ -13,6 +13,7 @@
 #include "roles/delay/delay_rules_file.h"
 #include "roles/json/json.h"
 #include "sim/cli.h"
+#include "sim/compare.h"
 #include "sim/explore.h"
 #include "sim/force_rules.h"
 #include "sim/perfetto.h"
@@ -237,6 +238,28 @@ int report_command(const CliOptions& o) {
   if (!o.perfetto_path.empty() && !write_file(o.perfetto_path, perfetto_json(*record)))
     return fail_usage("cannot write " + o.perfetto_path);
   return 0;
+}
+
+// yzsim compare SIM.json REAL.json: exit 0 agree, 1 differ, 2 bad input.
+int compare_command(const CliOptions& o) {
+  std::vector<RunRecord> records;
+  for (const std::string& path : o.compare_paths) {
+    std::string text, error;
+    if (!read_file(path, text)) return fail_usage(path + ": cannot read the file");
+    std::optional<RunRecord> record = run_record_from_json(text, error);
+    if (!record) return fail_usage(path + ": " + error);
+    records.push_back(std::move(*record));
+  }
+  if (const auto why = incomparable(records[0], records[1]))
+    return fail_usage("cannot compare " + o.compare_paths[0] + " with " + o.compare_paths[1] +
+                      ": " + *why);
+  CompareTolerances tolerances;
+  tolerances.isolated = o.isolated_tolerance;
+  tolerances.join_time_ns = o.join_time_tolerance_ns;
+  const Comparison comparison = compare_runs(records[0], records[1], tolerances);
+  std::cout << (o.json ? to_json(comparison)
+                       : compare_table(comparison, o.compare_paths[0], o.compare_paths[1]));
+  return comparison.agree ? 0 : 1;
 }
 
 // run --record / --perfetto: the files for a run with its timeline.
@@ -560,6 +583,7 @@ int main(int argc, char** argv) {
   if (o.command == "replay") return replay_command(o);
   if (o.command == "shrink") return shrink_command(o);
   if (o.command == "report") return report_command(o);
+  if (o.command == "compare") return compare_command(o);
 
   std::string text;
   if (!read_file(o.scenario_path, text))

@@ -23,6 +23,11 @@ int logs(const std::vector<std::string>& args);
 int metrics(const std::vector<std::string>& args);
 int query(const std::vector<std::string>& args);
 int alerts(const std::vector<std::string>& args);
+// up --scenario FILE (cluster/commands/up_scenario.cc): yzctl_main sends
+// `up` here when --scenario is given.
+int up_scenario(const std::vector<std::string>& args);
+// Samples a running cluster into RUN.json, as `yzsim run --record` writes.
+int record(const std::vector<std::string>& args);
 // Hidden: the supervisor `up --supervise` starts.
 int supervise(const std::vector<std::string>& args);
 // Hidden: the webhook receiver `up --alertmanager` starts.

@@ -10,6 +10,7 @@
 #include "cluster/alertmanager.h"
 #include "cluster/commands/commands.h"
 #include "cluster/commands/common.h"
+#include "cluster/commands/up_steps.h"
 #include "cluster/health_view.h"
 #include "cluster/interrupt.h"
 #include "cluster/layout.h"
@@ -29,9 +30,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr long kMaxNodes = 1000;
-constexpr long kMaxBridges = 16;
-constexpr double kMaxTimeScale = 1000;
 // Prometheus applies target lists every 5 s and scrapes every second.
 constexpr auto kTargetsTimeout = std::chrono::milliseconds(30000);
 
@@ -48,6 +46,7 @@ struct UpOptions {
   bool tls = false;
   std::string bin_dir;
   std::chrono::milliseconds ready_timeout = kDefaultReadyTimeout;
+  std::string delay_rules;  // absolute path, "" for none
 };
 
 std::string valid_faults() {
@@ -129,12 +128,19 @@ std::string parse_options(const Args& args, UpOptions* options) {
              "': expected a duration such as 10s";
     options->ready_timeout = *timeout;
   }
+  if (args.has("--delay-rules")) {
+    const std::string path = args.get("--delay-rules");
+    if (std::string error = check_delay_rules_file(path); !error.empty()) return error;
+    options->delay_rules = std::filesystem::absolute(path).lexically_normal().string();
+  }
   options->supervise = args.has("--supervise");
   options->tls = args.has("--tls");
   options->bin_dir =
       args.get("--bin-dir", std::filesystem::path(self_exe()).parent_path().string());
   return {};
 }
+
+}  // namespace
 
 // Every role binary, executable; returns "" or the first one missing.
 std::string check_binaries(const std::string& bin_dir) {
@@ -179,6 +185,8 @@ std::string take_over(const ClusterDir& dir, std::string* stale_note) {
   }
   std::error_code ec;
   std::filesystem::remove(dir.path + "/supervisor.log", ec);
+  // What `up --scenario` ran (cluster/run_recorder.h) is not this run.
+  std::filesystem::remove(dir.path + "/scenario.json", ec);
   std::filesystem::remove_all(tls_dir(dir.path), ec);
   // The old run's samples and notifications would read as this run's.
   std::filesystem::remove_all(prometheus_dir(dir.path), ec);
@@ -187,6 +195,8 @@ std::string take_over(const ClusterDir& dir, std::string* stale_note) {
                 std::to_string(old->processes.size()) + " recorded processes, none running)";
   return {};
 }
+
+namespace {
 
 std::chrono::milliseconds join_timeout(double time_scale) {
   // By onboarding_give_up a newcomer that heard nothing asks again, so its
@@ -300,7 +310,8 @@ int up(const std::vector<std::string>& argv) {
                                 {"--rules"},
                                 {"--tls", false},
                                 {"--bin-dir"},
-                                {"--ready-timeout"}},
+                                {"--ready-timeout"},
+                                {"--delay-rules"}},
                                "up");
   if (!args.error.empty()) return usage_error(args.error);
   UpOptions options;
@@ -345,6 +356,10 @@ int up(const std::vector<std::string>& argv) {
   }
   for (std::size_t i = 0; i < members.size(); ++i) {
     cluster.processes.push_back(make_process(cluster, members[i], i, std::string()));
+    if (!options.delay_rules.empty()) {
+      for (std::string& flag : delay_rules_flags(options.delay_rules, options.time_scale))
+        cluster.processes.back().argv.push_back(std::move(flag));
+    }
   }
   int rule_files = 0;
   if (options.prometheus) {
