@@ -192,6 +192,9 @@ usage:
   --no-scenario-faults  ignores the faults the scenario file turns on
   --trace FILE     writes every event, one per line (same seed, same file)
   --save TRACE     writes a replayable trace of the run
+  --delay-rules FILE  run, explore: holds received frames as real processes started
+                   with --delay-rules FILE do (proto/yz/v1/delay_rules.proto); not
+                   with --save (a trace does not carry the rules)
   --record FILE    writes RUN.json: the --json result plus the timeline (health,
                    links, every frame delivered); the trace hash does not change
   --perfetto FILE  writes Chrome trace-event JSON, one track per process
@@ -323,6 +326,9 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     } else if (flag == "--perfetto" && o.command == "run") {
       if (!value(v) || v.empty()) return {std::nullopt, "--perfetto needs a file name"};
       o.perfetto_path = v;
+    } else if (flag == "--delay-rules" && sim_flags) {
+      if (!value(v) || v.empty()) return {std::nullopt, "--delay-rules needs a file name"};
+      o.delay_rules_path = v;
     } else if (flag == "--save" && sim_flags) {
       if (!value(v) || v.empty())
         return {std::nullopt,
@@ -356,6 +362,11 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     return {std::nullopt,
             "explore --strategy exhaustive takes no --shard or --out: each level's pruning needs "
             "every earlier level's states, so its runs cannot be split"};
+  if (!o.delay_rules_path.empty() && (!o.save_path.empty() || !o.out_path.empty()))
+    return {std::nullopt,
+            std::string(o.save_path.empty() ? "--out" : "--save") +
+                " cannot be combined with --delay-rules: a trace or shard file does not carry "
+                "the rules, so what it replays or merges would run without them"};
   if (o.command == "shrink" && o.out_path.empty()) o.out_path = o.scenario_path + ".min";
   if (o.command == "report" && o.html_path.empty() && o.perfetto_path.empty())
     return {std::nullopt, "report needs --html FILE or --perfetto FILE"};

@@ -34,7 +34,8 @@ struct CliOptions {
   std::vector<std::string> compare_paths;
   std::optional<std::uint64_t> isolated_tolerance;
   std::optional<std::int64_t> join_time_tolerance_ns;
-  std::string invariant;  // shrink: which failure to keep
+  std::string invariant;         // shrink: which failure to keep
+  std::string delay_rules_path;  // run, explore: --delay-rules FILE
   std::uint64_t max_runs = 3000;
   core::FaultSet faults;
   bool no_scenario_faults = false;

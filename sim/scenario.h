@@ -2,11 +2,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "roles/core/delay_rules.h"
 #include "roles/core/faults.h"
 #include "roles/core/frame.h"
 #include "roles/core/timing.h"
@@ -41,6 +43,10 @@ struct Scenario {
   core::Duration liveness_bound = 0;  // 0: no liveness phase
   std::uint32_t restarts = 0;         // DHT node crashes, each restarted later
   bool sim_hash_signatures = false;   // the stand-in for Ed25519 (sim/sim_signatures.h)
+  // yzsim --delay-rules: frames held as on real processes started with the
+  // same file (roles/core/delaying_process.h). Not part of the scenario's
+  // text, so a trace cannot carry them: yzsim refuses --save with them.
+  std::shared_ptr<const core::DelayRules> delay_rules;
 };
 
 // Changes made to a scenario after it was read: the knobs swarm testing

@@ -144,6 +144,7 @@ Simulator::Simulator(const Scenario& scenario, RunOptions options)
     config.bridge_auth = scenario.bridge_auth;
     config.genesis_auth = scenario.genesis_auth;
     config.shared_verifier = verifier;
+    config.delay_rules = scenario.delay_rules;
 
     Proc proc;
     proc.spec = spec;

@@ -10,10 +10,12 @@
 #include <sstream>
 #include <thread>
 
+#include "roles/delay/delay_rules_file.h"
 #include "roles/json/json.h"
 #include "sim/cli.h"
 #include "sim/compare.h"
 #include "sim/explore.h"
+#include "sim/force_rules.h"
 #include "sim/perfetto.h"
 #include "sim/report.h"
 #include "sim/report_html.h"
@@ -217,6 +219,7 @@ std::string replay_command(const CliOptions& o, const std::string& argv0) {
   if (o.strategy == Strategy::kPct) out += " --depth " + std::to_string(o.depth);
   for (const auto& name : o.faults.names()) out += " --fault " + name;
   if (o.no_scenario_faults) out += " --no-scenario-faults";
+  if (!o.delay_rules_path.empty()) out += " --delay-rules " + shell_word(o.delay_rules_path);
   out += o.fast_signatures ? " --fast-signatures" : " --ed25519";
   if (o.max_processes != ScenarioLimits::kDefaultMaxProcesses)
     out += " --max-processes " + std::to_string(o.max_processes);
@@ -509,6 +512,12 @@ int shrink_command(const CliOptions& o) {
     return fail_usage("cannot write trace file " + o.out_path);
   std::string story;
   for (const auto& part : result.story) story += (story.empty() ? "" : " -> ") + part;
+  // The rules that force this story on real processes, beside the trace.
+  const ForceRules force = derive_force_rules(result.minimal, result.story);
+  const std::string rules_path = o.out_path + ".delay-rules.textproto";
+  const std::string rules_text = force.rules ? yz::roles::format_delay_rules(*force.rules) : "";
+  if (force.rules && !write_file(rules_path, rules_text))
+    return fail_usage("cannot write " + rules_path);
   const double ratio = result.events_after > 0
                            ? static_cast<double>(result.events_before) / result.events_after
                            : 0.0;
@@ -524,7 +533,9 @@ int shrink_command(const CliOptions& o) {
               << ",\"story\":[";
     for (std::size_t i = 0; i < result.story.size(); ++i)
       std::cout << (i ? "," : "") << yz::json::quote(result.story[i]);
-    std::cout << "]}\n";
+    std::cout << "],\"delay_rules\":" << (force.rules ? yz::json::quote(rules_text) : "null")
+              << ",\"delay_rules_file\":" << (force.rules ? yz::json::quote(rules_path) : "null")
+              << ",\"delay_rules_problem\":" << yz::json::quote(force.why_not) << "}\n";
     return 0;
   }
   char line[256];
@@ -537,6 +548,14 @@ int shrink_command(const CliOptions& o) {
                 result.non_default_choices_after, static_cast<unsigned long long>(result.runs));
   std::cout << line << "minimal trace: " << o.out_path << "\n"
             << "story: " << story << "\n";
+  if (!force.rules) {
+    std::cout << "delay rules: " << force.why_not << "\n";
+    return 0;
+  }
+  std::cout << "delay rules that force this story on real processes (" << force.explanation
+            << "), written to " << rules_path
+            << " (yz-<role> --delay-rules FILE, yzsim run --delay-rules FILE):\n"
+            << rules_text;
   return 0;
 }
 
@@ -575,6 +594,11 @@ int main(int argc, char** argv) {
   if (o.no_scenario_faults) scenario.faults = {};
   if (o.fast_signatures) scenario.sim_hash_signatures = true;
   if (scenario.name.empty()) scenario.name = o.scenario_path;
+  if (!o.delay_rules_path.empty()) {
+    yz::roles::DelayRulesLoad rules = yz::roles::load_delay_rules_file(o.delay_rules_path);
+    if (!rules.rules) return fail_usage(rules.error);
+    scenario.delay_rules = std::make_shared<const yz::core::DelayRules>(std::move(*rules.rules));
+  }
   return o.command == "run" ? run_command(o, scenario, text)
                             : explore_command(o, scenario, text, argv[0]);
 }

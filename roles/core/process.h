@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "roles/core/delay_rules.h"
 #include "roles/core/env.h"
 #include "roles/core/faults.h"
 #include "roles/core/identity.h"
@@ -39,6 +40,9 @@ struct ProcessConfig {
   std::string genesis_auth;
   std::uint32_t protocol_version = kProtocolVersion;
   std::string build_id = "yz-dev";
+  // Delay rules (--delay-rules): make_process applies those naming this
+  // process. Null, or none for it: nothing is held, nothing changes.
+  std::shared_ptr<const DelayRules> delay_rules;
 };
 
 // What /health reports and what the simulator's health table prints.

@@ -1,5 +1,7 @@
 #include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <string>
@@ -222,6 +224,36 @@ std::vector<Flag> flag_table(core::Role role) {
         }
       },
       [](const RuntimeFlags&) { return std::string(); });
+  add(
+      "delay-rules", "FILE",
+      "Hold chosen received frames for a while, to force an ordering the simulator found "
+      "(text proto yz.v1.DelayRules, proto/yz/v1/delay_rules.proto; only rules naming this "
+      "process's --name apply). Off when unset.",
+      [](std::string_view value, RuntimeFlags& flags) -> std::string {
+        if (value.empty()) return "expected a file path";
+        flags.delay_rules_file = std::string(value);
+        return {};
+      },
+      [](const RuntimeFlags&) { return std::string(); });
+  add(
+      "delay-rules-time-scale", "S",
+      "Divides every duration in --delay-rules (a file written in scenario time, on processes "
+      "sped up S times).",
+      [](std::string_view value, RuntimeFlags& flags) -> std::string {
+        const std::string text(value);
+        char* end = nullptr;
+        const double scale = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !(scale > 0) ||
+            !std::isfinite(scale) || scale > 1e6)
+          return "expected a positive number up to 1000000, such as 10 or 0.5";
+        flags.delay_rules_time_scale = scale;
+        return {};
+      },
+      [](const RuntimeFlags& d) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "%g", d.delay_rules_time_scale);
+        return std::string(buffer);
+      });
 
   table.push_back(duration_flag("health-check-interval", &core::Timing::health_check_interval,
                                 "How often a health check runs; one with 0 peers is a failure."));

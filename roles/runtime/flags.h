@@ -30,6 +30,9 @@ struct RuntimeFlags {
   std::string name;
   std::string data_dir;
   core::FaultSet faults;
+  // --delay-rules: read and checked at start (process_main); empty: none.
+  std::string delay_rules_file;
+  double delay_rules_time_scale = 1.0;
   core::Timing timing;
   core::LogLevel log_level = core::LogLevel::kWarn;
   enum class LogFormat { kText, kJson } log_format = LogFormat::kText;

@@ -19,6 +19,7 @@
 #include <mutex>
 
 #include "roles/core/dht_member.h"
+#include "roles/delay/delay_rules_file.h"
 #include "roles/make_process.h"
 #include "roles/metrics/known_series.h"
 #include "roles/metrics/process_metrics.h"
@@ -150,6 +151,15 @@ int run_role_process(core::Role role, int argc, char** argv) {
   if (!parsed.flags) return parsed.error.empty() ? parsed.exit_code : fail(role, parsed.error);
   const RuntimeFlags& flags = *parsed.flags;
 
+  // Checked before anything else is touched; --check-config fails on it too.
+  std::shared_ptr<const core::DelayRules> delay_rules;
+  if (!flags.delay_rules_file.empty()) {
+    roles::DelayRulesLoad rules =
+        roles::load_delay_rules_file(flags.delay_rules_file, flags.delay_rules_time_scale);
+    if (!rules.rules) return fail(role, rules.error);
+    delay_rules = std::make_shared<const core::DelayRules>(std::move(*rules.rules));
+  }
+
   if (std::string error = prepare_data_dir(flags.data_dir); !error.empty())
     return fail(role, error);
   const auto loaded = load_or_create_identity(flags.data_dir, os_random_fill);
@@ -239,6 +249,7 @@ int run_role_process(core::Role role, int argc, char** argv) {
   config.bridge_auth = flags.bridge_auth;
   config.genesis_auth = flags.genesis_auth;
   config.build_id = std::string(build_id());
+  config.delay_rules = delay_rules;
 
   AsioEnv env(io, transport, logger, registry);
   process = roles::make_process(env, config);

@@ -8,7 +8,7 @@ add_library(yz_runtime STATIC
   ${CMAKE_CURRENT_LIST_DIR}/peer_status.cc
   ${CMAKE_CURRENT_LIST_DIR}/process_main.cc
   ${CMAKE_CURRENT_LIST_DIR}/transport.cc)
-target_link_libraries(yz_runtime PUBLIC yz_roles yz_runtime_base yz_runtime_http yz_proto_wire
+target_link_libraries(yz_runtime PUBLIC yz_roles yz_delay_rules yz_runtime_base yz_runtime_http yz_proto_wire
                                         gRPC::grpc++ gRPC::grpc++_reflection Boost::headers)
 target_compile_options(yz_runtime PRIVATE ${YZ_WARNINGS})
 

@@ -67,6 +67,7 @@ std::string LocalCluster::start() {
   bootstrap_address_ = *port_of(members_.front().data_dir, "listen");
   for (std::size_t i = 1; i < members_.size(); ++i) {
     Member& m = members_[i];
+    if (options_.before_start) options_.before_start(m.name);
     if (auto error = launch(m); !error.empty()) return error;
     if (options_.one_join_at_a_time && m.role == "node") {
       // Bounded: a node that neither joins nor fails is reported by the test.

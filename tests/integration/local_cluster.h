@@ -22,6 +22,9 @@ struct ClusterOptions {
   // first onboarding, as containers coming up one after another would;
   // otherwise nodes are started back to back and join concurrently.
   bool one_join_at_a_time = false;
+  // Called before each member after the bootstrap starts, with its name:
+  // a test waits there on observable state (a scenario's start order).
+  std::function<void(const std::string& name)> before_start;
 };
 
 // bootstrap, genesis, bridge-node-1..B and dht-node-1..N as separate

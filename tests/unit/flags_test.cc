@@ -310,7 +310,9 @@ TEST(FlagsTest, TableHoldsEveryContractFlag) {
                                    "--tls-cert",
                                    "--tls-key",
                                    "--tls-ca",
-                                   "--genesis-auth-file"};
+                                   "--genesis-auth-file",
+                                   "--delay-rules",
+                                   "--delay-rules-time-scale"};
   want.insert(want.end(), TimingFlagNames().begin(), TimingFlagNames().end());
   for (const std::string& name : want) EXPECT_EQ(names.count(name), 1u) << name;
   EXPECT_EQ(names.size(), want.size());
@@ -831,6 +833,23 @@ TEST(FlagsTest, EveryEnvVarInTheTableIsConsulted) {
     EXPECT_EQ(vars.queried().count(info.env_var), 1u) << info.env_var;
   }
   EXPECT_EQ(vars.queried().count("BRIDGE_AUTH"), 1u);
+}
+
+}  // namespace
+}  // namespace yz::runtime
+
+namespace yz::runtime {
+namespace {
+
+TEST(FlagsTest, DelayRulesFlags) {
+  const FlagsParse parse =
+      ParseNode({"--delay-rules", "rules.textproto", "--delay-rules-time-scale", "2.5"});
+  ASSERT_TRUE(parse.flags.has_value()) << parse.error;
+  EXPECT_EQ(parse.flags->delay_rules_file, "rules.textproto");
+  EXPECT_DOUBLE_EQ(parse.flags->delay_rules_time_scale, 2.5);
+  EXPECT_TRUE(ParseNode({}).flags->delay_rules_file.empty());  // off by default
+  for (const char* bad : {"0", "-1", "x", "1e9", "nan", ""})
+    ExpectError(ParseNode({"--delay-rules-time-scale", bad}), {"--delay-rules-time-scale"});
 }
 
 }  // namespace
