@@ -1,6 +1,5 @@
 #include "sim/scenario.h"
 
-#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "proto/text_format_error.h"
 #include "yz/sim/v1/scenario.pb.h"
 
 namespace yz::sim {
@@ -17,21 +17,6 @@ namespace {
 
 namespace pb = google::protobuf;
 using core::kMillisecond;
-
-class CollectErrors : public pb::io::ErrorCollector {
- public:
-  explicit CollectErrors(std::string origin) : origin_(std::move(origin)) {}
-  void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
-    if (first_.empty())
-      first_ = origin_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
-               message;
-  }
-  const std::string& first() const { return first_; }
-
- private:
-  std::string origin_;
-  std::string first_;
-};
 
 // Names where a field of a parsed message sits in the file.
 class Locator {
@@ -330,7 +315,7 @@ ScenarioLoad parse_scenario(const std::string& text, const std::string& origin,
     return ScenarioLoad{std::nullopt, std::move(problem)};
   v1::Scenario proto;
   pb::TextFormat::Parser parser;
-  CollectErrors errors(origin);
+  FirstTextFormatError errors(origin);
   pb::TextFormat::ParseInfoTree tree;
   parser.RecordErrorsTo(&errors);
   parser.WriteLocationsTo(&tree);

@@ -1,6 +1,5 @@
 #include "roles/delay/delay_rules_file.h"
 
-#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
 #include <cmath>
@@ -8,27 +7,13 @@
 #include <set>
 #include <sstream>
 
+#include "proto/text_format_error.h"
 #include "yz/v1/delay_rules.pb.h"
 
 namespace yz::roles {
 namespace {
 
 namespace pb = google::protobuf;
-
-class FirstError : public pb::io::ErrorCollector {
- public:
-  explicit FirstError(std::string origin) : origin_(std::move(origin)) {}
-  void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
-    if (first_.empty())
-      first_ = origin_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
-               message;
-  }
-  const std::string& first() const { return first_; }
-
- private:
-  std::string origin_;
-  std::string first_;
-};
 
 // "FILE:LINE:COL: " of a field of `msg` (its tree), or "FILE: " when unknown.
 std::string where(const std::string& origin, const pb::TextFormat::ParseInfoTree* tree,
@@ -124,7 +109,7 @@ DelayRulesLoad parse_delay_rules(const std::string& text, const std::string& ori
     return {std::nullopt, origin + ": time scale must be a positive number"};
   v1::DelayRules proto;
   pb::TextFormat::Parser parser;
-  FirstError errors(origin);
+  FirstTextFormatError errors(origin);
   pb::TextFormat::ParseInfoTree tree;
   parser.RecordErrorsTo(&errors);
   parser.WriteLocationsTo(&tree);
