@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -218,21 +219,45 @@ constexpr const char* kScript = R"JS(
 })();
 )JS";
 
+// A record `yzctl up --scenario --record` or `yzctl record` wrote from real
+// processes: no trace hash, steps that are rounds of /status, no frames.
+struct RealRun {
+  double time_scale = 1;
+  std::int64_t sample_rounds = 0;
+};
+std::optional<RealRun> real_run(const RunRecord& record) {
+  if (record.result_json.empty()) return std::nullopt;
+  const auto result = json::parse(record.result_json);
+  if (!result || result->string_at("source") != "real") return std::nullopt;
+  return RealRun{result->double_at("time_scale", 1.0), result->int_at("sample_rounds")};
+}
+
 void summary(std::ostringstream& out, const RunRecord& record) {
   const RunResult& r = record.result;
   const Timeline& t = record.timeline;
+  const std::optional<RealRun> real = real_run(record);
   std::uint64_t dropped = 0;
   for (const auto& f : t.frames) dropped += f.fate == Timeline::Fate::kDroppedNoHandler;
+  // Real processes report their own count; the frames themselves are not seen.
+  if (real)
+    for (const auto& node : r.nodes) dropped += node.dropped_no_handler;
   std::string faults;
   for (std::size_t i = 0; i < r.faults.size(); ++i) faults += (i ? ", " : "") + r.faults[i];
-  out << "<header id=\"summary\"><h1>yzsim run: " << html_escape(r.scenario) << "</h1><dl>"
+  out << "<header id=\"summary\"><h1>" << (real ? "real processes" : "yzsim run") << ": "
+      << html_escape(r.scenario) << "</h1><dl>"
       << "<dt>seed</dt><dd class=\"mono\">" << r.seed << "</dd>"
       << "<dt>faults</dt><dd class=\"mono\">" << html_escape(faults.empty() ? "none" : faults)
-      << "</dd>"
-      << "<dt>trace hash</dt><dd class=\"mono\">" << hex64(r.trace_hash) << "</dd>"
-      << "<dt>events</dt><dd>" << r.events << " steps over " << seconds(t.duration_ns, 0)
-      << " of virtual time, " << t.frames.size() << " frames delivered</dd>"
-      << "<dt>health at the end</dt><dd><span class=\"" << (r.summary.unhealthy ? "bad" : "good")
+      << "</dd>";
+  if (real) {
+    out << "<dt>recorded</dt><dd>" << real->sample_rounds << " rounds of /status over "
+        << seconds(t.duration_ns, 0) << " of scenario time (time scale "
+        << json::number(real->time_scale) << "); frames not observed</dd>";
+  } else {
+    out << "<dt>trace hash</dt><dd class=\"mono\">" << hex64(r.trace_hash) << "</dd>"
+        << "<dt>events</dt><dd>" << r.events << " steps over " << seconds(t.duration_ns, 0)
+        << " of virtual time, " << t.frames.size() << " frames delivered</dd>";
+  }
+  out << "<dt>health at the end</dt><dd><span class=\"" << (r.summary.unhealthy ? "bad" : "good")
       << "\">" << r.summary.healthy << " healthy, " << r.summary.unhealthy
       << " unhealthy</span></dd>"
       << "<dt>frames dropped, no DHT listener</dt><dd class=\"" << (dropped ? "bad" : "good")

@@ -102,6 +102,13 @@ TEST_F(YzctlScenario, Race5RunsRecordsAndStopsByPid) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_GT(std::filesystem::file_size(html), 1000u);
+  // Said to be real processes, with no trace hash or simulator steps.
+  std::ifstream drawn(html);
+  std::stringstream page;
+  page << drawn.rdbuf();
+  EXPECT_TRUE(contains(page.str(), "<h1>real processes: race-5</h1>"));
+  EXPECT_TRUE(contains(page.str(), "rounds of /status over 40 s of scenario time"));
+  EXPECT_FALSE(contains(page.str(), "trace hash"));
 
   // yzctl record on the running cluster: the same format, on the same clock.
   const std::string later = root_ + "/later.json";
