@@ -11,6 +11,7 @@
 
 #include "cluster/tls_material.h"
 #include "roles/core/timing.h"
+#include "roles/delay/delay_rules_file.h"
 #include "roles/json/json.h"
 #include "roles/runtime/data_dir.h"
 #include "roles/runtime/duration.h"
@@ -93,6 +94,10 @@ std::string check_delay_rules_file(const std::string& path) {
     return "invalid --delay-rules '" + path + "': not a regular file";
   if (::access(path.c_str(), R_OK) != 0)
     return "invalid --delay-rules '" + path + "': not readable (" + std::strerror(errno) + ")";
+  // Read as the role processes will read it, so a bad rule is refused
+  // before anything starts instead of by the first process to start.
+  const roles::DelayRulesLoad load = roles::load_delay_rules_file(path);
+  if (!load.rules) return "invalid --delay-rules: " + load.error;
   return {};
 }
 

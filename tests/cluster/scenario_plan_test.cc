@@ -179,6 +179,11 @@ TEST(ScenarioPlan, DelayRulesFileIsChecked) {
   EXPECT_NE(check_delay_rules_file(dir).find("not a regular file"), std::string::npos);
   std::ofstream(dir + "/rules.textproto") << "# no rules\n";
   EXPECT_EQ(check_delay_rules_file(dir + "/rules.textproto"), "");
+  std::ofstream(dir + "/bad.textproto")
+      << "rule { process: \"x\" for_ms: 1 frame { type: \"nope\" } }\n";
+  EXPECT_NE(check_delay_rules_file(dir + "/bad.textproto").find("unknown message type \"nope\""),
+            std::string::npos)
+      << check_delay_rules_file(dir + "/bad.textproto");
   EXPECT_EQ(delay_rules_flags("/r", 2.5),
             (std::vector<std::string>{"--delay-rules", "/r", "--delay-rules-time-scale", "2.5"}));
 }

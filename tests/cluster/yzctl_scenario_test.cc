@@ -207,6 +207,9 @@ TEST_F(YzctlScenario, BadInputIsRefusedAndStartsNothing) {
   const std::string race5 = kScenarios + "/race-5.textproto";
   const std::string bad = root_ + "/bad.textproto";
   std::ofstream(bad) << "name: \"x\"\nduration_ms: 1000\nprocess { name: \"b\" role: NOPE }\n";
+  const std::string bad_rules = root_ + "/bad-rules.textproto";
+  std::ofstream(bad_rules)
+      << "rule { process: \"dht-node-1\" frame { type: \"no_such\" } for_ms: 1 }\n";
   struct Case {
     std::vector<std::string> args;
     std::string says;
@@ -220,6 +223,7 @@ TEST_F(YzctlScenario, BadInputIsRefusedAndStartsNothing) {
       {{"--scenario", race5, "--bridges", "1"}, "--bridges cannot be combined with --scenario"},
       {{"--scenario", race5, "--time-scale", "0"}, "invalid --time-scale '0'"},
       {{"--scenario", race5, "--delay-rules", root_ + "/no-rules"}, "no such file"},
+      {{"--scenario", race5, "--delay-rules", bad_rules}, bad_rules + ":1:"},
       {{"--scenario", kScenarios + "/scale-10000.textproto"}, "at most 1000 DHT nodes"},
   };
   for (const Case& c : cases) {
