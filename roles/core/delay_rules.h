@@ -25,6 +25,10 @@ struct HoldRule {
   Duration hold_for = 0;                // 0: until the event alone
   std::optional<MessageType> until_received;
   std::uint32_t until_routing_entries = 0;  // 0: not a condition
+  // Every one of these peers (by --name) is in the routing table. Empty: not
+  // a condition. Two rules with the same set end at the same instant, which
+  // is how a file makes two answers leave together.
+  std::vector<std::string> until_routing_peers;
 };
 
 struct DelayRules {

@@ -1,7 +1,9 @@
 #include "roles/core/delaying_process.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "roles/core/dht_member.h"
 #include "roles/metrics/registry.h"
 
 namespace yz::core {
@@ -130,13 +132,12 @@ void DelayingProcess::on_frame(LinkId link, Message&& message) {
 bool DelayingProcess::start_hold(int index, LinkId link, const Message& message) {
   ActiveRule& active = rules_[static_cast<std::size_t>(index)];
   active.state = RuleState::kSpent;
-  if (active.rule.until_routing_entries != 0 &&
-      inner_->status().routing_table_size >= active.rule.until_routing_entries) {
+  if (const char* reached = routing_event_reached(active.rule)) {
     env_.log(LogLevel::kInfo, "delay_hold_skipped",
              {{"rule", active.rule.name},
               {"type", std::string(message_type_name(message.type()))},
               {"link", std::to_string(link)},
-              {"reason", "until_routing_entries already reached"}});
+              {"reason", std::string(reached) + " already reached"}});
     return false;
   }
   active.state = RuleState::kHolding;
@@ -201,12 +202,30 @@ void DelayingProcess::release_ready() {
   releasing_ = false;
 }
 
+const char* DelayingProcess::routing_event_reached(const HoldRule& rule) {
+  if (rule.until_routing_entries == 0 && rule.until_routing_peers.empty()) return nullptr;
+  if (rule.until_routing_entries != 0 &&
+      inner_->status().routing_table_size >= rule.until_routing_entries)
+    return "until_routing_entries";
+  if (rule.until_routing_peers.empty()) return nullptr;
+  // Only a DHT member has a routing table; the bootstrap's never holds a peer.
+  auto* member = dynamic_cast<DhtMember*>(&inner_->role());
+  if (member == nullptr) return nullptr;
+  const std::vector<PeerInfo> entries = member->routing_table().all();
+  for (const std::string& name : rule.until_routing_peers) {
+    const bool held = std::any_of(entries.begin(), entries.end(),
+                                  [&](const PeerInfo& peer) { return peer.metadata.name == name; });
+    if (!held) return nullptr;
+  }
+  return "until_routing_peers";
+}
+
 void DelayingProcess::check_events() {
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const ActiveRule& active = rules_[i];
-    if (active.state != RuleState::kHolding || active.rule.until_routing_entries == 0) continue;
-    if (inner_->status().routing_table_size >= active.rule.until_routing_entries)
-      end_hold(static_cast<int>(i), "until_routing_entries");
+    if (active.state != RuleState::kHolding) continue;
+    if (const char* reached = routing_event_reached(active.rule))
+      end_hold(static_cast<int>(i), reached);
   }
 }
 

@@ -76,6 +76,9 @@ class DelayingProcess final : public Process {
   void end_hold(int index, std::string_view why);
   // Ends every hold whose routing-table event has happened.
   void check_events();
+  // The name of the routing-table event of `rule` that has happened
+  // ("until_routing_entries", "until_routing_peers"), or null.
+  const char* routing_event_reached(const HoldRule& rule);
   // Delivers, link by link in link order, the frames no holding rule keeps.
   void release_ready();
   bool held_by_active_rule(const HeldFrame& frame) const;

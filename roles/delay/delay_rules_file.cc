@@ -17,10 +17,13 @@ namespace pb = google::protobuf;
 
 // "FILE:LINE:COL: " of a field of `msg` (its tree), or "FILE: " when unknown.
 std::string where(const std::string& origin, const pb::TextFormat::ParseInfoTree* tree,
-                  const pb::Message& msg, const char* field) {
+                  const pb::Message& msg, const char* field, int index = -1) {
   const auto* descriptor = msg.GetDescriptor()->FindFieldByName(field);
   if (tree != nullptr && descriptor != nullptr) {
-    const auto location = tree->GetLocation(descriptor, -1);
+    // protobuf throws for a repeated field's location without an index
+    if (descriptor->is_repeated() && index < 0) index = 0;
+    if (!descriptor->is_repeated()) index = -1;
+    const auto location = tree->GetLocation(descriptor, index);
     if (location.line >= 0)
       return origin + ":" + std::to_string(location.line + 1) + ":" +
              std::to_string(location.column + 1) + ": ";
@@ -79,6 +82,13 @@ std::string check_rule(const v1::HoldRule& in, int index, const std::string& ori
     out.until_received = *until;
   }
   out.until_routing_entries = in.until().routing_entries();
+  for (int i = 0; i < in.until().routing_peers_size(); ++i) {
+    const std::string& name = in.until().routing_peers(i);
+    if (name.empty())
+      return where(origin, until_tree, in.until(), "routing_peers", i) + "rule " + out.name +
+             ": an empty name in until { routing_peers }";
+    out.until_routing_peers.push_back(name);
+  }
   // Capped at a day of file time: a hold is a test's, never a process's life.
   constexpr std::uint64_t kMaxMs = 24ULL * 3600 * 1000;
   if (in.for_ms() > kMaxMs)
@@ -87,9 +97,11 @@ std::string check_rule(const v1::HoldRule& in, int index, const std::string& ori
   out.hold_for = static_cast<core::Duration>(
       std::llround(static_cast<double>(in.for_ms()) * core::kMillisecond / time_scale));
   if (in.for_ms() != 0 && out.hold_for == 0) out.hold_for = 1;
-  if (in.for_ms() == 0 && !out.until_received && out.until_routing_entries == 0)
+  if (in.for_ms() == 0 && !out.until_received && out.until_routing_entries == 0 &&
+      out.until_routing_peers.empty())
     return at_rule + "rule " + out.name +
-           " never ends: give for_ms, until { received: \"...\" }, or until { routing_entries: N }";
+           " never ends: give for_ms, until { received: \"...\" }, until { routing_entries: N }"
+           " or until { routing_peers: \"NAME\" }";
   return {};
 }
 
@@ -156,12 +168,15 @@ std::string format_delay_rules(const core::DelayRules& rules) {
       out << " from_role: \"" << core::role_name(rule.from_role) << "\"";
     out << " }\n";
     if (rule.hold_for > 0) out << "  for_ms: " << rule.hold_for / core::kMillisecond << "\n";
-    if (rule.until_received || rule.until_routing_entries != 0) {
+    if (rule.until_received || rule.until_routing_entries != 0 ||
+        !rule.until_routing_peers.empty()) {
       out << "  until {";
       if (rule.until_received)
         out << " received: \"" << core::message_type_name(*rule.until_received) << "\"";
       if (rule.until_routing_entries != 0)
         out << " routing_entries: " << rule.until_routing_entries;
+      for (const std::string& name : rule.until_routing_peers)
+        out << " routing_peers: \"" << name << "\"";
       out << " }\n";
     }
     out << "}\n";
