@@ -172,8 +172,6 @@ std::string validate(const v1::Scenario& proto, const Locator& where, const Scen
   apply_timing(proto.timing(), out.timing);
   if (out.timing.alpha > out.timing.k)
     return where.at(proto, "timing") + "timing alpha must not exceed k";
-  if (out.timing.put_write_quorum > out.timing.k)
-    return where.at(proto, "timing") + "timing put_write_quorum must not exceed k";
 
   std::set<std::string> names;
   int bootstraps = 0;

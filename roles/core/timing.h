@@ -49,8 +49,9 @@ struct Timing {
   // pushes what it holds to the k closest peers it knows every
   // republish_interval (tReplicate, 1 h), which is how a holder that lost
   // its values in a restart gets them back. A put is acknowledged once
-  // put_write_quorum holders have stored it (all of them when fewer nodes
-  // than that answered its lookup); put_timeout and get_timeout are the
+  // put_write_quorum holders have stored it (all of them when the lookup
+  // found fewer, as it always does with k below the quorum: a network run
+  // with k 2 needs no other setting); put_timeout and get_timeout are the
   // budgets of a put or get whose caller gives none.
   Duration value_ttl = 24 * 3600 * kSecond;
   Duration republish_interval = 3600 * kSecond;

@@ -307,8 +307,10 @@ std::vector<Flag> flag_table(core::Role role) {
   table.push_back(duration_flag("republish-interval", &core::Timing::republish_interval,
                                 "How often a holder pushes the values it holds to the k closest "
                                 "peers it knows."));
-  table.push_back(count_flag("put-write-quorum", &core::Timing::put_write_quorum,
-                             "Holders that must store a value before its put is acknowledged."));
+  table.push_back(
+      count_flag("put-write-quorum", &core::Timing::put_write_quorum,
+                 "Holders that must store a value before its put is acknowledged (all of "
+                 "them when the lookup finds fewer, e.g. with --k below it)."));
   table.push_back(duration_flag("put-timeout", &core::Timing::put_timeout,
                                 "Budget of a put whose client gives no deadline."));
   table.push_back(duration_flag("get-timeout", &core::Timing::get_timeout,
