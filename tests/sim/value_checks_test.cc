@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "roles/core/dht_member.h"
 #include "sim/explore.h"
 #include "sim/report.h"
 #include "sim/shard.h"
@@ -442,6 +443,76 @@ TEST(ValueCheckRun, SwarmFindsNoLostValueWithTheFix) {
   EXPECT_GT(r.value_checks.puts_acked, 0u);
   EXPECT_EQ(r.value_checks.values_lost, 0u);
   EXPECT_NE(to_json(r).find("\"value_checks\":{"), std::string::npos);
+}
+
+// End to end with k = 3: the put's three holders, found by a first run,
+// crash one at a time (restarting empty). With all three gone the get
+// finds nothing, and that is no violation (k crashes); with two gone it
+// must still find the value, from the third.
+std::string k3_scenario(const std::string& key, const std::string& getter,
+                        const std::vector<std::string>& crashed) {
+  std::string text = R"(name: "k3" duration_ms: 120000
+timing { k: 3 put_write_quorum: 3 }
+process { name: "bootstrap" role: BOOTSTRAP }
+process { name: "genesis" role: GENESIS start_at_ms: 1000 }
+process { name: "bridge" role: BRIDGE start_at_ms: 2000 }
+node_group { name_prefix: "n-" count: 6 first_start_ms: 3000 start_interval_ms: 2000 }
+signatures: SIM_HASH
+)";
+  text += "value_check { at_ms: 40000 from: \"n-1\" put { key: \"" + key + "\" value: \"V\" } }\n";
+  if (!getter.empty())
+    text += "value_check { at_ms: 90000 from: \"" + getter + "\" get { key: \"" + key + "\" } }\n";
+  for (std::size_t i = 0; i < crashed.size(); ++i)
+    text += "crash { process: \"" + crashed[i] + "\" at_ms: " + std::to_string(50000 + 10000 * i) +
+            " down_ms: 5000 }\n";
+  return text;
+}
+
+TEST(ValueCheckRun, KHolderCrashesLoseTheValueWithoutAViolationFewerDoNot) {
+  std::vector<std::string> holders;
+  std::string key, getter;
+  for (int attempt = 0; attempt < 10 && key.empty(); ++attempt) {
+    const std::string k = "key-" + std::to_string(attempt);
+    const ScenarioLoad load = parse_scenario(k3_scenario(k, "", {}), "k3");
+    ASSERT_TRUE(load.scenario) << load.error;
+    RunOptions options;
+    options.seed = 5;
+    Simulator sim(*load.scenario, options);
+    const RunResult r = sim.run();
+    ASSERT_EQ(r.value_checks.puts_acked, 1u) << value_checks_text(r.value_checks);
+    std::vector<std::string> held, others;
+    bool genesis_holds = false;
+    for (const auto& node : r.nodes) {
+      auto* member = dynamic_cast<core::DhtMember*>(&sim.process(node.name)->role());
+      if (member == nullptr || node.name == "bridge") continue;
+      const bool holds = member->data().values_held() > 0;
+      if (holds && node.name == "genesis") genesis_holds = true;
+      (holds ? held : others).push_back(node.name);
+    }
+    ASSERT_EQ(held.size(), 3u) << "k = 3 holders";
+    if (genesis_holds) continue;  // the genesis never crashes: another key
+    key = k;
+    holders = held;
+    getter = others.back();  // a DHT node that does not hold it
+  }
+  ASSERT_FALSE(key.empty()) << "every key drawn had the genesis among its holders";
+
+  const ScenarioLoad all = parse_scenario(k3_scenario(key, getter, holders), "k3");
+  ASSERT_TRUE(all.scenario) << all.error;
+  const RunResult lost = testing::run_once(*all.scenario, 5);
+  SCOPED_TRACE(value_checks_text(lost.value_checks));
+  EXPECT_EQ(lost.value_checks.gets, 1u);
+  EXPECT_EQ(lost.value_checks.gets_held, 1u);
+  EXPECT_EQ(lost.value_checks.gets_found, 0u);
+  EXPECT_EQ(lost.value_checks.gets_failed, 1u);
+  EXPECT_EQ(lost.value_checks.lost_gets, 0u);
+  EXPECT_TRUE(lost.invariant_violations.empty());
+
+  const ScenarioLoad two = parse_scenario(k3_scenario(key, getter, {holders[0], holders[1]}), "k3");
+  ASSERT_TRUE(two.scenario) << two.error;
+  const RunResult kept = testing::run_once(*two.scenario, 5);
+  EXPECT_EQ(kept.value_checks.gets_found, 1u) << value_checks_text(kept.value_checks);
+  EXPECT_TRUE(kept.invariant_violations.empty());
 }
 
 // A shard file carries the value checks' sums, so merged shards report
