@@ -82,6 +82,8 @@ class DataPlane {
   std::size_t bytes_held() const { return store_.bytes(); }
   // Nodes and genesis hold values; bridges do not.
   bool holds_values() const { return holder_; }
+  // What this member holds, for observers (the simulator's checks, tests).
+  const ValueStore& store() const { return store_; }
 
   // A store_value or find_value request from a peer (Dht dispatches them).
   void on_request(ConnectionManager& from, Message&& message);

@@ -111,11 +111,16 @@ void DataPlane::republish_slice(std::optional<ValueStore::Slot> after) {
     bytes += value_size(value);
     if (last && bytes > kRepublishSliceBytes) break;
     last = ValueStore::slot_of(value);
-    // To the k closest this holder knows: a peer that already holds the
-    // value answers stored (nothing changes); one that lost it in a
-    // restart, or newly became one of the k closest, takes it.
-    for (const PeerInfo& peer :
-         routing_table_.closest(value.key, config_.timing.k, Dht::is_passive)) {
+    // To the k closest this holder knows, itself counted when it is one of
+    // them: a peer that already holds the value answers stored (nothing
+    // changes); one that lost it in a restart, or newly became one of the
+    // k closest, takes it.
+    std::vector<PeerInfo> peers =
+        routing_table_.closest(value.key, config_.timing.k, Dht::is_passive);
+    if (peers.size() == config_.timing.k &&
+        closer_to(value.key, self_.node_id, peers.back().node_id))
+      peers.pop_back();
+    for (const PeerInfo& peer : peers) {
       dht_.request(peer, msg::StoreValue{value}, dht_.find_node_timeout(peer.node_id),
                    [](Message*) {});
     }

@@ -27,7 +27,9 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
              config_.identity),
       dht_(env, metrics_, config_.timing, config_.faults, self_, routing_table_, links_),
       data_(env, metrics_, config_, self_, dht_, routing_table_,
-            [this] { return credentials_.is_member(); }),
+            // A bridge never becomes a member, but holds a chain from the
+            // bootstrap: it may put and get (it never stores).
+            [this] { return credentials_.is_member() || !credentials_.chain().empty(); }),
       health_(env, config_, metrics_, links_, routing_table_, dht_, credentials_, bootstrap_,
               newcomer_),
       bootstrap_(env, config_, self_, metrics_, credentials_, refusals_),

@@ -47,6 +47,13 @@ class ValueStore {
   std::vector<SignedValue> values_after(const std::optional<Slot>& after, std::size_t count) const;
   static Slot slot_of(const SignedValue& value) { return {value.key, value.publisher}; }
 
+  // The publisher's value under `key`, at `min_seq` or later, is held
+  // (expired or not: for observers such as the simulator's checks).
+  bool holds(const NodeId& key, const NodeId& publisher, std::uint64_t min_seq = 0) const {
+    auto it = entries_.find(Slot{key, publisher});
+    return it != entries_.end() && it->second.value.seq >= min_seq;
+  }
+
   std::size_t size() const { return entries_.size(); }
   std::size_t bytes() const { return bytes_; }
   bool empty() const { return entries_.empty(); }

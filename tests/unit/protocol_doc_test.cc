@@ -17,6 +17,7 @@
 #include "roles/core/credentials.h"
 #include "roles/core/identity.h"
 #include "roles/core/protocol.h"
+#include "roles/core/value.h"
 #include "tests/unit/fake_env.h"
 
 #ifndef YZ_PROTOCOL_DOC
@@ -123,7 +124,7 @@ TEST_F(ProtocolDocTest, EveryVectorHasAKnownKind) {
   for (const Vector& v : vectors_) {
     const std::string kind = v.at("kind");
     EXPECT_TRUE(kind == "key" || kind == "handshake" || kind == "invitation" || kind == "token" ||
-                kind == "chain")
+                kind == "chain" || kind == "value")
         << "vector at line " << v.line << ": unknown kind " << kind;
   }
 }
@@ -234,6 +235,28 @@ TEST_F(ProtocolDocTest, ChainsVerify) {
     CredentialChecker checker(env.metrics());
     EXPECT_EQ(checker.check_chain(chain, id(v->at("holder")), id(v->at("anchor"))),
               v->at("result") == "valid" ? "" : v->at("result"));
+  }
+}
+
+// A value of the data plane (issue 17): its DHT key, the bytes its
+// signature covers, and the signature.
+TEST_F(ProtocolDocTest, Values) {
+  const auto vectors = of_kind("value");
+  ASSERT_GE(vectors.size(), 1u);
+  for (const Vector* v : vectors) {
+    SCOPED_TRACE("vector at line " + std::to_string(v->line));
+    auto publisher = key(v->at("publisher_seed"));
+    ASSERT_NE(publisher, nullptr);
+    EXPECT_EQ(publisher->node_id().to_hex(), v->at("publisher"));
+    const SignedValue value =
+        sign_value(*publisher, v->at("name"), unhex(v->at("data")), std::stoull(v->at("seq")),
+                   std::stoll(v->at("expires_at_ms")));
+    EXPECT_EQ(value.key.to_hex(), v->at("key"));
+    EXPECT_EQ(value_key_id(v->at("name")).to_hex(), v->at("key"));
+    EXPECT_EQ(hex(value_message(value)), v->at("message"));
+    EXPECT_EQ(hex(value.signature), v->at("signature"));
+    EXPECT_TRUE(verify_signature(publisher->public_key(), unhex(v->at("message")),
+                                 unhex(v->at("signature"))));
   }
 }
 
