@@ -37,6 +37,31 @@ void node_row(std::ostringstream& out, const NodeReport& n) {
 
 }  // namespace
 
+std::string value_checks_text(const ValueCheckResult& v) {
+  std::ostringstream out;
+  out << "value checks: puts " << v.puts_acked << " acked of " << v.puts << " (" << v.puts_failed
+      << " failed); gets " << v.gets_found << " found of " << v.gets << ", failed " << v.gets_failed
+      << " of " << v.gets << " (" << v.gets_timed_out << " timed out, " << v.gets_held
+      << " held to the invariant, " << v.lost_gets << " broke it); values lost " << v.values_lost
+      << " of " << v.puts_acked;
+  if (v.mismatches > 0) out << "; expectations not met " << v.mismatches;
+  if (v.unfinished + v.skipped > 0)
+    out << "; unfinished " << v.unfinished << ", skipped " << v.skipped;
+  return out.str();
+}
+
+std::string value_checks_json(const ValueCheckResult& v) {
+  std::ostringstream out;
+  out << "{\"puts\":" << v.puts << ",\"puts_acked\":" << v.puts_acked
+      << ",\"puts_failed\":" << v.puts_failed << ",\"gets\":" << v.gets
+      << ",\"gets_found\":" << v.gets_found << ",\"gets_failed\":" << v.gets_failed
+      << ",\"gets_timed_out\":" << v.gets_timed_out << ",\"gets_held\":" << v.gets_held
+      << ",\"lost_gets\":" << v.lost_gets << ",\"values_lost\":" << v.values_lost
+      << ",\"mismatches\":" << v.mismatches << ",\"unfinished\":" << v.unfinished
+      << ",\"skipped\":" << v.skipped << "}";
+  return out.str();
+}
+
 std::string health_table(const RunResult& r) {
   std::ostringstream out;
   out << "scenario " << r.scenario << "  seed " << r.seed << "  faults ["
@@ -93,6 +118,7 @@ std::string health_table(const RunResult& r) {
   if (r.lookup_checks.issued > 0)
     out << "lookup checks: " << r.lookup_checks.exact << "/" << r.lookup_checks.issued
         << " agree with brute force (" << r.lookup_checks.completed << " completed)\n";
+  if (r.value_checks.any()) out << value_checks_text(r.value_checks) << "\n";
   return out.str();
 }
 
@@ -139,6 +165,7 @@ std::string to_json(const RunResult& r) {
     out << ",\"lookup_checks\":{\"issued\":" << r.lookup_checks.issued
         << ",\"completed\":" << r.lookup_checks.completed << ",\"exact\":" << r.lookup_checks.exact
         << "}";
+  if (r.value_checks.any()) out << ",\"value_checks\":" << value_checks_json(r.value_checks);
   out << "}\n";
   return out.str();
 }
@@ -162,6 +189,9 @@ std::string explore_table(const ExploreResult& r) {
   out << "distinct orderings " << r.distinct_orderings << ", distinct trace hashes "
       << r.distinct_trace_hashes << ", events " << r.total_events << ", " << rate << "\n";
   out << "signatures " << r.total_signatures << ", verifications " << r.total_verifications << "\n";
+  if (r.value_checks.any())
+    out << "over all runs, " << value_checks_text(r.value_checks) << "; runs with failed gets "
+        << r.runs_with_failed_gets << "\n";
   if (exhaustive)
     out << (r.complete ? "every ordering within the bound was covered"
                        : "stopped at the --runs cap before covering every ordering")
@@ -207,6 +237,9 @@ std::string to_json(const ExploreResult& r) {
       << ",\"runs_per_second\":" << (r.wall_seconds > 0 ? r.runs / r.wall_seconds : 0.0)
       << ",\"failing_runs\":" << r.failing_runs << ",\"safety_failures\":" << r.safety_failures
       << ",\"liveness_failures\":" << r.liveness_failures;
+  if (r.value_checks.any())
+    out << ",\"value_checks\":" << value_checks_json(r.value_checks)
+        << ",\"runs_with_failed_gets\":" << r.runs_with_failed_gets;
   if (r.strategy == "exhaustive")
     out << ",\"bound\":" << r.bound << ",\"default_latency_choices\":" << r.default_latency_choices
         << ",\"pruned\":" << r.pruned << ",\"complete\":" << (r.complete ? "true" : "false");

@@ -13,6 +13,12 @@ namespace yz::sim {
 std::string health_table(const RunResult& result);
 std::string to_json(const RunResult& result);
 
+// The value checks in one line ("value checks: puts 10 acked of 10, ...,
+// values lost 0 of 10"), and as a JSON object (snake_case, the struct's
+// field names).
+std::string value_checks_text(const ValueCheckResult& v);
+std::string value_checks_json(const ValueCheckResult& v);
+
 struct ExploreResult {
   std::string scenario;
   std::string strategy = "random";
@@ -27,6 +33,8 @@ struct ExploreResult {
   std::uint64_t total_events = 0;
   std::uint64_t total_signatures = 0;     // RunResult::signatures, summed
   std::uint64_t total_verifications = 0;  // RunResult::verifications, summed
+  ValueCheckResult value_checks;          // summed over the runs
+  std::uint64_t runs_with_failed_gets = 0;
   double wall_seconds = 0;
   std::uint64_t failing_runs = 0;
   std::uint64_t safety_failures = 0;    // runs with a broken invariant

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "roles/json/json.h"
+#include "sim/report.h"
 
 namespace yz::sim {
 namespace {
@@ -261,7 +262,14 @@ void summary(std::ostringstream& out, const RunRecord& record) {
       << "\">" << r.summary.healthy << " healthy, " << r.summary.unhealthy
       << " unhealthy</span></dd>"
       << "<dt>frames dropped, no DHT listener</dt><dd class=\"" << (dropped ? "bad" : "good")
-      << "\">" << dropped << "</dd><dt>invariants</dt><dd>";
+      << "\">" << dropped << "</dd>";
+  if (r.value_checks.any()) {
+    const ValueCheckResult& v = r.value_checks;
+    out << "<dt>value checks</dt><dd id=\"value-checks\"><span class=\""
+        << (v.values_lost + v.gets_failed > 0 ? "bad" : "good") << "\">"
+        << html_escape(value_checks_text(v)) << "</span></dd>";
+  }
+  out << "<dt>invariants</dt><dd>";
   if (t.violations.empty()) {
     out << "<span class=\"good\">none violated</span>";
   } else {

@@ -131,6 +131,132 @@ void apply_timing(const v1::Timing& t, core::Timing& timing) {
 // overflowing the nanosecond clock.
 constexpr std::uint64_t kMaxMs = 100ULL * 365 * 24 * 3600 * 1000;
 
+// The process `name` and its role, or nullptr.
+const ProcessSpec* find_process(const Scenario& out, const std::string& name) {
+  for (const auto& p : out.processes)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+// A user key as the data plane takes it (roles/core/value.h): 1-256 bytes
+// of UTF-8.
+std::string key_problem(const std::string& key) {
+  if (key.empty() || key.size() > 256) return "key must be 1-256 bytes";
+  for (std::size_t i = 0; i < key.size();) {
+    const auto c = static_cast<unsigned char>(key[i]);
+    const std::size_t n = c < 0x80 ? 1 : utf8_length(key, i);
+    if (n == 0) return "key is not UTF-8";
+    i += n;
+  }
+  return {};
+}
+
+constexpr std::size_t kMaxValueBytes = 64 * 1024;  // core Limits::max_value_bytes
+
+std::string validate_value_checks(const v1::Scenario& proto, const Locator& where, Scenario& out) {
+  for (int i = 0; i < proto.value_check_size(); ++i) {
+    const auto& c = proto.value_check(i);
+    const Locator at = where.nested(proto, "value_check", i);
+    const std::string here = where.at(proto, "value_check", i);
+    const ProcessSpec* from = find_process(out, c.from());
+    if (c.from().empty()) return here + "value_check has no from (the member that puts or gets)";
+    if (from == nullptr)
+      return at.at(c, "from") + "value_check from '" + printable(c.from()) +
+             "' is not a process of the scenario";
+    if (from->role == core::Role::kBootstrap)
+      return at.at(c, "from") + "value_check from '" + c.from() +
+             "' is the bootstrap, which is not a DHT member";
+    if (c.at_ms() >= proto.duration_ms())
+      return at.at(c, "at_ms") + "value_check at_ms (" + std::to_string(c.at_ms()) +
+             ") must be before duration_ms";
+    ValueCheckSpec spec;
+    spec.at = static_cast<core::Duration>(c.at_ms()) * kMillisecond;
+    spec.from = c.from();
+    if (c.has_put()) {
+      const Locator op = at.nested(c, "put");
+      if (std::string problem = key_problem(c.put().key()); !problem.empty())
+        return op.at(c.put(), "key") + "value_check put " + problem;
+      if (c.put().value().size() > kMaxValueBytes)
+        return op.at(c.put(), "value") + "value_check put value is " +
+               std::to_string(c.put().value().size()) + " bytes, over the 65536 a value may hold";
+      spec.op = ValueCheckSpec::Op::kPut;
+      spec.key = c.put().key();
+      spec.value = c.put().value();
+    } else if (c.has_get()) {
+      const Locator op = at.nested(c, "get");
+      if (std::string problem = key_problem(c.get().key()); !problem.empty())
+        return op.at(c.get(), "key") + "value_check get " + problem;
+      if (c.get().has_expect_value() && c.get().has_expect_found() && !c.get().expect_found())
+        return op.at(c.get(), "expect_found") +
+               "value_check get expects a value and expect_found: false at once";
+      spec.op = ValueCheckSpec::Op::kGet;
+      spec.key = c.get().key();
+      if (c.get().has_expect_value()) spec.expect_value = c.get().expect_value();
+      if (c.get().has_expect_found()) spec.expect_found = c.get().expect_found();
+    } else {
+      return here + "value_check needs a put { key value } or a get { key }";
+    }
+    out.value_checks.push_back(std::move(spec));
+  }
+  if (!proto.has_value_checks()) return {};
+  const auto& g = proto.value_checks();
+  const std::string here = where.at(proto, "value_checks");
+  if (g.puts() == 0) return here + "value_checks puts must be > 0";
+  if (g.puts() > 100'000 || g.gets_per_put() > 1000)
+    return here + "value_checks asks for too many checks (at most 100000 puts, 1000 gets each)";
+  auto ms = [](std::uint64_t v, std::uint64_t fallback) {
+    return static_cast<core::Duration>(v == 0 ? fallback : v) * kMillisecond;
+  };
+  if (g.from_ms() > kMaxMs || g.spacing_ms() > kMaxMs || g.get_after_ms() > kMaxMs ||
+      g.get_spacing_ms() > kMaxMs)
+    return here + "value_checks times are too large";
+  ValueCheckGenerator& gen = out.value_check_generator;
+  gen.puts = g.puts();
+  gen.gets_per_put = g.gets_per_put();
+  gen.from = ms(g.from_ms(), 0);
+  gen.spacing = ms(g.spacing_ms(), 1000);
+  gen.get_after = ms(g.get_after_ms(), 5000);
+  gen.get_spacing = ms(g.get_spacing_ms(), 10000);
+  const core::Duration last_put =
+      gen.from + static_cast<core::Duration>(gen.puts - 1) * gen.spacing;
+  const core::Duration last =
+      gen.gets_per_put == 0
+          ? last_put
+          : last_put + gen.get_after +
+                static_cast<core::Duration>(gen.gets_per_put - 1) * gen.get_spacing;
+  if (last >= out.duration)
+    return here + "value_checks' last check falls at " + std::to_string(last / kMillisecond) +
+           " ms, not before duration_ms (" + std::to_string(out.duration / kMillisecond) + ")";
+  bool publisher = false;
+  for (const auto& p : out.processes)
+    publisher |= p.role == core::Role::kNode || p.role == core::Role::kGenesis;
+  if (!publisher) return here + "value_checks needs a NODE or GENESIS process to put from";
+  return {};
+}
+
+std::string validate_crashes(const v1::Scenario& proto, const Locator& where, Scenario& out) {
+  for (int i = 0; i < proto.crash_size(); ++i) {
+    const auto& c = proto.crash(i);
+    const Locator at = where.nested(proto, "crash", i);
+    const ProcessSpec* process = find_process(out, c.process());
+    if (process == nullptr)
+      return (c.process().empty() ? where.at(proto, "crash", i) : at.at(c, "process")) +
+             "crash process '" + printable(c.process()) + "' is not a process of the scenario";
+    if (process->role != core::Role::kNode)
+      return at.at(c, "process") + "crash process '" + c.process() +
+             "' is not a NODE (only DHT nodes crash and restart)";
+    if (c.at_ms() >= proto.duration_ms())
+      return at.at(c, "at_ms") + "crash at_ms must be before duration_ms";
+    if (c.down_ms() == 0 || c.down_ms() > kMaxMs)
+      return (c.down_ms() == 0 ? where.at(proto, "crash", i) : at.at(c, "down_ms")) +
+             "crash down_ms must be > 0 (and at most a century)";
+    out.crashes.push_back(CrashSpec{c.process(),
+                                    static_cast<core::Duration>(c.at_ms()) * kMillisecond,
+                                    static_cast<core::Duration>(c.down_ms()) * kMillisecond});
+  }
+  return {};
+}
+
 std::string validate(const v1::Scenario& proto, const Locator& where, const ScenarioLimits& limits,
                      Scenario& out) {
   if (proto.duration_ms() == 0) return where.at(proto, "duration_ms") + "duration_ms must be > 0";
@@ -259,7 +385,9 @@ std::string validate(const v1::Scenario& proto, const Locator& where, const Scen
   out.liveness_bound = static_cast<core::Duration>(proto.liveness_bound_ms()) * kMillisecond;
   out.restarts = proto.restarts();
   out.sim_hash_signatures = proto.signatures() == v1::SIM_HASH;
-  return {};
+  if (std::string problem = validate_value_checks(proto, where, out); !problem.empty())
+    return problem;
+  return validate_crashes(proto, where, out);
 }
 
 }  // namespace
@@ -391,6 +519,16 @@ Scenario apply_edits(const Scenario& scenario, const ScenarioEdits& edits) {
   if (edits.duration) {
     out.duration = *edits.duration;
     if (out.lookup_check_at >= out.duration) out.lookup_checks = 0;
+    // The generator's checks past the end are left out when it is expanded.
+    std::erase_if(out.value_checks, [&](const ValueCheckSpec& c) { return c.at >= out.duration; });
+    std::erase_if(out.crashes, [&](const CrashSpec& c) { return c.at >= out.duration; });
+  }
+  if (!edits.dropped.empty()) {
+    auto dropped = [&](const std::string& name) {
+      return std::find(edits.dropped.begin(), edits.dropped.end(), name) != edits.dropped.end();
+    };
+    std::erase_if(out.value_checks, [&](const ValueCheckSpec& c) { return dropped(c.from); });
+    std::erase_if(out.crashes, [&](const CrashSpec& c) { return dropped(c.process); });
   }
   return out;
 }

@@ -22,6 +22,37 @@ struct ProcessSpec {
   core::Duration start_jitter = 0;  // drawn per run from the seed
 };
 
+// One put or get of a scenario (proto ValueCheck, whose comment gives the
+// rules the simulator checks it by).
+struct ValueCheckSpec {
+  enum class Op : std::uint8_t { kPut, kGet };
+  core::Duration at = 0;
+  std::string from;  // process name
+  Op op = Op::kPut;
+  std::string key;
+  std::string value;  // put: the data
+  std::optional<std::string> expect_value;
+  std::optional<bool> expect_found;
+};
+
+// The ValueChecks generator, expanded per run from the seed
+// (sim/value_checks.h).
+struct ValueCheckGenerator {
+  std::uint32_t puts = 0;
+  std::uint32_t gets_per_put = 0;
+  core::Duration from = 0;
+  core::Duration spacing = 0;
+  core::Duration get_after = 0;
+  core::Duration get_spacing = 0;
+};
+
+// A named crash (proto Crash).
+struct CrashSpec {
+  std::string process;
+  core::Duration at = 0;
+  core::Duration down = 0;
+};
+
 // A validated scenario, in the form the simulator runs.
 struct Scenario {
   std::string name;
@@ -40,9 +71,13 @@ struct Scenario {
   std::string genesis_auth;
   std::uint32_t lookup_checks = 0;
   core::Duration lookup_check_at = 0;
-  core::Duration liveness_bound = 0;  // 0: no liveness phase
-  std::uint32_t restarts = 0;         // DHT node crashes, each restarted later
-  bool sim_hash_signatures = false;   // the stand-in for Ed25519 (sim/sim_signatures.h)
+  core::Duration liveness_bound = 0;          // 0: no liveness phase
+  std::uint32_t restarts = 0;                 // DHT node crashes, each restarted later
+  bool sim_hash_signatures = false;           // the stand-in for Ed25519 (sim/sim_signatures.h)
+  std::vector<ValueCheckSpec> value_checks;   // declaration order
+  ValueCheckGenerator value_check_generator;  // puts == 0: none
+  std::vector<CrashSpec> crashes;
+  bool has_value_checks() const { return !value_checks.empty() || value_check_generator.puts > 0; }
   // yzsim --delay-rules: frames held as on real processes started with the
   // same file (roles/core/delaying_process.h). Not part of the scenario's
   // text, so a trace cannot carry them: yzsim refuses --save with them.

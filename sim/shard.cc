@@ -108,6 +108,22 @@ class Reader {
   std::string& error_;
 };
 
+void read_value_checks(Reader& v, ValueCheckResult& out) {
+  out.puts = v.u64("puts");
+  out.puts_acked = v.u64("puts_acked");
+  out.puts_failed = v.u64("puts_failed");
+  out.gets = v.u64("gets");
+  out.gets_found = v.u64("gets_found");
+  out.gets_failed = v.u64("gets_failed");
+  out.gets_timed_out = v.u64("gets_timed_out");
+  out.gets_held = v.u64("gets_held");
+  out.lost_gets = v.u64("lost_gets");
+  out.values_lost = v.u64("values_lost");
+  out.mismatches = v.u64("mismatches");
+  out.unfinished = v.u64("unfinished");
+  out.skipped = v.u64("skipped");
+}
+
 std::string run_range(std::uint64_t begin, std::uint64_t end) {
   if (begin == end) return "no runs";
   if (end - begin == 1) return "run " + std::to_string(begin);
@@ -209,7 +225,11 @@ std::string to_json(const ShardResult& s) {
       << ",\"events\":" << r.total_events << ",\"signatures\":" << r.total_signatures
       << ",\"verifications\":" << r.total_verifications << ",\"failing_runs\":" << r.failing_runs
       << ",\"safety_failures\":" << r.safety_failures
-      << ",\"liveness_failures\":" << r.liveness_failures << ",\"unhealthy_histogram\":{";
+      << ",\"liveness_failures\":" << r.liveness_failures;
+  if (r.value_checks.any())
+    out << ",\"value_checks\":" << value_checks_json(r.value_checks)
+        << ",\"runs_with_failed_gets\":" << r.runs_with_failed_gets;
+  out << ",\"unhealthy_histogram\":{";
   bool first = true;
   for (const auto& [unhealthy, runs] : r.unhealthy_histogram) {
     out << (first ? "" : ",") << "\"" << unhealthy << "\":" << runs;
@@ -282,6 +302,12 @@ std::optional<ShardResult> shard_from_json(std::string_view text, std::string& e
   r.failing_runs = top.u64("failing_runs");
   r.safety_failures = top.u64("safety_failures");
   r.liveness_failures = top.u64("liveness_failures");
+  // Optional: explorations without value checks write none.
+  if (doc->find("value_checks") != nullptr) {
+    Reader v(top.get("value_checks", json::Value::Type::kObject), "value_checks", error);
+    read_value_checks(v, r.value_checks);
+    r.runs_with_failed_gets = top.u64("runs_with_failed_gets");
+  }
   if (const json::Value* h = top.get("unhealthy_histogram", json::Value::Type::kObject)) {
     Reader histogram(h, "unhealthy_histogram", error);
     for (const auto& [unhealthy, runs] : h->members()) {
@@ -391,6 +417,8 @@ MergeOutcome merge_shards(const std::vector<ShardInput>& inputs) {
     r.failing_runs += part.failing_runs;
     r.safety_failures += part.safety_failures;
     r.liveness_failures += part.liveness_failures;
+    r.value_checks.add(part.value_checks);
+    r.runs_with_failed_gets += part.runs_with_failed_gets;
     for (const auto& [unhealthy, runs] : part.unhealthy_histogram)
       r.unhealthy_histogram[unhealthy] += runs;
     r.failing_seeds.insert(r.failing_seeds.end(), part.failing_seeds.begin(),

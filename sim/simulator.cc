@@ -9,6 +9,7 @@
 #include "sim/sim_signatures.h"
 #include "sim/start_schedule.h"
 #include "sim/timeline.h"
+#include "sim/value_checks.h"
 
 namespace yz::sim {
 
@@ -18,9 +19,9 @@ using core::TimePoint;
 namespace {
 
 const char* kind_name(int kind) {
-  static const char* kNames[] = {"start",          "timer", "accept", "open",
-                                 "dial_failed",    "frame", "closed", "lookup_check",
-                                 "liveness_check", "crash", "restart"};
+  static const char* kNames[] = {"start",          "timer", "accept",  "open",
+                                 "dial_failed",    "frame", "closed",  "lookup_check",
+                                 "liveness_check", "crash", "restart", "value_check"};
   return kNames[kind];
 }
 
@@ -393,6 +394,10 @@ void Simulator::execute(Event& event) {
     run_lookup_checks();
     return;
   }
+  if (event.kind == EventKind::kValueCheck) {
+    values_->issue(event.timer);
+    return;
+  }
   if (event.kind == EventKind::kLivenessCheck) {
     if (all_healthy()) {
       converged_at_ = now_;
@@ -465,6 +470,7 @@ void Simulator::execute(Event& event) {
       return;
     case EventKind::kLookupCheck:
     case EventKind::kLivenessCheck:
+    case EventKind::kValueCheck:
       return;
   }
 }
@@ -522,6 +528,7 @@ void Simulator::schedule_restarts() {
 void Simulator::crash(int process) {
   Proc& proc = procs_[process];
   if (!proc.running) return;
+  if (values_) values_->crashing(process, proc.config.node_id);
   // The process closes what it knows of; links it has not heard of yet
   // (accepts on the way) find it gone.
   proc.process->stop();
@@ -604,6 +611,58 @@ void Simulator::run_lookup_checks() {
   }
 }
 
+void Simulator::schedule_value_checks() {
+  ValueChecker::Host host;
+  auto member = [this](int process) -> core::DhtMember* {
+    Proc& proc = procs_[static_cast<std::size_t>(process)];
+    if (!proc.running || !proc.member_role) return nullptr;
+    return dynamic_cast<core::DhtMember*>(&proc.process->role());
+  };
+  host.running_member = [member](int process) { return member(process) != nullptr; };
+  host.put = [member](int process, const std::string& key, const std::string& value,
+                      std::function<void(core::PutOutcome)> done) {
+    // Budget 0: the scenario's Timing::put_timeout.
+    member(process)->data().put(key, value, 0, std::move(done));
+  };
+  host.get = [member](int process, const std::string& key,
+                      std::function<void(core::GetOutcome)> done) {
+    member(process)->data().get(key, 0, std::move(done));
+  };
+  host.node_id = [this](int process) {
+    return procs_[static_cast<std::size_t>(process)].config.node_id;
+  };
+  host.joined = [this](int process) {
+    Proc& proc = procs_[static_cast<std::size_t>(process)];
+    if (!proc.running) return false;
+    // Joined as /health says, and a member (a bridge holds no membership
+    // of its own, and its data plane refuses with not_member).
+    const core::ProcessStatus s = proc.process->status();
+    return s.state == core::JoinState::kJoined && s.member;
+  };
+  // A network that broke a safety invariant never formed as it should;
+  // the value checks' own failures do not count (liveness is judged at the
+  // end, and a livelock ends the run).
+  host.safety_broken = [this] {
+    for (const auto& [key, violation] : violations_)
+      if (!key.first.starts_with("value_")) return true;
+    return false;
+  };
+  host.violation = [this](const std::string& invariant, int process) {
+    note_violation(invariant, process, steps_);
+  };
+  host.now = [this] { return now_; };
+  host.trace = options_.trace;
+  host.k = scenario_.timing.k;
+  host.value_ttl = scenario_.timing.value_ttl;
+  host.get_timeout = scenario_.timing.get_timeout;
+  values_ = std::make_unique<ValueChecker>(expand_value_checks(scenario_, options_.seed),
+                                           std::move(host));
+  for (std::size_t i = 0; i < values_->checks().size(); ++i) {
+    const ValueCheck& check = values_->checks()[i];
+    schedule(check.spec.at, Event{EventKind::kValueCheck, check.process, 0, i, {}});
+  }
+}
+
 RunResult Simulator::run() {
   // Shared with yzctl up --scenario (sim/start_schedule.h), which starts
   // real processes at these same times.
@@ -617,7 +676,9 @@ RunResult Simulator::run() {
       });
   if (scenario_.lookup_checks > 0)
     schedule(scenario_.lookup_check_at, Event{EventKind::kLookupCheck, -1, 0, 0, {}});
-  if (scenario_.restarts > 0) schedule_restarts();
+  if (scenario_.restarts > 0 || !scenario_.crashes.empty()) schedule_restarts();
+  // Last, so a scenario without value checks draws exactly what it did.
+  if (scenario_.has_value_checks()) schedule_value_checks();
   if (options_.recorder != nullptr) {
     std::vector<core::Process*> processes;
     for (auto& proc : procs_) processes.push_back(proc.process.get());
@@ -731,6 +792,7 @@ RunResult Simulator::run() {
   std::sort(result.invariant_violations.begin(), result.invariant_violations.end(),
             [](const auto& a, const auto& b) { return a.step < b.step; });
   result.lookup_checks = lookup_checks_;
+  if (values_) result.value_checks = values_->result();
   if (options_.recorder != nullptr) options_.recorder->end(result, now_);
   return result;
 }

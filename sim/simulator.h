@@ -26,6 +26,7 @@ class Registry;
 namespace yz::sim {
 
 class TimelineRecorder;
+class ValueChecker;
 
 struct RunOptions {
   std::uint64_t seed = 1;
@@ -87,6 +88,7 @@ class Simulator {
     kLivenessCheck,
     kCrash,
     kRestart,
+    kValueCheck,  // `timer` holds the check's index (ValueChecker::checks)
   };
   struct Event {
     EventKind kind;
@@ -167,6 +169,7 @@ class Simulator {
   void record(const Event& event, std::uint64_t step, std::uint64_t cause);
   void check_invariants(int process, std::uint64_t step);
   void run_lookup_checks();
+  void schedule_value_checks();
   int side_of(const Link& link, int process) const { return link.dialler == process ? 0 : 1; }
 
   // Env operations, on behalf of process `from`.
@@ -197,6 +200,9 @@ class Simulator {
   std::vector<std::uint32_t> free_slots_;
   std::vector<core::Message> frames_;
   std::vector<std::uint32_t> free_frames_;
+  // Before procs_: destroyed after them, so a data plane that answers its
+  // callers as it goes finds the checker still there.
+  std::unique_ptr<ValueChecker> values_;
   std::vector<Proc> procs_;
   std::unordered_map<std::string, int> by_name_;  // looked up, never iterated
   // Indexed by link id (ids are handed out in order from 1); a forgotten

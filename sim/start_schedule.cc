@@ -40,7 +40,19 @@ std::vector<core::Duration> start_times(const Scenario& scenario, std::uint64_t 
   return out;
 }
 
-std::vector<CrashRestart> crash_restarts(const Scenario& scenario, std::uint64_t seed) {
+namespace {
+
+// The scenario's named crashes (proto Crash), after the drawn ones.
+void add_named_crashes(const Scenario& scenario, std::vector<CrashRestart>& out) {
+  for (const CrashSpec& c : scenario.crashes)
+    for (std::size_t i = 0; i < scenario.processes.size(); ++i)
+      if (scenario.processes[i].name == c.process) {
+        out.push_back(CrashRestart{static_cast<int>(i), c.at, c.down});
+        break;
+      }
+}
+
+std::vector<CrashRestart> drawn_crash_restarts(const Scenario& scenario, std::uint64_t seed) {
   std::vector<CrashRestart> out;
   if (scenario.restarts == 0) return out;
   std::vector<int> nodes;
@@ -63,6 +75,14 @@ std::vector<CrashRestart> crash_restarts(const Scenario& scenario, std::uint64_t
     c.down = static_cast<core::Duration>(rng.uniform(2 * core::kSecond, 20 * core::kSecond));
     out.push_back(c);
   }
+  return out;
+}
+
+}  // namespace
+
+std::vector<CrashRestart> crash_restarts(const Scenario& scenario, std::uint64_t seed) {
+  std::vector<CrashRestart> out = drawn_crash_restarts(scenario, seed);
+  add_named_crashes(scenario, out);
   return out;
 }
 

@@ -43,6 +43,7 @@ struct CrashRestart {
 // times between 20 s after the first node's start_at and 30 s before the
 // end of the fault phase, each down for 2-20 s. In draw order, which is the
 // order the simulator schedules them in. Empty when the window is empty.
+// Then the scenario's named crashes (proto Crash), in declaration order.
 std::vector<CrashRestart> crash_restarts(const Scenario& scenario, std::uint64_t seed);
 
 }  // namespace yz::sim

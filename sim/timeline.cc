@@ -358,6 +358,22 @@ std::optional<RunRecord> run_record_from_json(const std::string& text, std::stri
     result.lookup_checks.completed = r.u64(*lc, "completed");
     result.lookup_checks.exact = r.u64(*lc, "exact");
   }
+  if (const Value* vc = res->find("value_checks"); vc != nullptr && vc->is_object()) {
+    ValueCheckResult& v = result.value_checks;
+    v.puts = r.u64(*vc, "puts");
+    v.puts_acked = r.u64(*vc, "puts_acked");
+    v.puts_failed = r.u64(*vc, "puts_failed");
+    v.gets = r.u64(*vc, "gets");
+    v.gets_found = r.u64(*vc, "gets_found");
+    v.gets_failed = r.u64(*vc, "gets_failed");
+    v.gets_timed_out = r.u64(*vc, "gets_timed_out");
+    v.gets_held = r.u64(*vc, "gets_held");
+    v.lost_gets = r.u64(*vc, "lost_gets");
+    v.values_lost = r.u64(*vc, "values_lost");
+    v.mismatches = r.u64(*vc, "mismatches");
+    v.unfinished = r.u64(*vc, "unfinished");
+    v.skipped = r.u64(*vc, "skipped");
+  }
 
   Timeline& t = record.timeline;
   t.duration_ns = static_cast<std::int64_t>(r.u64(*tl, "duration_ns"));
