@@ -42,6 +42,10 @@ std::vector<std::string> scenario_timing_flags(const core::Timing& timing, doubl
       {"--emergency-throttle-connected", timing.emergency_throttle_connected},
       {"--onboarding-give-up", timing.onboarding_give_up},
       {"--handshake-timeout", timing.handshake_timeout},
+      {"--value-ttl", timing.value_ttl},
+      {"--republish-interval", timing.republish_interval},
+      {"--put-timeout", timing.put_timeout},
+      {"--get-timeout", timing.get_timeout},
   };
   std::vector<std::string> out;
   for (const auto& [flag, value] : durations) {
@@ -57,7 +61,8 @@ std::vector<std::string> scenario_timing_flags(const core::Timing& timing, doubl
   for (const auto& [flag, value] : {std::pair<const char*, std::uint64_t>{
                                         "--health-failure-limit", timing.health_failure_limit},
                                     {"--k", timing.k},
-                                    {"--alpha", timing.alpha}}) {
+                                    {"--alpha", timing.alpha},
+                                    {"--put-write-quorum", timing.put_write_quorum}}) {
     out.push_back(flag);
     out.push_back(std::to_string(value));
   }

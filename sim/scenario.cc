@@ -119,6 +119,11 @@ void apply_timing(const v1::Timing& t, core::Timing& timing) {
   ms(t.emergency_throttle_ms(), timing.emergency_throttle);
   if (t.k() != 0) timing.k = t.k();
   if (t.alpha() != 0) timing.alpha = t.alpha();
+  ms(t.value_ttl_ms(), timing.value_ttl);
+  ms(t.republish_interval_ms(), timing.republish_interval);
+  if (t.put_write_quorum() != 0) timing.put_write_quorum = t.put_write_quorum();
+  ms(t.put_timeout_ms(), timing.put_timeout);
+  ms(t.get_timeout_ms(), timing.get_timeout);
 }
 
 // Every time in a scenario: a century, so that sums of a few of them (a
@@ -167,6 +172,8 @@ std::string validate(const v1::Scenario& proto, const Locator& where, const Scen
   apply_timing(proto.timing(), out.timing);
   if (out.timing.alpha > out.timing.k)
     return where.at(proto, "timing") + "timing alpha must not exceed k";
+  if (out.timing.put_write_quorum > out.timing.k)
+    return where.at(proto, "timing") + "timing put_write_quorum must not exceed k";
 
   std::set<std::string> names;
   int bootstraps = 0;
@@ -343,6 +350,10 @@ const std::vector<TimingDuration>& timing_durations() {
       {"emergency_throttle_connected", &core::Timing::emergency_throttle_connected},
       {"onboarding_give_up", &core::Timing::onboarding_give_up},
       {"handshake_timeout", &core::Timing::handshake_timeout},
+      {"value_ttl", &core::Timing::value_ttl},
+      {"republish_interval", &core::Timing::republish_interval},
+      {"put_timeout", &core::Timing::put_timeout},
+      {"get_timeout", &core::Timing::get_timeout},
   };
   return kFields;
 }

@@ -29,6 +29,14 @@ metrics::Gauge& gauge(metrics::Registry& registry, const char* name, const char*
   return metrics::BuildGauge().Name(name).Help(help).Register(registry).Add({});
 }
 
+// A put or get answers in milliseconds on a healthy network and within its
+// budget (10 s by default) otherwise.
+metrics::Histogram& data_duration(metrics::Registry& registry, const char* name, const char* help) {
+  return metrics::BuildHistogram().Name(name).Help(help).Register(registry).Add(
+      {}, metrics::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                               0.5, 1, 2.5, 5, 10, 30});
+}
+
 }  // namespace
 
 metrics::Family<metrics::Histogram>& onboarding_duration_family(metrics::Registry& registry) {
@@ -88,6 +96,22 @@ CoreMetrics::CoreMetrics(metrics::Registry& registry)
                                   "whatever table they sit in; 0 in a correct system")),
       links_inbound(links_family(registry).Add({{"direction", "inbound"}})),
       links_outbound(links_family(registry).Add({{"direction", "outbound"}})),
+      put_duration(data_duration(registry, "yz_put_duration_seconds",
+                                 "Puts this process made for its clients, from the call to the "
+                                 "answer (acknowledged or not)")),
+      get_duration(data_duration(registry, "yz_get_duration_seconds",
+                                 "Gets this process made for its clients, from the call to the "
+                                 "answer (found or not)")),
+      values_held(gauge(registry, "yz_values_held", "Values this process holds for the DHT")),
+      value_bytes_held(gauge(registry, "yz_value_bytes_held",
+                             "Bytes of the values this process holds (user keys and data)")),
+      put_replicas_missing(counter(registry, "yz_put_replicas_missing_total",
+                                   "Stores of this process's puts that did not store: per put, "
+                                   "the k closest its lookup found minus those that stored it, "
+                                   "counted once every store has answered or timed out")),
+      values_republished(counter(registry, "yz_values_republished_total",
+                                 "Values this holder pushed again to the k closest peers it "
+                                 "knows (one per value per republish round)")),
       dropped_(metrics::BuildCounter()
                    .Name("yz_dht_messages_dropped_total")
                    .Help("Frames dropped, by reason (no_handler: no DHT listener on the link)")
@@ -108,7 +132,25 @@ CoreMetrics::CoreMetrics(metrics::Registry& registry)
                        .Name("yz_invitations_total")
                        .Help("Invitations created (helper) or brokered (bridge), by result")
                        .Register(registry),
-                   "result", kInvitationResults) {
+                   "result", kInvitationResults),
+      puts_(metrics::BuildCounter()
+                .Name("yz_puts_total")
+                .Help("Puts this process made for its clients, by result (error: refused, "
+                      "timed out or no peers)")
+                .Register(registry),
+            "result", kPutResults),
+      gets_(metrics::BuildCounter()
+                .Name("yz_gets_total")
+                .Help("Gets this process made for its clients, by result (error: refused or "
+                      "timed out)")
+                .Register(registry),
+            "result", kGetResults),
+      values_refused_(metrics::BuildCounter()
+                          .Name("yz_values_refused_total")
+                          .Help("Values refused, by reason: by this holder on store, or by this "
+                                "reader in an answer")
+                          .Register(registry),
+                      "reason", kValueRefusals) {
   handshake_rejected_.add(kHandshakeAuthReasons);
   auto& received = metrics::BuildCounter()
                        .Name("yz_dht_messages_received_total")

@@ -41,6 +41,17 @@ inline constexpr std::array<std::string_view, 2> kEmergencyTriggers = {"zero_con
 // yz_onboarding_duration_seconds{result}.
 inline constexpr std::array<std::string_view, 2> kOnboardingResults = {"success", "failure"};
 
+// The data plane (issue 17): yz_puts_total{result}, yz_gets_total{result}
+// and yz_values_refused_total{reason}, the reasons a holder refuses a store
+// or a reader a value it got back (roles/core/value.h, value_store.h);
+// not_a_holder: a store sent to a bridge, which holds nothing.
+inline constexpr std::array<std::string_view, 3> kPutResults = {"ok", "quorum_not_reached",
+                                                                "error"};
+inline constexpr std::array<std::string_view, 3> kGetResults = {"found", "not_found", "error"};
+inline constexpr std::array<std::string_view, 8> kValueRefusals = {
+    "bad_signature", "wrong_key",      "expired", "too_large",
+    "node_full",     "publisher_full", "stale",   "not_a_holder"};
+
 // Onboarding takes from milliseconds (one bridge answers) to minutes (every
 // bridge times out in turn).
 inline const metrics::Histogram::BucketBoundaries& onboarding_duration_buckets() {
@@ -69,6 +80,9 @@ class CoreMetrics {
   }
   metrics::Counter& link_closed(std::string_view reason) { return links_closed_[reason]; }
   metrics::Counter& invitation(std::string_view result) { return invitations_[result]; }
+  metrics::Counter& put(std::string_view result) { return puts_[result]; }
+  metrics::Counter& get(std::string_view result) { return gets_[result]; }
+  metrics::Counter& value_refused(std::string_view reason) { return values_refused_[reason]; }
 
   metrics::Counter& find_node_timeouts;
   metrics::Counter& find_node_queries;
@@ -89,6 +103,12 @@ class CoreMetrics {
   metrics::Gauge& peers_missing_handler;
   metrics::Gauge& links_inbound;
   metrics::Gauge& links_outbound;
+  metrics::Histogram& put_duration;
+  metrics::Histogram& get_duration;
+  metrics::Gauge& values_held;
+  metrics::Gauge& value_bytes_held;
+  metrics::Counter& put_replicas_missing;
+  metrics::Counter& values_republished;
 
  private:
   std::array<metrics::Counter*, kMessageTypeCount> received_by_type_{};
@@ -96,6 +116,9 @@ class CoreMetrics {
   metrics::KnownSeries handshake_rejected_;
   metrics::KnownSeries links_closed_;
   metrics::KnownSeries invitations_;
+  metrics::KnownSeries puts_;
+  metrics::KnownSeries gets_;
+  metrics::KnownSeries values_refused_;
 };
 
 }  // namespace yz::core

@@ -140,6 +140,8 @@ void Dht::handle_peer_message(ConnectionManager& from, Message&& message) {
   switch (message.type()) {
     case MessageType::kFindNodeResponse:
     case MessageType::kInvitationCreated:
+    case MessageType::kStoreValueResponse:
+    case MessageType::kFindValueResponse:
     case MessageType::kError: {
       auto it = pending_.find(message.request_id);
       if (it == pending_.end() || it->second.peer.node_id != from.peer().node_id) {
@@ -160,6 +162,11 @@ void Dht::handle_peer_message(ConnectionManager& from, Message&& message) {
     }
     case MessageType::kFindNode:
       answer_find_node(from, message, *message.get<msg::FindNode>());
+      return;
+    case MessageType::kStoreValue:
+    case MessageType::kFindValue:
+      if (!value_handler_) break;
+      value_handler_(from, std::move(message));
       return;
     default:
       break;

@@ -24,10 +24,10 @@ class CoreMetrics;
 
 // The Kademlia layer of one member: which peers it has a peer node for (and
 // so a DHT listener on their link), requests and their responses matched by
-// request_id, iterative lookups, and the answers to find_node. (store and
-// find_value are out of the contract until the data plane, issue 17.)
-// Messages that belong to a role (create_invitation_for_peer) go to the role
-// through on_role_request.
+// request_id, iterative lookups, and the answers to find_node. store_value
+// and find_value requests go to the data plane (data_plane.h) through
+// on_value_request; messages that belong to a role
+// (create_invitation_for_peer) go to the role through on_role_request.
 class Dht {
  public:
   using RoleRequestHandler = std::function<void(ConnectionManager& from, Message&& message)>;
@@ -40,6 +40,9 @@ class Dht {
       const PeerInfo& self, RoutingTable& routing_table, PeerLinks& links);
 
   void set_role_request_handler(RoleRequestHandler handler) { role_handler_ = std::move(handler); }
+  void set_value_request_handler(RoleRequestHandler handler) {
+    value_handler_ = std::move(handler);
+  }
 
   // The routing table reports a connected peer (its on_node_added callback).
   // This is the function of the incident: with the fault early_return_race
@@ -128,6 +131,7 @@ class Dht {
   RoutingTable& routing_table_;
   PeerLinks& links_;
   RoleRequestHandler role_handler_;
+  RoleRequestHandler value_handler_;
   // The peers' info lives in their links. Never iterated.
   std::unordered_set<NodeId, NodeIdHash> peer_nodes_;
   std::map<std::uint64_t, PendingRequest> pending_;

@@ -26,6 +26,8 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
                  [this](LinkId link) { dht_.on_link_gone(link); }},
              config_.identity),
       dht_(env, metrics_, config_.timing, config_.faults, self_, routing_table_, links_),
+      data_(env, metrics_, config_, self_, dht_, routing_table_,
+            [this] { return credentials_.is_member(); }),
       health_(env, config_, metrics_, links_, routing_table_, dht_, credentials_, bootstrap_,
               newcomer_),
       bootstrap_(env, config_, self_, metrics_, credentials_, refusals_),
@@ -60,6 +62,9 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
   dht_.set_role_request_handler([this](ConnectionManager& from, Message&& message) {
     wiring_.on_role_request(from, std::move(message));
   });
+  dht_.set_value_request_handler([this](ConnectionManager& from, Message&& message) {
+    data_.on_request(from, std::move(message));
+  });
   bootstrap_.set_callbacks(BootstrapSession::Callbacks{
       [this](Message&& message) { on_bootstrap_message(std::move(message)); },
       [this] { newcomer_.on_bootstrap_lost(); }});
@@ -76,6 +81,8 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
     metrics_.links_outbound.Set(static_cast<double>(links_.outbound_count()));
     metrics_.health_consecutive_failures.Set(health_.health().consecutive_failures());
     metrics_.bootstrap_connected.Set(bootstrap_.ready() ? 1 : 0);
+    metrics_.values_held.Set(static_cast<double>(data_.values_held()));
+    metrics_.value_bytes_held.Set(static_cast<double>(data_.bytes_held()));
     state_metrics_.set_state(health_.join_state());
     state_metrics_.set_reason(health_.health_reason());
   });
@@ -106,6 +113,7 @@ void DhtMember::stop() {
   running_ = false;
   health_.stop();
   newcomer_.stop();
+  data_.shutdown();  // before the Dht's: its puts and gets answer "stopped"
   dht_.shutdown();
   links_.close_all();
   bootstrap_.close();

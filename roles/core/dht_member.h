@@ -6,6 +6,7 @@
 
 #include "roles/core/bootstrap_session.h"
 #include "roles/core/core_metrics.h"
+#include "roles/core/data_plane.h"
 #include "roles/core/dht.h"
 #include "roles/core/health.h"
 #include "roles/core/health_monitor.h"
@@ -71,6 +72,8 @@ class DhtMember : public Process {
   }
 
   Dht& dht() { return dht_; }
+  // Puts and gets for clients, and the values this member holds.
+  DataPlane& data() { return data_; }
   RoutingTable& routing_table() { return routing_table_; }
   PeerLinks& links() { return links_; }
   CoreMetrics& metrics() { return metrics_; }
@@ -103,6 +106,7 @@ class DhtMember : public Process {
   RoutingTable routing_table_;
   PeerLinks links_;
   Dht dht_;
+  DataPlane data_;
   HealthMonitor health_;
   BootstrapSession bootstrap_;
   MemberCredentials credentials_;

@@ -36,8 +36,14 @@ enum class MessageType : std::uint8_t {
   kOnboardingFailed,
   kDhtPeerProof,
   kError,
+  // The data plane (issue 17). After kError, so that every older type keeps
+  // its number: the simulator's trace hash folds the numbers in.
+  kStoreValue,
+  kStoreValueResponse,
+  kFindValue,
+  kFindValueResponse,
 };
-inline constexpr int kMessageTypeCount = static_cast<int>(MessageType::kError) + 1;
+inline constexpr int kMessageTypeCount = static_cast<int>(MessageType::kFindValueResponse) + 1;
 
 // The original system's name for each message type ("find_node", ...).
 std::string_view message_type_name(MessageType type);

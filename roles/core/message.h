@@ -10,6 +10,7 @@
 
 #include "roles/core/frame.h"
 #include "roles/core/node_id.h"
+#include "roles/core/value.h"
 
 namespace yz::core {
 
@@ -134,6 +135,25 @@ struct Error {
   std::string message;
 };
 
+// The data plane (issue 17; roles/core/data_plane.h).
+struct StoreValue {
+  SignedValue value;
+};
+
+struct StoreValueResponse {
+  bool stored = false;
+  std::string refusal;  // why not stored: a yz_values_refused_total reason
+};
+
+struct FindValue {
+  std::string key;  // the user key; its DHT key is value_key_id(key)
+};
+
+struct FindValueResponse {
+  std::vector<SignedValue> values;  // every publisher's the holder has
+  std::vector<PeerInfo> nodes;      // as find_node's answer
+};
+
 }  // namespace msg
 
 // The alternatives in MessageType's order, so a body's index is its type.
@@ -144,7 +164,8 @@ using MessageBody =
                  msg::GetOnboardingPeer, msg::OnboardingPeerResponse, msg::SendInvitation,
                  msg::InvitationAccepted, msg::MembershipTokenGranted, msg::PeerIntroduction,
                  msg::MemberJoined, msg::BridgeHealthUpdate, msg::OnboardingFailed,
-                 msg::DhtPeerProof, msg::Error>;
+                 msg::DhtPeerProof, msg::Error, msg::StoreValue, msg::StoreValueResponse,
+                 msg::FindValue, msg::FindValueResponse>;
 static_assert(std::variant_size_v<MessageBody> == kMessageTypeCount);
 static_assert(
     std::is_same_v<
@@ -153,6 +174,10 @@ static_assert(
 static_assert(std::is_same_v<std::variant_alternative_t<
                                  static_cast<std::size_t>(MessageType::kDhtPeerProof), MessageBody>,
                              msg::DhtPeerProof>);
+static_assert(
+    std::is_same_v<std::variant_alternative_t<
+                       static_cast<std::size_t>(MessageType::kFindValueResponse), MessageBody>,
+                   msg::FindValueResponse>);
 
 template <class T, class Variant>
 struct IsAlternative;

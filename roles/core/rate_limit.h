@@ -47,6 +47,17 @@ struct Limits {
   // Timing::handshake_timeout) frees the place.
   std::uint32_t max_unauthenticated_links = 1024;
   std::uint32_t max_unauthenticated_per_address = 256;
+  // Values (issue 17, roles/core/value_store.h). A store over one of these
+  // is refused and counted on yz_values_refused_total{reason}: too_large
+  // (one value's data), node_full (this holder's values or bytes) or
+  // publisher_full (one publisher's, so no single publisher fills a
+  // holder). A value's bytes are its user key's and its data's. A value
+  // must fit in one frame (1 MiB on the wire) with its answer's peers.
+  std::uint32_t max_value_bytes = 64 * 1024;
+  std::uint32_t max_values_per_node = 10000;
+  std::uint32_t max_value_bytes_per_node = 64 << 20;
+  std::uint32_t max_values_per_publisher = 1000;
+  std::uint32_t max_value_bytes_per_publisher = 8 << 20;
 };
 
 // A token bucket on the core's clock (Env::now), so a run of the simulator

@@ -44,6 +44,19 @@ struct Timing {
   // in a row went unanswered (90 s at the default interval). Nothing on a
   // live link is ever lost, so a correct run never closes one.
   std::uint32_t dead_link_pings = 3;
+  // The data plane (issue 17), with Kademlia's constants where it has them.
+  // A value lives value_ttl from its put (tExpire, 24 h); every holder
+  // pushes what it holds to the k closest peers it knows every
+  // republish_interval (tReplicate, 1 h), which is how a holder that lost
+  // its values in a restart gets them back. A put is acknowledged once
+  // put_write_quorum holders have stored it (all of them when fewer nodes
+  // than that answered its lookup); put_timeout and get_timeout are the
+  // budgets of a put or get whose caller gives none.
+  Duration value_ttl = 24 * 3600 * kSecond;
+  Duration republish_interval = 3600 * kSecond;
+  std::size_t put_write_quorum = 3;
+  Duration put_timeout = 10 * kSecond;
+  Duration get_timeout = 10 * kSecond;
   // What this process accepts from others before it slows or drops them.
   Limits limits;
 

@@ -146,4 +146,68 @@ void get_chain(const google::protobuf::RepeatedPtrField<v1::ChainLink>& in,
   }
 }
 
+void put_value(const core::SignedValue& in, v1::SignedValue* out) {
+  out->set_key(in.key.to_hex());
+  out->set_name(in.name);
+  out->set_data(in.data);
+  out->set_publisher(in.publisher.to_hex());
+  out->set_publisher_public_key(in.publisher_public_key);
+  out->set_seq(in.seq);
+  out->set_expires_at_ms(in.expires_at_ms);
+  out->set_signature(in.signature);
+}
+
+void check_value_name(const std::string& name, const char* field, std::string& error) {
+  if (!error.empty()) return;
+  if (name.empty()) {
+    error = std::string(field) + " is empty";
+  } else if (name.size() > core::kMaxValueNameBytes) {
+    error = std::string(field) + " is " + std::to_string(name.size()) + " bytes, more than " +
+            std::to_string(core::kMaxValueNameBytes);
+  }
+}
+
+namespace {
+
+void check_size(const std::string& bytes, std::size_t max, const char* field, std::string& error) {
+  if (error.empty() && bytes.size() > max)
+    error = std::string(field) + " is " + std::to_string(bytes.size()) + " bytes, more than " +
+            std::to_string(max);
+}
+
+}  // namespace
+
+void get_value(const v1::SignedValue& in, core::SignedValue& out, std::string& error) {
+  out.key = id(in.key(), "value.key", error);
+  out.publisher = id(in.publisher(), "value.publisher", error);
+  check_value_name(in.name(), "value.name", error);
+  check_size(in.data(), kMaxValueDataBytes, "value.data", error);
+  check_size(in.publisher_public_key(), kMaxValueKeyMaterialBytes, "value.publisher_public_key",
+             error);
+  check_size(in.signature(), kMaxValueKeyMaterialBytes, "value.signature", error);
+  if (!error.empty()) return;  // nothing copied from a frame that is refused anyway
+  out.name = in.name();
+  out.data = in.data();
+  out.publisher_public_key = in.publisher_public_key();
+  out.seq = in.seq();
+  out.expires_at_ms = in.expires_at_ms();
+  out.signature = in.signature();
+}
+
+void get_values(const google::protobuf::RepeatedPtrField<v1::SignedValue>& in,
+                std::vector<core::SignedValue>& out, std::string& error) {
+  if (in.size() > kMaxValuesPerFrame) {
+    error = "frame lists " + std::to_string(in.size()) + " values, more than " +
+            std::to_string(kMaxValuesPerFrame);
+    return;
+  }
+  out.reserve(in.size());
+  for (const auto& v : in) {
+    core::SignedValue value;
+    get_value(v, value, error);
+    if (!error.empty()) return;
+    out.push_back(std::move(value));
+  }
+}
+
 }  // namespace yz::runtime::codec

@@ -301,6 +301,18 @@ std::vector<Flag> flag_table(core::Role role) {
       count_flag("alpha", &core::Timing::alpha, "Parallel requests per lookup step (at most k)."));
   table.push_back(count_flag("helper-candidates", &core::Timing::helper_candidates,
                              "Onboarding helpers a bridge tries for one newcomer."));
+  // The data plane (issue 17).
+  table.push_back(duration_flag("value-ttl", &core::Timing::value_ttl,
+                                "Lifetime of a value from its put; holders drop it then."));
+  table.push_back(duration_flag("republish-interval", &core::Timing::republish_interval,
+                                "How often a holder pushes the values it holds to the k closest "
+                                "peers it knows."));
+  table.push_back(count_flag("put-write-quorum", &core::Timing::put_write_quorum,
+                             "Holders that must store a value before its put is acknowledged."));
+  table.push_back(duration_flag("put-timeout", &core::Timing::put_timeout,
+                                "Budget of a put whose client gives no deadline."));
+  table.push_back(duration_flag("get-timeout", &core::Timing::get_timeout,
+                                "Budget of a get whose client gives no deadline."));
   // Limits (roles/core/rate_limit.h); over one, the peer is slowed or dropped
   // and yz_limited_total{limit} counts it.
   table.push_back(limit_flag("limit-frames-per-second", &core::Limits::frames_per_second,
@@ -328,6 +340,17 @@ std::vector<Flag> flag_table(core::Role role) {
                              &core::Limits::max_unauthenticated_per_address,
                              "Accepted links still in their handshake from one address; more are "
                              "closed."));
+  table.push_back(limit_flag("max-value-bytes", &core::Limits::max_value_bytes,
+                             "Largest value's data, in bytes; a value must fit a 1 MiB frame."));
+  table.push_back(limit_flag("max-values-per-node", &core::Limits::max_values_per_node,
+                             "Values this process holds at most; more stores are refused."));
+  table.push_back(limit_flag("max-value-bytes-per-node", &core::Limits::max_value_bytes_per_node,
+                             "Bytes of values (keys and data) this process holds at most."));
+  table.push_back(limit_flag("max-values-per-publisher", &core::Limits::max_values_per_publisher,
+                             "Values of one publisher this process holds at most."));
+  table.push_back(limit_flag("max-value-bytes-per-publisher",
+                             &core::Limits::max_value_bytes_per_publisher,
+                             "Bytes of one publisher's values this process holds at most."));
 
   add(
       "log-level", "LEVEL", "Least severe log level written: debug, info, warn or error.",

@@ -183,6 +183,11 @@ FlagsParse parse_flags(core::Role role, const std::vector<std::string>& args,
                 std::to_string(flags.timing.k) +
                 ": a lookup step cannot ask more peers than a bucket holds");
   }
+  if (flags.timing.put_write_quorum > flags.timing.k) {
+    return fail("--put-write-quorum " + std::to_string(flags.timing.put_write_quorum) +
+                " exceeds --k " + std::to_string(flags.timing.k) +
+                ": a put stores on at most k holders, so it could never be acknowledged");
+  }
 
   if (needs_bridge_auth(role)) {
     auto secret = load_secret("bridge", flags.bridge_auth_file, auth_file_source, "BRIDGE_AUTH",

@@ -127,6 +127,35 @@ void get(const v1::Error& w, msg::Error& m, std::string&) {
   m.message = w.message();
 }
 
+void get(const v1::StoreValue& w, msg::StoreValue& m, std::string& error) {
+  if (!w.has_value()) {
+    error = "store_value has no value";
+    return;
+  }
+  get_value(w.value(), m.value, error);
+}
+
+void get(const v1::StoreValueResponse& w, msg::StoreValueResponse& m, std::string& error) {
+  m.stored = w.stored();
+  // A reason is one short word; a longer one is no honest holder's.
+  if (w.refusal().size() > 64) {
+    error = "store_value_response.refusal is " + std::to_string(w.refusal().size()) +
+            " bytes, more than 64";
+    return;
+  }
+  m.refusal = w.refusal();
+}
+
+void get(const v1::FindValue& w, msg::FindValue& m, std::string& error) {
+  check_value_name(w.key(), "find_value_request.key", error);
+  if (error.empty()) m.key = w.key();
+}
+
+void get(const v1::FindValueResponse& w, msg::FindValueResponse& m, std::string& error) {
+  get_values(w.values(), m.values, error);
+  get_peers(w.nodes(), m.nodes, error);
+}
+
 // Decodes `wire` as a T into `out`'s body.
 template <class T, class Wire>
 void decode_as(const Wire& wire, core::Message& out, std::string& error) {
@@ -207,6 +236,18 @@ std::string decode_body(const v1::Frame& in, core::Message& out) {
       break;
     case v1::Frame::kError:
       decode_as<msg::Error>(in.error(), out, error);
+      break;
+    case v1::Frame::kStoreValue:
+      decode_as<msg::StoreValue>(in.store_value(), out, error);
+      break;
+    case v1::Frame::kStoreValueResponse:
+      decode_as<msg::StoreValueResponse>(in.store_value_response(), out, error);
+      break;
+    case v1::Frame::kFindValueRequest:
+      decode_as<msg::FindValue>(in.find_value_request(), out, error);
+      break;
+    case v1::Frame::kFindValueReply:
+      decode_as<msg::FindValueResponse>(in.find_value_reply(), out, error);
       break;
     case v1::Frame::BODY_NOT_SET:
       return "frame has no message (unknown or missing message type)";

@@ -140,6 +140,26 @@ void put(const msg::Error& m, v1::Frame& out) {
   w->set_message(m.message);
 }
 
+void put(const msg::StoreValue& m, v1::Frame& out) {
+  put_value(m.value, out.mutable_store_value()->mutable_value());
+}
+
+void put(const msg::StoreValueResponse& m, v1::Frame& out) {
+  auto* w = out.mutable_store_value_response();
+  w->set_stored(m.stored);
+  w->set_refusal(m.refusal);
+}
+
+void put(const msg::FindValue& m, v1::Frame& out) {
+  out.mutable_find_value_request()->set_key(m.key);
+}
+
+void put(const msg::FindValueResponse& m, v1::Frame& out) {
+  auto* w = out.mutable_find_value_reply();
+  for (const auto& value : m.values) put_value(value, w->add_values());
+  put_peers(m.nodes, w->mutable_nodes());
+}
+
 }  // namespace
 
 void encode_frame(const core::Message& in, v1::Frame& out) {

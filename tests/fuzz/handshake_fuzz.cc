@@ -227,6 +227,24 @@ Message PickMessage(FuzzedDataProvider& in, const Keys& keys) {
       return with(m::DhtPeerProof{signature, chain});
     case MessageType::kError:
       return with(m::Error{code, text});
+    case MessageType::kStoreValue: {
+      yz::core::SignedValue value;
+      value.key = target;
+      value.name = text;
+      value.data = code;
+      value.publisher = node_id;
+      value.publisher_public_key = public_key;
+      value.seq = count;
+      value.expires_at_ms = invitation.expires_at_ms;
+      value.signature = signature;
+      return with(m::StoreValue{value});
+    }
+    case MessageType::kStoreValueResponse:
+      return with(m::StoreValueResponse{flag, code});
+    case MessageType::kFindValue:
+      return with(m::FindValue{text});
+    case MessageType::kFindValueResponse:
+      return with(m::FindValueResponse{{}, nodes});
   }
   return with(m::Error{code, text});
 }

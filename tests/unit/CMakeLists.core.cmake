@@ -6,6 +6,8 @@ yz_add_test(health_test SOURCES health_test.cc LIBS yz_core)
 yz_add_test(faults_test SOURCES faults_test.cc LIBS yz_core)
 yz_add_test(identity_test SOURCES identity_test.cc LIBS yz_core)
 yz_add_test(credentials_test SOURCES credentials_test.cc LIBS yz_core)
+# Values of the data plane (issue 17): signatures, checks, the holder's store.
+yz_add_test(value_test SOURCES value_test.cc LIBS yz_core)
 yz_add_test(limits_test SOURCES limits_test.cc LIBS yz_roles)
 yz_add_test(delay_rules_unit_test SOURCES delay_rules_unit_test.cc LIBS yz_roles yz_delay_rules)
 yz_add_test(handshake_first_test SOURCES handshake_first_test.cc LIBS yz_roles)

@@ -88,6 +88,11 @@ const std::vector<std::string>& TimingFlagNames() {
       "--k",
       "--alpha",
       "--helper-candidates",
+      "--value-ttl",
+      "--republish-interval",
+      "--put-write-quorum",
+      "--put-timeout",
+      "--get-timeout",
       // Limits (roles/core/rate_limit.h), in core::Timing::limits.
       "--limit-frames-per-second",
       "--limit-frames-burst",
@@ -99,6 +104,11 @@ const std::vector<std::string>& TimingFlagNames() {
       "--max-bootstrap-links",
       "--max-unauthenticated-links",
       "--max-unauthenticated-per-address",
+      "--max-value-bytes",
+      "--max-values-per-node",
+      "--max-value-bytes-per-node",
+      "--max-values-per-publisher",
+      "--max-value-bytes-per-publisher",
   };
   return names;
 }
