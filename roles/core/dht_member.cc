@@ -27,7 +27,9 @@ DhtMember::DhtMember(Env& env, ProcessConfig config)
              config_.identity),
       dht_(env, metrics_, config_.timing, config_.faults, self_, routing_table_, links_),
       data_(env, metrics_, config_, self_, dht_, routing_table_,
-            [this] { return credentials_.is_member(); }),
+            // A bridge holds no chain of its own but is in the network (as
+            // health_monitor counts it): it may put and get as a client.
+            [this] { return credentials_.is_member() || config_.role == Role::kBridge; }),
       health_(env, config_, metrics_, links_, routing_table_, dht_, credentials_, bootstrap_,
               newcomer_),
       bootstrap_(env, config_, self_, metrics_, credentials_, refusals_),
