@@ -37,9 +37,14 @@ Args parse_data_args(const std::vector<std::string>& argv, const std::string& co
   return args;
 }
 
+// "0.12 ms", "2.3 ms", "1250 ms": about three significant digits.
 std::string ms(double value) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.1f ms", value);
+  std::snprintf(text, sizeof text,
+                value < 10    ? "%.2f ms"
+                : value < 100 ? "%.1f ms"
+                              : "%.0f ms",
+                value);
   return text;
 }
 
@@ -208,9 +213,10 @@ int put(const std::vector<std::string>& argv) {
               << ",\"tookMs\":" << json::number(r.took_ms())
               << ",\"roundTripMs\":" << json::number(reply.round_trip_ms) << "}\n";
   } else {
+    // Holders as of the answer: stores to the rest of the k closest go on.
     std::cout << (r.ok() ? "stored    " : "failed    ") << json::quote(key) << " ("
-              << request.value().size() << " bytes) on " << r.holders_size() << " of " << r.asked()
-              << " asked\n"
+              << request.value().size() << " bytes): " << r.holders_size() << " of " << r.asked()
+              << " asked had stored it by the answer\n"
               << "holders   " << holder_names(r.holders()) << "\n"
               << took_line(r.took_ms(), s.via->name, reply.round_trip_ms) << "key id    "
               << r.key_id() << "\n"
@@ -258,7 +264,11 @@ int get(const std::vector<std::string>& argv) {
     if (r.values_size() > 1)
       std::cout << "values    " << r.values_size()
                 << " publishers put this key; the newest is shown (--json lists all)\n";
-    std::cout << "from      " << holder_names(r.sources()) << " (asked " << r.asked() << ")\n"
+    const bool own_copy =
+        r.asked() == 0 && r.sources_size() == 1 && r.sources(0).name() == s.via->name;
+    std::cout << "from      " << holder_names(r.sources())
+              << (own_copy ? " (its own copy)" : " (asked " + std::to_string(r.asked()) + ")")
+              << "\n"
               << took_line(r.took_ms(), s.via->name, reply.round_trip_ms) << "key id    "
               << r.key_id() << "\n";
   }
