@@ -65,8 +65,10 @@ double milliseconds(core::Duration d) {
   return static_cast<double>(d) / static_cast<double>(core::kMillisecond);
 }
 
-// The status of an outcome the member could not even try.
-grpc::Status refusal_for(const std::string& error, const core::PeerInfo& self) {
+// The status of an outcome the member could not even try; `problem` says
+// what is wrong with the input, in data_limits.h's words.
+grpc::Status refusal_for(const std::string& error, const core::PeerInfo& self,
+                         const std::string& problem = {}) {
   if (error == "not_member")
     return {grpc::StatusCode::UNAVAILABLE,
             self.metadata.name.empty()
@@ -78,7 +80,7 @@ grpc::Status refusal_for(const std::string& error, const core::PeerInfo& self) {
   if (error == "stopped")
     return {grpc::StatusCode::UNAVAILABLE, self.metadata.name + " is stopping"};
   if (error == "bad_key" || error == "too_large")
-    return {grpc::StatusCode::INVALID_ARGUMENT, error};
+    return {grpc::StatusCode::INVALID_ARGUMENT, problem.empty() ? error : problem};
   return grpc::Status::OK;
 }
 
@@ -121,10 +123,6 @@ grpc::ServerUnaryReactor* DataService::Put(grpc::CallbackServerContext* context,
                                            const v1::PutRequest* request,
                                            v1::PutResponse* response) {
   auto call = DataCall<v1::PutResponse>::start(response);
-  if (std::string problem = key_problem(request->key()); !problem.empty()) {
-    call->refuse({grpc::StatusCode::INVALID_ARGUMENT, problem});
-    return call.get();
-  }
   const core::Duration budget = call_budget(context->deadline(), system_clock::now());
   if (budget <= 0) {
     call->refuse({grpc::StatusCode::DEADLINE_EXCEEDED, "the deadline passed before the put began"});
@@ -134,16 +132,19 @@ grpc::ServerUnaryReactor* DataService::Put(grpc::CallbackServerContext* context,
   enter_core([this, call, key = request->key(), value = request->value(), budget]() mutable {
     if (call->finished()) return;  // cancelled while it waited for the core
     core::DhtMember* member = member_();
-    if (member == nullptr) return call->refuse(refusal_for("not_member", core::PeerInfo{}));
-    // Against this member's own limit (--max-value-bytes).
-    if (std::string problem = value_problem(value, member->config().timing.limits.max_value_bytes);
-        !problem.empty())
-      return call->refuse({grpc::StatusCode::INVALID_ARGUMENT, problem});
+    std::string problem = key_problem(key);
+    if (member == nullptr)
+      return call->refuse(refusal_for(problem.empty() ? "not_member" : "bad_key", {}, problem));
+    // The value against this member's own limit (--max-value-bytes). Bad
+    // input still goes to the data plane, which refuses and counts it
+    // (yz_puts_total{result="error"}); the answer says why in these words.
+    if (problem.empty())
+      problem = value_problem(value, member->config().timing.limits.max_value_bytes);
     const core::PeerInfo self = member->self();
     const std::string key_id = core::value_key_id(key).to_hex();
     member->data().put(std::move(key), std::move(value), budget,
-                       [call, self, key_id](core::PutOutcome o) {
-                         const grpc::Status refused = refusal_for(o.error, self);
+                       [call, self, key_id, problem](core::PutOutcome o) {
+                         const grpc::Status refused = refusal_for(o.error, self, problem);
                          if (!refused.ok()) return call->refuse(refused);
                          call->answer(grpc::Status::OK, [&](v1::PutResponse& r) {
                            r.set_ok(o.ok);
@@ -166,10 +167,6 @@ grpc::ServerUnaryReactor* DataService::Get(grpc::CallbackServerContext* context,
                                            const v1::GetRequest* request,
                                            v1::GetResponse* response) {
   auto call = DataCall<v1::GetResponse>::start(response);
-  if (std::string problem = key_problem(request->key()); !problem.empty()) {
-    call->refuse({grpc::StatusCode::INVALID_ARGUMENT, problem});
-    return call.get();
-  }
   const core::Duration budget = call_budget(context->deadline(), system_clock::now());
   if (budget <= 0) {
     call->refuse({grpc::StatusCode::DEADLINE_EXCEEDED, "the deadline passed before the get began"});
@@ -179,11 +176,13 @@ grpc::ServerUnaryReactor* DataService::Get(grpc::CallbackServerContext* context,
   enter_core([this, call, key = request->key(), budget]() mutable {
     if (call->finished()) return;
     core::DhtMember* member = member_();
-    if (member == nullptr) return call->refuse(refusal_for("not_member", core::PeerInfo{}));
+    const std::string problem = key_problem(key);
+    if (member == nullptr)
+      return call->refuse(refusal_for(problem.empty() ? "not_member" : "bad_key", {}, problem));
     const core::PeerInfo self = member->self();
     const std::string key_id = core::value_key_id(key).to_hex();
-    member->data().get(std::move(key), budget, [call, self, key_id](core::GetOutcome o) {
-      const grpc::Status refused = refusal_for(o.error, self);
+    member->data().get(std::move(key), budget, [call, self, key_id, problem](core::GetOutcome o) {
+      const grpc::Status refused = refusal_for(o.error, self, problem);
       if (!refused.ok()) return call->refuse(refused);
       // Newest first; ties (two publishers, one seq) by publisher, so the
       // answer does not depend on the order the holders replied in.

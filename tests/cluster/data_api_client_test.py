@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import urllib.request
 
 import grpc
 
@@ -169,6 +170,14 @@ def main():
         code, details = status_of(lambda: put(names[0], "k", b"v" * 65537))
         failures.check(code == grpc.StatusCode.INVALID_ARGUMENT and "65537 bytes" in details,
                        "oversized value: INVALID_ARGUMENT naming its size (%s)" % details)
+        # The member counted both refusals as failed puts of its clients.
+        member0 = [p for p in members if p["name"] == names[0]][0]
+        with urllib.request.urlopen("http://%s/metrics" % member0["http"], timeout=10) as reply:
+            metrics = reply.read().decode()
+        errors = [line for line in metrics.splitlines()
+                  if line.startswith('yz_puts_total{') and 'result="error"' in line]
+        failures.check(errors and float(errors[0].split()[-1]) >= 2,
+                       "refused puts counted in yz_puts_total{result=\"error\"} (%s)" % errors)
         code, details = status_of(lambda: get(bootstrap["name"], "k"))
         failures.check(code == grpc.StatusCode.UNIMPLEMENTED,
                        "the bootstrap serves no Data: UNIMPLEMENTED (%s)" % code)
