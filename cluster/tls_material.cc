@@ -216,6 +216,20 @@ std::string write_cluster_ca(const std::string& cluster_dir) {
   return write(ca_cert_path(cluster_dir), ca->cert_pem, 0644);
 }
 
+std::optional<CertAndKey> issue_cert(const std::string& cluster_dir, const std::string& name,
+                                     std::string* error) {
+  CertAndKey ca;
+  if (std::string why = read_text(ca_cert_path(cluster_dir), &ca.cert_pem); !why.empty()) {
+    *error = why;
+    return std::nullopt;
+  }
+  if (std::string why = read_text(ca_key_path(cluster_dir), &ca.key_pem); !why.empty()) {
+    *error = why;
+    return std::nullopt;
+  }
+  return make_leaf(ca, name, {}, error);
+}
+
 std::string write_process_cert(const std::string& cluster_dir, const std::string& name,
                                const std::vector<std::string>& hosts) {
   CertAndKey ca;

@@ -35,6 +35,11 @@ std::string key_path(const std::string& cluster_dir, const std::string& name);
 // Returns "" or the error.
 std::string write_cluster_ca(const std::string& cluster_dir);
 
+// A certificate for `name` from the cluster's CA, kept in memory only (for
+// yzctl's own gRPC calls, so that parallel commands write no files).
+std::optional<CertAndKey> issue_cert(const std::string& cluster_dir, const std::string& name,
+                                     std::string* error);
+
 // Issues <name>.crt and <name>.key (0600) from the cluster's CA, with
 // `hosts` as in make_leaf. Returns "" or the error.
 std::string write_process_cert(const std::string& cluster_dir, const std::string& name,

@@ -44,6 +44,14 @@ constexpr char kUsage[] =
     "  start NAME                  start it again: same flags, same data dir\n"
     "  restart NAME                stop, start, wait until it answers\n"
     "  add-node [COUNT]            start COUNT more DHT nodes (default 1)\n"
+    "  put KEY VALUE [--via NAME] [--timeout 10s] [--json]\n"
+    "                      store VALUE under KEY in the DHT through NAME (default: the first\n"
+    "                      joined node); acknowledged once 3 holders stored it; prints the\n"
+    "                      holders and the time taken. Exit 1 when not acknowledged\n"
+    "  get KEY [--via NAME] [--timeout 10s] [--json]\n"
+    "                      find KEY's value; prints it, the members it came from and the\n"
+    "                      time taken. Exit 1 when not found. A VALUE starting with '-'\n"
+    "                      goes after --: yzctl put KEY -- -5\n"
     "  logs NAME [-f]              its log (-f follows it)\n"
     "  metrics NAME                its /metrics\n"
     "  query 'PROMQL' [--json]     ask the cluster's Prometheus (up --prometheus)\n"
@@ -61,12 +69,24 @@ int main(int argc, char** argv) {
   using Command = int (*)(const std::vector<std::string>&);
   namespace c = yz::cluster::commands;
   const std::map<std::string, Command> commands = {
-      {"up", c::up},         {"down", c::down},           {"status", c::status},
-      {"wait", c::wait},     {"kill", c::kill},           {"stop", c::stop},
-      {"start", c::start},   {"restart", c::restart},     {"add-node", c::add_node},
-      {"logs", c::logs},     {"metrics", c::metrics},     {"query", c::query},
-      {"alerts", c::alerts}, {"supervise", c::supervise}, {"alert-receiver", c::alert_receiver},
+      {"up", c::up},
+      {"down", c::down},
+      {"status", c::status},
+      {"wait", c::wait},
+      {"kill", c::kill},
+      {"stop", c::stop},
+      {"start", c::start},
+      {"restart", c::restart},
+      {"add-node", c::add_node},
+      {"logs", c::logs},
+      {"metrics", c::metrics},
+      {"query", c::query},
+      {"alerts", c::alerts},
+      {"supervise", c::supervise},
+      {"alert-receiver", c::alert_receiver},
       {"record", c::record},
+      {"put", c::put},
+      {"get", c::get},
   };
   if (argc < 2) {
     std::cerr << kUsage;

@@ -23,6 +23,11 @@ int logs(const std::vector<std::string>& args);
 int metrics(const std::vector<std::string>& args);
 int query(const std::vector<std::string>& args);
 int alerts(const std::vector<std::string>& args);
+// The DHT's client API through one member (cluster/commands/data.cc): exit
+// 0 stored (W holders) / found, 1 not acknowledged, not found or the member
+// failed, 2 bad input (flag, key, value, process name, no cluster).
+int put(const std::vector<std::string>& args);
+int get(const std::vector<std::string>& args);
 // up --scenario FILE (cluster/commands/up_scenario.cc): yzctl_main sends
 // `up` here when --scenario is given.
 int up_scenario(const std::vector<std::string>& args);

@@ -3,6 +3,7 @@
 # unit tests of this layer stay light.
 add_library(yz_runtime_base STATIC
   ${CMAKE_CURRENT_LIST_DIR}/build_info.cc
+  ${CMAKE_CURRENT_LIST_DIR}/data_limits.cc
   ${CMAKE_CURRENT_LIST_DIR}/data_dir.cc
   ${CMAKE_CURRENT_LIST_DIR}/duration.cc
   ${CMAKE_CURRENT_LIST_DIR}/flag_help.cc

@@ -28,6 +28,7 @@
 #include "roles/runtime/build_info.h"
 #include "roles/runtime/core_gate.h"
 #include "roles/runtime/data_dir.h"
+#include "roles/runtime/data_service.h"
 #include "roles/runtime/endpoints.h"
 #include "roles/runtime/flags.h"
 #include "roles/runtime/grpc_credentials.h"
@@ -216,6 +217,13 @@ int run_role_process(core::Role role, int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(static_cast<int>(Transport::kGrpcReceiveCapBytes));
   builder.RegisterService(role == core::Role::kBootstrap ? &transport.bootstrap_service()
                                                          : &transport.peer_link_service());
+  // Every DHT member serves the client API (Data.Put, Data.Get); the
+  // bootstrap holds no data. `process` is read under the gate, which is
+  // held while it is set.
+  DataService data_service(transport.gate(), [&]() -> core::DhtMember* {
+    return process ? dynamic_cast<core::DhtMember*>(&process->role()) : nullptr;
+  });
+  if (role != core::Role::kBootstrap) builder.RegisterService(&data_service);
   gpr_set_log_function(grpc_log);
   std::string grpc_start_log;
   {
@@ -252,7 +260,11 @@ int run_role_process(core::Role role, int argc, char** argv) {
   config.delay_rules = delay_rules;
 
   AsioEnv env(io, transport, logger, registry);
-  process = roles::make_process(env, config);
+  {
+    // A Data call may reach the core from a gRPC thread already.
+    auto core = transport.gate().lock();
+    process = roles::make_process(env, config);
+  }
 
   HttpServer http(io, [&](const HttpRequest& request) {
     auto core = transport.gate().lock();

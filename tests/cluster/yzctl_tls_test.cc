@@ -4,6 +4,7 @@
 // from the same CA.
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -60,6 +61,15 @@ TEST_F(YzctlTls, UpWithTlsIssuesCertificatesAndBecomesHealthy) {
   EXPECT_EQ(mode_of(key_path(dir_, "dht-node-4")), 0600u);
   const RunResult again = yzctl({"wait", "--healthy", "--timeout", "60s"});
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+
+  // yzctl put/get speak mutual TLS too (a certificate from the same CA,
+  // in memory: no file is left for it).
+  const RunResult put = yzctl({"put", "over-tls", "sealed", "--via", "dht-node-4"});
+  ASSERT_EQ(put.exit_code, 0) << put.out << put.err;
+  const RunResult get = yzctl({"get", "over-tls", "--via", "bridge-node-1"});
+  ASSERT_EQ(get.exit_code, 0) << get.out << get.err;
+  EXPECT_NE(get.out.find("value     sealed\n"), std::string::npos) << get.out;
+  EXPECT_FALSE(std::filesystem::exists(cert_path(dir_, "yzctl")));
 }
 
 TEST_F(YzctlTls, WithoutTlsNoMaterialIsWritten) {

@@ -10,3 +10,5 @@ target_compile_definitions(protocol_status_test
                            PRIVATE YZ_PROTOCOL_DOC="${PROJECT_SOURCE_DIR}/docs/PROTOCOL.md")
 # The lock that serialises the core between the io thread and gRPC's threads.
 yz_add_test(core_gate_test SOURCES core_gate_test.cc LIBS yz_runtime)
+# The client API's service (Data.Put/Get) on gRPC, without a DHT behind it.
+yz_add_test(data_service_test SOURCES data_service_test.cc LIBS yz_runtime)
