@@ -36,7 +36,7 @@ constexpr std::size_t kValues = 1000;
 // few holders and a restarted one matters; W = 3 of them acknowledge.
 constexpr std::size_t kK = 4;
 constexpr char kRepublishInterval[] = "5s";
-constexpr int kKills = 12;
+constexpr int kKills = 20;
 constexpr std::size_t kSampleGets = 60;  // per kill, while the node is down
 constexpr int kClientThreads = 4;
 constexpr auto kCallDeadline = std::chrono::seconds(20);
@@ -202,7 +202,9 @@ TEST_F(YzctlSoak, EveryAcknowledgedValueSurvivesKillsAndRestarts) {
 
   std::size_t gets_done = 0;
   for (int round = 0; round < kKills; ++round) {
-    const std::string victim = "dht-node-" + std::to_string(1 + (round * 4) % kNodes);
+    // Every holder in turn (the genesis too), 5 apart.
+    const std::size_t slot = (static_cast<std::size_t>(round) * 5) % (kNodes + 1);
+    const std::string victim = slot == kNodes ? "genesis" : "dht-node-" + std::to_string(1 + slot);
     // The keys whose put it acknowledged as a holder.
     std::vector<std::size_t> held;
     for (const std::size_t i : acknowledged)
