@@ -18,9 +18,11 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "cluster/cluster_state.h"
+#include "cluster/http_client.h"
 #include "tests/cluster/yzctl_fixture.h"
 #include "yz/v1/data.grpc.pb.h"
 
@@ -65,6 +67,15 @@ void parallel(std::size_t count, const std::function<void(std::size_t)>& fn) {
   for (std::thread& t : threads) t.join();
 }
 
+// yz_values_held from a member's /metrics; 0 when it does not answer.
+double values_held(const std::string& http) {
+  const HttpReply reply = http_get(http, "/metrics");
+  std::istringstream lines(reply.body);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("yz_values_held", 0) == 0) return std::stod(line.substr(line.rfind(' ') + 1));
+  return 0;
+}
+
 class YzctlSoak : public YzctlTest {
  protected:
   struct Member {
@@ -94,6 +105,15 @@ class YzctlSoak : public YzctlTest {
     std::vector<std::string> out;
     for (const auto& [name, m] : members_) out.push_back(name);
     return out;
+  }
+
+  // Copies held over all members per value put: k when every value sits
+  // on exactly its k closest. Printed, not asserted (republishing goes to
+  // the k closest each holder knows, which may differ between holders).
+  double replicas_per_value() {
+    double held = 0;
+    for (const auto& [name, m] : members_) held += values_held(m.http);
+    return held / static_cast<double>(kValues);
   }
 
   v1::Data::Stub* stub(const std::string& name) {
@@ -200,6 +220,8 @@ TEST_F(YzctlSoak, EveryAcknowledgedValueSurvivesKillsAndRestarts) {
   // A healthy cluster with no faults acknowledges every put.
   ASSERT_EQ(acknowledged.size(), kValues);
 
+  const double replicas_after_puts = replicas_per_value();
+
   std::size_t gets_done = 0;
   for (int round = 0; round < kKills; ++round) {
     // Every holder in turn (the genesis too), 5 apart.
@@ -265,6 +287,8 @@ TEST_F(YzctlSoak, EveryAcknowledgedValueSurvivesKillsAndRestarts) {
   std::printf("[soak] puts %zu: p50 %.2f ms, p99 %.2f ms; gets %zu: p50 %.2f ms, p99 %.2f ms\n",
               put_ms_.size(), percentile(put_ms_, 0.5), percentile(put_ms_, 0.99), gets_done,
               percentile(get_ms_, 0.5), percentile(get_ms_, 0.99));
+  std::printf("[soak] copies per value (k = %zu): %.2f after the puts, %.2f at the end\n", kK,
+              replicas_after_puts, replicas_per_value());
   std::printf("[soak] %d kills, wall time %.1f s\n", kKills,
               std::chrono::duration<double>(Clock::now() - began).count());
   EXPECT_TRUE(lost.empty()) << "values lost: " << lost.size() << " of " << acknowledged.size()
