@@ -88,6 +88,7 @@ absl::StatusOr<ClusterRecord> read_cluster(const std::string& dir) {
   record.dir = json->string_at("dir", dir);
   record.faults = json->strings_at("faults");
   record.time_scale = json->double_at("timeScale", 1.0);
+  record.role_flags = json->strings_at("roleFlags");
   record.base_port = static_cast<int>(json->int_at("basePort"));
   record.bin_dir = json->string_at("binDir");
   record.tls = json->bool_at("tls");
@@ -118,6 +119,7 @@ std::string write_cluster(const ClusterRecord& record) {
   out += "  \"binDir\": " + json::quote(record.bin_dir) + ",\n";
   out += "  \"faults\": " + strings_json(record.faults) + ",\n";
   out += "  \"timeScale\": " + json::number(record.time_scale) + ",\n";
+  out += "  \"roleFlags\": " + strings_json(record.role_flags) + ",\n";
   out += "  \"basePort\": " + std::to_string(record.base_port) + ",\n";
   out += std::string("  \"tls\": ") + (record.tls ? "true" : "false") + ",\n";
   out += "  \"supervisorPid\": " + std::to_string(record.supervisor_pid) + ",\n";

@@ -31,6 +31,10 @@ struct ClusterRecord {
   std::string dir;  // absolute
   std::vector<std::string> faults;
   double time_scale = 1.0;
+  // `up --role-flag NAME=VALUE`: "--NAME", "VALUE" pairs every process is
+  // started with after the scaled timings (a later flag wins), so restarts
+  // and added nodes get them too.
+  std::vector<std::string> role_flags;
   int supervisor_pid = 0;                // 0 when not supervised
   int prometheus_pid = 0;                // 0 when not started
   std::string prometheus_url;            // http://127.0.0.1:PORT when started

@@ -150,6 +150,7 @@ ProcessRecord make_process(const ClusterRecord& cluster, const Member& member, s
       p.argv.push_back(flag);
   }
   for (std::string& flag : scaled_timing_flags(cluster.time_scale)) p.argv.push_back(flag);
+  for (const std::string& flag : cluster.role_flags) p.argv.push_back(flag);
   return p;
 }
 

@@ -18,6 +18,7 @@
 #include "cluster/monitoring.h"
 #include "cluster/prometheus.h"
 #include "cluster/readiness.h"
+#include "cluster/role_flags.h"
 #include "cluster/rules.h"
 #include "cluster/service.h"
 #include "cluster/tls_material.h"
@@ -46,7 +47,8 @@ struct UpOptions {
   bool tls = false;
   std::string bin_dir;
   std::chrono::milliseconds ready_timeout = kDefaultReadyTimeout;
-  std::string delay_rules;  // absolute path, "" for none
+  std::string delay_rules;              // absolute path, "" for none
+  std::vector<std::string> role_flags;  // --role-flag, as "--NAME" "VALUE"
 };
 
 std::string valid_faults() {
@@ -132,6 +134,9 @@ std::string parse_options(const Args& args, UpOptions* options) {
     const std::string path = args.get("--delay-rules");
     if (std::string error = check_delay_rules_file(path); !error.empty()) return error;
     options->delay_rules = std::filesystem::absolute(path).lexically_normal().string();
+  }
+  for (const std::string& spec : args.all("--role-flag")) {
+    if (std::string error = add_role_flag(spec, &options->role_flags); !error.empty()) return error;
   }
   options->supervise = args.has("--supervise");
   options->tls = args.has("--tls");
@@ -311,7 +316,8 @@ int up(const std::vector<std::string>& argv) {
                                 {"--tls", false},
                                 {"--bin-dir"},
                                 {"--ready-timeout"},
-                                {"--delay-rules"}},
+                                {"--delay-rules"},
+                                {"--role-flag", true, true}},
                                "up");
   if (!args.error.empty()) return usage_error(args.error);
   UpOptions options;
@@ -336,6 +342,7 @@ int up(const std::vector<std::string>& argv) {
   cluster.dir = dir.path;
   cluster.faults = options.faults;
   cluster.time_scale = options.time_scale;
+  cluster.role_flags = options.role_flags;
   cluster.base_port = options.base_port;
   cluster.bin_dir = options.bin_dir;
   cluster.tls = options.tls;

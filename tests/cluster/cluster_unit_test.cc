@@ -20,6 +20,7 @@
 #include "cluster/process_control.h"
 #include "cluster/prometheus.h"
 #include "cluster/prometheus_api.h"
+#include "cluster/role_flags.h"
 #include "cluster/rules.h"
 
 namespace yz::cluster {
@@ -44,6 +45,7 @@ TEST(ClusterState, RoundTripsThroughClusterJson) {
   record.dir = dir.path();
   record.faults = {"early_return_race"};
   record.time_scale = 2.5;
+  record.role_flags = {"--k", "4"};
   record.base_port = 7000;
   record.bin_dir = "/opt/yz/bin";
   record.supervisor_pid = 42;
@@ -66,6 +68,7 @@ TEST(ClusterState, RoundTripsThroughClusterJson) {
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->faults, record.faults);
   EXPECT_EQ(read->time_scale, 2.5);
+  EXPECT_EQ(read->role_flags, record.role_flags);
   EXPECT_EQ(read->base_port, 7000);
   EXPECT_EQ(read->bin_dir, "/opt/yz/bin");
   EXPECT_EQ(read->supervisor_pid, 42);
@@ -145,6 +148,38 @@ TEST(Layout, ScalesEveryTimingOfTheRoles) {
   EXPECT_EQ(value("--onboarding-give-up"), "6s");
   EXPECT_EQ(value("--handshake-timeout"), "1s");
   EXPECT_EQ(scaled_timing_flags(7)[1], "4286ms");  // 30 s / 7, to the millisecond
+}
+
+TEST(Layout, RoleFlagsAreCheckedAndComeLast) {
+  std::vector<std::string> flags;
+  EXPECT_EQ(add_role_flag("k=4", &flags), "");
+  EXPECT_EQ(add_role_flag("--republish-interval=5s", &flags), "");
+  EXPECT_EQ(add_role_flag("health-check-interval=1s", &flags), "");
+  EXPECT_EQ(flags, (std::vector<std::string>{"--k", "4", "--republish-interval", "5s",
+                                             "--health-check-interval", "1s"}));
+  const std::vector<std::string> before = flags;
+  EXPECT_EQ(add_role_flag("k", &flags),
+            "invalid --role-flag 'k': expected NAME=VALUE, such as k=4");
+  EXPECT_EQ(add_role_flag("=4", &flags),
+            "invalid --role-flag '=4': expected NAME=VALUE, such as k=4");
+  EXPECT_EQ(add_role_flag("listen=127.0.0.1:0", &flags),
+            "invalid --role-flag 'listen=127.0.0.1:0': yzctl sets --listen itself");
+  EXPECT_NE(add_role_flag("republish-interval=soon", &flags).find("republish-interval"),
+            std::string::npos);
+  EXPECT_NE(add_role_flag("frobnicate=1", &flags).find("frobnicate"), std::string::npos);
+  EXPECT_EQ(flags, before) << "a refused flag is not added";
+
+  // After the scaled timings, so that the role (a later flag wins) takes it.
+  ClusterRecord cluster;
+  cluster.dir = "/c";
+  cluster.bin_dir = "/b";
+  cluster.time_scale = 10;
+  cluster.role_flags = flags;
+  const ProcessRecord node = make_process(cluster, cluster_members(1, 0)[2], 2, "127.0.0.1:7000");
+  ASSERT_GE(node.argv.size(), flags.size());
+  EXPECT_EQ(
+      std::vector<std::string>(node.argv.end() - static_cast<long>(flags.size()), node.argv.end()),
+      flags);
 }
 
 TEST(Layout, ArgvAndPortsFollowTheClusterSettings) {
