@@ -161,6 +161,9 @@ void ValueChecker::get_done(std::uint64_t op, const core::GetOutcome& outcome) {
   // it fails for its user but breaks neither value_lost nor an expectation.
   const bool timed_out = outcome.error == "timeout";
   result_.gets_timed_out += timed_out;
+  // One that had nobody to ask (its links all gone, mid-crash of its
+  // neighbours) is the getter's isolation, not the DHT losing a value.
+  const bool cut_off = outcome.error == "no_peers";
   std::size_t missing = 0;
   for (const Expected& want : flight.expected) {
     const bool has =
@@ -180,7 +183,7 @@ void ValueChecker::get_done(std::uint64_t op, const core::GetOutcome& outcome) {
       continue;
     }
     ++missing;
-    if (!want.held || timed_out) continue;
+    if (!want.held || timed_out || cut_off) continue;
     ++result_.lost_gets;
     if (record != nullptr && record->seq == want.seq && !record->lost) {
       record->lost = true;

@@ -118,7 +118,12 @@ void DataPlane::store_on_targets(std::uint64_t id, const std::vector<PeerInfo>& 
   });
   if (targets.size() > config_.timing.k) targets.resize(config_.timing.k);
   state.targets = targets.size();
-  state.quorum = std::min(config_.timing.put_write_quorum, targets.size());
+  // W holders, never fewer because the lookup found fewer: a put stored on
+  // its publisher alone (a lookup that heard from nobody) is gone with its
+  // publisher, and acknowledging it would promise what the network cannot
+  // keep. Below W the value still goes where it can, and the put answers
+  // quorum_not_reached with those holders. (W above k means k.)
+  state.quorum = std::min(config_.timing.put_write_quorum, config_.timing.k);
   if (targets.empty()) {
     finish_put(state, "no_peers");
     settle_put(id);
@@ -254,7 +259,9 @@ void DataPlane::advance_get(std::uint64_t id) {
   Lookup& lookup = *state.lookup;
   if (lookup.done()) {
     GetOutcome outcome;
-    outcome.error = "not_found";
+    // Nobody to ask (no routing entries, every candidate unreachable) says
+    // nothing about what the network holds: the getter is cut off.
+    outcome.error = lookup.result().queried == 0 ? "no_peers" : "not_found";
     finish_get(id, std::move(outcome));
     return;
   }

@@ -38,7 +38,8 @@ struct PutOutcome {
 
 struct GetOutcome {
   bool found = false;
-  // "" | not_found | timeout | bad_key | not_member | stopped
+  // "" | not_found | no_peers (nobody to ask) | timeout | bad_key |
+  // not_member | stopped
   std::string error;
   std::vector<SignedValue> values;  // verified, newest per publisher, by publisher id
   std::vector<PeerInfo> sources;    // the peers that answered with a value (self for a local hit)
@@ -56,8 +57,9 @@ struct GetOutcome {
 // clock in microseconds, so a restarted publisher's seq keeps growing),
 // looks up the k closest nodes to its key (Dht::find_node), and stores it on
 // each (itself too when it is among them and holds values); it is
-// acknowledged once Timing::put_write_quorum of them stored it, or all of
-// them when fewer answered the lookup. Stores go on after the
+// acknowledged once Timing::put_write_quorum (W; k when W is above k) of
+// them stored it, never on fewer: a lookup that found fewer ends
+// quorum_not_reached with the holders it did reach. Stores go on after the
 // acknowledgement, best effort. get answers from the local store when it
 // holds the key, else runs an iterative find_value, which ends at the first
 // answer with a sound value. Bridges are clients only: they never hold a

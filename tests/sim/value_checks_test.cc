@@ -450,14 +450,13 @@ TEST(ValueCheckRun, ExplorationFindsNoLostValueWithTheFix) {
 }
 
 // Swarm exploration of values-15 draws latency shapes up to seconds one
-// way, timing and more crashes. Disabled while the core acknowledges a put
+// way, timing and more crashes. It found the core acknowledging a put
 // stored on its publisher alone when the publisher's lookup found nobody
-// (holders=1, W=3; data_plane.cc: quorum = min(W, targets)): the value
-// dies with its publisher's crash, and swarm seeds 7, 37, 91, 174 and 188
-// of 1..200 break value_lost (yzsim run sim/scenarios/values-15.textproto
-// --strategy swarm --seed 7). Refusing such a put (no_peers) was tried:
-// 0 of the first 200 runs fail. Enable with the core's fix.
-TEST(ValueCheckRun, DISABLED_SwarmFindsNoLostValueWithTheFix) {
+// (the quorum was min(W, holders found)): the value died with its
+// publisher (swarm seeds 7, 37, 91, 174, 188 of 1..200), and gets that had
+// nobody to ask answering not_found (seeds 475, 946 of 1..1000). A put now
+// needs W holders, and such a get answers no_peers.
+TEST(ValueCheckRun, SwarmFindsNoLostValueWithTheFix) {
   const ExploreResult r = explore_values15(Strategy::kSwarm, 16);
   SCOPED_TRACE(explore_table(r));
   EXPECT_EQ(r.failing_runs, 0u);
