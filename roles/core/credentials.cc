@@ -1,20 +1,12 @@
 #include "roles/core/credentials.h"
 
+#include "roles/core/signed_bytes.h"
 #include "roles/metrics/types.h"
 
 namespace yz::core {
-namespace {
 
-void put_id(std::string& out, const NodeId& id) {
-  out.append(reinterpret_cast<const char*>(id.bytes().data()), NodeId::kBytes);
-}
-
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-
-}  // namespace
+using signed_bytes::put_id;
+using signed_bytes::put_u64;
 
 std::string invitation_message(const Invitation& invitation) {
   std::string out = "yz-invitation-v1";

@@ -4,23 +4,14 @@
 #include <utility>
 
 #include "roles/core/identity.h"
+#include "roles/core/signed_bytes.h"
 
 namespace yz::core {
 namespace {
 
-void put_id(std::string& out, const NodeId& id) {
-  out.append(reinterpret_cast<const char*>(id.bytes().data()), NodeId::kBytes);
-}
-
-void put_u64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-
-void put_bytes(std::string& out, std::string_view bytes) {
-  put_u64(out, bytes.size());
-  out.append(bytes);
-}
+using signed_bytes::put_bytes;
+using signed_bytes::put_id;
+using signed_bytes::put_u64;
 
 // Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
 // above U+10FFFF. Protobuf refuses a string field that is not, so a key
