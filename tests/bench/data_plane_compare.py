@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Put and get, side by side in one run: a yz cluster started by yzctl
 (bootstrap, genesis, 2 bridges, N DHT nodes) and an N-node OpenDHT network
 (Debian's dhtnode), with the same yardstick.
@@ -10,7 +10,7 @@ member (took_ms); OpenDHT: dhtnode's own "took" figure (in the node, like
 yz's took_ms: dhtnode has no client protocol). Prints p50/p99 of each, and how
 many gets found their value. A benchmark, not a test: it judges nothing.
 
-    apt-get install dhtnode python3-grpcio python3-protobuf     # once
+    apt-get install dhtnode python3-grpcio python3-protobuf     # once (Debian's python3)
     tests/bench/data_plane_compare.py [--build-dir build] [--nodes 15] [--keys 200]
 """
 import argparse
