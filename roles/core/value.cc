@@ -5,6 +5,7 @@
 
 #include "roles/core/identity.h"
 #include "roles/core/signed_bytes.h"
+#include "roles/json/json.h"
 
 namespace yz::core {
 namespace {
@@ -13,36 +14,14 @@ using signed_bytes::put_bytes;
 using signed_bytes::put_id;
 using signed_bytes::put_u64;
 
-// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
-// above U+10FFFF. Protobuf refuses a string field that is not, so a key
-// that is not could be put here and never be read back over the wire.
+// Well-formed UTF-8 (json::utf8_sequence_length: Unicode's table of
+// well-formed sequences). Protobuf refuses a string field that is not, so a
+// key that is not could be put here and never be read back over the wire.
 bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra = 0;
-    std::uint32_t min = 0;
-    std::uint32_t code = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      extra = 1, min = 0x80, code = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      extra = 2, min = 0x800, code = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      extra = 3, min = 0x10000, code = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;  // truncated
-    for (std::size_t j = 1; j <= extra; ++j) {
-      const auto next = static_cast<unsigned char>(s[i + j]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
-    i += extra + 1;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t length = json::utf8_sequence_length(s, i);
+    if (length == 0) return false;
+    i += length;
   }
   return true;
 }
